@@ -1,0 +1,78 @@
+/**
+ * The per-request context every gateway concern shares. Authentication fills
+ * `client`, purpose policy fills `purpose` and `subject`, the subgraph data source
+ * fills `trace`, and the audit trail reads all of it when the response is ready.
+ *
+ * Keep this the single place where the shape is defined: each concern owns the
+ * fields it writes and only reads the others.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** A TTHC system of a province or ministry, or a staff role (auditor, operator, monitor). */
+export interface ClientIdentity {
+  id: string;
+  agency: string;
+  name: string;
+  /** Demo clients exist only for the mocked setup and are refused when NODE_ENV=production. */
+  demo: boolean;
+  /** Procedure ids this client may run; `['*']` means any (development only). */
+  procedures: string[];
+  /** Registries this client may reach; undefined means all the procedure needs. */
+  registries?: string[];
+  /** Extra permissions, e.g. `explore` (sandbox, development only). */
+  permissions: string[];
+  /** When true, a subject token (citizen consent from the e-ID platform) is required. */
+  requireSubjectToken: boolean;
+}
+
+/** Why the data is requested: a procedure of the catalog, and the dossier when there is one. */
+export interface Purpose {
+  procedureId: string;
+  dossierId: string | null;
+}
+
+/** Who the request is about, in clear only in memory; the audit trail stores HMACs. */
+export interface Subject {
+  personalId?: string;
+  relatedPersonalId?: string;
+  enterpriseCode?: string;
+  parcelId?: string;
+}
+
+/** What the request touched, collected while it runs (metadata only, never values). */
+export interface RequestTrace {
+  /** Registries (subgraph names) the gateway contacted. */
+  registries: Set<string>;
+  /** Schema coordinates of the fields returned, e.g. `Citizen.permanentResidence`. */
+  fields: Set<string>;
+  /** Entities returned per registry. */
+  entities: Record<string, number>;
+  /** GraphQL error codes seen (ours and the subgraphs'). */
+  errorCodes: Set<string>;
+  /** Registries that failed or timed out. */
+  unavailableRegistries: Set<string>;
+  /** Subgraph fetch timings in ms, per registry. */
+  subgraphMs: Record<string, number>;
+}
+
+export interface MotlanContext {
+  requestId: string;
+  /** Milliseconds since the epoch when the request arrived. */
+  receivedAt: number;
+  client: ClientIdentity | null;
+  purpose: Purpose | null;
+  subject: Subject;
+  headers: IncomingHttpHeaders;
+  trace: RequestTrace;
+}
+
+export function newTrace(): RequestTrace {
+  return {
+    registries: new Set(),
+    fields: new Set(),
+    entities: {},
+    errorCodes: new Set(),
+    unavailableRegistries: new Set(),
+    subgraphMs: {},
+  };
+}
