@@ -1,6 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // One graphql instance: Apollo's packages load graphql's CommonJS entry (Node ignores
+    // its "module" field), so test code must too, or schemas fail the instanceof checks.
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'data/**'],

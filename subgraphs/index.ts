@@ -1,0 +1,67 @@
+/**
+ * Programmatic start of the four registry subgraphs (docs/ARCHITECTURE.md,
+ * "Subgraphs"), used by `scripts/start.ts`, the whole-stack tests and each
+ * subgraph's own `main.ts`.
+ */
+import type { RegistryName } from '../mocks/world/types.js';
+import { enterpriseSubgraph } from './enterprise/schema.js';
+import { insuranceSubgraph } from './insurance/schema.js';
+import { landSubgraph } from './land/schema.js';
+import { populationSubgraph } from './population/schema.js';
+import { RegistryClient } from './shared/registry-client.js';
+import { startSubgraphServer, type SubgraphDefinition } from './shared/server.js';
+
+export { RegistryClient, RegistryError } from './shared/registry-client.js';
+export type { RunningSubgraph, SubgraphDefinition } from './shared/server.js';
+
+export interface StartSubgraphOptions {
+  /** Port to listen on; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Interface to bind; `localhost` binds 127.0.0.1 and ::1. Default `localhost`. */
+  host?: string;
+  /** Base URL of the upstream registry, e.g. `http://localhost:4101`. */
+  registryUrl: string;
+  /** Service-account key for the registry (`X-API-Key`). */
+  apiKey: string;
+  /** Deadline of one registry call. Default 2000 ms. */
+  timeoutMs?: number;
+  /** Hide stack traces and internal messages. Default: NODE_ENV === 'production'. */
+  production?: boolean;
+  /** pino level. Default: LOG_LEVEL or `warn`. */
+  logLevel?: string;
+  /** Today's ISO date for date-dependent fields (expired cards, mortgages). Default: the date in Vietnam. */
+  today?: () => string;
+}
+
+/** The subgraph definitions by name; `today` feeds the date-dependent fields. */
+export function subgraphDefinition(name: RegistryName, opts: { today?: () => string } = {}): SubgraphDefinition<object> {
+  switch (name) {
+    case 'population':
+      return populationSubgraph() as SubgraphDefinition<object>;
+    case 'enterprise':
+      return enterpriseSubgraph() as SubgraphDefinition<object>;
+    case 'insurance':
+      return insuranceSubgraph(opts) as SubgraphDefinition<object>;
+    case 'land':
+      return landSubgraph(opts) as SubgraphDefinition<object>;
+    default:
+      throw new Error(`Unknown subgraph ${JSON.stringify(name)}: expected population, enterprise, insurance or land`);
+  }
+}
+
+/** Starts one subgraph; resolves once it listens. `url` is its GraphQL endpoint. */
+export async function startSubgraph(
+  name: RegistryName,
+  opts: StartSubgraphOptions,
+): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const def = subgraphDefinition(name, { today: opts.today });
+  const client = new RegistryClient({ registry: name, url: opts.registryUrl, apiKey: opts.apiKey, timeoutMs: opts.timeoutMs });
+  const running = await startSubgraphServer(def, {
+    client,
+    port: opts.port,
+    host: opts.host,
+    production: opts.production,
+    logLevel: opts.logLevel,
+  });
+  return { url: running.url, port: running.port, close: running.close };
+}

@@ -1,0 +1,101 @@
+/**
+ * Runs one subgraph alone from environment variables (PORT, HOST, REGISTRY_URL,
+ * REGISTRY_API_KEY, REGISTRY_TIMEOUT_MS, TODAY), as a registry owner would
+ * host it next to its registry (docs/ARCHITECTURE.md, "Ports and environment").
+ */
+import type { RegistryName } from '../../mocks/world/types.js';
+import { REGISTRIES } from '../../mocks/world/types.js';
+
+export const DEFAULT_PORTS: Readonly<Record<RegistryName, number>> = {
+  population: 4001,
+  enterprise: 4002,
+  insurance: 4003,
+  land: 4004,
+};
+export const DEFAULT_REGISTRY_URLS: Readonly<Record<RegistryName, string>> = {
+  population: 'http://localhost:4101',
+  enterprise: 'http://localhost:4102',
+  insurance: 'http://localhost:4103',
+  land: 'http://localhost:4104',
+};
+/** DEMO ONLY: the mock registries' service key; refused when NODE_ENV=production. */
+export const DEMO_REGISTRY_KEY = 'demo-registry-key';
+
+export interface SubgraphEnvConfig {
+  port: number;
+  host: string;
+  registryUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+  /** TODAY (yyyy-MM-dd): the date for expired cards and mortgages; set it to the mocked world's asOf. Default: the real date in Vietnam. */
+  today?: () => string;
+}
+
+/** Reads PORT, HOST, REGISTRY_URL, REGISTRY_API_KEY, REGISTRY_TIMEOUT_MS, TODAY; throws with what to fix. */
+export function subgraphConfigFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): SubgraphEnvConfig & { name: RegistryName } {
+  if (!(REGISTRIES as readonly string[]).includes(name)) {
+    throw new Error(`Unknown subgraph ${JSON.stringify(name)}: expected one of ${REGISTRIES.join(', ')}`);
+  }
+  const registry = name as RegistryName;
+  const production = env.NODE_ENV === 'production';
+  const port = env.PORT ? Number(env.PORT) : DEFAULT_PORTS[registry];
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a port number (0-65535), got ${JSON.stringify(env.PORT)}`);
+  }
+  const timeoutMs = env.REGISTRY_TIMEOUT_MS ? Number(env.REGISTRY_TIMEOUT_MS) : 2000;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new Error(`REGISTRY_TIMEOUT_MS must be a positive number of milliseconds, got ${JSON.stringify(env.REGISTRY_TIMEOUT_MS)}`);
+  }
+  const apiKey = env.REGISTRY_API_KEY || (production ? '' : DEMO_REGISTRY_KEY);
+  if (production && (apiKey === '' || apiKey === DEMO_REGISTRY_KEY)) {
+    throw new Error(
+      `REGISTRY_API_KEY must be set to the ${registry} registry's service-account key when NODE_ENV=production (the demo key is refused)`,
+    );
+  }
+  const today = env.TODAY;
+  if (today !== undefined && today !== '' && !/^\d{4}-\d{2}-\d{2}$/.test(today)) {
+    throw new Error(`TODAY must be an ISO date (yyyy-MM-dd), got ${JSON.stringify(today)}`);
+  }
+  if (production && !env.REGISTRY_URL) {
+    throw new Error(`REGISTRY_URL must point at the ${registry} registry when NODE_ENV=production`);
+  }
+  return {
+    name: registry,
+    port,
+    host: env.HOST || 'localhost',
+    registryUrl: env.REGISTRY_URL || DEFAULT_REGISTRY_URLS[registry],
+    apiKey,
+    timeoutMs,
+    today: today ? () => today : undefined,
+  };
+}
+
+/** Starts the subgraph from the environment, prints where it listens, stops cleanly on SIGINT/SIGTERM. */
+export async function runSubgraphFromEnv(name: string): Promise<void> {
+  let config: ReturnType<typeof subgraphConfigFromEnv>;
+  try {
+    config = subgraphConfigFromEnv(name);
+  } catch (err) {
+    console.error(`Cannot start the ${name} subgraph: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  // Imported here so a configuration error is reported before the schema loads.
+  const { startSubgraph } = await import('../index.js');
+  const running = await startSubgraph(config.name, config);
+  console.log(`${config.name} subgraph listening at ${running.url} (registry ${config.registryUrl})`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${config.name} subgraph: ${signal}, closing`);
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
