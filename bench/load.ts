@@ -1,0 +1,110 @@
+/**
+ * Load generator, run as a separate process so it does not share a CPU event loop
+ * with the gateway under test. Fixed concurrency, fixed duration, one request body
+ * per request (subjects drawn from a Zipf-like or uniform distribution).
+ *
+ * Usage: tsx bench/load.ts '<json LoadSpec>'  → prints one JSON LoadResult line.
+ */
+import { Pool } from 'undici';
+import { makeSubjectPicker } from './subjects.js';
+
+export interface LoadSpec {
+  /** Base origin of the target, e.g. http://127.0.0.1:4000 */
+  origin: string;
+  /** One or more requests that make up one logical request (several = sent in parallel, e.g. the no-gateway floor); `origin` overrides the spec's. */
+  requests: Array<{ origin?: string; path: string; headers: Record<string, string>; bodyTemplate: string }>;
+  /** Personal IDs to substitute for `$SUBJECT` in body templates. */
+  subjects: string[];
+  distribution: 'zipf' | 'uniform';
+  connections: number;
+  durationSec: number;
+  seed: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  /** First error message seen, to tell a misconfigured contender from a slow one. */
+  firstError?: string;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const pools = new Map<string, Pool>();
+  const poolFor = (origin: string): Pool => {
+    let pool = pools.get(origin);
+    if (!pool) pools.set(origin, (pool = new Pool(origin, { connections: spec.connections, pipelining: 1, keepAliveTimeout: 30_000 })));
+    return pool;
+  };
+  const pick = makeSubjectPicker(spec.subjects.length, spec.distribution, spec.seed);
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const deadline = performance.now() + spec.durationSec * 1000;
+
+  async function one(): Promise<void> {
+    const subject = spec.subjects[pick()]!;
+    const started = performance.now();
+    try {
+      await Promise.all(
+        spec.requests.map(async (r) => {
+          const res = await poolFor(r.origin ?? spec.origin).request({
+            method: 'POST',
+            path: r.path,
+            headers: { 'content-type': 'application/json', ...r.headers },
+            body: r.bodyTemplate.replaceAll('$SUBJECT', subject),
+          });
+          const text = await res.body.text();
+          // A GraphQL error in a 200 response is an error for the benchmark too.
+          if (res.statusCode !== 200 || text.includes('"errors"')) {
+            throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
+          }
+        }),
+      );
+      latencies.push(performance.now() - started);
+    } catch (err) {
+      errors++;
+      firstError ??= (err as Error).message;
+    }
+  }
+
+  async function worker(): Promise<void> {
+    while (performance.now() < deadline) await one();
+  }
+
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: spec.connections }, worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  await Promise.all([...pools.values()].map((p) => p.close()));
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requests: latencies.length,
+    errors,
+    rps: latencies.length / elapsed,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? sorted[sorted.length - 1]! : 0,
+    ...(firstError ? { firstError } : {}),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const spec = JSON.parse(process.argv[2] ?? '') as LoadSpec;
+  runLoad(spec).then(
+    (r) => process.stdout.write(JSON.stringify(r) + '\n'),
+    (err) => {
+      process.stderr.write(String(err?.stack ?? err) + '\n');
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,84 @@
+/**
+ * Child processes for the benchmark: each component runs in its own Node process
+ * (`node --import tsx`, no wrapper process, so its PID is the one whose memory we
+ * read) and is stopped with its whole process group.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { REPO_ROOT } from '../gateway/options.js';
+
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  /** Resident set size in MiB, read from /proc (Linux). */
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+export function startProc(name: string, script: string, env: Record<string, string>, args: string[] = []): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  child.on('exit', (code, signal) => {
+    if (code && code !== 0 && !stopping) process.stderr.write(`[bench] ${name} exited with ${code ?? signal}:\n${tail}\n`);
+  });
+  let stopping = false;
+  return {
+    name,
+    child,
+    rssMiB() {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        return kb / 1024;
+      } catch {
+        return 0;
+      }
+    },
+    stop() {
+      stopping = true;
+      if (child.exitCode !== null) return Promise.resolve();
+      return new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        try {
+          process.kill(-child.pid!, 'SIGTERM');
+        } catch {
+          resolve();
+        }
+        setTimeout(() => {
+          try {
+            process.kill(-child.pid!, 'SIGKILL');
+          } catch {
+            /* already gone */
+          }
+        }, 5000).unref();
+      });
+    },
+  };
+}
+
+/** Polls a URL until it answers 200 (or `accept` says so), failing after `timeoutMs`. */
+export async function waitFor(url: string, timeoutMs = 120_000, init?: RequestInit): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, init);
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not become ready within ${timeoutMs} ms (last: ${last})`);
+}

@@ -1,0 +1,292 @@
+/**
+ * `npm run bench`: Motlan against peer gateways over the same supergraph, the same
+ * subgraphs and the same mocked registries, on this machine, in one run.
+ *
+ * Contenders (each its own process, load from another process):
+ *   a  Motlan: auth, purpose policy, audit (SQLite, fsync) and cache on
+ *   b  Motlan with the cache off
+ *   c  plain @apollo/gateway (standalone server)
+ *   d  Hive Gateway runtime
+ *   e  floor: the subgraphs called directly, in parallel, no gateway (W1 only)
+ * Workloads: W1 citizen dossier over four registries; W2 prefill of
+ * judicial-record-certificate (for c/d the equivalent hand-written federated
+ * query: the procedure's compiled operation). Subjects: living citizens of a
+ * generated world, Zipf-skewed and uniform.
+ *
+ * Options (flags): --citizens 100000 --subjects 20000 --connections 64 --duration 15
+ *   --warmup 5 --rounds 1 --contenders a,b,c,d,e --workloads W1-zipf,W1-uniform,W2-zipf
+ *   --audit-off-too (adds "a-noaudit": Motlan with cache and audit off, to price the audit trail)
+ *   --soak 300 (memory soak of contender a at full load, seconds; 0 = skip)
+ * Results: bench/results/<timestamp>.json and .md (the README table is copied from it).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { generateWorld } from '../mocks/world/generate.js';
+import { REPO_ROOT } from '../gateway/options.js';
+import { startProc, waitFor, type Proc } from './procs.js';
+import type { LoadResult, LoadSpec } from './load.js';
+import { W1_QUERY, W1_FLOOR, w2Query, W2_PREFILL, BENCH_PURPOSE } from './workloads.js';
+import { REGISTRIES } from '../mocks/world/types.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    citizens: { type: 'string', default: '100000' },
+    subjects: { type: 'string', default: '20000' },
+    connections: { type: 'string', default: '64' },
+    duration: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '1' },
+    contenders: { type: 'string', default: 'a,b,c,d,e' },
+    workloads: { type: 'string', default: 'W1-zipf,W1-uniform,W2-zipf' },
+    'audit-off-too': { type: 'boolean', default: true },
+    soak: { type: 'string', default: '0' },
+    seed: { type: 'string', default: '20250701' },
+  },
+});
+
+const CITIZENS = Number(flags.citizens);
+const SEED = Number(flags.seed);
+const CONNECTIONS = Number(flags.connections);
+const BASE_PORT = 4300;
+const REGISTRY_KEY = 'demo-registry-key';
+const BENCH_KEY = 'bench-' + 'k'.repeat(40); // DEMO/bench only: a throwaway key for a throwaway clients file
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+
+interface Contender {
+  id: string;
+  label: string;
+  origin: string;
+  proc?: Proc;
+  /** Request list for one logical request of a workload, or null when not applicable. */
+  requests(workload: string): LoadSpec['requests'] | null;
+}
+
+function gql(query: string, variables: Record<string, unknown>): string {
+  return JSON.stringify({ query, variables });
+}
+
+async function runLoadProcess(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/load.ts'), JSON.stringify(spec)], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'motlan-bench-'));
+  const procs: Proc[] = [];
+  const stopAll = async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+  };
+  process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+  try {
+    // The world: the registries generate it from the same seed; we regenerate it here to draw subjects.
+    log(`generating ${CITIZENS} citizens (seed ${SEED})`);
+    const world = generateWorld({ seed: SEED, citizens: CITIZENS });
+    const living = world.citizens.filter((c) => !c.deceased).map((c) => c.personalId);
+    // Shuffle deterministically so Zipf popularity is not tied to generation order.
+    const subjects = living.slice(0, Math.min(Number(flags.subjects), living.length));
+
+    const registryPorts = Object.fromEntries(REGISTRIES.map((r, i) => [r, BASE_PORT + 1 + i]));
+    const subgraphPorts = Object.fromEntries(REGISTRIES.map((r, i) => [r, BASE_PORT + 11 + i]));
+    const registryEnv: Record<string, string> = { MOCK_SEED: String(SEED), MOCK_CITIZENS: String(CITIZENS), REGISTRY_API_KEY: REGISTRY_KEY };
+    for (const r of REGISTRIES) registryEnv[`${r.toUpperCase()}_REGISTRY_PORT`] = String(registryPorts[r]);
+    log('starting mock registries');
+    const registries = startProc('registries', 'mocks/registry/main.ts', registryEnv);
+    procs.push(registries);
+    for (const r of REGISTRIES) await waitFor(`http://127.0.0.1:${registryPorts[r]}/health`, 300_000);
+
+    log('starting subgraphs');
+    for (const r of REGISTRIES) {
+      procs.push(
+        startProc(`subgraph-${r}`, `subgraphs/${r}/main.ts`, {
+          PORT: String(subgraphPorts[r]),
+          HOST: '127.0.0.1',
+          REGISTRY_URL: `http://127.0.0.1:${registryPorts[r]}`,
+          REGISTRY_API_KEY: REGISTRY_KEY,
+          TODAY: world.asOf,
+        }),
+      );
+    }
+    for (const r of REGISTRIES) await waitFor(`http://127.0.0.1:${subgraphPorts[r]}/health`);
+
+    // One supergraph file pointing at the bench ports, for every contender.
+    let supergraph = readFileSync(path.join(REPO_ROOT, 'schema/supergraph.graphql'), 'utf8');
+    REGISTRIES.forEach((r, i) => {
+      supergraph = supergraph.replaceAll(`http://localhost:${4001 + i}/graphql`, `http://127.0.0.1:${subgraphPorts[r]}/graphql`);
+    });
+    const supergraphFile = path.join(work, 'supergraph.graphql');
+    writeFileSync(supergraphFile, supergraph);
+    const clientsFile = path.join(work, 'clients.json');
+    writeFileSync(clientsFile, JSON.stringify(benchClients(), null, 2));
+
+    const subgraphEnv: Record<string, string> = {};
+    for (const r of REGISTRIES) subgraphEnv[`SUBGRAPH_URL_${r.toUpperCase()}`] = `http://127.0.0.1:${subgraphPorts[r]}/graphql`;
+    const motlanEnv = (port: number, extra: Record<string, string>): Record<string, string> => ({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SUPERGRAPH_FILE: supergraphFile,
+      CLIENTS_FILE: clientsFile,
+      DEMO_CLIENTS: 'off',
+      PROCEDURES_DIR_EXTRA: path.join(REPO_ROOT, 'bench/procedures'),
+      DATA_DIR: path.join(work, `data-${port}`),
+      RATE_LIMIT: 'off',
+      INSTANCE_ID: `bench-${port}`,
+      ...subgraphEnv,
+      ...extra,
+    });
+
+    const w2 = w2Query();
+    const motlanRequests = (workload: string): LoadSpec['requests'] => {
+      const headers = { authorization: `Bearer ${BENCH_KEY}` };
+      if (workload.startsWith('W1')) {
+        return [{ path: '/graphql', headers: { ...headers, 'x-purpose': BENCH_PURPOSE }, bodyTemplate: gql(W1_QUERY, { id: '$SUBJECT' }) }];
+      }
+      return [{ path: '/graphql', headers, bodyTemplate: gql(W2_PREFILL, { id: '$SUBJECT' }) }];
+    };
+    const plainRequests = (workload: string): LoadSpec['requests'] =>
+      workload.startsWith('W1')
+        ? [{ path: '/graphql', headers: {}, bodyTemplate: gql(W1_QUERY, { id: '$SUBJECT' }) }]
+        : [{ path: '/graphql', headers: {}, bodyTemplate: gql(w2.query, w2.variables('$SUBJECT')) }];
+
+    const wanted = new Set(flags.contenders!.split(','));
+    const contenders: Contender[] = [];
+    const add = (c: Contender, script: string | null, env: Record<string, string>) => {
+      if (script) {
+        c.proc = startProc(c.id, script, env);
+        procs.push(c.proc);
+      }
+      contenders.push(c);
+    };
+    if (wanted.has('a'))
+      add({ id: 'a', label: 'Motlan (auth+policy+audit, cache on)', origin: `http://127.0.0.1:${BASE_PORT + 20}`, requests: motlanRequests }, 'gateway/main.ts', motlanEnv(BASE_PORT + 20, {}));
+    if (wanted.has('b'))
+      add({ id: 'b', label: 'Motlan (auth+policy+audit, cache off)', origin: `http://127.0.0.1:${BASE_PORT + 21}`, requests: motlanRequests }, 'gateway/main.ts', motlanEnv(BASE_PORT + 21, { CACHE: 'off' }));
+    if (flags['audit-off-too'] && wanted.has('b'))
+      add({ id: 'b-noaudit', label: 'Motlan (auth+policy, audit off, cache off)', origin: `http://127.0.0.1:${BASE_PORT + 22}`, requests: motlanRequests }, 'gateway/main.ts', motlanEnv(BASE_PORT + 22, { CACHE: 'off', AUDIT: 'off' }));
+    if (wanted.has('c'))
+      add({ id: 'c', label: 'plain @apollo/gateway', origin: `http://127.0.0.1:${BASE_PORT + 23}`, requests: plainRequests }, 'bench/contenders/apollo-gateway.ts', { PORT: String(BASE_PORT + 23), BENCH_SUPERGRAPH: supergraphFile });
+    if (wanted.has('d'))
+      add({ id: 'd', label: 'Hive Gateway runtime', origin: `http://127.0.0.1:${BASE_PORT + 24}`, requests: plainRequests }, 'bench/contenders/hive-gateway.ts', { PORT: String(BASE_PORT + 24), BENCH_SUPERGRAPH: supergraphFile });
+    if (wanted.has('e'))
+      add(
+        {
+          id: 'e',
+          label: 'floor: subgraphs direct, no gateway',
+          origin: `http://127.0.0.1:${subgraphPorts.population}`,
+          requests: (w) => (w.startsWith('W1') ? W1_FLOOR.map((f) => ({ origin: `http://127.0.0.1:${subgraphPorts[f.subgraph]}`, path: '/graphql', headers: {}, bodyTemplate: gql(f.query, f.variables) })) : null),
+        },
+        null,
+        {},
+      );
+
+    for (const c of contenders) {
+      if (c.proc) await waitFor(`${c.origin}/graphql`, 120_000, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}`, 'x-purpose': BENCH_PURPOSE }, body: gql('query { __typename }', {}) }).catch(async () => waitFor(`${c.origin}/health`, 60_000));
+    }
+    log(`contenders up: ${contenders.map((c) => c.id).join(', ')}`);
+
+    const results: Array<{ workload: string; contender: string; label: string; round: number; memMiB: number } & LoadResult> = [];
+    const workloads = flags.workloads!.split(',');
+    for (const workload of workloads) {
+      const distribution = workload.endsWith('uniform') ? 'uniform' : 'zipf';
+      for (let round = 0; round < Number(flags.rounds); round++) {
+        for (const c of contenders) {
+          const requests = c.requests(workload);
+          if (!requests) continue;
+          const base = { origin: c.origin, requests, subjects, distribution, connections: CONNECTIONS, seed: SEED + round } as const;
+          await runLoadProcess({ ...base, durationSec: Number(flags.warmup) });
+          const r = await runLoadProcess({ ...base, durationSec: Number(flags.duration), seed: SEED + 1000 + round });
+          const memMiB = c.proc?.rssMiB() ?? 0;
+          results.push({ workload, contender: c.id, label: c.label, round, memMiB, ...r });
+          log(`${workload} ${c.id.padEnd(9)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  errors ${r.errors}  mem ${memMiB.toFixed(0)} MiB${r.firstError ? `  first error: ${r.firstError.slice(0, 160)}` : ''}`);
+        }
+      }
+    }
+
+    let soak: { seconds: number; memAfterWarmupMiB: number; memEndMiB: number; growthPct: number; rps: number } | undefined;
+    const soakSec = Number(flags.soak);
+    const a = contenders.find((c) => c.id === 'a');
+    if (soakSec > 0 && a?.proc) {
+      const requests = a.requests('W1-zipf')!;
+      const base = { origin: a.origin, requests, subjects, distribution: 'zipf' as const, connections: CONNECTIONS, seed: SEED + 7 };
+      await runLoadProcess({ ...base, durationSec: 30 });
+      const memAfterWarmupMiB = a.proc.rssMiB();
+      log(`soak: ${soakSec} s at ${CONNECTIONS} connections (memory after warm-up ${memAfterWarmupMiB.toFixed(0)} MiB)`);
+      const r = await runLoadProcess({ ...base, durationSec: soakSec });
+      const memEndMiB = a.proc.rssMiB();
+      soak = { seconds: soakSec, memAfterWarmupMiB, memEndMiB, growthPct: ((memEndMiB - memAfterWarmupMiB) / memAfterWarmupMiB) * 100, rps: r.rps };
+      log(`soak: end ${memEndMiB.toFixed(0)} MiB (${soak.growthPct.toFixed(1)}%)`);
+    }
+
+    const report = summarize(results, soak);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const outDir = path.join(REPO_ROOT, 'bench/results');
+    mkdirSync(outDir, { recursive: true });
+    const meta = { date: new Date().toISOString(), machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`, citizens: CITIZENS, subjects: subjects.length, connections: CONNECTIONS, durationSec: Number(flags.duration) };
+    writeFileSync(path.join(outDir, `${stamp}.json`), JSON.stringify({ meta, results, soak }, null, 2));
+    writeFileSync(path.join(outDir, 'latest.md'), `${report}\n\n${JSON.stringify(meta)}\n`);
+    process.stdout.write(`\n${report}\n\nmachine: ${meta.machine}\nresults: bench/results/${stamp}.json\n`);
+  } finally {
+    await stopAll();
+  }
+}
+
+/** Clients file for the Motlan contenders: one TTHC client allowed the bench procedures. */
+function benchClients(): unknown {
+  return {
+    clients: [
+      {
+        id: 'bench-client',
+        agency: 'Benchmark',
+        name: 'Benchmark load generator (bench only)',
+        procedures: [BENCH_PURPOSE, 'judicial-record-certificate'],
+        roles: ['client'],
+        keys: [{ id: 'bench', sha256: sha256(BENCH_KEY), createdAt: '2026-01-01' }],
+      },
+    ],
+  };
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+function summarize(
+  results: Array<{ workload: string; contender: string; label: string; memMiB: number } & LoadResult>,
+  soak?: { seconds: number; memAfterWarmupMiB: number; memEndMiB: number; growthPct: number },
+): string {
+  const lines = ['| workload | contender | req/s | p50 ms | p99 ms | errors | gateway RSS MiB | × (c) |', '|---|---|---:|---:|---:|---:|---:|---:|'];
+  const byWorkload = new Map<string, typeof results>();
+  for (const r of results) byWorkload.set(r.workload, [...(byWorkload.get(r.workload) ?? []), r]);
+  for (const [workload, rs] of byWorkload) {
+    const mean = (id: string, key: 'rps' | 'p50' | 'p99' | 'memMiB' | 'errors') => {
+      const xs = rs.filter((r) => r.contender === id).map((r) => r[key]);
+      return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN;
+    };
+    const ids = [...new Set(rs.map((r) => r.contender))];
+    const baseline = mean('c', 'rps');
+    for (const id of ids) {
+      const label = rs.find((r) => r.contender === id)!.label;
+      const ratio = Number.isFinite(baseline) ? (mean(id, 'rps') / baseline).toFixed(2) : '–';
+      lines.push(`| ${workload} | ${id}: ${label} | ${mean(id, 'rps').toFixed(0)} | ${mean(id, 'p50').toFixed(1)} | ${mean(id, 'p99').toFixed(1)} | ${mean(id, 'errors').toFixed(0)} | ${id === 'e' ? '–' : mean(id, 'memMiB').toFixed(0)} | ${ratio} |`);
+    }
+  }
+  if (soak) lines.push('', `Memory soak (a, W1-zipf, ${soak.seconds} s): ${soak.memAfterWarmupMiB.toFixed(0)} MiB after warm-up → ${soak.memEndMiB.toFixed(0)} MiB at the end (${soak.growthPct.toFixed(1)}%).`);
+  return lines.join('\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`[bench] failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
