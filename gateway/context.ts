@@ -23,6 +23,8 @@ export interface ClientIdentity {
   permissions: string[];
   /** When true, a subject token (citizen consent from the e-ID platform) is required. */
   requireSubjectToken: boolean;
+  /** `client` (TTHC system, may query data), `auditor`, `operator`, `monitor`; set by gateway/auth. */
+  roles?: Array<'client' | 'auditor' | 'operator' | 'monitor'>;
 }
 
 /** Why the data is requested: a procedure of the catalog, and the dossier when there is one. */

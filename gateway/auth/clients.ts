@@ -1,0 +1,220 @@
+/**
+ * The clients file: TTHC systems of provinces and ministries (and staff roles:
+ * auditor, operator, monitor) with their hashed API keys, and `authenticate()`,
+ * which every endpoint that needs a caller reuses (`/graphql`, the auditor API,
+ * the console) with the role it requires.
+ *
+ * Format (JSON):
+ *   { "clients": [ { "id", "agency", "name", "demo"?, "procedures": [...],
+ *       "registries"?, "permissions"?, "requireSubjectToken"?, "roles"?,
+ *       "keys": [ { "id", "sha256", "createdAt", "expiresAt"? } ] } ] }
+ * Several keys per client let a key be rotated: add the new one, deploy, remove
+ * the old one. Demo clients may also carry the clear `key` (to print it at start);
+ * they are refused in production.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { z } from 'zod';
+import type { ClientIdentity } from '../context.js';
+import { digestsEqual, hashApiKey } from './keys.js';
+
+export const CLIENT_ROLES = ['client', 'auditor', 'operator', 'monitor'] as const;
+export type ClientRole = (typeof CLIENT_ROLES)[number];
+
+const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date, e.g. 2025-07-01T00:00:00Z');
+
+const keySchema = z.strictObject({
+  id: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the lowercase hex SHA-256 of the key (64 characters)'),
+  createdAt: isoDate,
+  expiresAt: isoDate.optional(),
+  /** Clear key: allowed for demo clients only, so the demo can print it. */
+  key: z.string().min(16).optional(),
+});
+
+const clientSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits, ".", "_" or "-"'),
+  agency: z.string().min(1),
+  name: z.string().min(1),
+  demo: z.boolean().default(false),
+  procedures: z.array(z.string().min(1)),
+  registries: z.array(z.string().min(1)).optional(),
+  permissions: z.array(z.string().min(1)).default([]),
+  requireSubjectToken: z.boolean().default(false),
+  roles: z.array(z.enum(CLIENT_ROLES)).min(1).default(['client']),
+  keys: z.array(keySchema).min(1, 'needs at least one key (npm run client:add creates one)'),
+});
+
+export const clientsFileSchema = z.strictObject({
+  /** Free text for humans (JSON has no comments). */
+  $comment: z.string().optional(),
+  clients: z.array(clientSchema),
+});
+export type ClientsFile = z.input<typeof clientsFileSchema>;
+export type ClientEntry = z.output<typeof clientSchema>;
+
+export type AuthResult =
+  | { ok: true; client: ClientIdentity; roles: ClientRole[]; keyId: string }
+  | { ok: false; status: 401 | 403; code: 'UNAUTHENTICATED' | 'FORBIDDEN'; message: string };
+
+export interface DemoCredential {
+  clientId: string;
+  name: string;
+  roles: ClientRole[];
+  key: string;
+}
+
+interface StoredKey {
+  clientIndex: number;
+  keyId: string;
+  sha256: string;
+  expiresAt: number | null;
+}
+
+export interface LoadClientsOptions {
+  /** Main clients file; when it does not exist it is skipped unless `production`. */
+  clientsFile: string;
+  /** Demo clients file loaded too; `false` for none. */
+  demoClientsFile: string | false;
+  /** Refuse demo clients and require `clientsFile`. */
+  production: boolean;
+}
+
+export class ClientRegistry {
+  private readonly entries: ClientEntry[];
+  private readonly identities: ClientIdentity[];
+  private readonly keys: StoredKey[] = [];
+  /** Files the clients were read from, for the startup log. */
+  readonly sources: string[];
+
+  constructor(entries: ClientEntry[], opts: { production: boolean; sources?: string[] }) {
+    this.sources = opts.sources ?? [];
+    const ids = new Set<string>();
+    const hashes = new Set<string>();
+    for (const c of entries) {
+      if (ids.has(c.id)) throw new Error(`Client id "${c.id}" is defined twice: client ids must be unique across the clients files.`);
+      ids.add(c.id);
+      if (c.demo && opts.production) {
+        throw new Error(
+          `Demo client "${c.id}" is refused because NODE_ENV=production: demo keys are public. ` +
+            `Remove it from the clients file (or unset CLIENTS_FILE pointing to the demo file) and create real clients with npm run client:add.`,
+        );
+      }
+      for (const k of c.keys) {
+        if (k.key !== undefined && !c.demo) {
+          throw new Error(`Client "${c.id}" key "${k.id}" stores a clear key: only demo clients may; keep only its sha256.`);
+        }
+        if (k.key !== undefined && hashApiKey(k.key) !== k.sha256) {
+          throw new Error(`Client "${c.id}" key "${k.id}": sha256 is not the SHA-256 of key; recompute it.`);
+        }
+        if (hashes.has(k.sha256)) throw new Error(`Client "${c.id}" key "${k.id}" is also used by another key: every key must be distinct.`);
+        hashes.add(k.sha256);
+      }
+    }
+    this.entries = entries;
+    this.identities = entries.map((c) => ({
+      id: c.id,
+      agency: c.agency,
+      name: c.name,
+      demo: c.demo,
+      procedures: c.procedures,
+      ...(c.registries ? { registries: c.registries } : {}),
+      permissions: c.permissions,
+      requireSubjectToken: c.requireSubjectToken,
+      roles: c.roles,
+    }));
+    entries.forEach((c, clientIndex) => {
+      for (const k of c.keys) {
+        this.keys.push({ clientIndex, keyId: k.id, sha256: k.sha256, expiresAt: k.expiresAt ? Date.parse(k.expiresAt) : null });
+      }
+    });
+  }
+
+  /** Parses and validates a clients file's content; `source` names it in errors. */
+  static parse(json: unknown, source: string): ClientEntry[] {
+    const parsed = clientsFileSchema.safeParse(json);
+    if (!parsed.success) throw new Error(`Invalid clients file ${source}:\n${z.prettifyError(parsed.error)}`);
+    return parsed.data.clients;
+  }
+
+  static readFile(file: string): ClientEntry[] {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new Error(`Cannot read clients file ${file}: ${(err as Error).message}`);
+    }
+    return ClientRegistry.parse(json, file);
+  }
+
+  static load(opts: LoadClientsOptions): ClientRegistry {
+    const entries: ClientEntry[] = [];
+    const sources: string[] = [];
+    if (existsSync(opts.clientsFile)) {
+      entries.push(...ClientRegistry.readFile(opts.clientsFile));
+      sources.push(opts.clientsFile);
+    } else if (opts.production) {
+      throw new Error(
+        `No clients file at ${opts.clientsFile}: create it with "npm run client:add -- --id ... --agency ... --name ... --procedures ..." ` +
+          `(see config/clients.example.json) or set CLIENTS_FILE.`,
+      );
+    }
+    if (opts.demoClientsFile) {
+      entries.push(...ClientRegistry.readFile(opts.demoClientsFile));
+      sources.push(opts.demoClientsFile);
+    }
+    return new ClientRegistry(entries, { production: opts.production, sources });
+  }
+
+  get clients(): readonly ClientIdentity[] {
+    return this.identities;
+  }
+
+  /** Clear keys of demo clients, to print at start (never available for real clients). */
+  demoCredentials(): DemoCredential[] {
+    return this.entries.flatMap((c) =>
+      c.keys.filter((k) => k.key !== undefined).map((k) => ({ clientId: c.id, name: c.name, roles: c.roles, key: k.key as string })),
+    );
+  }
+
+  /**
+   * Resolves `Authorization: Bearer <api key>` to a client. With `role`, a client
+   * without that role gets 403. Every stored hash is compared (constant time,
+   * no early exit) so timing does not tell how close a guess was.
+   */
+  authenticate(headers: IncomingHttpHeaders, opts: { role?: ClientRole; now?: number } = {}): AuthResult {
+    const header = headers.authorization;
+    if (header === undefined || header === '') {
+      return unauthenticated('Missing Authorization header: send Authorization: Bearer <api key>.');
+    }
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+    if (!match) return unauthenticated('Malformed Authorization header: expected "Bearer <api key>".');
+    const presented = hashApiKey(match[1]!);
+    let found: StoredKey | undefined;
+    for (const k of this.keys) {
+      if (digestsEqual(presented, k.sha256)) found = k;
+    }
+    if (!found) return unauthenticated('Unknown or revoked API key.');
+    const now = opts.now ?? Date.now();
+    if (found.expiresAt !== null && found.expiresAt <= now) {
+      return unauthenticated(
+        `API key "${found.keyId}" expired on ${new Date(found.expiresAt).toISOString()}: ask the gateway operator for a new key.`,
+      );
+    }
+    const entry = this.entries[found.clientIndex]!;
+    const client = this.identities[found.clientIndex]!;
+    if (opts.role && !entry.roles.includes(opts.role)) {
+      return {
+        ok: false,
+        status: 403,
+        code: 'FORBIDDEN',
+        message: `Client "${entry.id}" lacks the role "${opts.role}" this endpoint requires (it has: ${entry.roles.join(', ')}).`,
+      };
+    }
+    return { ok: true, client, roles: entry.roles, keyId: found.keyId };
+  }
+}
+
+function unauthenticated(message: string): AuthResult {
+  return { ok: false, status: 401, code: 'UNAUTHENTICATED', message };
+}

@@ -1,0 +1,26 @@
+/**
+ * API keys: generated with 256 bits of randomness, stored only as their SHA-256
+ * (a fast hash is enough because the key itself is high-entropy: nothing to
+ * brute-force), compared in constant time.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** SHA-256 of the key, lowercase hex: what the clients file stores. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/**
+ * A new key `<prefix>_<43 base64url chars>`. The prefix (e.g. `mtl_hanoi`) only
+ * helps people recognise a leaked key; it carries no authority.
+ */
+export function generateApiKey(prefix = 'mtl'): string {
+  return `${prefix}_${randomBytes(32).toString('base64url')}`;
+}
+
+/** Constant-time equality of two hex digests of the same length. */
+export function digestsEqual(aHex: string, bHex: string): boolean {
+  const a = Buffer.from(aHex, 'hex');
+  const b = Buffer.from(bHex, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}

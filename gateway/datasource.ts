@@ -1,0 +1,167 @@
+/**
+ * How the gateway calls a subgraph: keep-alive connections (one undici Agent for
+ * all subgraphs), a hard per-call timeout, and the request trace the audit trail
+ * and metrics read (registries contacted, entities returned per registry,
+ * registries unavailable, time spent per registry).
+ *
+ * A subgraph that fails (connection refused, timeout, non-GraphQL answer) never
+ * fails the whole request: its part becomes a `REGISTRY_UNAVAILABLE` error
+ * naming the registry, the other registries' data is still returned (HTTP 200).
+ */
+import { performance } from 'node:perf_hooks';
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { Fetcher } from '@apollo/utils.fetcher';
+import type { GraphQLFormattedError } from 'graphql';
+import { Agent, fetch as undiciFetch } from 'undici';
+import type { MotlanContext, RequestTrace } from './context.js';
+
+type GatewayResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+
+/** Registry names as clients know them (the subgraph names are the registry names). */
+export const REGISTRY_LABELS: Record<string, string> = {
+  population: 'CSDLQG về dân cư',
+  enterprise: 'CSDLQG về đăng ký doanh nghiệp',
+  insurance: 'CSDL bảo hiểm',
+  land: 'CSDLQG về đất đai',
+};
+
+export function registryUnavailableMessage(registry: string, reason: string): string {
+  const label = REGISTRY_LABELS[registry];
+  return label
+    ? `The ${registry} registry (${label}) is unavailable: ${reason}. The other registries' data is returned; retry later for this part.`
+    : `The ${registry} subgraph is unavailable: ${reason}. The other subgraphs' data is returned; retry later for this part.`;
+}
+
+export interface SubgraphDataSourceOptions {
+  /** Subgraph (= registry) name, as in the supergraph. */
+  name: string;
+  url: string;
+  /** Abort the call after this long. Default: 3000 ms. */
+  timeoutMs?: number;
+  /** Shared keep-alive agent. Default: a module-wide agent (see `sharedAgent`). */
+  agent?: Agent;
+  /** Answers client fetches in place of the subgraph, or calls it (gateway/cache: cache, dedupe). Default: none. */
+  intercept?: SubgraphFetchInterceptor;
+}
+
+/**
+ * One client fetch to a subgraph as an interceptor sees it. `upstream` calls the
+ * subgraph (keep-alive, timeout) with the given request, e.g. fewer `_entities`
+ * representations; it throws on network failure. What the interceptor returns is
+ * recorded in the request's trace (so a cached answer counts like a fetched one).
+ */
+export interface SubgraphFetch {
+  subgraph: string;
+  request: GraphQLDataSourceProcessOptions<MotlanContext>['request'];
+  context: MotlanContext | null;
+  upstream(request: GraphQLDataSourceProcessOptions<MotlanContext>['request']): Promise<GatewayResponse>;
+}
+export type SubgraphFetchInterceptor = (fetch: SubgraphFetch) => Promise<GatewayResponse>;
+
+let defaultAgent: Agent | null = null;
+/**
+ * One agent for every subgraph: keeps connections open between requests (no TCP
+ * handshake per call) with a bounded pool per origin.
+ */
+export function sharedAgent(): Agent {
+  defaultAgent ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000, connections: 128 });
+  return defaultAgent;
+}
+
+/** Human reason for a failed call, without URLs or hostnames (they may reach clients). */
+export function describeFailure(err: unknown, timeoutMs: number): string {
+  const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; name?: string } };
+  if (e?.name === 'TimeoutError' || e?.cause?.name === 'TimeoutError' || e?.name === 'AbortError') return `timeout after ${timeoutMs} ms`;
+  const code = e?.cause?.code ?? e?.code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection reset';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
+  const status = /^(\d{3}): /.exec(e?.message ?? '');
+  if (status) return `HTTP ${status[1]}`;
+  return 'unexpected answer';
+}
+
+function isMotlanContext(ctx: unknown): ctx is MotlanContext {
+  return typeof ctx === 'object' && ctx !== null && 'trace' in ctx && typeof (ctx as MotlanContext).trace?.registries === 'object';
+}
+
+/** Entities returned: `_entities` items, else the root fields' objects (lists count their items). */
+export function countEntities(data: Record<string, unknown> | null | undefined): number {
+  if (!data) return 0;
+  const count = (v: unknown): number => (Array.isArray(v) ? v.filter((x) => x !== null && x !== undefined).length : v === null || v === undefined ? 0 : 1);
+  if ('_entities' in data) return count(data._entities);
+  return Object.values(data).reduce<number>((n, v) => n + count(v), 0);
+}
+
+export function recordResponse(trace: RequestTrace, registry: string, response: GatewayResponse): void {
+  trace.entities[registry] = (trace.entities[registry] ?? 0) + countEntities(response.data);
+  for (const err of response.errors ?? []) {
+    const code = err.extensions?.code;
+    if (typeof code === 'string') trace.errorCodes.add(code);
+    if (code === 'REGISTRY_UNAVAILABLE') {
+      const named = err.extensions?.registry;
+      trace.unavailableRegistries.add(typeof named === 'string' ? named : registry);
+    }
+  }
+}
+
+export class SubgraphDataSource extends RemoteGraphQLDataSource<MotlanContext> {
+  readonly name: string;
+  readonly timeoutMs: number;
+  private readonly intercept: SubgraphFetchInterceptor | undefined;
+
+  constructor(opts: SubgraphDataSourceOptions) {
+    super({ url: opts.url });
+    this.name = opts.name;
+    this.timeoutMs = opts.timeoutMs ?? 3000;
+    this.intercept = opts.intercept;
+    const agent = opts.agent ?? sharedAgent();
+    const timeoutMs = this.timeoutMs;
+    // undici's Response satisfies Apollo's Fetcher contract; the types differ only nominally.
+    this.fetcher = ((url, init) =>
+      undiciFetch(url, {
+        method: init?.method,
+        headers: init?.headers,
+        body: init?.body,
+        dispatcher: agent,
+        signal: AbortSignal.timeout(timeoutMs),
+      })) as Fetcher;
+  }
+
+  override willSendRequest(options: GraphQLDataSourceProcessOptions<MotlanContext>): void {
+    // Lets the subgraph logs be correlated with the gateway's.
+    if (isMotlanContext(options.context)) options.request.http?.headers.set('x-request-id', options.context.requestId);
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<MotlanContext>): Promise<GatewayResponse> {
+    // Health checks and schema loading are not client requests: let their errors surface as is.
+    if (!('incomingRequestContext' in options)) return super.process(options);
+    const trace = isMotlanContext(options.context) ? options.context.trace : null;
+    trace?.registries.add(this.name);
+    const started = performance.now();
+    try {
+      const response = this.intercept
+        ? await this.intercept({
+            subgraph: this.name,
+            request: options.request,
+            context: trace ? options.context : null,
+            upstream: (request) => super.process({ ...options, request }),
+          })
+        : await super.process(options);
+      if (trace) recordResponse(trace, this.name, response);
+      return response;
+    } catch (err) {
+      const error: GraphQLFormattedError = {
+        message: registryUnavailableMessage(this.name, describeFailure(err, this.timeoutMs)),
+        extensions: { code: 'REGISTRY_UNAVAILABLE', registry: this.name },
+      };
+      if (trace) {
+        trace.unavailableRegistries.add(this.name);
+        trace.errorCodes.add('REGISTRY_UNAVAILABLE');
+      }
+      return { errors: [error] };
+    } finally {
+      if (trace) trace.subgraphMs[this.name] = (trace.subgraphMs[this.name] ?? 0) + (performance.now() - started);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { countEntities, describeFailure } from '../datasource.js';
+import { makeFormatError, scrubInternals } from './index.js';
+
+describe('production error mask', () => {
+  const prod = makeFormatError(true);
+  const dev = makeFormatError(false);
+
+  it('keeps public codes with a scrubbed message and only safe extensions', () => {
+    const out = prod(
+      {
+        message: 'The land registry (CSDLQG về đất đai) is unavailable: upstream http://10.0.0.7:4104/api/v1/parcels said 503 via land-db.internal:5432',
+        path: ['citizen', 'landParcels'],
+        extensions: { code: 'REGISTRY_UNAVAILABLE', registry: 'land', serviceName: 'land', stacktrace: ['Error: x', '    at /work/main/gateway/datasource.ts:12:3'], response: { url: 'http://10.0.0.7:4104' } },
+      },
+      null,
+    );
+    expect(out).toEqual({
+      message: 'The land registry (CSDLQG về đất đai) is unavailable: upstream [internal address] said 503 via [internal address]',
+      path: ['citizen', 'landParcels'],
+      extensions: { code: 'REGISTRY_UNAVAILABLE', registry: 'land' },
+    });
+  });
+
+  it('replaces errors with non-public codes by a generic message', () => {
+    const out = prod({ message: 'Cannot read properties of undefined (reading x) at /srv/motlan/gateway/app.ts:10', extensions: { code: 'INTERNAL_SERVER_ERROR' } }, null);
+    expect(out.message).not.toMatch(/undefined|\/srv/);
+    expect(out.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+    expect(prod({ message: 'boom' }, null).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+  });
+
+  it('leaves errors untouched in development', () => {
+    const e = { message: 'x at http://localhost:4001/graphql', extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'population' } };
+    expect(dev(e, null)).toBe(e);
+  });
+
+  it('scrubs URLs, host:port pairs and source paths', () => {
+    expect(scrubInternals('GET https://registry.gov.vn/a?b=1 and [::1]:4101 and localhost:4000, /a/b/c.ts:3:4')).toBe(
+      'GET [internal address] and [internal address] and [internal address], [internal path]',
+    );
+    expect(scrubInternals('Invalid personalId "12345": 12 digits.')).toBe('Invalid personalId "12345": 12 digits.');
+  });
+});
+
+describe('subgraph data source helpers', () => {
+  it('counts entities of _entities answers and of root fields', () => {
+    expect(countEntities({ _entities: [{ a: 1 }, null, { a: 2 }] })).toBe(2);
+    expect(countEntities({ citizen: { a: 1 }, household: null, citizens: [{}, null, {}] })).toBe(3);
+    expect(countEntities(null)).toBe(0);
+  });
+
+  it('describes failures without addresses', () => {
+    expect(describeFailure(Object.assign(new Error('t'), { name: 'TimeoutError' }), 250)).toBe('timeout after 250 ms');
+    expect(describeFailure(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4003'), { code: 'ECONNREFUSED' }) }), 1)).toBe('connection refused');
+    expect(describeFailure(new Error('503: Service Unavailable'), 1)).toBe('HTTP 503');
+    expect(describeFailure(new Error('connect to http://10.1.1.1 weird'), 1)).toBe('unexpected answer');
+  });
+});

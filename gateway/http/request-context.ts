@@ -1,0 +1,75 @@
+/**
+ * First concern of the chain: request id and security headers, and the
+ * `MotlanContext` every later concern shares. The context is created in
+ * `onRequest`, so Fastify hooks (auth, limits, audit of refused requests) see it;
+ * the Apollo context function returns it, and Apollo Server shallow-copies it per
+ * operation, so its nested objects (trace, subject) stay shared with the hooks.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import helmet from '@fastify/helmet';
+import type { FastifyRequest } from 'fastify';
+import { newTrace, type MotlanContext } from '../context.js';
+import type { ConcernFactory } from '../concern.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's MotlanContext (see gateway/context.ts). */
+    motlan: MotlanContext;
+  }
+}
+
+/** Accept a caller's X-Request-Id when it is a plain token, so logs correlate across systems. */
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** Fastify `genReqId`: the caller's X-Request-Id when well-formed, else a random UUID. */
+export function genRequestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+}
+
+export function createContext(request: FastifyRequest): MotlanContext {
+  return {
+    requestId: request.id,
+    receivedAt: Date.now(),
+    client: null,
+    purpose: null,
+    subject: {},
+    headers: request.headers,
+    trace: newTrace(),
+  };
+}
+
+/**
+ * Security headers (helmet) with a strict same-origin CSP: the sandbox and the
+ * console load only their own assets (closed government networks, no CDN).
+ * GraphiQL and Chart.js set inline styles, hence `style-src 'unsafe-inline'`.
+ */
+export const requestContext: ConcernFactory = async ({ app }) => {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'", 'blob:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+    },
+    // The API is called cross-origin by TTHC systems' back ends, not browsers; keep CORP permissive for JSON.
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  app.decorateRequest('motlan', null as unknown as MotlanContext);
+  app.addHook('onRequest', async (request, reply) => {
+    request.motlan = createContext(request);
+    void reply.header('x-request-id', request.id);
+  });
+  return { name: 'request-context' };
+};

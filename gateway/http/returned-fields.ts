@@ -1,0 +1,109 @@
+/**
+ * Fills `context.trace.fields` with the schema coordinates (`Citizen.fullName`)
+ * of the fields that actually carry a value in the response: what was shared,
+ * which the audit trail records (never the values themselves). A field that is
+ * null (unknown id, unavailable registry) was not shared and is not listed.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  getNamedType,
+  isAbstractType,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLNamedType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { MotlanContext } from '../context.js';
+
+export function collectReturnedFields(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  data: Record<string, unknown> | null | undefined,
+  into: Set<string> = new Set(),
+): Set<string> {
+  if (!data) return into;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation: OperationDefinitionNode | undefined;
+  for (const def of document.definitions) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
+  }
+  if (!operation) return into;
+  const root = schema.getRootType(operation.operation);
+  if (!root) return into;
+
+  const visitValue = (type: GraphQLNamedType, value: unknown, selectionSet: SelectionSetNode | undefined): void => {
+    if (value === null || value === undefined || !selectionSet) return;
+    if (Array.isArray(value)) {
+      for (const item of value) visitValue(type, item, selectionSet);
+      return;
+    }
+    if (typeof value !== 'object') return;
+    let objectType: GraphQLObjectType | undefined;
+    if (isObjectType(type)) objectType = type;
+    else if (isAbstractType(type)) {
+      const typename = (value as { __typename?: unknown }).__typename;
+      const t = typeof typename === 'string' ? schema.getType(typename) : undefined;
+      if (t && isObjectType(t)) objectType = t;
+    }
+    if (objectType) visitSelections(objectType, value as Record<string, unknown>, selectionSet);
+  };
+
+  const visitSelections = (type: GraphQLObjectType, value: Record<string, unknown>, selectionSet: SelectionSetNode): void => {
+    for (const sel of selectionSet.selections) {
+      if (sel.kind === Kind.FIELD) {
+        const name = sel.name.value;
+        if (name.startsWith('__')) continue; // introspection and __typename share no data
+        const v = value[sel.alias?.value ?? name];
+        if (v === null || v === undefined) continue;
+        into.add(`${type.name}.${name}`);
+        const field = type.getFields()[name];
+        if (field) visitValue(getNamedType(field.type), v, sel.selectionSet);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        const cond = sel.typeCondition?.name.value;
+        if (!cond || cond === type.name || type.getInterfaces().some((i) => i.name === cond) || isMember(schema, cond, type)) {
+          visitSelections(type, value, sel.selectionSet);
+        }
+      } else {
+        const frag = fragments.get(sel.name.value);
+        const cond = frag?.typeCondition.name.value;
+        if (frag && (cond === type.name || type.getInterfaces().some((i) => i.name === cond) || isMember(schema, cond!, type))) {
+          visitSelections(type, value, frag.selectionSet);
+        }
+      }
+    }
+  };
+
+  visitSelections(root, data, operation.selectionSet);
+  return into;
+}
+
+function isMember(schema: GraphQLSchema, abstractName: string, type: GraphQLObjectType): boolean {
+  const t = schema.getType(abstractName);
+  return !!t && isAbstractType(t) && schema.isSubType(t, type);
+}
+
+/** Apollo plugin, in the "execution" slot of app.ts so it runs before audit reads the trace. */
+export function returnedFieldsPlugin(): ApolloServerPlugin<MotlanContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, document, operationName, response, schema }) {
+          if (response.body.kind !== 'single') return;
+          for (const e of response.body.singleResult.errors ?? []) {
+            if (typeof e.extensions?.code === 'string') contextValue.trace.errorCodes.add(e.extensions.code);
+          }
+          if (!document) return;
+          const data = response.body.singleResult.data as Record<string, unknown> | null | undefined;
+          collectReturnedFields(schema, document, operationName, data, contextValue.trace.fields);
+        },
+      };
+    },
+  };
+}
