@@ -1,0 +1,108 @@
+/**
+ * The declarative format of one procedure file in `schema/procedures/` (YAML or JSON).
+ *
+ * This zod schema is the single definition: the loader validates files with it, and
+ * `schema/procedures/procedure.schema.json` is generated from it (`npm run procedures:schema`)
+ * so editors can validate catalog files as they are typed. Semantic checks that need
+ * the supergraph (does the path exist, has it the right type) live in `validate.ts`.
+ */
+import { z } from 'zod';
+
+/** Roots a source path may start with, each bound to one subject of `SubjectInput`. */
+export const SUBJECT_ROOTS = ['citizen', 'relatedCitizen', 'enterprise', 'parcel'] as const;
+export type SubjectRoot = (typeof SUBJECT_ROOTS)[number];
+
+/**
+ * Display formats: `date` turns an ISO date into dd/MM/yyyy, `month` yyyy-MM into MM/yyyy,
+ * `address` selects `Address.fullAddress` (one line), `label` maps values through `labels`.
+ */
+export const FORMATS = ['text', 'date', 'month', 'address', 'number', 'boolean', 'label'] as const;
+export type FieldFormat = (typeof FORMATS)[number];
+
+const PATH = /^(citizen|relatedCitizen|enterprise|parcel)(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
+const pathSchema = z
+  .string()
+  .regex(PATH, 'a path is a subject root (citizen, relatedCitizen, enterprise, parcel) followed by .field names, e.g. citizen.permanentResidence')
+  .describe('Path into the supergraph from a subject root, e.g. citizen.dateOfBirth');
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+export const fieldSchema = z
+  .strictObject({
+    key: z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, 'a field key is letters, digits and _ starting with a letter').describe('Stable key of the form field'),
+    label: z.string().min(1).describe('Vietnamese label as printed on the form'),
+    source: pathSchema.optional(),
+    citizen: z.literal(true).optional().describe('true when the citizen provides the value (no registry holds it)'),
+    format: z.enum(FORMATS).optional().describe('Display format; default text (address for Address paths)'),
+    labels: z.record(z.string(), z.string()).optional().describe('Value → Vietnamese label, for format label (e.g. MALE: Nam)'),
+    ifAbsent: z
+      .string()
+      .optional()
+      .describe('Shown when the registry answered and holds nothing, where nothing means "none" (e.g. no spouse: "Không có")'),
+    note: z.string().optional().describe('Guidance for the citizen or the integrator'),
+  })
+  .refine((f) => (f.source === undefined) !== (f.citizen === undefined), {
+    message: 'a field has exactly one of source (a path) or citizen: true',
+  })
+  .refine((f) => f.format !== 'label' || f.labels !== undefined, { message: 'format label needs labels' });
+
+export const conditionSchema = z
+  .strictObject({
+    path: pathSchema,
+    equals: scalar.optional(),
+    notEquals: scalar.optional(),
+    in: z.array(scalar).min(1).optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  })
+  .refine((c) => ['equals', 'notEquals', 'in', 'min', 'max'].filter((k) => k in c).length === 1, {
+    message: 'a condition has exactly one of equals, notEquals, in, min, max',
+  });
+
+export const componentSchema = z.strictObject({
+  code: z.string().regex(/^[A-Za-z0-9_-]+$/, 'a component code is letters, digits, - and _').describe('Stable code of the dossier component'),
+  name: z.string().min(1).describe('Tên thành phần hồ sơ, e.g. Bản sao Giấy chứng nhận quyền sử dụng đất'),
+  replacedBy: z
+    .union([pathSchema, z.array(pathSchema).min(1)])
+    .optional()
+    .describe('Registry data that replaces the component; absent when no registry holds it (always required)'),
+  when: z.array(conditionSchema).optional().describe('All must hold on the retrieved data for the component to be cut'),
+  tripsAvoided: z.number().int().min(0).optional().describe('Trips to an agency avoided when cut (default 1: obtaining a certified copy)'),
+  note: z.string().optional(),
+});
+
+export const procedureSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'a procedure id is a lowercase slug, e.g. lodging-notification'),
+  nationalCode: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('Code in the national TTHC database; leave empty unless certain'),
+  name: z.string().min(1).describe('Tên thủ tục'),
+  agency: z.string().min(1).describe('Cơ quan có thẩm quyền giải quyết'),
+  legalBasis: z.array(z.string()).optional(),
+  subjects: z
+    .array(z.enum(SUBJECT_ROOTS))
+    .min(1)
+    .describe('Subjects the procedure takes; must include citizen'),
+  fields: z.array(fieldSchema).min(1).describe('Form fields in form order'),
+  dossierComponents: z.array(componentSchema).describe('Dossier components in dossier order'),
+  timeSaved: z.strictObject({
+    formPages: z.number().min(0).describe('Pages of the paper form the citizen would write by hand'),
+  }),
+});
+
+export type FieldDef = z.infer<typeof fieldSchema>;
+export type ConditionDef = z.infer<typeof conditionSchema>;
+export type ComponentDef = z.infer<typeof componentSchema>;
+export type ProcedureDef = z.infer<typeof procedureSchema>;
+
+/** The JSON Schema shipped next to the catalog, generated from the zod schema. */
+export function procedureJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(procedureSchema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>;
+  return {
+    ...schema,
+    $id: 'https://motlan.example/schema/procedure.schema.json',
+    title: 'Motlan procedure (one file of schema/procedures/)',
+  };
+}

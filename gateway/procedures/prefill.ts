@@ -1,0 +1,310 @@
+/**
+ * `prefill`: fills a procedure's e-form from the registries and decides which dossier
+ * components the citizen no longer submits.
+ *
+ * Order of work, each step able to stop the request:
+ *  1. the procedure exists (NOT_FOUND), identifiers are well formed and are exactly the
+ *     subjects the procedure takes (BAD_USER_INPUT);
+ *  2. relation check from the citizen's side (NOT_FOUND for an unknown citizen, FORBIDDEN
+ *     for an unrelated subject, before any of that subject's data is fetched);
+ *  3. the procedure's compiled operation, through the gateway pipeline with the caller's
+ *     context (policy, cache and audit apply);
+ *  4. provenance per field and fail-safe component decisions: a component is cut only
+ *     when the replacing data was retrieved and meets its conditions.
+ */
+import { GraphQLError } from 'graphql';
+import { validateEnterpriseCode, validateParcelId, validatePersonalId } from '../../lib/identifiers.js';
+import type { MotlanContext, Subject } from '../context.js';
+import type { SubjectRoot } from './catalog-format.js';
+import type { Catalog } from './catalog.js';
+import type { CompiledComponent, CompiledProcedure } from './compile.js';
+import { innerContext, type ExecutionError, type ExecutionResult, type InnerExecutor } from './executor.js';
+import { formatValues } from './format.js';
+import { hoursSaved } from './hours.js';
+import { ROOTS, valuesAt, type ResolvedPath } from './paths.js';
+import { assertRelated, checkSubjectRelations, notFoundCitizen, type RelatedSubject } from './relations.js';
+
+export interface SubjectInput {
+  personalId: string;
+  relatedPersonalId?: string | null;
+  enterpriseCode?: string | null;
+  parcelId?: string | null;
+}
+
+export interface PrefillArgs {
+  procedureId: string;
+  subject: SubjectInput;
+  dossierId?: string | null;
+}
+
+export interface PrefilledField {
+  key: string;
+  label: string;
+  value: string | null;
+  source: 'REGISTRY' | 'CITIZEN';
+  registry: string | null;
+  retrievedAt: string | null;
+  unavailable: 'NOT_RECORDED' | 'REGISTRY_UNAVAILABLE' | null;
+}
+
+export interface DossierComponentResult {
+  code: string;
+  name: string;
+  status: 'CUT' | 'REQUIRED';
+  registry: string | null;
+  reason: string;
+}
+
+export interface PrefillSummary {
+  fieldsTotal: number;
+  fieldsPrefilled: number;
+  fieldsForCitizen: number;
+  componentsTotal: number;
+  componentsCut: number;
+  hoursSaved: number;
+}
+
+export interface PrefilledForm {
+  procedure: CompiledProcedure;
+  fields: PrefilledField[];
+  dossierComponents: DossierComponentResult[];
+  summary: PrefillSummary;
+}
+
+const SUBJECT_OF_ROOT: Record<SubjectRoot, keyof SubjectInput> = {
+  citizen: 'personalId',
+  relatedCitizen: 'relatedPersonalId',
+  enterprise: 'enterpriseCode',
+  parcel: 'parcelId',
+};
+const RELATED_OF_ROOT: Partial<Record<SubjectRoot, RelatedSubject>> = {
+  relatedCitizen: 'relatedPersonalId',
+  enterprise: 'enterpriseCode',
+  parcel: 'parcelId',
+};
+const SUBJECT_MEANING: Record<keyof SubjectInput, string> = {
+  personalId: 'the personal ID of the citizen who files',
+  relatedPersonalId: 'the personal ID of the family member the procedure is about',
+  enterpriseCode: 'the code of the enterprise',
+  parcelId: 'the id of the land parcel',
+};
+
+const REGISTRY_NAMES: Record<string, string> = {
+  population: 'population registry (CSDLQG về dân cư)',
+  enterprise: 'business registry (CSDLQG về đăng ký doanh nghiệp)',
+  insurance: 'insurance registry (CSDL bảo hiểm)',
+  land: 'land registry (CSDLQG về đất đai)',
+};
+const registryName = (r: string) => REGISTRY_NAMES[r] ?? `${r} registry`;
+
+function badInput(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+/** Step 1: the procedure and well-formed subjects, exactly those the procedure takes. */
+export function checkPrefillArgs(catalog: Catalog, args: PrefillArgs): { procedure: CompiledProcedure; subject: Subject } {
+  const procedure = catalog.byId.get(args.procedureId);
+  if (!procedure) {
+    throw new GraphQLError(`Unknown procedure "${String(args.procedureId).slice(0, 80)}": list the catalog with { procedures { id name } }.`, {
+      extensions: { code: 'NOT_FOUND' },
+    });
+  }
+  const s = args.subject;
+  const problems = [
+    validatePersonalId(s.personalId),
+    s.relatedPersonalId != null ? validatePersonalId(s.relatedPersonalId) : null,
+    s.enterpriseCode != null ? validateEnterpriseCode(s.enterpriseCode) : null,
+    s.parcelId != null ? validateParcelId(s.parcelId) : null,
+  ].filter((p): p is string => p !== null);
+  if (problems.length) throw badInput(problems.join(' '));
+  if (s.relatedPersonalId != null && s.relatedPersonalId === s.personalId) {
+    throw badInput('subject.relatedPersonalId is the citizen themself: give the family member the procedure is about.');
+  }
+  const takes = new Set(procedure.def.subjects);
+  for (const root of Object.keys(SUBJECT_OF_ROOT) as SubjectRoot[]) {
+    const key = SUBJECT_OF_ROOT[root];
+    const given = s[key] != null;
+    if (takes.has(root) && !given) {
+      throw badInput(`Procedure ${procedure.def.id} needs subject.${key} (${SUBJECT_MEANING[key]}).`);
+    }
+    if (!takes.has(root) && given) {
+      // Data minimisation: a subject the form does not need is not even looked at.
+      throw badInput(
+        `Procedure ${procedure.def.id} does not take subject.${key}; it takes ${procedure.def.subjects.map((r) => `subject.${SUBJECT_OF_ROOT[r]}`).join(', ')}.`,
+      );
+    }
+  }
+  const subject: Subject = { personalId: s.personalId };
+  if (s.relatedPersonalId != null) subject.relatedPersonalId = s.relatedPersonalId;
+  if (s.enterpriseCode != null) subject.enterpriseCode = s.enterpriseCode;
+  if (s.parcelId != null) subject.parcelId = s.parcelId;
+  return { procedure, subject };
+}
+
+type PathState =
+  | { kind: 'present'; values: unknown[] }
+  | { kind: 'absent' }
+  | { kind: 'unavailable' };
+
+function responseKey(root: SubjectRoot): string {
+  return ROOTS[root].alias ?? ROOTS[root].queryField;
+}
+
+function valueAtErrorPath(data: Record<string, unknown> | null | undefined, path: ReadonlyArray<string | number>): unknown {
+  let cur: unknown = data;
+  for (const step of path) {
+    if (cur === null || cur === undefined) return cur;
+    cur = (cur as Record<string | number, unknown>)[step];
+  }
+  return cur;
+}
+
+/**
+ * Whether an error explains a missing value at `p`: it names the path's registry, or it
+ * sits on the path above the value with nothing retrieved there, or it cannot be located.
+ */
+function errorTouches(e: ExecutionError, p: ResolvedPath, data: Record<string, unknown> | null | undefined): boolean {
+  const registry = (e.extensions?.['registry'] ?? e.extensions?.['serviceName']) as string | undefined;
+  if (registry !== undefined && registry === p.registry) return true;
+  if (!e.path || e.path.length === 0) return registry === undefined;
+  const names = e.path.filter((s): s is string => typeof s === 'string');
+  const full = [responseKey(p.root), ...p.selection];
+  const isPrefix = names.every((n, i) => full[i] === n);
+  if (!isPrefix) return false;
+  const v = valueAtErrorPath(data, e.path);
+  return v === null || v === undefined;
+}
+
+class Retrieved {
+  constructor(
+    private readonly result: ExecutionResult | null,
+    private readonly roots: ReadonlySet<SubjectRoot>,
+  ) {}
+
+  state(p: ResolvedPath): PathState {
+    if (!this.result || !this.roots.has(p.root)) return { kind: 'unavailable' };
+    const values = valuesAt(this.result.data, responseKey(p.root), p.selection);
+    if (values.length > 0) return { kind: 'present', values };
+    const errors = this.result.errors ?? [];
+    return errors.some((e) => errorTouches(e, p, this.result!.data)) ? { kind: 'unavailable' } : { kind: 'absent' };
+  }
+}
+
+function conditionHolds(value: unknown, c: CompiledComponent['when'][number]['def']): boolean {
+  if (c.equals !== undefined) return value === c.equals;
+  if (c.notEquals !== undefined) return value !== c.notEquals;
+  if (c.in !== undefined) return c.in.includes(value as string | number | boolean);
+  if (c.min !== undefined) return typeof value === 'number' && value >= c.min;
+  if (c.max !== undefined) return typeof value === 'number' && value <= c.max;
+  return false;
+}
+
+function decideComponent(c: CompiledComponent, got: Retrieved): DossierComponentResult {
+  const base = { code: c.def.code, name: c.def.name };
+  if (c.replacedBy.length === 0) {
+    return { ...base, status: 'REQUIRED', registry: null, reason: 'No national registry holds this document: the citizen submits it.' };
+  }
+  const registries = [...new Set(c.replacedBy.map((p) => p.registry))];
+  for (const p of [...c.replacedBy, ...c.when.map((w) => w.path)]) {
+    const s = got.state(p);
+    if (s.kind === 'unavailable') {
+      return { ...base, status: 'REQUIRED', registry: p.registry, reason: `The ${registryName(p.registry)} is unavailable: ${p.path} could not be retrieved, so the component is not cut this time.` };
+    }
+    if (s.kind === 'absent') {
+      return { ...base, status: 'REQUIRED', registry: p.registry, reason: `${p.path} is not recorded in the ${registryName(p.registry)}, so the component is still required.` };
+    }
+  }
+  for (const w of c.when) {
+    const s = got.state(w.path) as { kind: 'present'; values: unknown[] };
+    const failing = s.values.find((v) => !conditionHolds(v, w.def));
+    if (failing !== undefined) {
+      return { ...base, status: 'REQUIRED', registry: w.path.registry, reason: `Condition ${w.text} is not met (the ${registryName(w.path.registry)} records ${String(failing)}).` };
+    }
+  }
+  const conditions = c.when.length ? ` (${c.when.map((w) => w.text).join(', ')})` : '';
+  return {
+    ...base,
+    status: 'CUT',
+    registry: registries.join(', '),
+    reason: `Replaced by ${c.replacedBy.map((p) => p.path).join(', ')} retrieved from the ${registries.map(registryName).join(' and ')}${conditions}.`,
+  };
+}
+
+/** Steps 3-4 on a retrieval: the form with provenance, components and summary. */
+export function buildForm(procedure: CompiledProcedure, result: ExecutionResult | null, roots: ReadonlySet<SubjectRoot>, retrievedAt: string): PrefilledForm {
+  const got = new Retrieved(result, roots);
+  const fields: PrefilledField[] = procedure.fields.map((f): PrefilledField => {
+    const base = { key: f.def.key, label: f.def.label };
+    if (!f.path) return { ...base, value: null, source: 'CITIZEN', registry: null, retrievedAt: null, unavailable: null };
+    const s = got.state(f.path);
+    const registry = f.path.registry;
+    if (s.kind === 'present') {
+      return { ...base, value: formatValues(s.values, f.format, f.def.labels), source: 'REGISTRY', registry, retrievedAt, unavailable: null };
+    }
+    if (s.kind === 'absent' && f.def.ifAbsent !== undefined) {
+      // The registry answered and records nothing, which for this field means "none".
+      return { ...base, value: f.def.ifAbsent, source: 'REGISTRY', registry, retrievedAt, unavailable: null };
+    }
+    return s.kind === 'absent'
+      ? { ...base, value: null, source: 'REGISTRY', registry, retrievedAt, unavailable: 'NOT_RECORDED' }
+      : { ...base, value: null, source: 'REGISTRY', registry, retrievedAt: null, unavailable: 'REGISTRY_UNAVAILABLE' };
+  });
+  const dossierComponents = procedure.components.map((c) => decideComponent(c, got));
+  const fieldsPrefilled = fields.filter((f) => f.value !== null).length;
+  const cut = procedure.components.filter((_, i) => dossierComponents[i]!.status === 'CUT');
+  return {
+    procedure,
+    fields,
+    dossierComponents,
+    summary: {
+      fieldsTotal: fields.length,
+      fieldsPrefilled,
+      fieldsForCitizen: fields.length - fieldsPrefilled,
+      componentsTotal: dossierComponents.length,
+      componentsCut: cut.length,
+      hoursSaved: hoursSaved(procedure.def.timeSaved.formPages, fieldsPrefilled, fields.length, cut.map((c) => c.tripsAvoided)),
+    },
+  };
+}
+
+export interface PrefillDeps {
+  catalog: Catalog;
+  execute: InnerExecutor;
+  /** Clock for retrievedAt. Default: the system clock. */
+  now?: () => Date;
+}
+
+/** The whole prefill for one request; `context` is the caller's MotlanContext. */
+export async function prefill(deps: PrefillDeps, args: PrefillArgs, context: MotlanContext): Promise<PrefilledForm> {
+  const { procedure, subject } = checkPrefillArgs(deps.catalog, args);
+  const purpose = { procedureId: procedure.def.id, dossierId: args.dossierId ?? null };
+  // The prefill arguments are this request's declared purpose and subject: record them
+  // for the audit trail unless the policy already did.
+  if (!context.purpose) context.purpose = purpose;
+  if (!context.subject || Object.keys(context.subject).length === 0) context.subject = { ...subject };
+  const inner = innerContext(context, purpose, subject);
+
+  const check = await checkSubjectRelations(subject, deps.execute, inner);
+  const roots = new Set<SubjectRoot>();
+  if (check.citizenVerified) {
+    if (!check.citizenFound) throw notFoundCitizen(subject.personalId!);
+    // Unrelated → FORBIDDEN; a link that cannot be checked only drops that subject's data.
+    assertRelated({ ...check, verdicts: check.verdicts.filter((v) => v.status !== 'unverifiable') }, subject);
+    for (const root of procedure.def.subjects) {
+      const rel = RELATED_OF_ROOT[root];
+      if (!rel || check.verdicts.some((v) => v.subject === rel && v.status === 'related')) roots.add(root);
+    }
+  }
+
+  const op = procedure.operationFor(roots);
+  let result: ExecutionResult | null = null;
+  if (op) {
+    const variables: Record<string, unknown> = {};
+    for (const root of roots) variables[ROOTS[root].variable] = subject[SUBJECT_OF_ROOT[root] as keyof Subject];
+    result = await deps.execute({ query: op.query, operationName: op.operationName, variables }, inner);
+    const refused = result.errors?.find((e) => (result!.data === null || result!.data === undefined) && e.extensions?.['code'] !== 'REGISTRY_UNAVAILABLE');
+    if (refused) throw new GraphQLError(refused.message, { extensions: refused.extensions ?? {} });
+  }
+  const retrievedAt = (deps.now ?? (() => new Date()))().toISOString();
+  return buildForm(procedure, result, roots, retrievedAt);
+}

@@ -1,0 +1,136 @@
+/**
+ * The procedure service: holds the current catalog (swapped atomically on reload), the
+ * executor prefill runs its operations with, and the `procedures` subgraph schema whose
+ * resolvers read the current catalog at call time (so a reload needs no new schema).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { GraphQLError, parse, type GraphQLSchema } from 'graphql';
+import type { MotlanContext } from '../context.js';
+import { REPO_ROOT } from '../options.js';
+import { loadCatalog, type Catalog } from './catalog.js';
+import type { CompiledProcedure } from './compile.js';
+import type { InnerExecutor } from './executor.js';
+import { prefill, type PrefillArgs, type PrefilledForm } from './prefill.js';
+import { procedureView } from './view.js';
+
+export const PROCEDURES_SDL_FILE = path.join(REPO_ROOT, 'schema', 'procedures.graphql');
+
+export interface ProcedureServiceOptions {
+  /** Composed supergraph SDL the catalog is validated against. */
+  supergraphSdl: string;
+  /** Catalog folders. Default: `schema/procedures/` plus `PROCEDURES_DIR_EXTRA` (see catalog.ts). */
+  dirs?: string[];
+  /** Where PROCEDURES_DIR_EXTRA is read. Default: `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Runs inner operations through the gateway pipeline. Default: none until `setExecutor`. */
+  execute?: InnerExecutor;
+  /** Clock for `retrievedAt`. Default: the system clock. */
+  now?: () => Date;
+}
+
+export class ProcedureService {
+  private current: Catalog;
+  private supergraphSdl: string;
+  private execute: InnerExecutor | null;
+  private builtSchema: GraphQLSchema | null = null;
+
+  /** Loads the catalog; throws CatalogError (naming file, procedure and path) when it is invalid. */
+  constructor(private readonly opts: ProcedureServiceOptions) {
+    this.supergraphSdl = opts.supergraphSdl;
+    this.current = loadCatalog({ supergraphSdl: opts.supergraphSdl, dirs: opts.dirs, env: opts.env });
+    this.execute = opts.execute ?? null;
+  }
+
+  get catalog(): Catalog {
+    return this.current;
+  }
+
+  list(): CompiledProcedure[] {
+    return [...this.current.byId.values()];
+  }
+
+  get(id: string): CompiledProcedure | undefined {
+    return this.current.byId.get(id);
+  }
+
+  /**
+   * Re-reads every catalog folder (and optionally a new supergraph) and swaps the
+   * catalog in. On error the previous catalog keeps serving and the CatalogError is thrown.
+   */
+  reload(supergraphSdl?: string): Catalog {
+    const next = loadCatalog({ supergraphSdl: supergraphSdl ?? this.supergraphSdl, dirs: this.opts.dirs, env: this.opts.env });
+    if (supergraphSdl) this.supergraphSdl = supergraphSdl;
+    this.current = next;
+    return next;
+  }
+
+  setExecutor(execute: InnerExecutor): void {
+    this.execute = execute;
+  }
+
+  /**
+   * Schema coordinates (`Type.field`) the procedure's compiled operation and its relation
+   * checks select; null for an unknown procedure. The purpose policy's allow-list.
+   */
+  fieldCoordinates(procedureId: string): ReadonlySet<string> | null {
+    return this.current.byId.get(procedureId)?.coordinates ?? null;
+  }
+
+  prefill(args: PrefillArgs, context: MotlanContext): Promise<PrefilledForm> {
+    if (!this.execute) throw new Error('The procedure service has no executor: the gateway must call setExecutor() once Apollo Server has started.');
+    return prefill({ catalog: this.current, execute: this.execute, now: this.opts.now }, args, context);
+  }
+
+  /** The `procedures` subgraph (schema/procedures.graphql) served inside the gateway. */
+  schema(): GraphQLSchema {
+    if (this.builtSchema) return this.builtSchema;
+    const typeDefs = parse(readFileSync(PROCEDURES_SDL_FILE, 'utf8'));
+    this.builtSchema = buildSubgraphSchema({
+      typeDefs,
+      resolvers: {
+        Query: {
+          procedures: () => this.list().map(procedureView),
+          procedure: (_: unknown, { id }: { id: string }) => {
+            const p = this.get(id);
+            return p ? procedureView(p) : null;
+          },
+          prefill: async (_: unknown, args: PrefillArgs, context: MotlanContext) => {
+            if (!context || typeof context !== 'object' || !('trace' in context)) {
+              throw new GraphQLError('prefill runs inside the Motlan gateway only (no request context).', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+            }
+            const form = await this.prefill(args, context);
+            return { ...form, procedure: procedureView(form.procedure) };
+          },
+        },
+      } as never,
+    });
+    return this.builtSchema;
+  }
+}
+
+/**
+ * The service of the running gateway, for concerns that only need to read the catalog
+ * (the purpose policy). Set by the procedures concern; the last gateway built wins when
+ * several run in one process (tests), which all share the same catalog files.
+ */
+let active: ProcedureService | null = null;
+
+/** Sets the active service; `setActiveProcedureService(null, s)` clears it only if `s` is the active one. */
+export function setActiveProcedureService(service: ProcedureService | null, closing?: ProcedureService): void {
+  if (service === null && closing !== undefined && active !== closing) return;
+  active = service;
+}
+
+export function activeProcedureService(): ProcedureService | null {
+  return active;
+}
+
+/**
+ * Schema coordinates the procedure may select (its compiled operation plus relation
+ * checks), or null when the procedure is unknown or no gateway has loaded a catalog.
+ */
+export function procedureFieldCoordinates(procedureId: string): ReadonlySet<string> | null {
+  return active?.fieldCoordinates(procedureId) ?? null;
+}
