@@ -66,6 +66,18 @@ export interface MotlanContext {
   subject: Subject;
   headers: IncomingHttpHeaders;
   trace: RequestTrace;
+  /**
+   * Set by prefill on the OUTER context: the summary counts of the form it returned
+   * (no values), kept in the audit record for the data-sharing statistics.
+   */
+  prefill?: {
+    fieldsTotal: number;
+    fieldsPrefilled: number;
+    fieldsForCitizen: number;
+    componentsTotal: number;
+    componentsCut: number;
+    hoursSaved: number;
+  };
 }
 
 export function newTrace(): RequestTrace {

@@ -347,15 +347,19 @@ describe('audit', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.demoKey}`, 'x-request-id': requestId },
       body: JSON.stringify({
-        query: 'query P($s: SubjectInput!) { prefill(procedureId: "social-insurance-lump-sum", subject: $s, dossierId: "H01-AUDIT-1") { summary { fieldsPrefilled } } }',
+        // No summary selected: the record still carries the prefill's counts (statistics need them).
+        query: 'query P($s: SubjectInput!) { prefill(procedureId: "social-insurance-lump-sum", subject: $s, dossierId: "H01-AUDIT-1") { fields { key } } }',
         variables: { s: { personalId: si.personalId } },
       }),
     });
     expect(res.status).toBe(200);
+    const fieldCount = ((await res.json()) as { data: { prefill: { fields: unknown[] } } }).data.prefill.fields.length;
     const auditor = stack.gateway.clients.demoCredentials().find((c) => c.roles.includes('auditor'))!;
     const audit = await fetch(`${stack.gatewayUrl}/audit/v1/records?requestId=${requestId}`, { headers: { authorization: `Bearer ${auditor.key}` } });
-    const { items } = (await audit.json()) as { items: Array<{ procedureId: string; dossierId: string; registries: string[]; fields: string[]; outcome: string }> };
+    const { items } = (await audit.json()) as { items: Array<{ procedureId: string; dossierId: string; registries: string[]; fields: string[]; outcome: string; prefill: { fieldsTotal: number; fieldsPrefilled: number } | null }> };
     expect(items).toHaveLength(1);
+    expect(items[0]!.prefill?.fieldsTotal).toBe(fieldCount);
+    expect(items[0]!.prefill?.fieldsPrefilled).toBeGreaterThan(0);
     expect(items[0]).toMatchObject({ procedureId: 'social-insurance-lump-sum', dossierId: 'H01-AUDIT-1', outcome: 'OK' });
     expect(items[0]!.registries).toEqual(expect.arrayContaining(['population', 'insurance']));
     expect(items[0]!.fields).toEqual(expect.arrayContaining(['SocialInsurance.socialInsuranceNumber', 'Citizen.fullName']));

@@ -11,7 +11,7 @@ import type { MotlanContext } from '../context.js';
 import { REPO_ROOT } from '../options.js';
 import { loadCatalog, type Catalog } from './catalog.js';
 import type { CompiledProcedure } from './compile.js';
-import type { InnerExecutor } from './executor.js';
+import { outerContext, type InnerExecutor } from './executor.js';
 import { prefill, type PrefillArgs, type PrefilledForm } from './prefill.js';
 import { procedureView } from './view.js';
 
@@ -101,6 +101,8 @@ export class ProcedureService {
               throw new GraphQLError('prefill runs inside the Motlan gateway only (no request context).', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
             }
             const form = await this.prefill(args, context);
+            // Counts only (no values), for the audit record and the data-sharing statistics.
+            outerContext(context).prefill = { ...form.summary };
             return { ...form, procedure: procedureView(form.procedure) };
           },
         },

@@ -13,6 +13,7 @@ import { indexWorld, type WorldIndex } from '../world/index-world.js';
 import { REGISTRIES, type RegistryName, type World } from '../world/types.js';
 import { COLLECTIONS, REGISTRY_TITLES, type Collection } from './collections.js';
 import { FaultInjector, faultsFromEnv, parseFaults, type Faults } from './faults.js';
+import { registerChangeFeed, type ChangeFeed } from './changes.js';
 
 export type { Faults } from './faults.js';
 
@@ -114,6 +115,8 @@ class Counters {
 
 interface RegistryApp {
   app: FastifyInstance;
+  /** Change notifications: PATCH /__admin/<collection>/<key>, GET /api/v1/changes (changes.ts). */
+  changes: ChangeFeed;
   faults: FaultInjector;
   counters: Counters;
 }
@@ -248,7 +251,9 @@ export function buildRegistryApp(
 
   // preClose runs before the server waits for in-flight requests, so pending fault delays end first.
   app.addHook('preClose', async () => faults.abort());
-  return { app, faults, counters };
+  // Change notifications (record edits + SSE feed) for consumers' caches: changes.ts.
+  const changes = registerChangeFeed(app, { registry, index, collections });
+  return { app, faults, counters, changes };
 }
 
 function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -131,6 +131,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         ...overrides,
         // The sandbox's example tabs must name records of this stack's world.
         sandbox: overrides.sandbox === false ? false : { world: registries.world, ...overrides.sandbox },
+        // Caching (gateway/cache) is OFF in stacks unless a test asks for it (`cache: {}` or settings): other
+        // concerns' tests (outages, counts of upstream calls) must not be answered from an earlier test's
+        // cache. When on, it evicts on this stack's registries' change feeds.
+        cache: !overrides.cache ? false : { changeFeeds: registries.urls, changeFeedApiKey: REGISTRY_KEY, ...overrides.cache },
         subgraphUrls: { ...subgraphUrls, ...overrides.subgraphUrls },
       });
       let closed = false;

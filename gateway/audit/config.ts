@@ -1,0 +1,164 @@
+/**
+ * Audit settings and where their defaults come from (the environment, read once
+ * here). Used by the gateway concern and by the `motlan audit` CLI, so both open
+ * the same store with the same keys.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { AuditStore } from './store.js';
+import { SqliteAuditStore } from './sqlite-store.js';
+import { PostgresAuditStore } from './postgres-store.js';
+
+export interface AuditOptions {
+  /** Data directory (SQLite file, development keys). Default: `DATA_DIR` env, else `./data`. */
+  dataDir?: string;
+  /** SQLite file. Default: `AUDIT_SQLITE_FILE` env, else `<dataDir>/audit.db`. */
+  sqliteFile?: string;
+  /** PostgreSQL URL; when set, records go there instead of SQLite. Default: `AUDIT_DATABASE_URL` env. */
+  databaseUrl?: string;
+  /** PostgreSQL schema of the audit tables. Default: `AUDIT_DATABASE_SCHEMA` env, else `motlan_audit`. */
+  databaseSchema?: string;
+  /**
+   * This replica's chain. Default: `AUDIT_INSTANCE_ID` env; else the gateway's `INSTANCE_ID` when set;
+   * else, with SQLite, an id generated once and kept in `<dataDir>/audit-instance-id` (so a restart
+   * continues the same chain), and with PostgreSQL the host name.
+   */
+  instanceId?: string;
+  /** Ed25519 private key (PEM) signing checkpoints. Default: `AUDIT_SIGNING_KEY` env; none → dev key (refused in production). */
+  signingKeyPath?: string;
+  /** HMAC key for subject pseudonyms. Default: `AUDIT_HMAC_KEY` env (or `AUDIT_HMAC_KEY_FILE`); none → dev key (refused in production). */
+  hmacKey?: string;
+  hmacKeyFile?: string;
+  /** Checkpoint every N records. Default: `AUDIT_CHECKPOINT_EVERY` env, else 1000. */
+  checkpointEvery?: number;
+  /** …or every T ms when records were added. Default: `AUDIT_CHECKPOINT_INTERVAL_MS` env, else 60 000. */
+  checkpointIntervalMs?: number;
+  /** Extra wait before a group commit, to gather more records. Default: `AUDIT_COMMIT_WINDOW_MS` env, else 0 (next tick). */
+  commitWindowMs?: number;
+  /** Use this store instead of opening one (tests: a failing store). The concern does not close it. */
+  store?: AuditStore;
+  /** Display name of a procedure id in the citizen history. Default: none (the id is shown). */
+  procedureName?: (procedureId: string) => string | null;
+}
+
+export interface ResolvedAuditConfig {
+  dataDir: string;
+  sqliteFile: string;
+  databaseUrl: string | null;
+  databaseSchema: string;
+  instanceId: string;
+  signingKeyPath: string | undefined;
+  hmacKey: string | undefined;
+  hmacKeyFile: string | undefined;
+  checkpointEvery: number;
+  checkpointIntervalMs: number;
+  commitWindowMs: number;
+  production: boolean;
+  /** Gives back a generated chain id claimed for this process (call on shutdown). */
+  releaseInstanceId: () => void;
+}
+
+function int(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name}=${JSON.stringify(value)} must be an integer >= ${min}: fix or unset it.`);
+  return n;
+}
+
+/** Chain ids claimed by gateways of this process (tests run several in one process). */
+const claimedHere = new Set<string>();
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Stable chain id for an embedded (SQLite) gateway: generated once and kept next to the
+ * database, so a restart (even after a crash) continues the same chain. A second live
+ * gateway on the same data directory gets a chain of its own (`<id>-p<pid>`) instead of
+ * contending for the first one's head.
+ */
+function claimPersistentInstanceId(dataDir: string): { id: string; release: () => void } {
+  const file = path.join(dataDir, 'audit-instance-id');
+  mkdirSync(dataDir, { recursive: true });
+  let base = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (!base) {
+    base = `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
+    writeFileSync(file, `${base}\n`);
+  }
+  const lock = path.join(dataDir, 'audit-instance-id.lock');
+  const holder = existsSync(lock) ? Number(readFileSync(lock, 'utf8').trim()) : NaN;
+  const takenElsewhere = Number.isInteger(holder) && holder !== process.pid && alive(holder);
+  if (takenElsewhere || claimedHere.has(`${dataDir}|${base}`)) {
+    let id = `${base}-p${process.pid}`;
+    for (let n = 2; claimedHere.has(`${dataDir}|${id}`); n++) id = `${base}-p${process.pid}-${n}`;
+    claimedHere.add(`${dataDir}|${id}`);
+    return { id, release: () => claimedHere.delete(`${dataDir}|${id}`) };
+  }
+  writeFileSync(lock, `${process.pid}\n`);
+  claimedHere.add(`${dataDir}|${base}`);
+  return {
+    id: base,
+    release: () => {
+      claimedHere.delete(`${dataDir}|${base}`);
+      try {
+        if (Number(readFileSync(lock, 'utf8').trim()) === process.pid) rmSync(lock, { force: true });
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}
+
+export function resolveAuditConfig(
+  opts: AuditOptions,
+  ctx: { env: NodeJS.ProcessEnv; production: boolean; gatewayInstanceId?: string | undefined; cwd?: string },
+): ResolvedAuditConfig {
+  const env = ctx.env;
+  const cwd = ctx.cwd ?? process.cwd();
+  const dataDir = path.resolve(cwd, opts.dataDir ?? env.DATA_DIR ?? 'data');
+  const databaseUrl = opts.databaseUrl ?? (env.AUDIT_DATABASE_URL || null);
+  const explicitId = opts.instanceId ?? (env.AUDIT_INSTANCE_ID || undefined) ?? ctx.gatewayInstanceId;
+  // Numbers first: a bad value must fail before a chain id is claimed.
+  const checkpointEvery = opts.checkpointEvery ?? int(env.AUDIT_CHECKPOINT_EVERY, 'AUDIT_CHECKPOINT_EVERY', 1) ?? 1000;
+  const checkpointIntervalMs = opts.checkpointIntervalMs ?? int(env.AUDIT_CHECKPOINT_INTERVAL_MS, 'AUDIT_CHECKPOINT_INTERVAL_MS', 0) ?? 60_000;
+  const commitWindowMs = opts.commitWindowMs ?? int(env.AUDIT_COMMIT_WINDOW_MS, 'AUDIT_COMMIT_WINDOW_MS', 0) ?? 0;
+  const claimed = explicitId === undefined && !databaseUrl ? claimPersistentInstanceId(dataDir) : null;
+  const instanceId = explicitId ?? claimed?.id ?? hostname();
+  if (!/^[A-Za-z0-9._:-]{1,100}$/.test(instanceId)) {
+    claimed?.release();
+    throw new Error(`Audit instance id ${JSON.stringify(instanceId)} is invalid: use 1-100 letters, digits, ".", "_", ":" or "-" (AUDIT_INSTANCE_ID).`);
+  }
+  return {
+    dataDir,
+    sqliteFile: path.resolve(cwd, opts.sqliteFile ?? env.AUDIT_SQLITE_FILE ?? path.join(dataDir, 'audit.db')),
+    databaseUrl,
+    databaseSchema: opts.databaseSchema ?? env.AUDIT_DATABASE_SCHEMA ?? 'motlan_audit',
+    instanceId,
+    signingKeyPath: opts.signingKeyPath ?? (env.AUDIT_SIGNING_KEY || undefined),
+    hmacKey: opts.hmacKey ?? (env.AUDIT_HMAC_KEY || undefined),
+    hmacKeyFile: opts.hmacKeyFile ?? (env.AUDIT_HMAC_KEY_FILE || undefined),
+    checkpointEvery,
+    checkpointIntervalMs,
+    commitWindowMs,
+    production: ctx.production,
+    releaseInstanceId: claimed?.release ?? (() => {}),
+  };
+}
+
+/** Opens (without `init`) the store the configuration names. */
+export function openStore(
+  cfg: Pick<ResolvedAuditConfig, 'databaseUrl' | 'databaseSchema' | 'sqliteFile'>,
+  opts: { readonly?: boolean; sqliteWriter?: 'worker' | 'inline' } = {},
+): AuditStore {
+  return cfg.databaseUrl
+    ? new PostgresAuditStore({ url: cfg.databaseUrl, schema: cfg.databaseSchema, readonly: opts.readonly ?? false })
+    : new SqliteAuditStore({ file: cfg.sqliteFile, readonly: opts.readonly ?? false, writer: opts.sqliteWriter ?? 'worker' });
+}

@@ -1,0 +1,171 @@
+/**
+ * The record of one HTTP request while it is being served.
+ *
+ * A draft is opened when a GraphQL request arrives (Fastify `onRequest`), enriched
+ * by the Apollo plugin for every operation executed on its behalf — the client's
+ * operation and, for prefill, the inner operations that share its request id —
+ * and turned into ONE audit entry when the response is about to leave (`onSend`).
+ */
+import type { DocumentNode } from 'graphql';
+import type { ClientIdentity, MotlanContext } from '../context.js';
+import type { SubjectHasher } from './keys.js';
+import type { AuditEntry, OperationType, Outcome, PrefillNote } from './record.js';
+import { SubjectCollector } from './subjects.js';
+
+/** What one GraphQL execution contributed. */
+export interface OperationCapture {
+  /** An inner execution run by the gateway for this request (prefill), not the client's own operation. */
+  internal: boolean;
+  operationName: string | null;
+  operationType: OperationType | null;
+  documentHash: string | null;
+  document?: DocumentNode;
+  variables?: Record<string, unknown>;
+  data?: unknown;
+  errorCodes: string[];
+  /** True once the response of this execution was produced. */
+  done: boolean;
+}
+
+export class AuditDraft {
+  readonly ops: OperationCapture[] = [];
+  /** The request's MotlanContext (the outer one for prefill). */
+  context: MotlanContext | null = null;
+  /** A client resolved by the audit hook itself when the request failed before authentication ran. */
+  fallbackClient: ClientIdentity | null = null;
+  /** Set once the entry was handed to the log: a request yields exactly one record. */
+  sealed = false;
+  /** No HTTP layer around it (Apollo `executeOperation` called directly): the plugin commits. */
+  standalone = false;
+
+  constructor(
+    readonly requestId: string,
+    /** ms since the epoch. */
+    readonly receivedAt: number,
+    /** performance.now() at arrival, for the duration. */
+    readonly startedAt: number,
+  ) {}
+
+  primary(): OperationCapture | undefined {
+    return this.ops.find((o) => !o.internal) ?? this.ops[0];
+  }
+}
+
+const DENIED_CODES = new Set(['FORBIDDEN', 'RATE_LIMITED']);
+const INVALID_CODES = new Set([
+  'BAD_USER_INPUT',
+  'LIMIT_EXCEEDED',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'NOT_FOUND',
+]);
+
+/** True when at least one root field carries a value (something was shared). */
+export function hasData(data: unknown): boolean {
+  return data !== null && typeof data === 'object' && Object.values(data as Record<string, unknown>).some((v) => v !== null && v !== undefined);
+}
+
+/**
+ * The outcome vocabulary of the issue:
+ * UNAUTHENTICATED (401) › DENIED (403, 429, FORBIDDEN, RATE_LIMITED) › ERROR (5xx) ›
+ * then, for a GraphQL execution: OK (no error, every registry answered), PARTIAL
+ * (data with errors or an unavailable registry), INVALID (no data, the request was at
+ * fault) or ERROR (no data otherwise); without one: INVALID for 4xx, OK else.
+ */
+export function classify(input: {
+  httpStatus: number;
+  codes: ReadonlySet<string>;
+  primary: OperationCapture | undefined;
+  innerErrors: boolean;
+  unavailableRegistries: number;
+}): Outcome {
+  const { httpStatus, codes, primary } = input;
+  if (httpStatus === 401 || codes.has('UNAUTHENTICATED')) return 'UNAUTHENTICATED';
+  if (httpStatus === 403 || httpStatus === 429 || [...codes].some((c) => DENIED_CODES.has(c))) return 'DENIED';
+  if (httpStatus >= 500 || httpStatus === 499) return 'ERROR';
+  if (!primary || !primary.done) return httpStatus >= 400 ? 'INVALID' : 'OK';
+  const data = hasData(primary.data);
+  const troubled = primary.errorCodes.length > 0 || input.innerErrors || input.unavailableRegistries > 0;
+  if (!troubled) return httpStatus >= 400 ? 'INVALID' : 'OK';
+  if (data) return 'PARTIAL';
+  return primary.errorCodes.some((c) => INVALID_CODES.has(c)) || httpStatus === 400 ? 'INVALID' : 'ERROR';
+}
+
+export interface HttpFacts {
+  httpStatus: number;
+  responseBytes: number | null;
+  /** Error codes read from a body the gateway sent without executing GraphQL (401, 413, 429…). */
+  bodyCodes: string[];
+  /** Wall-clock end, ms since the epoch (for callers that need a fixed clock). */
+  durationMs?: number;
+}
+
+/** Reads a prefill summary from the context when prefill set one (counts only). */
+function prefillNote(ctx: MotlanContext | null): PrefillNote | null {
+  const p = ctx?.prefill;
+  if (!p || typeof p !== 'object') return null;
+  const keys: (keyof PrefillNote)[] = ['fieldsTotal', 'fieldsPrefilled', 'fieldsForCitizen', 'componentsTotal', 'componentsCut', 'hoursSaved'];
+  return keys.every((k) => typeof p[k] === 'number') ? p : null;
+}
+
+/** A prefill summary selected by the client in the response (`data.prefill.summary`), when the context has none. */
+function prefillFromResponse(data: unknown): PrefillNote | null {
+  const s = (data as { prefill?: { summary?: Record<string, unknown> } } | null)?.prefill?.summary;
+  if (!s) return null;
+  const keys: (keyof PrefillNote)[] = ['fieldsTotal', 'fieldsPrefilled', 'fieldsForCitizen', 'componentsTotal', 'componentsCut', 'hoursSaved'];
+  return keys.every((k) => typeof s[k] === 'number') ? (Object.fromEntries(keys.map((k) => [k, s[k]])) as unknown as PrefillNote) : null;
+}
+
+export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHasher): AuditEntry {
+  const ctx = draft.context;
+  const trace = ctx?.trace;
+  const primary = draft.primary();
+  const client = ctx?.client ?? draft.fallbackClient;
+
+  const codes = new Set<string>(http.bodyCodes);
+  for (const op of draft.ops) for (const c of op.errorCodes) codes.add(c);
+  if (trace) for (const c of trace.errorCodes) codes.add(c);
+
+  const subjects = new SubjectCollector();
+  subjects.fromContext(ctx?.subject);
+  for (const op of draft.ops) {
+    subjects.fromOperation(op.document, op.operationName, op.variables);
+  }
+  for (const op of draft.ops) subjects.fromResponse(op.data);
+
+  const outcome = classify({
+    httpStatus: http.httpStatus,
+    codes,
+    primary,
+    innerErrors: draft.ops.some((o) => o.internal && o.errorCodes.length > 0),
+    unavailableRegistries: trace?.unavailableRegistries.size ?? 0,
+  });
+  // Nothing was shared when the request was refused or failed: no field, no entity counts.
+  const shared = outcome === 'OK' || outcome === 'PARTIAL';
+
+  return {
+    ts: draft.receivedAt,
+    requestId: draft.requestId,
+    clientId: client?.id ?? 'anonymous',
+    agency: client?.agency ?? 'anonymous',
+    operationName: primary?.operationName ?? null,
+    operationType: primary?.operationType ?? null,
+    documentHash: primary?.documentHash ?? null,
+    procedureId: ctx?.purpose?.procedureId ?? null,
+    dossierId: ctx?.purpose?.dossierId ?? null,
+    subjects: subjects.refs(hasher),
+    registries: trace ? [...trace.registries] : [],
+    fields: shared && trace ? [...trace.fields] : [],
+    entities: shared && trace ? { ...trace.entities } : {},
+    outcome,
+    errorCodes: [...codes],
+    httpStatus: http.httpStatus,
+    durationMs: http.durationMs ?? performance.now() - draft.startedAt,
+    responseBytes: http.responseBytes,
+    prefill: shared ? (prefillNote(ctx) ?? prefillFromResponse(primary?.data)) : null,
+  };
+}

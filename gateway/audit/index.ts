@@ -1,0 +1,147 @@
+/**
+ * The audit concern: every GraphQL request on the record, durable before its
+ * response leaves, hash-chained with signed checkpoints, readable by auditors.
+ *
+ * Slot 8 of gateway/app.ts (after execution, before metrics). It opens the store
+ * (SQLite by default, PostgreSQL with AUDIT_DATABASE_URL), loads the keys,
+ * registers the Fastify hooks (one record per request, fail closed), the Apollo
+ * plugin (operation details, prefill's inner executions) and the auditor API,
+ * and decorates the app with `motlanAuditStore` for the statistics.
+ *
+ * `GatewayOptions.audit = false` (or `AUDIT=off`) turns the whole trail off, for
+ * benchmarks that compare throughput with and without it; refused in production.
+ */
+import type { ConcernEnv, ConcernFactory, GatewayConcern } from '../concern.js';
+import { isGraphQLRequest } from '../concern.js';
+import { resolveAuditConfig, openStore, type AuditOptions, type ResolvedAuditConfig } from './config.js';
+import { registerAuditHooks } from './http-hooks.js';
+import { loadHmacKey, loadSigner, subjectHasher } from './keys.js';
+import { AuditLog } from './log.js';
+import { auditPlugin } from './plugin.js';
+import { AuditRecorder } from './recorder.js';
+import { registerAuditRoutes } from './routes.js';
+import type { AuditStore } from './store.js';
+import { metricsFor } from '../metrics/index.js';
+
+export type { AuditOptions } from './config.js';
+export type { AuditRecord, AuditEntry, Checkpoint, Outcome } from './record.js';
+export type { AuditStore, AuditFilter } from './store.js';
+
+/** What other concerns may reach through `app.motlanAudit`. */
+export interface AuditTrail {
+  store: AuditStore;
+  log: AuditLog;
+  recorder: AuditRecorder;
+  instanceId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The audit store (statistics read it); absent when the audit trail is off. */
+    motlanAuditStore?: AuditStore;
+    motlanAudit?: AuditTrail;
+  }
+}
+
+export const auditConcern: ConcernFactory = async (env) => {
+  const given = (env.options.gateway as { audit?: AuditOptions | false }).audit;
+  const off = given === false || (given === undefined && env.options.env.AUDIT === 'off');
+  if (off) {
+    if (env.options.production) {
+      throw new Error('The audit trail cannot be turned off in production (no data may leave unrecorded): remove AUDIT=off / audit: false.');
+    }
+    env.logger.warn('Audit trail is OFF (AUDIT=off or GatewayOptions.audit = false): requests are not recorded. Use only for benchmarks.');
+    return { name: 'audit (off)' };
+  }
+  const opts = given ?? {};
+  const gatewayInstanceId = env.options.gateway.instanceId ?? (env.options.env.INSTANCE_ID || undefined);
+  const cfg = resolveAuditConfig(opts, { env: env.options.env, production: env.options.production, gatewayInstanceId });
+  try {
+    return await startAudit(env, opts, cfg);
+  } catch (err) {
+    cfg.releaseInstanceId();
+    throw err;
+  }
+};
+
+async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAuditConfig): Promise<GatewayConcern> {
+  const keyOpts = {
+    dataDir: cfg.dataDir,
+    production: cfg.production,
+    ...(cfg.signingKeyPath ? { signingKeyPath: cfg.signingKeyPath } : {}),
+    ...(cfg.hmacKey ? { hmacKey: cfg.hmacKey } : {}),
+    ...(cfg.hmacKeyFile ? { hmacKeyFile: cfg.hmacKeyFile } : {}),
+  };
+  const signing = loadSigner(keyOpts);
+  const hmac = loadHmacKey(keyOpts);
+  if (signing.generated) env.logger.warn(`Audit: generated a DEVELOPMENT signing key at ${signing.file} (refused in production; set AUDIT_SIGNING_KEY).`);
+  if (hmac.generated) env.logger.warn(`Audit: generated a DEVELOPMENT HMAC key at ${hmac.source} (refused in production; set AUDIT_HMAC_KEY).`);
+
+  const ownStore = !opts.store;
+  const store = opts.store ?? openStore(cfg);
+  try {
+    await store.init();
+  } catch (err) {
+    if (ownStore) await store.close().catch(() => {});
+    throw new Error(`The audit store (${store.location}) cannot be opened: ${(err as Error).message}`);
+  }
+  const metrics = metricsFor(env.app);
+  const log = new AuditLog({
+    store,
+    instanceId: cfg.instanceId,
+    signer: signing.signer,
+    checkpointEvery: cfg.checkpointEvery,
+    checkpointIntervalMs: cfg.checkpointIntervalMs,
+    commitWindowMs: cfg.commitWindowMs,
+    onError: (err) => {
+      metrics.auditCommitFailed();
+      env.logger.error({ err }, 'Audit commit failed: requests are refused with 503 AUDIT_UNAVAILABLE until the store recovers');
+    },
+    // Prometheus: commit latency per record (its group's transaction) and queue depth (gateway/metrics).
+    onCommit: ({ records, ms }) => {
+      for (let i = 0; i < records; i++) metrics.auditCommit(ms / 1000);
+    },
+  });
+  metrics.setAuditQueueDepthSource(() => log.queueDepth());
+  try {
+    await log.start();
+  } catch (err) {
+    if (ownStore) await store.close().catch(() => {});
+    throw new Error(`The audit store (${store.location}) cannot be read: ${(err as Error).message}`);
+  }
+  const hasher = subjectHasher(hmac.key);
+  const recorder = new AuditRecorder(log, hasher);
+  env.logger.info(`Audit trail: ${store.kind} at ${store.location}, chain "${cfg.instanceId}", signing key ${signing.signer.keyId}`);
+
+  env.app.decorate('motlanAuditStore', store);
+  env.app.decorate('motlanAudit', { store, log, recorder, instanceId: cfg.instanceId } satisfies AuditTrail);
+  registerAuditHooks(env.app, {
+    recorder,
+    isGraphQLRequest,
+    clients: env.clients,
+    onAuditFailure: (err, request) => request.log.error({ err }, 'Response replaced by 503 AUDIT_UNAVAILABLE: the audit record could not be committed'),
+  });
+  registerAuditRoutes(env.app, {
+    store,
+    hasher,
+    clients: env.clients,
+    ...(opts.procedureName ? { procedureName: opts.procedureName } : {}),
+  });
+
+  return {
+    name: 'audit',
+    plugins: [auditPlugin(recorder)],
+    ready: async () => {
+      const problem = await log.probe();
+      return problem === null ? null : `the audit store cannot commit (${problem}); requests are refused with 503 AUDIT_UNAVAILABLE`;
+    },
+    close: async () => {
+      try {
+        await log.close();
+        if (ownStore) await store.close();
+      } finally {
+        cfg.releaseInstanceId();
+      }
+    },
+  };
+}

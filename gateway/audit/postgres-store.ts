@@ -1,0 +1,317 @@
+/**
+ * The audit store at scale: PostgreSQL (`AUDIT_DATABASE_URL`), shared by every
+ * gateway replica. Each replica appends to its own chain (its instance id); a
+ * transaction-scoped advisory lock per chain plus a head check make appends
+ * safe even if two processes were misconfigured with the same instance id.
+ * Commits are durable with PostgreSQL's default `synchronous_commit = on`.
+ */
+import pg from 'pg';
+import type { AuditRecord, Checkpoint } from './record.js';
+import {
+  ChainConflictError,
+  RECORD_COLUMNS,
+  recordToRow,
+  rowToCheckpoint,
+  rowToRecord,
+  sameHead,
+  subjectHmacs,
+  type AuditFilter,
+  type AuditStore,
+  type ChainHead,
+  type PublicKeyEntry,
+  type SearchCursor,
+  type SearchPage,
+} from './store.js';
+import { buildWhere, NEWEST_FIRST } from './sql-filter.js';
+
+export interface PostgresStoreOptions {
+  /** Connection URL, e.g. `postgres://audit@db:5432/motlan`. */
+  url: string;
+  /** Schema holding the audit tables (created when missing). Default: `motlan_audit`. */
+  schema?: string;
+  /** Pool size. Default: 4 (one writer at a time per replica; the rest serve the auditor API). */
+  poolSize?: number;
+  /** Records read per query when walking a chain. Default: 2000. */
+  pageSize?: number;
+  /** Do not create tables (the verifier). Default: false. */
+  readonly?: boolean;
+}
+
+/** PostgreSQL int8 → JS number (audit sequence numbers and ms timestamps stay far below 2^53). */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
+
+const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export class PostgresAuditStore implements AuditStore {
+  readonly kind = 'postgres' as const;
+  readonly location: string;
+  readonly schema: string;
+  private readonly pool: pg.Pool;
+  private readonly pageSize: number;
+  private readonly readonlyMode: boolean;
+  private readonly t: { records: string; subjects: string; checkpoints: string; anchors: string; keys: string };
+
+  constructor(opts: PostgresStoreOptions) {
+    this.schema = opts.schema ?? 'motlan_audit';
+    if (!IDENT.test(this.schema)) throw new Error(`Audit schema name ${JSON.stringify(this.schema)} is invalid: use lowercase letters, digits and _.`);
+    this.location = `${redact(opts.url)} (schema ${this.schema})`;
+    this.pageSize = opts.pageSize ?? 2000;
+    this.readonlyMode = opts.readonly ?? false;
+    this.pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 4, types, connectionTimeoutMillis: 5000 });
+    // An idle client losing its connection must not crash the gateway; the next query reports it.
+    this.pool.on('error', () => {});
+    const s = this.schema;
+    this.t = {
+      records: `${s}.audit_records`,
+      subjects: `${s}.audit_subjects`,
+      checkpoints: `${s}.audit_checkpoints`,
+      anchors: `${s}.audit_anchors`,
+      keys: `${s}.audit_keys`,
+    };
+  }
+
+  async init(): Promise<void> {
+    if (this.readonlyMode) return;
+    const t = this.t;
+    const client = await this.pool.connect();
+    try {
+      // Serialise concurrent first starts of several replicas.
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('motlan-audit-schema:' || $1))`, [this.schema]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      await client.query(`
+        CREATE TABLE IF NOT EXISTS ${t.records} (
+          id BIGSERIAL PRIMARY KEY,
+          instance_id TEXT NOT NULL,
+          seq BIGINT NOT NULL,
+          ts BIGINT NOT NULL,
+          request_id TEXT NOT NULL,
+          client_id TEXT NOT NULL,
+          agency TEXT NOT NULL,
+          operation_name TEXT,
+          operation_type TEXT,
+          document_hash TEXT,
+          procedure_id TEXT,
+          dossier_id TEXT,
+          subjects JSONB NOT NULL,
+          registries JSONB NOT NULL,
+          fields JSONB NOT NULL,
+          entities JSONB NOT NULL,
+          outcome TEXT NOT NULL,
+          error_codes JSONB NOT NULL,
+          http_status INTEGER NOT NULL,
+          duration_ms DOUBLE PRECISION NOT NULL,
+          response_bytes BIGINT,
+          prefill JSONB,
+          prev_hash TEXT NOT NULL,
+          hash TEXT NOT NULL,
+          UNIQUE (instance_id, seq)
+        );
+        CREATE INDEX IF NOT EXISTS audit_records_ts ON ${t.records} (ts, instance_id, seq);
+        CREATE INDEX IF NOT EXISTS audit_records_client ON ${t.records} (client_id, ts);
+        CREATE INDEX IF NOT EXISTS audit_records_procedure ON ${t.records} (procedure_id, ts);
+        CREATE INDEX IF NOT EXISTS audit_records_request ON ${t.records} (request_id);
+        CREATE TABLE IF NOT EXISTS ${t.subjects} (
+          hmac TEXT NOT NULL, instance_id TEXT NOT NULL, seq BIGINT NOT NULL,
+          PRIMARY KEY (hmac, instance_id, seq)
+        );
+        CREATE TABLE IF NOT EXISTS ${t.checkpoints} (
+          instance_id TEXT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL, ts BIGINT NOT NULL,
+          key_id TEXT NOT NULL, signature TEXT NOT NULL,
+          PRIMARY KEY (instance_id, seq)
+        );
+        CREATE TABLE IF NOT EXISTS ${t.anchors} (
+          instance_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL, ts BIGINT NOT NULL,
+          key_id TEXT NOT NULL, signature TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS ${t.keys} (
+          key_id TEXT PRIMARY KEY, public_key_pem TEXT NOT NULL, created_at BIGINT NOT NULL
+        );
+      `);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw new Error(`Cannot prepare the audit tables in ${this.location}: ${(err as Error).message}`);
+    } finally {
+      client.release();
+    }
+  }
+
+  private async headWith(q: pg.Pool | pg.PoolClient, instanceId: string): Promise<ChainHead | null> {
+    const r = await q.query(`SELECT seq, hash FROM ${this.t.records} WHERE instance_id = $1 ORDER BY seq DESC LIMIT 1`, [instanceId]);
+    if (r.rows[0]) return { seq: Number(r.rows[0].seq), hash: String(r.rows[0].hash) };
+    const a = await q.query(`SELECT seq, hash FROM ${this.t.anchors} WHERE instance_id = $1`, [instanceId]);
+    return a.rows[0] ? { seq: Number(a.rows[0].seq), hash: String(a.rows[0].hash) } : null;
+  }
+
+  head(instanceId: string): Promise<ChainHead | null> {
+    return this.headWith(this.pool, instanceId);
+  }
+
+  async lastCheckpoint(instanceId: string): Promise<Checkpoint | null> {
+    const r = await this.pool.query(`SELECT * FROM ${this.t.checkpoints} WHERE instance_id = $1 ORDER BY seq DESC LIMIT 1`, [instanceId]);
+    return r.rows[0] ? rowToCheckpoint(r.rows[0]) : this.anchor(instanceId);
+  }
+
+  async appendBatch(instanceId: string, expected: ChainHead | null, records: AuditRecord[], checkpoints: Checkpoint[]): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('motlan-audit:' || $1))`, [instanceId]);
+      const actual = await this.headWith(client, instanceId);
+      if (!sameHead(actual, expected)) throw new ChainConflictError(instanceId, expected, actual);
+      if (records.length > 0) {
+        const params: unknown[] = [];
+        const tuples = records.map((r) => {
+          const row = recordToRow(r);
+          const ph = RECORD_COLUMNS.map((c) => {
+            params.push(row[c]);
+            return `$${params.length}`;
+          });
+          return `(${ph.join(', ')})`;
+        });
+        await client.query(`INSERT INTO ${this.t.records} (${RECORD_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+        const sp: unknown[] = [];
+        const st: string[] = [];
+        for (const r of records) {
+          for (const h of subjectHmacs(r)) {
+            sp.push(h, r.instanceId, r.seq);
+            st.push(`($${sp.length - 2}, $${sp.length - 1}, $${sp.length})`);
+          }
+        }
+        if (st.length) await client.query(`INSERT INTO ${this.t.subjects} (hmac, instance_id, seq) VALUES ${st.join(', ')} ON CONFLICT DO NOTHING`, sp);
+      }
+      for (const c of checkpoints) {
+        await client.query(
+          `INSERT INTO ${this.t.checkpoints} (instance_id, seq, hash, ts, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)`,
+          [c.instanceId, c.seq, c.hash, c.ts, c.keyId, c.signature],
+        );
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async registerKey(key: PublicKeyEntry): Promise<void> {
+    await this.pool.query(`INSERT INTO ${this.t.keys} (key_id, public_key_pem, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+      key.keyId,
+      key.publicKeyPem,
+      key.createdAt,
+    ]);
+  }
+
+  async publicKeys(): Promise<PublicKeyEntry[]> {
+    const r = await this.pool.query(`SELECT * FROM ${this.t.keys} ORDER BY created_at`);
+    return r.rows.map((x) => ({ keyId: String(x.key_id), publicKeyPem: String(x.public_key_pem), createdAt: Number(x.created_at) }));
+  }
+
+  async instances(): Promise<string[]> {
+    const r = await this.pool.query(
+      `SELECT DISTINCT instance_id FROM ${this.t.records} UNION SELECT instance_id FROM ${this.t.anchors}
+       UNION SELECT instance_id FROM ${this.t.checkpoints} ORDER BY 1`,
+    );
+    return r.rows.map((x) => String(x.instance_id));
+  }
+
+  async search(filter: AuditFilter, page: { limit: number; after?: SearchCursor | null }): Promise<SearchPage> {
+    const w = buildWhere(filter, 'postgres', page.after, this.t.subjects);
+    const r = await this.pool.query(`SELECT r.* FROM ${this.t.records} r ${w.sql} ${NEWEST_FIRST} LIMIT ${Math.trunc(page.limit) + 1}`, w.params);
+    const items = r.rows.slice(0, page.limit).map(rowToRecord);
+    const last = items[items.length - 1];
+    return { items, next: r.rows.length > page.limit && last ? { ts: last.ts, instanceId: last.instanceId, seq: last.seq } : null };
+  }
+
+  async count(filter: AuditFilter): Promise<number> {
+    const w = buildWhere(filter, 'postgres', null, this.t.subjects);
+    const r = await this.pool.query(`SELECT COUNT(*) AS n FROM ${this.t.records} r ${w.sql}`, w.params);
+    return Number(r.rows[0].n);
+  }
+
+  async get(instanceId: string, seq: number): Promise<AuditRecord | null> {
+    const r = await this.pool.query(`SELECT * FROM ${this.t.records} WHERE instance_id = $1 AND seq = $2`, [instanceId, seq]);
+    return r.rows[0] ? rowToRecord(r.rows[0]) : null;
+  }
+
+  async byRequestId(requestId: string): Promise<AuditRecord | null> {
+    const r = await this.pool.query(`SELECT * FROM ${this.t.records} WHERE request_id = $1 ORDER BY ts DESC, id DESC LIMIT 1`, [requestId]);
+    return r.rows[0] ? rowToRecord(r.rows[0]) : null;
+  }
+
+  async *chain(instanceId: string, range: { fromSeq?: number; toSeq?: number } = {}): AsyncIterable<AuditRecord> {
+    let from = range.fromSeq ?? 0;
+    const to = range.toSeq ?? Number.MAX_SAFE_INTEGER;
+    for (;;) {
+      const r = await this.pool.query(
+        `SELECT * FROM ${this.t.records} WHERE instance_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq, id LIMIT $4`,
+        [instanceId, from, to, this.pageSize],
+      );
+      for (const row of r.rows) yield rowToRecord(row);
+      if (r.rows.length < this.pageSize) return;
+      from = Number(r.rows[r.rows.length - 1].seq) + 1;
+    }
+  }
+
+  async checkpoints(instanceId: string, range: { fromSeq?: number; toSeq?: number } = {}): Promise<Checkpoint[]> {
+    const r = await this.pool.query(`SELECT * FROM ${this.t.checkpoints} WHERE instance_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq`, [
+      instanceId,
+      range.fromSeq ?? 0,
+      range.toSeq ?? Number.MAX_SAFE_INTEGER,
+    ]);
+    return r.rows.map(rowToCheckpoint);
+  }
+
+  async anchor(instanceId: string): Promise<Checkpoint | null> {
+    const r = await this.pool.query(`SELECT * FROM ${this.t.anchors} WHERE instance_id = $1`, [instanceId]);
+    return r.rows[0] ? rowToCheckpoint(r.rows[0]) : null;
+  }
+
+  async prune(instanceId: string, cp: Checkpoint): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('motlan-audit:' || $1))`, [instanceId]);
+      const d = await client.query(`DELETE FROM ${this.t.records} WHERE instance_id = $1 AND seq <= $2`, [instanceId, cp.seq]);
+      await client.query(`DELETE FROM ${this.t.subjects} WHERE instance_id = $1 AND seq <= $2`, [instanceId, cp.seq]);
+      await client.query(`DELETE FROM ${this.t.checkpoints} WHERE instance_id = $1 AND seq <= $2`, [instanceId, cp.seq]);
+      await client.query(
+        `INSERT INTO ${this.t.anchors} (instance_id, seq, hash, ts, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (instance_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, ts = EXCLUDED.ts,
+           key_id = EXCLUDED.key_id, signature = EXCLUDED.signature`,
+        [instanceId, cp.seq, cp.hash, cp.ts, cp.keyId, cp.signature],
+      );
+      await client.query('COMMIT');
+      return d.rowCount ?? 0;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Runs raw SQL (tests simulate tampering and drop their schema with it). */
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,126 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'graphql';
+import { afterAll, describe, expect, it } from 'vitest';
+import { newTrace, type MotlanContext } from '../context.js';
+import { AuditDraft, buildEntry, classify, type OperationCapture } from './draft.js';
+import { DEV_HMAC_KEY_FILE, DEV_SIGNING_KEY_FILE, loadHmacKey, loadSigner, subjectHasher } from './keys.js';
+import { chainRecord, contentHash, genesisHash } from './record.js';
+import { sampleEntry } from './testing.js';
+import { SubjectCollector } from './subjects.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'motlan-keys-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const op = (over: Partial<OperationCapture> = {}): OperationCapture => ({
+  internal: false,
+  operationName: 'Q',
+  operationType: 'query',
+  documentHash: 'h',
+  errorCodes: [],
+  done: true,
+  data: { citizen: { fullName: 'x' } },
+  ...over,
+});
+
+describe('outcome', () => {
+  const c = (httpStatus: number, primary: OperationCapture | undefined, extra: Partial<Parameters<typeof classify>[0]> = {}) =>
+    classify({ httpStatus, codes: new Set(primary?.errorCodes ?? []), primary, innerErrors: false, unavailableRegistries: 0, ...extra });
+
+  it('classifies every outcome of the issue', () => {
+    expect(c(200, op())).toBe('OK');
+    expect(c(200, op({ errorCodes: ['REGISTRY_UNAVAILABLE'] }))).toBe('PARTIAL');
+    expect(c(200, op(), { unavailableRegistries: 1 })).toBe('PARTIAL');
+    expect(c(200, op(), { innerErrors: true })).toBe('PARTIAL');
+    expect(c(200, op({ data: { citizen: null }, errorCodes: ['REGISTRY_UNAVAILABLE'] }))).toBe('ERROR');
+    expect(c(200, op({ data: null, errorCodes: ['BAD_USER_INPUT'] }))).toBe('INVALID');
+    expect(c(400, op({ data: undefined, errorCodes: ['GRAPHQL_PARSE_FAILED'] }))).toBe('INVALID');
+    expect(c(200, op({ data: null, errorCodes: ['FORBIDDEN'] }))).toBe('DENIED');
+    expect(c(429, undefined)).toBe('DENIED');
+    expect(c(401, undefined)).toBe('UNAUTHENTICATED');
+    expect(c(413, undefined)).toBe('INVALID');
+    expect(c(400, undefined)).toBe('INVALID');
+    expect(c(500, undefined)).toBe('ERROR');
+    expect(c(499, op({ done: false }))).toBe('ERROR');
+  });
+});
+
+describe('subjects', () => {
+  const hasher = subjectHasher(Buffer.from('k'.repeat(32)));
+
+  it('are keyed HMACs, domain-separated by kind, never the identifier', () => {
+    expect(hasher('personal', '079203001234')).toMatch(/^[0-9a-f]{64}$/);
+    expect(hasher('personal', '079203001234')).not.toBe(hasher('parcel', '079203001234'));
+    expect(hasher('personal', '079203001234')).not.toBe(subjectHasher(Buffer.from('j'.repeat(32)))('personal', '079203001234'));
+  });
+
+  it('come from the context, the arguments (variables, input objects) and entity keys in the response', () => {
+    const s = new SubjectCollector();
+    s.fromContext({ personalId: '001090000001' });
+    const doc = parse('query($s: SubjectInput!, $ids: [ID!]!) { prefill(procedureId: "x", subject: $s) { summary { fieldsTotal } } citizens(personalIds: $ids) { fullName } }');
+    s.fromOperation(doc, null, { s: { personalId: '001090000001', enterpriseCode: '0101234567' }, ids: ['001090000002'] });
+    s.fromResponse({ citizens: [{ fullName: 'A', father: { personalId: '001060000003' } }] });
+    const refs = s.refs(hasher);
+    const has = (kind: string, role: string, id: string) => refs.some((r) => r.kind === kind && r.role === role && r.hmac === hasher(kind as never, id));
+    expect(has('personal', 'subject', '001090000001')).toBe(true);
+    expect(has('personal', 'subject', '001090000002')).toBe(true);
+    expect(has('enterprise', 'subject', '0101234567')).toBe(true);
+    expect(has('personal', 'related', '001060000003')).toBe(true);
+    expect(refs).toHaveLength(4);
+  });
+
+  it('an entry carries no identifier and no value in clear', () => {
+    const ctx: MotlanContext = {
+      requestId: 'r1',
+      receivedAt: 1,
+      client: { id: 'c', agency: 'A', name: 'n', demo: true, procedures: [], permissions: [], requireSubjectToken: false },
+      purpose: { procedureId: 'p', dossierId: 'd' },
+      subject: { personalId: '001090000001' },
+      headers: {},
+      trace: newTrace(),
+    };
+    ctx.trace.fields.add('Citizen.fullName');
+    ctx.trace.registries.add('population');
+    const d = new AuditDraft('r1', 1, performance.now());
+    d.context = ctx;
+    d.ops.push(op({ data: { citizen: { fullName: 'Nguyễn Văn A', personalId: '001090000001' } } }));
+    const entry = buildEntry(d, { httpStatus: 200, responseBytes: 10, bodyCodes: [] }, hasher);
+    const text = JSON.stringify(entry);
+    expect(text).not.toContain('001090000001');
+    expect(text).not.toContain('Nguyễn');
+    expect(entry).toMatchObject({ outcome: 'OK', clientId: 'c', agency: 'A', procedureId: 'p', dossierId: 'd', fields: ['Citizen.fullName'] });
+  });
+});
+
+describe('hash chain', () => {
+  it('links each record to the previous hash and covers every field', () => {
+    const r1 = chainRecord('gw', 1, genesisHash('gw'), sampleEntry());
+    const r2 = chainRecord('gw', 2, r1.hash, sampleEntry());
+    expect(r2.prevHash).toBe(r1.hash);
+    expect(contentHash({ ...r1, durationMs: r1.durationMs + 1 })).not.toBe(contentHash(r1));
+    expect(contentHash({ ...r1, seq: 2 })).not.toBe(contentHash(r1));
+    expect(genesisHash('gw')).not.toBe(genesisHash('gw2'));
+  });
+});
+
+describe('keys', () => {
+  it('generates development keys once under the data directory, private key mode 600', () => {
+    const a = loadSigner({ dataDir: dir, production: false });
+    const b = loadSigner({ dataDir: dir, production: false });
+    expect(a.generated).toBe(true);
+    expect(b.generated).toBe(false);
+    expect(b.signer.keyId).toBe(a.signer.keyId);
+    expect(statSync(path.join(dir, DEV_SIGNING_KEY_FILE)).mode & 0o777).toBe(0o600);
+    const h1 = loadHmacKey({ dataDir: dir, production: false });
+    expect(existsSync(path.join(dir, DEV_HMAC_KEY_FILE))).toBe(true);
+    expect(loadHmacKey({ dataDir: dir, production: false }).key.equals(h1.key)).toBe(true);
+  });
+
+  it('refuses development keys in production, with what to do instead', () => {
+    expect(() => loadSigner({ dataDir: dir, production: true })).toThrow(/AUDIT_SIGNING_KEY.*keygen/);
+    expect(() => loadHmacKey({ dataDir: dir, production: true })).toThrow(/AUDIT_HMAC_KEY/);
+    expect(() => loadHmacKey({ dataDir: dir, production: true, hmacKey: 'short' })).toThrow(/32 characters/);
+    expect(loadHmacKey({ dataDir: dir, production: true, hmacKey: 'x'.repeat(40) }).source).toBe('AUDIT_HMAC_KEY');
+  });
+});

@@ -1,0 +1,369 @@
+/**
+ * The embedded audit store: one SQLite file (WAL, `synchronous=FULL`, so a commit
+ * is on disk when it returns). better-sqlite3 is synchronous, so commits run in a
+ * writer thread (sqlite-writer.worker.mjs) with its own connection: the fsync of
+ * a group commit no longer holds the gateway's event loop. Reads (auditor API,
+ * statistics, verifier) use this thread's connection; WAL lets them run beside
+ * the writer.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { AuditRecord, Checkpoint } from './record.js';
+import {
+  ChainConflictError,
+  RECORD_COLUMNS,
+  recordToRow,
+  rowToCheckpoint,
+  rowToRecord,
+  sameHead,
+  subjectHmacs,
+  type AuditFilter,
+  type AuditStore,
+  type ChainHead,
+  type PublicKeyEntry,
+  type SearchCursor,
+  type SearchPage,
+} from './store.js';
+import { buildWhere, NEWEST_FIRST } from './sql-filter.js';
+
+export interface SqliteStoreOptions {
+  /** Database file; its directory is created. */
+  file: string;
+  /** Open read-only (the verifier, the archive dry run). Default: false. */
+  readonly?: boolean;
+  /** Records read per query when walking a chain. Default: 2000. */
+  pageSize?: number;
+  /**
+   * Where commits run: `worker` (a writer thread, so the fsync of a group commit does not
+   * block the gateway's event loop) or `inline` (this thread; the CLI). Default: `worker`.
+   */
+  writer?: 'worker' | 'inline';
+}
+
+/** A write: statements run in ONE immediate transaction, after an optional chain-head check. */
+interface WriteJob {
+  statements: Array<{ sql: string; rows: unknown[][] }>;
+  check?: { headSql: string; anchorSql: string; instanceId: string; expected: ChainHead | null };
+}
+type WriteResult = { ok: true; changes: number[] } | { ok: false; conflict: boolean; actual?: ChainHead | null; message: string };
+
+const HEAD_SQL = 'SELECT seq, hash FROM audit_records WHERE instance_id = ? ORDER BY seq DESC LIMIT 1';
+const ANCHOR_HEAD_SQL = 'SELECT seq, hash FROM audit_anchors WHERE instance_id = ?';
+const INSERT_RECORD_SQL = `INSERT INTO audit_records (${RECORD_COLUMNS.join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`;
+const INSERT_SUBJECT_SQL = 'INSERT OR IGNORE INTO audit_subjects (hmac, instance_id, seq) VALUES (?, ?, ?)';
+const INSERT_CHECKPOINT_SQL = 'INSERT INTO audit_checkpoints (instance_id, seq, hash, ts, key_id, signature) VALUES (?, ?, ?, ?, ?, ?)';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit_records (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  instance_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  agency TEXT NOT NULL,
+  operation_name TEXT,
+  operation_type TEXT,
+  document_hash TEXT,
+  procedure_id TEXT,
+  dossier_id TEXT,
+  subjects TEXT NOT NULL,
+  registries TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  entities TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  error_codes TEXT NOT NULL,
+  http_status INTEGER NOT NULL,
+  duration_ms REAL NOT NULL,
+  response_bytes INTEGER,
+  prefill TEXT,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  UNIQUE (instance_id, seq)
+);
+CREATE INDEX IF NOT EXISTS audit_records_ts ON audit_records (ts, instance_id, seq);
+CREATE INDEX IF NOT EXISTS audit_records_client ON audit_records (client_id, ts);
+CREATE INDEX IF NOT EXISTS audit_records_procedure ON audit_records (procedure_id, ts);
+CREATE INDEX IF NOT EXISTS audit_records_request ON audit_records (request_id);
+CREATE TABLE IF NOT EXISTS audit_subjects (
+  hmac TEXT NOT NULL,
+  instance_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (hmac, instance_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit_checkpoints (
+  instance_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  PRIMARY KEY (instance_id, seq)
+);
+CREATE TABLE IF NOT EXISTS audit_anchors (
+  instance_id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  signature TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_keys (
+  key_id TEXT PRIMARY KEY,
+  public_key_pem TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+`;
+
+type Row = Record<string, unknown>;
+
+export class SqliteAuditStore implements AuditStore {
+  readonly kind = 'sqlite' as const;
+  readonly location: string;
+  private readonly db: Database.Database;
+  private readonly pageSize: number;
+  private readonly readonlyMode: boolean;
+  private readonly writerMode: 'worker' | 'inline';
+
+  constructor(opts: SqliteStoreOptions) {
+    this.location = path.resolve(opts.file);
+    this.readonlyMode = opts.readonly ?? false;
+    this.pageSize = opts.pageSize ?? 2000;
+    this.writerMode = opts.writer ?? 'worker';
+    if (!this.readonlyMode) mkdirSync(path.dirname(this.location), { recursive: true });
+    try {
+      this.db = new Database(this.location, { readonly: this.readonlyMode, fileMustExist: this.readonlyMode });
+    } catch (err) {
+      throw new Error(`Cannot open the audit database ${this.location}: ${(err as Error).message}`);
+    }
+    if (!this.readonlyMode) {
+      // WAL: readers (auditor API, verifier) never block the writer. FULL: fsync the WAL on every commit.
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+    }
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  async init(): Promise<void> {
+    if (!this.readonlyMode) this.db.exec(SCHEMA);
+  }
+
+  async head(instanceId: string): Promise<ChainHead | null> {
+    return this.headSync(instanceId);
+  }
+
+  private headSync(instanceId: string): ChainHead | null {
+    const row = this.db.prepare(HEAD_SQL).get(instanceId) as Row | undefined;
+    if (row) return { seq: Number(row.seq), hash: String(row.hash) };
+    // An archived-then-empty chain continues from its anchor.
+    const anchor = this.db.prepare(ANCHOR_HEAD_SQL).get(instanceId) as Row | undefined;
+    return anchor ? { seq: Number(anchor.seq), hash: String(anchor.hash) } : null;
+  }
+
+  async lastCheckpoint(instanceId: string): Promise<Checkpoint | null> {
+    const row = this.db
+      .prepare('SELECT * FROM audit_checkpoints WHERE instance_id = ? ORDER BY seq DESC LIMIT 1')
+      .get(instanceId) as Row | undefined;
+    if (row) return rowToCheckpoint(row);
+    return this.anchor(instanceId);
+  }
+
+  private worker: Worker | null = null;
+  private nextJob = 1;
+  private readonly jobs = new Map<number, { resolve: (r: WriteResult) => void; reject: (e: Error) => void }>();
+
+  /** The writer thread, started on first use (and again if it died). */
+  private writerThread(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), { workerData: { file: this.location } });
+    w.unref();
+    w.on('message', (m: { id: number } & WriteResult) => {
+      const job = this.jobs.get(m.id);
+      this.jobs.delete(m.id);
+      job?.resolve(m);
+    });
+    const fail = (err: Error) => {
+      if (this.worker === w) this.worker = null;
+      for (const [id, job] of this.jobs) {
+        this.jobs.delete(id);
+        job.reject(new Error(`The audit writer thread stopped: ${err.message}`));
+      }
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+    this.worker = w;
+    return w;
+  }
+
+  /** Runs a write job on this thread (CLI, read-mostly tools). Same semantics as the worker. */
+  private runInline(job: WriteJob): WriteResult {
+    try {
+      const changes: number[] = [];
+      const tx = this.db.transaction(() => {
+        if (job.check) {
+          const actual = this.headSync(job.check.instanceId);
+          if (!sameHead(actual, job.check.expected)) throw new ChainConflictError(job.check.instanceId, job.check.expected, actual);
+        }
+        for (const st of job.statements) {
+          const stmt = this.db.prepare(st.sql);
+          let n = 0;
+          for (const row of st.rows) n += stmt.run(...row).changes;
+          changes.push(n);
+        }
+      });
+      // IMMEDIATE: take the write lock before reading the head, so the check and the insert are atomic.
+      tx.immediate();
+      return { ok: true, changes };
+    } catch (err) {
+      if (err instanceof ChainConflictError) return { ok: false, conflict: true, actual: this.headSync(job.check!.instanceId), message: err.message };
+      return { ok: false, conflict: false, message: (err as Error).message };
+    }
+  }
+
+  private async write(job: WriteJob): Promise<number[]> {
+    if (this.readonlyMode) throw new Error(`The audit database ${this.location} is open read-only.`);
+    const result =
+      this.writerMode === 'inline'
+        ? this.runInline(job)
+        : await new Promise<WriteResult>((resolve, reject) => {
+            const id = this.nextJob++;
+            this.jobs.set(id, { resolve, reject });
+            this.writerThread().postMessage({ id, ...job });
+          });
+    if (result.ok) return result.changes;
+    if (result.conflict && job.check) throw new ChainConflictError(job.check.instanceId, job.check.expected, result.actual ?? null);
+    throw new Error(result.message);
+  }
+
+  async appendBatch(instanceId: string, expected: ChainHead | null, records: AuditRecord[], checkpoints: Checkpoint[]): Promise<void> {
+    const recordRows: unknown[][] = [];
+    const subjectRows: unknown[][] = [];
+    for (const r of records) {
+      const row = recordToRow(r);
+      recordRows.push(RECORD_COLUMNS.map((c) => row[c]));
+      for (const h of subjectHmacs(r)) subjectRows.push([h, r.instanceId, r.seq]);
+    }
+    await this.write({
+      statements: [
+        { sql: INSERT_RECORD_SQL, rows: recordRows },
+        { sql: INSERT_SUBJECT_SQL, rows: subjectRows },
+        { sql: INSERT_CHECKPOINT_SQL, rows: checkpoints.map((c) => [c.instanceId, c.seq, c.hash, c.ts, c.keyId, c.signature]) },
+      ],
+      check: { headSql: HEAD_SQL, anchorSql: ANCHOR_HEAD_SQL, instanceId, expected },
+    });
+  }
+
+  async registerKey(key: PublicKeyEntry): Promise<void> {
+    await this.write({
+      statements: [{ sql: 'INSERT OR IGNORE INTO audit_keys (key_id, public_key_pem, created_at) VALUES (?, ?, ?)', rows: [[key.keyId, key.publicKeyPem, key.createdAt]] }],
+    });
+  }
+
+  async publicKeys(): Promise<PublicKeyEntry[]> {
+    return (this.db.prepare('SELECT * FROM audit_keys ORDER BY created_at').all() as Row[]).map((r) => ({
+      keyId: String(r.key_id),
+      publicKeyPem: String(r.public_key_pem),
+      createdAt: Number(r.created_at),
+    }));
+  }
+
+  async instances(): Promise<string[]> {
+    const rows = this.db
+      .prepare('SELECT instance_id FROM audit_records UNION SELECT instance_id FROM audit_anchors UNION SELECT instance_id FROM audit_checkpoints ORDER BY 1')
+      .all() as Row[];
+    return rows.map((r) => String(r.instance_id));
+  }
+
+  async search(filter: AuditFilter, page: { limit: number; after?: SearchCursor | null }): Promise<SearchPage> {
+    const w = buildWhere(filter, 'sqlite', page.after, 'audit_subjects');
+    const rows = this.db
+      .prepare(`SELECT r.* FROM audit_records r ${w.sql} ${NEWEST_FIRST} LIMIT ?`)
+      .all(...w.params, page.limit + 1) as Row[];
+    const items = rows.slice(0, page.limit).map(rowToRecord);
+    const last = items[items.length - 1];
+    return { items, next: rows.length > page.limit && last ? { ts: last.ts, instanceId: last.instanceId, seq: last.seq } : null };
+  }
+
+  async count(filter: AuditFilter): Promise<number> {
+    const w = buildWhere(filter, 'sqlite', null, 'audit_subjects');
+    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM audit_records r ${w.sql}`).get(...w.params) as Row;
+    return Number(row.n);
+  }
+
+  async get(instanceId: string, seq: number): Promise<AuditRecord | null> {
+    const row = this.db.prepare('SELECT * FROM audit_records WHERE instance_id = ? AND seq = ?').get(instanceId, seq) as Row | undefined;
+    return row ? rowToRecord(row) : null;
+  }
+
+  async byRequestId(requestId: string): Promise<AuditRecord | null> {
+    const row = this.db
+      .prepare('SELECT * FROM audit_records WHERE request_id = ? ORDER BY ts DESC, id DESC LIMIT 1')
+      .get(requestId) as Row | undefined;
+    return row ? rowToRecord(row) : null;
+  }
+
+  async *chain(instanceId: string, range: { fromSeq?: number; toSeq?: number } = {}): AsyncIterable<AuditRecord> {
+    // Paged by seq, never holding a statement open across an await: the writer shares this connection.
+    const stmt = this.db.prepare('SELECT * FROM audit_records WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq, id LIMIT ?');
+    let from = range.fromSeq ?? 0;
+    const to = range.toSeq ?? Number.MAX_SAFE_INTEGER;
+    for (;;) {
+      const rows = stmt.all(instanceId, from, to, this.pageSize) as Row[];
+      for (const row of rows) yield rowToRecord(row);
+      if (rows.length < this.pageSize) return;
+      from = Number(rows[rows.length - 1]!.seq) + 1;
+    }
+  }
+
+  async checkpoints(instanceId: string, range: { fromSeq?: number; toSeq?: number } = {}): Promise<Checkpoint[]> {
+    return (
+      this.db
+        .prepare('SELECT * FROM audit_checkpoints WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq')
+        .all(instanceId, range.fromSeq ?? 0, range.toSeq ?? Number.MAX_SAFE_INTEGER) as Row[]
+    ).map(rowToCheckpoint);
+  }
+
+  async anchor(instanceId: string): Promise<Checkpoint | null> {
+    const row = this.db.prepare('SELECT * FROM audit_anchors WHERE instance_id = ?').get(instanceId) as Row | undefined;
+    return row ? rowToCheckpoint(row) : null;
+  }
+
+  async prune(instanceId: string, cp: Checkpoint): Promise<number> {
+    const changes = await this.write({
+      statements: [
+        { sql: 'DELETE FROM audit_records WHERE instance_id = ? AND seq <= ?', rows: [[instanceId, cp.seq]] },
+        { sql: 'DELETE FROM audit_subjects WHERE instance_id = ? AND seq <= ?', rows: [[instanceId, cp.seq]] },
+        { sql: 'DELETE FROM audit_checkpoints WHERE instance_id = ? AND seq <= ?', rows: [[instanceId, cp.seq]] },
+        {
+          sql: `INSERT INTO audit_anchors (instance_id, seq, hash, ts, key_id, signature) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (instance_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, ts = excluded.ts,
+                  key_id = excluded.key_id, signature = excluded.signature`,
+          rows: [[instanceId, cp.seq, cp.hash, cp.ts, cp.keyId, cp.signature]],
+        },
+      ],
+    });
+    return changes[0] ?? 0;
+  }
+
+  /** Runs raw SQL (tests simulate tampering with it). */
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w) {
+      // Let queued commits finish, then close the writer's connection.
+      await new Promise<void>((resolve) => {
+        const id = this.nextJob++;
+        this.jobs.set(id, { resolve: () => resolve(), reject: () => resolve() });
+        w.postMessage({ id, type: 'close' });
+      });
+      await w.terminate();
+    }
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Who a request was about, as keyed HMACs (never the identifiers themselves):
+ * - the subject the policy or prefill bound to the request (`context.subject`);
+ * - identifiers named in the operation's arguments (`citizen(personalId:)`,
+ *   `prefill(subject: {…})`), so a request refused before policy ran is still
+ *   searchable by the citizen it targeted;
+ * - entity keys present in the response (a parent, a child, an enterprise) as
+ *   `related`: their data left the gateway too, and the citizen history must show it.
+ */
+import { Kind, valueFromASTUntyped, type DocumentNode, type SelectionSetNode } from 'graphql';
+import type { Subject } from '../context.js';
+import type { SubjectHasher } from './keys.js';
+import { MAX_SUBJECTS, type SubjectKind, type SubjectRef, type SubjectRole } from './record.js';
+
+/** Argument / input / response keys that carry identifiers. */
+const KEYS: Record<string, { kind: SubjectKind; role: SubjectRole }> = {
+  personalId: { kind: 'personal', role: 'subject' },
+  personalIds: { kind: 'personal', role: 'subject' },
+  relatedPersonalId: { kind: 'personal', role: 'related' },
+  enterpriseCode: { kind: 'enterprise', role: 'subject' },
+  parcelId: { kind: 'parcel', role: 'subject' },
+};
+
+/** Bounds the walk over a response (a huge response must not make auditing expensive). */
+const MAX_NODES = 20_000;
+
+export class SubjectCollector {
+  private readonly found = new Map<string, { kind: SubjectKind; role: SubjectRole; id: string }>();
+
+  add(kind: SubjectKind, role: SubjectRole, id: unknown): void {
+    if (typeof id !== 'string' && typeof id !== 'number') return;
+    const value = String(id).trim();
+    if (value === '' || value.length > 64 || this.found.size >= MAX_SUBJECTS) return;
+    const key = `${kind}|${value}`;
+    const prev = this.found.get(key);
+    // `subject` wins over `related` for the same identifier.
+    if (!prev || (prev.role === 'related' && role === 'subject')) this.found.set(key, { kind, role, id: value });
+  }
+
+  fromContext(subject: Subject | null | undefined): void {
+    if (!subject) return;
+    this.add('personal', 'subject', subject.personalId);
+    this.add('personal', 'related', subject.relatedPersonalId);
+    this.add('enterprise', 'subject', subject.enterpriseCode);
+    this.add('parcel', 'subject', subject.parcelId);
+  }
+
+  /** Identifiers in the arguments of every field of the operation (variables resolved). */
+  fromOperation(document: DocumentNode | undefined, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): void {
+    if (!document) return;
+    const fragments = new Map<string, SelectionSetNode>();
+    for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d.selectionSet);
+    const op = document.definitions.find(
+      (d) => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
+    );
+    if (!op || op.kind !== Kind.OPERATION_DEFINITION) return;
+    const seen = new Set<string>();
+    const walk = (set: SelectionSetNode) => {
+      for (const sel of set.selections) {
+        if (sel.kind === Kind.FIELD) {
+          for (const arg of sel.arguments ?? []) {
+            let value: unknown;
+            try {
+              value = valueFromASTUntyped(arg.value, variables ?? {});
+            } catch {
+              continue;
+            }
+            this.fromValue(arg.name.value, value, 'subject', 0);
+          }
+          if (sel.selectionSet) walk(sel.selectionSet);
+        } else if (sel.kind === Kind.INLINE_FRAGMENT) walk(sel.selectionSet);
+        else if (!seen.has(sel.name.value)) {
+          seen.add(sel.name.value);
+          const f = fragments.get(sel.name.value);
+          if (f) walk(f);
+        }
+      }
+    };
+    walk(op.selectionSet);
+  }
+
+  /** `value` under key `name`: identifiers directly, in lists, or inside input objects. */
+  private fromValue(name: string, value: unknown, fallbackRole: SubjectRole, depth: number): void {
+    if (depth > 5 || value === null || value === undefined) return;
+    const k = KEYS[name];
+    if (Array.isArray(value)) {
+      for (const v of value.slice(0, MAX_SUBJECTS)) this.fromValue(name, v, fallbackRole, depth + 1);
+      return;
+    }
+    if (typeof value === 'object') {
+      for (const [kk, vv] of Object.entries(value as Record<string, unknown>)) this.fromValue(kk, vv, fallbackRole, depth + 1);
+      return;
+    }
+    if (k) this.add(k.kind, fallbackRole === 'related' ? 'related' : k.role, value);
+  }
+
+  /** Entity keys present in a response, as `related` unless already a subject. */
+  fromResponse(data: unknown): void {
+    let budget = MAX_NODES;
+    const walk = (v: unknown) => {
+      if (--budget <= 0 || v === null || typeof v !== 'object') return;
+      if (Array.isArray(v)) {
+        for (const x of v) walk(x);
+        return;
+      }
+      for (const [key, x] of Object.entries(v as Record<string, unknown>)) {
+        const k = KEYS[key];
+        if (k && (typeof x === 'string' || typeof x === 'number')) this.add(k.kind, 'related', x);
+        else if (x !== null && typeof x === 'object') walk(x);
+      }
+    };
+    walk(data);
+  }
+
+  refs(hasher: SubjectHasher): SubjectRef[] {
+    return [...this.found.values()].map((s) => ({ kind: s.kind, role: s.role, hmac: hasher(s.kind, s.id) }));
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The web console for auditors and operators at `/console/`: statistics
+ * dashboard, audit log browser, citizen access history. Served by the gateway
+ * from files in this folder and npm packages only (closed networks: no CDN, no
+ * external fonts), in Vietnamese with English available.
+ *
+ * Sign-in: the person enters the API key of a staff client (role `auditor` or
+ * `operator`); the page keeps it in sessionStorage and sends it as a Bearer
+ * token. Why not a session cookie: the key is then never sent automatically by
+ * the browser, so there is no CSRF to defend against; nothing has to be stored
+ * server-side (replicas stay stateless); closing the tab forgets it. The risk a
+ * cookie would avoid — script reading the key — is closed by the strict CSP:
+ * only this origin's own files run, no inline script at all.
+ *
+ * The page and its assets hold no data and are public; every API it calls
+ * checks the key and the role.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { gzipSync } from 'node:zlib';
+import type { ClientRole } from '../auth/clients.js';
+import type { ConcernFactory } from '../concern.js';
+import { requireAnyRole } from '../stats/access.js';
+import { STATS_ROLES } from '../stats/index.js';
+import { loadConsoleFiles, type ConsoleAsset } from './assets.js';
+
+/** Roles that may open the console (the monitoring role reads the statistics API, not the console). */
+export const CONSOLE_ROLES: readonly ClientRole[] = ['auditor', 'operator'];
+/** Roles that may read the audit log through the auditor API. */
+export const AUDIT_LOG_ROLES: readonly ClientRole[] = ['auditor'];
+
+/**
+ * Stricter than the gateway-wide policy: no inline styles either (Chart.js
+ * styles its canvas through the CSSOM, which CSP does not restrict), no forms
+ * posting anywhere, no framing.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+  "object-src 'none'",
+].join('; ');
+
+const PAGE_HEADERS = {
+  'content-security-policy': CONSOLE_CSP,
+  'cache-control': 'no-cache',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+};
+
+export interface ConsoleOptions {
+  /** URL prefix, ending with `/`. Default `/console/`. */
+  path?: string;
+}
+
+const gzipCache = new WeakMap<ConsoleAsset, Buffer>();
+
+function send(request: FastifyRequest, reply: FastifyReply, asset: ConsoleAsset, cacheControl: string): FastifyReply {
+  void reply.headers({ ...PAGE_HEADERS, 'content-type': asset.contentType, 'cache-control': cacheControl, etag: asset.etag, vary: 'accept-encoding' });
+  if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
+  const acceptsGzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+  if (acceptsGzip && asset.body.length > 1024) {
+    let gz = gzipCache.get(asset);
+    if (!gz) gzipCache.set(asset, (gz = gzipSync(asset.body, { level: 9 })));
+    return reply.header('content-encoding', 'gzip').send(gz);
+  }
+  return reply.send(asset.body);
+}
+
+export const consoleConcern: ConcernFactory = (env) => {
+  const given = (env.options.gateway as { console?: ConsoleOptions }).console ?? {};
+  const prefix = given.path ?? '/console/';
+  if (!prefix.endsWith('/')) throw new Error(`Console path ${JSON.stringify(prefix)} must end with "/".`);
+  // Read at startup so a broken install fails now, not on the first visit.
+  const files = loadConsoleFiles();
+
+  env.app.get(prefix.slice(0, -1), async (_request, reply) => reply.redirect(prefix, 301));
+  env.app.get(prefix, async (request, reply) => send(request, reply, files.page, 'no-cache'));
+  env.app.get(`${prefix}assets/:file`, async (request, reply) => {
+    const { file } = request.params as { file: string };
+    const asset = files.assets.get(file);
+    if (!asset) return reply.code(404).send({ error: 'NOT_FOUND', message: `No console asset named ${JSON.stringify(file)}.` });
+    return send(request, reply, asset, 'public, max-age=31536000, immutable');
+  });
+
+  /** Who is signed in, and which parts of the console they may use. */
+  env.app.get(`${prefix}api/session`, async (request, reply) => {
+    const caller = requireAnyRole(env.clients, CONSOLE_ROLES, request, reply);
+    if (!caller) return reply;
+    return reply.header('cache-control', 'no-store').send({
+      client: { id: caller.client.id, name: caller.client.name, agency: caller.client.agency },
+      roles: caller.roles,
+      can: {
+        stats: caller.roles.some((r) => STATS_ROLES.includes(r)),
+        auditLog: caller.roles.some((r) => AUDIT_LOG_ROLES.includes(r)),
+      },
+    });
+  });
+
+  return { name: 'console' };
+};

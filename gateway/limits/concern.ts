@@ -1,0 +1,143 @@
+/**
+ * Request and document limits as a gateway concern, enforced in Fastify hooks before
+ * Apollo Server parses or validates anything (validation of an alias bomb is itself the
+ * expensive part, so limits must come first):
+ *
+ *  - onRequest: a declared Content-Length above maxBodyBytes → 413, body never read;
+ *  - preParsing: a streamed body is counted and cut at maxBodyBytes → 413;
+ *  - preHandler: batched arrays above maxBatchedOperations, then each document's size,
+ *    tokens, depth, aliases, root fields, directives and cost → 400 LIMIT_EXCEEDED.
+ *
+ * Every refusal names the limit and its value, e.g.
+ * `Query depth limit exceeded: maxDepth is 12, this request has 40.`
+ * Verdicts are cached per document text (most clients send the same few operations).
+ */
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import type { FastifyReply } from 'fastify';
+import { LRUCache } from 'lru-cache';
+import type { ConcernFactory } from '../concern.js';
+import { isGraphQLRequest } from '../concern.js';
+import { errorBody } from '../errors/index.js';
+import { checkDocument, parseWithinLimits, type LimitViolation } from './document-limits.js';
+import { loadLimits, type DocumentLimits } from './options.js';
+
+const GRAPHQL_PATH = '/graphql';
+
+function refuse(reply: FastifyReply, status: 400 | 413, v: Pick<LimitViolation, 'limit' | 'max' | 'message'> & { actual?: number }) {
+  return reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send(errorBody('LIMIT_EXCEEDED', v.message, { limit: { name: v.limit, max: v.max, ...(v.actual !== undefined ? { actual: v.actual } : {}) } }));
+}
+
+function bodyTooLarge(max: number, actual?: number) {
+  return {
+    limit: 'maxBodyBytes' as const,
+    max,
+    actual,
+    message: `Request body too large: maxBodyBytes is ${max} bytes${actual !== undefined ? `, this request declares ${actual}` : ''}. Send one operation with its variables; large payloads do not belong in a lookup.`,
+  };
+}
+
+/** Checks document texts against the limits, caching verdicts by text. */
+export class DocumentLimiter {
+  private readonly verdicts = new LRUCache<string, LimitViolation | 'ok'>({ max: 2000 });
+  constructor(
+    readonly limits: DocumentLimits,
+    private readonly schema: () => import('graphql').GraphQLSchema | null | undefined = () => null,
+  ) {}
+
+  /** Forget cached verdicts (the schema changed, so costs may differ). */
+  reset(): void {
+    this.verdicts.clear();
+  }
+
+  check(query: string): LimitViolation | null {
+    if (query.length > this.limits.maxDocumentChars) {
+      // Not cached: an attacker could otherwise fill the cache with huge keys.
+      const parsed = parseWithinLimits(query, this.limits);
+      return parsed && 'violation' in parsed ? parsed.violation : null;
+    }
+    const key = query.length > 256 ? createHash('sha256').update(query).digest('base64') : query;
+    const hit = this.verdicts.get(key);
+    if (hit) return hit === 'ok' ? null : hit;
+    const parsed = parseWithinLimits(query, this.limits);
+    // Syntax errors are Apollo's to report (GRAPHQL_PARSE_FAILED); only limits are ours.
+    const verdict = parsed === null ? null : 'violation' in parsed ? parsed.violation : checkDocument(parsed.document, this.limits, this.schema() ?? undefined);
+    this.verdicts.set(key, verdict ?? 'ok');
+    return verdict;
+  }
+}
+
+export const documentLimits: ConcernFactory = ({ app, options, supergraph }) => {
+  const limits = loadLimits((options.gateway as { limits?: Partial<DocumentLimits> }).limits ?? {}, options.env);
+  const limiter = new DocumentLimiter(limits, () => supergraph.apiSchema());
+  supergraph.onChange(() => limiter.reset());
+
+  // The GraphQL route is registered after every concern: give it our body limit.
+  app.addHook('onRoute', (route) => {
+    if (route.url === GRAPHQL_PATH) route.bodyLimit = limits.maxBodyBytes;
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!isGraphQLRequest(request)) return undefined;
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
+      // Do not read the rest of a body we refuse.
+      void reply.header('connection', 'close');
+      return refuse(reply, 413, bodyTooLarge(limits.maxBodyBytes, declared));
+    }
+    return undefined;
+  });
+
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (!isGraphQLRequest(request)) return payload;
+    let seen = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        seen += chunk.length;
+        if (seen > limits.maxBodyBytes) {
+          const v = bodyTooLarge(limits.maxBodyBytes);
+          done(Object.assign(new Error(v.message), { statusCode: 413, code: 'LIMIT_EXCEEDED' }));
+        } else done(null, chunk);
+      },
+    });
+    payload.on('error', (err) => counter.destroy(err));
+    return payload.pipe(counter);
+  });
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (!isGraphQLRequest(request)) return undefined;
+    const queries: unknown[] = [];
+    if (request.method === 'GET') {
+      const q = (request.query as Record<string, unknown> | undefined)?.query;
+      if (Array.isArray(q)) {
+        return reply.code(400).type('application/json; charset=utf-8').send(errorBody('BAD_REQUEST', 'Send the query parameter once.'));
+      }
+      queries.push(q);
+    } else if (Array.isArray(request.body)) {
+      if (request.body.length > limits.maxBatchedOperations) {
+        return refuse(reply, 400, {
+          limit: 'maxBatchedOperations',
+          max: limits.maxBatchedOperations,
+          actual: request.body.length,
+          message: limits.maxBatchedOperations === 1
+            ? `Batched requests are refused: maxBatchedOperations is 1, this request has ${request.body.length} operations. Send one operation per request.`
+            : `Too many operations in one batch: maxBatchedOperations is ${limits.maxBatchedOperations}, this request has ${request.body.length}.`,
+        });
+      }
+      for (const op of request.body) queries.push((op as { query?: unknown } | null)?.query);
+    } else if (request.body && typeof request.body === 'object') {
+      queries.push((request.body as { query?: unknown }).query);
+    }
+    for (const q of queries) {
+      if (typeof q !== 'string') continue; // Apollo Server explains a missing or non-string query
+      const v = limiter.check(q);
+      if (v) return refuse(reply, 400, v);
+    }
+    return undefined;
+  });
+
+  return { name: 'document-limits' };
+};

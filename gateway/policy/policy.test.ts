@@ -1,0 +1,328 @@
+/**
+ * Purpose and subject binding on an Apollo Server over the real supergraph schema, with
+ * root resolvers that count calls: a refused request must never reach them (no subgraph
+ * call), an allowed one must.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { buildASTSchema, parse } from 'graphql';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createEidIssuer, type EidIssuer } from '../../mocks/eid/issuer.js';
+import { newTrace, type ClientIdentity, type MotlanContext, type Subject } from '../context.js';
+import { REPO_ROOT } from '../options.js';
+import { innerContext } from '../procedures/executor.js';
+import { forbidden } from './errors.js';
+import { purposePolicyPlugin, type PurposePolicyOptions } from './plugin.js';
+
+const SUPERGRAPH = readFileSync(path.join(REPO_ROOT, 'schema/supergraph.graphql'), 'utf8');
+const schema = buildASTSchema(parse(SUPERGRAPH), { assumeValidSDL: true });
+
+const CITIZEN = '001090000001';
+const FATHER = '001060000002';
+const STRANGER = '079085000003';
+const ENTERPRISE = '0100109106';
+
+/** A made-up catalog entry: the lodging notification reads identity and residence. */
+const LODGING = new Set(['Query.citizen', 'Citizen.fullName', 'Citizen.dateOfBirth', 'Citizen.permanentResidence', 'Address.fullAddress']);
+const ENTERPRISE_CHANGE = new Set(['Query.citizen', 'Citizen.fullName', 'Query.enterprise', 'Enterprise.name', 'Enterprise.status']);
+const CATALOG: Record<string, ReadonlySet<string>> = { 'lodging-notification': LODGING, 'enterprise-legal-representative-change': ENTERPRISE_CHANGE };
+
+function client(over: Partial<ClientIdentity> = {}): ClientIdentity {
+  return {
+    id: 'hanoi',
+    agency: 'UBND Thành phố Hà Nội',
+    name: 'TTHC Hà Nội',
+    demo: false,
+    procedures: ['lodging-notification', 'enterprise-legal-representative-change'],
+    permissions: [],
+    requireSubjectToken: false,
+    ...over,
+  };
+}
+
+function context(c: ClientIdentity | null, headers: Record<string, string> = {}): MotlanContext {
+  return { requestId: 'r1', receivedAt: Date.now(), client: c, purpose: null, subject: {}, headers, trace: newTrace() };
+}
+
+interface Harness {
+  run(query: string, ctx: MotlanContext, variables?: Record<string, unknown>): Promise<{ status: number; code?: string; message?: string; extensions?: Record<string, unknown>; data?: unknown }>;
+  calls: string[];
+  relationChecks: Subject[];
+  /** The context the plugins saw last (Apollo copies the one passed in). */
+  last(): MotlanContext;
+}
+
+async function harness(over: Partial<PurposePolicyOptions> = {}, relation?: (s: Subject) => string | null): Promise<Harness> {
+  const calls: string[] = [];
+  const relationChecks: Subject[] = [];
+  let last: MotlanContext | undefined;
+  const root: Record<string, unknown> = {};
+  const server = new ApolloServer<MotlanContext>({
+    schema,
+    rootValue: () => root,
+    plugins: [
+      purposePolicyPlugin({
+        procedureFieldCoordinates: (id) => CATALOG[id],
+        supergraphSdl: SUPERGRAPH,
+        production: false,
+        checkRelations: async (subject) => {
+          relationChecks.push(subject);
+          const reason = relation?.(subject);
+          if (reason) throw forbidden(`Subject refused: ${reason}.`);
+        },
+        ...over,
+      }),
+      { async requestDidStart() { return { async willSendResponse(rc) { last = rc.contextValue; } }; } },
+    ],
+    includeStacktraceInErrorResponses: false,
+  });
+  await server.start();
+  Object.assign(root, {
+    citizen: ({ personalId }: { personalId: string }) => {
+      calls.push(`citizen:${personalId}`);
+      return { personalId, fullName: 'Nguyễn Văn An', dateOfBirth: '1990-01-01', gender: 'MALE', permanentResidence: null };
+    },
+    citizens: ({ personalIds }: { personalIds: string[] }) => {
+      calls.push('citizens');
+      return personalIds.map(() => null);
+    },
+    enterprise: () => {
+      calls.push('enterprise');
+      return null;
+    },
+    procedures: () => {
+      calls.push('procedures');
+      return [];
+    },
+    prefill: () => {
+      calls.push('prefill');
+      return null;
+    },
+  });
+  return {
+    calls,
+    relationChecks,
+    last: () => last!,
+    async run(query, ctx, variables) {
+      const res = await server.executeOperation({ query, variables }, { contextValue: ctx });
+      const body = res.body.kind === 'single' ? res.body.singleResult : undefined;
+      const err = body?.errors?.[0];
+      return {
+        status: res.http.status ?? 200,
+        code: err?.extensions?.code as string | undefined,
+        message: err?.message,
+        extensions: err?.extensions as Record<string, unknown> | undefined,
+        data: body?.data,
+      };
+    },
+  };
+}
+
+const LODGING_QUERY = `query($id: ID!) { citizen(personalId: $id) { personalId fullName dateOfBirth permanentResidence { fullAddress } __typename } }`;
+
+describe('purpose binding', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness();
+  });
+
+  it('refuses registry data without X-Purpose, before any resolver runs', async () => {
+    const before = h.calls.length;
+    const r = await h.run(LODGING_QUERY, context(client()), { id: CITIZEN });
+    expect(r.status).toBe(403);
+    expect(r.code).toBe('FORBIDDEN');
+    expect(r.message).toMatch(/X-Purpose/);
+    expect(h.calls.length).toBe(before);
+  });
+
+  it('serves exactly the fields of the declared purpose, and records purpose and subject', async () => {
+    const ctx = context(client(), { 'x-purpose': 'lodging-notification', 'x-dossier-id': 'HN-2025-000123' });
+    const r = await h.run(LODGING_QUERY, ctx, { id: CITIZEN });
+    expect(r.code).toBeUndefined();
+    expect(h.calls).toContain(`citizen:${CITIZEN}`);
+    expect(h.last().purpose).toEqual({ procedureId: 'lodging-notification', dossierId: 'HN-2025-000123' });
+    expect(ctx.subject.personalId).toBe(CITIZEN);
+  });
+
+  it('names every field the purpose does not need, even behind fragments and aliases', async () => {
+    const before = h.calls.length;
+    const q = `query { c: citizen(personalId: "${CITIZEN}") { fullName ...More } }
+      fragment More on Citizen { religion ... on Citizen { socialInsurance { totalContributionMonths } } }`;
+    const r = await h.run(q, context(client(), { 'x-purpose': 'lodging-notification' }));
+    expect(r.status).toBe(403);
+    expect(r.extensions?.fields).toEqual(['Citizen.religion', 'Citizen.socialInsurance', 'SocialInsurance.totalContributionMonths']);
+    expect(r.message).toContain('Citizen.religion');
+    expect(h.calls.length).toBe(before);
+  });
+
+  it('refuses a procedure the client may not run, and an unknown one', async () => {
+    const other = await h.run(LODGING_QUERY, context(client({ procedures: ['passport-issuance'] }), { 'x-purpose': 'lodging-notification' }), { id: CITIZEN });
+    expect(other.status).toBe(403);
+    expect(other.message).toMatch(/may not run procedure "lodging-notification"/);
+    const unknown = await h.run(LODGING_QUERY, context(client({ procedures: ['*'] }), { 'x-purpose': 'no-such-procedure' }), { id: CITIZEN });
+    expect(unknown.code).toBe('NOT_FOUND');
+    const malformed = await h.run(LODGING_QUERY, context(client(), { 'x-purpose': "lodging'; DROP TABLE" }), { id: CITIZEN });
+    expect(malformed.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('lets catalog fields through without a purpose', async () => {
+    const r = await h.run('{ procedures { id name } }', context(client()));
+    expect(r.code).toBeUndefined();
+    expect(h.calls).toContain('procedures');
+  });
+
+  it('enforces the per-client registry allow-list', async () => {
+    const wide = new Set([...LODGING, 'Citizen.socialInsurance', 'SocialInsurance.totalContributionMonths']);
+    const h2 = await harness({ procedureFieldCoordinates: () => wide });
+    const q = `{ citizen(personalId: "${CITIZEN}") { fullName permanentResidence { fullAddress } socialInsurance { totalContributionMonths } } }`;
+    const r = await h2.run(q, context(client({ registries: ['population'] }), { 'x-purpose': 'lodging-notification' }));
+    expect(r.status).toBe(403);
+    expect(r.extensions?.registries).toEqual(['insurance']);
+    const ok = await h2.run(q, context(client({ registries: ['population', 'insurance'] }), { 'x-purpose': 'lodging-notification' }));
+    expect(ok.code).toBeUndefined();
+  });
+
+  it('validates identifiers before any call: no partial-identifier search', async () => {
+    for (const bad of ['0010%', '001*', '00109000000', '0010900000011', "001090000001' OR 1=1", '００１０９０００００００１']) {
+      const r = await h.run(LODGING_QUERY, context(client(), { 'x-purpose': 'lodging-notification' }), { id: bad });
+      expect(r.code, bad).toBe('BAD_USER_INPUT');
+      expect(r.status).toBe(400);
+    }
+    expect(h.calls.filter((c) => c.includes('%') || c.includes('*'))).toEqual([]);
+  });
+
+  it('refuses sweeping over several citizens in one request', async () => {
+    const wide = new Set([...LODGING, 'Query.citizens']);
+    const h2 = await harness({ procedureFieldCoordinates: () => wide });
+    const r = await h2.run(`{ citizens(personalIds: ["${CITIZEN}", "${FATHER}", "${STRANGER}"]) { fullName } }`, context(client(), { 'x-purpose': 'lodging-notification' }));
+    expect(r.status).toBe(403);
+    expect(h2.calls).toEqual([]);
+  });
+
+  it('checks relations when a query names an enterprise with the citizen', async () => {
+    const h2 = await harness({}, (s) => (s.enterpriseCode ? 'the citizen is neither legal representative nor member of the enterprise' : null));
+    const q = `{ citizen(personalId: "${CITIZEN}") { fullName } enterprise(enterpriseCode: "${ENTERPRISE}") { name status } }`;
+    const r = await h2.run(q, context(client(), { 'x-purpose': 'enterprise-legal-representative-change' }));
+    expect(r.status).toBe(403);
+    expect(r.message).toMatch(/legal representative/);
+    expect(h2.relationChecks).toEqual([{ personalId: CITIZEN, enterpriseCode: ENTERPRISE }]);
+    expect(h2.calls).toEqual([]);
+    const alone = await h2.run(`{ enterprise(enterpriseCode: "${ENTERPRISE}") { name } }`, context(client(), { 'x-purpose': 'enterprise-legal-representative-change' }));
+    expect(alone.status).toBe(403);
+    expect(alone.message).toMatch(/must name the citizen/);
+  });
+
+  it('lets explore run anything in development only', async () => {
+    const q = `{ citizen(personalId: "${CITIZEN}") { fullName religion } }`;
+    const dev = await h.run(q, context(client({ permissions: ['explore'] })));
+    expect(dev.code).toBeUndefined();
+    const prod = await harness({ production: true });
+    const r = await prod.run(q, context(client({ permissions: ['explore'], procedures: ['*'] })));
+    expect(r.status).toBe(403);
+  });
+
+  it('refuses introspection in production only', async () => {
+    const prod = await harness({ production: true });
+    expect((await prod.run('{ __schema { types { name } } }', context(client()))).code).toBe('FORBIDDEN');
+    expect((await h.run('{ __schema { queryType { name } } }', context(client()))).code).toBeUndefined();
+  });
+
+  it('holds prefill to the client procedures, and inner operations to the procedure fields', async () => {
+    const q = `query($p: ID!) { prefill(procedureId: $p, subject: { personalId: "${CITIZEN}" }) { summary { fieldsTotal } } }`;
+    const refused = await h.run(q, context(client({ procedures: ['passport-issuance'] })), { p: 'lodging-notification' });
+    expect(refused.status).toBe(403);
+    expect(refused.message).toMatch(/may not run procedure/);
+    const outer = context(client());
+    const ok = await h.run(q, outer, { p: 'lodging-notification' });
+    expect(ok.status).not.toBe(403);
+    expect(h.last().purpose?.procedureId).toBe('lodging-notification');
+
+    const inner = innerContext(outer, { procedureId: 'lodging-notification', dossierId: null }, { personalId: CITIZEN });
+    expect((await h.run(LODGING_QUERY, inner, { id: CITIZEN })).code).toBeUndefined();
+    const leak = await h.run(`{ citizen(personalId: "${CITIZEN}") { fullName religion } }`, inner);
+    expect(leak.code).toBe('FORBIDDEN');
+    expect(leak.extensions?.fields).toEqual(['Citizen.religion']);
+  });
+
+  it('refuses data to unauthenticated callers', async () => {
+    const r = await h.run(LODGING_QUERY, context(null, { 'x-purpose': 'lodging-notification' }), { id: CITIZEN });
+    expect(r.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('subject binding (X-Subject-Token)', () => {
+  let h: Harness;
+  let eid: EidIssuer;
+  let rogue: EidIssuer;
+  const strict = client({ id: 'danang', requireSubjectToken: true });
+  const headers = (token?: string, extra: Record<string, string> = {}) => ({
+    'x-purpose': 'lodging-notification',
+    ...(token ? { 'x-subject-token': token } : {}),
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    eid = await createEidIssuer();
+    rogue = await createEidIssuer(); // same issuer name, other key: a forgery
+    h = await harness({ subjectTokens: { jwks: eid.jwks } });
+  });
+
+  const refusedWith = async (token: string | undefined, pattern: RegExp, extra: Record<string, string> = {}, id = CITIZEN) => {
+    const before = h.calls.length;
+    const r = await h.run(LODGING_QUERY, context(strict, headers(token, extra)), { id });
+    expect(r.status).toBe(403);
+    expect(r.code).toBe('FORBIDDEN');
+    expect(r.message).toMatch(pattern);
+    expect(h.calls.length).toBe(before);
+  };
+
+  it('serves the citizen and procedure the token names', async () => {
+    const token = await eid.issueSubjectToken({ personalId: CITIZEN, procedureId: 'lodging-notification' });
+    const ctx = context(strict, headers(token));
+    const r = await h.run(LODGING_QUERY, ctx, { id: CITIZEN });
+    expect(r.code).toBeUndefined();
+    expect(ctx.subject.personalId).toBe(CITIZEN);
+  });
+
+  it('refuses a missing token', () => refusedWith(undefined, /X-Subject-Token/));
+  it('refuses a token for another citizen', async () =>
+    refusedWith(await eid.issueSubjectToken({ personalId: STRANGER, procedureId: 'lodging-notification' }), /another citizen/));
+  it('refuses a token for another procedure', async () =>
+    refusedWith(await eid.issueSubjectToken({ personalId: CITIZEN, procedureId: 'passport-issuance' }), /procedure "passport-issuance"/));
+  it('refuses an expired token', async () =>
+    refusedWith(await eid.issueSubjectToken({ personalId: CITIZEN, procedureId: 'lodging-notification', issuedAt: Math.floor(Date.now() / 1000) - 400, ttl: 300 }), /expired/));
+  it('refuses a long-lived token issued too long ago', async () =>
+    refusedWith(await eid.issueSubjectToken({ personalId: CITIZEN, procedureId: 'lodging-notification', issuedAt: Math.floor(Date.now() / 1000) - 3600, ttl: 86_400 }), /too old/));
+  it('refuses a token signed with another key', async () =>
+    refusedWith(await rogue.issueSubjectToken({ personalId: CITIZEN, procedureId: 'lodging-notification' }), /signed with a key|signature/));
+  it('refuses a token from another issuer or for another audience', async () => {
+    await refusedWith(await eid.issueSubjectToken({ personalId: CITIZEN, procedureId: 'lodging-notification', issuer: 'https://evil.example' }), /issuer/);
+    await refusedWith(await eid.issueSubjectToken({ personalId: CITIZEN, procedureId: 'lodging-notification', audience: 'other-gateway' }), /audience/);
+  });
+  it('refuses a tampered token and garbage', async () => {
+    const token = await eid.issueSubjectToken({ personalId: CITIZEN, procedureId: 'lodging-notification' });
+    const [head, , sig] = token.split('.');
+    const forgedPayload = Buffer.from(JSON.stringify({ sub: STRANGER, procedure_id: 'lodging-notification', iss: eid.issuer, aud: eid.audience, iat: 1, exp: 9999999999 })).toString('base64url');
+    await refusedWith(`${head}.${forgedPayload}.${sig}`, /signature|invalid|old/, {}, STRANGER);
+    await refusedWith('not-a-token', /compact JWS/);
+    await refusedWith(`${head}.${forgedPayload}.`, /compact JWS/);
+    const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${forgedPayload}.x`;
+    await refusedWith(none, /algorithm|invalid/, {}, STRANGER);
+  });
+  it('refuses a token replayed by another client or for another dossier', async () => {
+    const forOther = await eid.issueSubjectToken({ personalId: CITIZEN, procedureId: 'lodging-notification', clientId: 'hcm' });
+    await refusedWith(forOther, /another client/);
+    const forDossier = await eid.issueSubjectToken({ personalId: CITIZEN, procedureId: 'lodging-notification', dossierId: 'DN-1' });
+    await refusedWith(forDossier, /another dossier/, { 'x-dossier-id': 'DN-2' });
+  });
+  it('binds prefill to the token too', async () => {
+    const q = `query($id: ID!) { prefill(procedureId: "lodging-notification", subject: { personalId: $id }) { summary { fieldsTotal } } }`;
+    const token = await eid.issueSubjectToken({ personalId: CITIZEN, procedureId: 'lodging-notification' });
+    const ok = await h.run(q, context(strict, { 'x-subject-token': token }), { id: CITIZEN });
+    expect(ok.status).not.toBe(403);
+    const other = await h.run(q, context(strict, { 'x-subject-token': token }), { id: STRANGER });
+    expect(other.status).toBe(403);
+    expect(other.message).toMatch(/another citizen/);
+  });
+});

@@ -1,0 +1,45 @@
+/**
+ * The purpose a plain query declares: `X-Purpose: <procedure id>` and, optionally,
+ * `X-Dossier-Id: <dossier id>`. Only the header format is checked here; whether the
+ * client may run the procedure and what it may read is the policy plugin's job.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Purpose } from '../context.js';
+import { policyError } from './errors.js';
+
+export const PURPOSE_HEADER = 'x-purpose';
+export const DOSSIER_HEADER = 'x-dossier-id';
+export const SUBJECT_TOKEN_HEADER = 'x-subject-token';
+
+/** Procedure ids are the catalog's slugs, e.g. `judicial-record-certificate`. */
+const PROCEDURE_ID = /^[a-z0-9][a-z0-9-]{0,79}$/;
+/** Dossier ids (mã hồ sơ) of the TTHC systems: letters, digits and a few separators. */
+const DOSSIER_ID = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$/;
+
+/** One header value, or undefined; a header sent twice is refused (which one would count?). */
+export function singleHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  if (Array.isArray(v)) {
+    if (v.length > 1) throw policyError('BAD_USER_INPUT', `Send the ${name} header once; it was sent ${v.length} times.`);
+    return v[0];
+  }
+  return v === undefined || v === '' ? undefined : v;
+}
+
+export function isProcedureId(id: string): boolean {
+  return PROCEDURE_ID.test(id);
+}
+
+/** Reads and checks X-Purpose / X-Dossier-Id; null when no purpose is declared. */
+export function purposeFromHeaders(headers: IncomingHttpHeaders): Purpose | null {
+  const procedureId = singleHeader(headers, PURPOSE_HEADER)?.trim();
+  const dossierId = singleHeader(headers, DOSSIER_HEADER)?.trim() ?? null;
+  if (dossierId !== null && !DOSSIER_ID.test(dossierId)) {
+    throw policyError('BAD_USER_INPUT', 'X-Dossier-Id must be 1-64 letters, digits or . _ - / characters, starting with a letter or digit.');
+  }
+  if (procedureId === undefined) return null;
+  if (!PROCEDURE_ID.test(procedureId)) {
+    throw policyError('BAD_USER_INPUT', 'X-Purpose must be a procedure id of the catalog (lower-case letters, digits and dashes, e.g. judicial-record-certificate); list them with { procedures { id } }.');
+  }
+  return { procedureId, dossierId };
+}

@@ -1,0 +1,52 @@
+/**
+ * Rate limits as a gateway concern: a Fastify preHandler right after authentication
+ * spends one request (one per operation of a batch) from the client's budget and answers
+ * 429 RATE_LIMITED with Retry-After when it is spent; an Apollo plugin applies the
+ * stricter budget for lookups of unknown identifiers (unknown-lookups.ts).
+ *
+ * Settings: GatewayOptions.rateLimit (see RateLimitOptions for defaults and env), or
+ * `false` to turn rate limiting off (benchmarks). REDIS_URL shares budgets across replicas.
+ */
+import type { ConcernFactory } from '../concern.js';
+import { isGraphQLRequest } from '../concern.js';
+import { errorBody } from '../errors/index.js';
+import { createClientRateLimiter, type RateLimitOptions } from './limiter.js';
+import { unknownLookupPlugin } from './unknown-lookups.js';
+
+export type RateLimitSetting = Partial<RateLimitOptions> | false;
+
+export const rateLimits: ConcernFactory = async ({ app, options, logger }) => {
+  const setting = (options.gateway as { rateLimit?: RateLimitSetting }).rateLimit;
+  if (setting === false) return { name: 'rate-limits' };
+  const limiter = createClientRateLimiter(setting ?? {}, options.env);
+  const problem = await limiter.connect();
+  if (problem) logger.warn(problem);
+  logger.info(
+    `Rate limits: ${limiter.options.ratePerSecond}/s per client, burst ${limiter.options.burst}, ` +
+      `${limiter.options.unknownLookups} unknown lookups per ${limiter.options.unknownLookupWindowSeconds} s, ` +
+      (limiter.store === 'redis' ? 'shared through Redis' : 'in memory (per replica)'),
+  );
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (!isGraphQLRequest(request)) return undefined;
+    const client = request.motlan?.client;
+    if (!client) return undefined; // authentication refuses it (its hook runs first)
+    const points = Array.isArray(request.body) ? Math.max(1, request.body.length) : 1;
+    const verdict = await limiter.consumeRequest(client.id, points);
+    if (verdict.allowed) return undefined;
+    const retry = String(verdict.retryAfterSeconds);
+    return reply
+      .code(429)
+      .header('retry-after', retry)
+      .type('application/json; charset=utf-8')
+      .send(errorBody('RATE_LIMITED',
+        `Rate limit exceeded for client ${client.id}: ${limiter.options.ratePerSecond} requests per second (burst ${limiter.options.burst}). Retry after ${retry} s.`,
+        { retryAfter: verdict.retryAfterSeconds }));
+  });
+
+  return {
+    name: 'rate-limits',
+    plugins: [unknownLookupPlugin(limiter)],
+    close: () => limiter.close(),
+  };
+};

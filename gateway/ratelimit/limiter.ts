@@ -1,0 +1,180 @@
+/**
+ * Per-client request budgets with rate-limiter-flexible.
+ *
+ * The request budget behaves like a token bucket: a steady refill of `ratePerSecond`
+ * plus a reserve of `burst` requests that refills over `burstWindowSeconds` (the
+ * library's BurstyRateLimiter: a 1-second limiter backed by a burst limiter). A client
+ * that keeps to its rate never touches the reserve; one that spikes spends it, then gets
+ * 429 with the seconds until the next token.
+ *
+ * Storage: in memory by default (each replica enforces its own budget); with a Redis URL
+ * every replica shares one budget per client (RateLimiterRedis, atomic Lua). Should Redis
+ * fail, an in-memory insurance limiter of the same shape takes over on each replica, so
+ * limits keep holding (per replica) rather than failing open or refusing everyone.
+ */
+import { Redis } from 'ioredis';
+import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+export interface RateLimitOptions {
+  /** Steady requests per second per client. Default: RATE_LIMIT_PER_SECOND env, else 20. */
+  ratePerSecond: number;
+  /** Requests a client may burst above the steady rate. Default: RATE_LIMIT_BURST env, else 40. */
+  burst: number;
+  /** Seconds over which the burst reserve refills. Default 10. */
+  burstWindowSeconds: number;
+  /**
+   * Lookups of identifiers the registries do not know, per client, before the client's
+   * lookups are refused for the rest of the window (enumeration brake). Default:
+   * RATE_LIMIT_UNKNOWN_LOOKUPS env, else 20.
+   */
+  unknownLookups: number;
+  /** Window of the unknown-lookup budget, in seconds. Default 600 (10 minutes). */
+  unknownLookupWindowSeconds: number;
+  /** Redis URL for budgets shared by replicas. Default: REDIS_URL env; unset = in memory. */
+  redisUrl: string | undefined;
+  /** Prefix of the Redis keys. Default `motlan:rl`. */
+  keyPrefix: string;
+}
+
+function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${JSON.stringify(raw)} is not a positive number; unset it to use the default ${fallback}.`);
+  return n;
+}
+
+export function loadRateLimitOptions(overrides: Partial<RateLimitOptions> = {}, env: NodeJS.ProcessEnv = process.env): RateLimitOptions {
+  return {
+    ratePerSecond: overrides.ratePerSecond ?? num(env, 'RATE_LIMIT_PER_SECOND', 20),
+    burst: overrides.burst ?? num(env, 'RATE_LIMIT_BURST', 40),
+    burstWindowSeconds: overrides.burstWindowSeconds ?? 10,
+    unknownLookups: overrides.unknownLookups ?? num(env, 'RATE_LIMIT_UNKNOWN_LOOKUPS', 20),
+    unknownLookupWindowSeconds: overrides.unknownLookupWindowSeconds ?? 600,
+    redisUrl: 'redisUrl' in overrides ? overrides.redisUrl : env.REDIS_URL || undefined,
+    keyPrefix: overrides.keyPrefix ?? 'motlan:rl',
+  };
+}
+
+export type Verdict = { allowed: true; remaining: number } | { allowed: false; retryAfterSeconds: number };
+
+export interface ClientRateLimiter {
+  readonly options: RateLimitOptions;
+  /** 'redis' when budgets are shared through Redis, else 'memory'. */
+  readonly store: 'memory' | 'redis';
+  /** Spends `points` requests of `key`'s budget. */
+  consumeRequest(key: string, points?: number): Promise<Verdict>;
+  /** Whether `key` still has unknown-lookup budget (does not spend it). */
+  unknownLookupsLeft(key: string): Promise<Verdict>;
+  /** Spends unknown-lookup budget for `count` lookups that found nothing. */
+  recordUnknownLookups(key: string, count: number): Promise<void>;
+  /**
+   * Connects to Redis (no-op in memory). Resolves to null, or to the reason Redis is not
+   * usable now; the limiter then works per replica and keeps reconnecting.
+   */
+  connect(): Promise<string | null>;
+  /** Readiness: null when the store answers. */
+  ready(): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+/** Never log a Redis password. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'REDIS_URL';
+  }
+}
+
+function verdictOf(res: unknown): Verdict {
+  if (res instanceof RateLimiterRes) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
+  throw res;
+}
+
+export function createClientRateLimiter(overrides: Partial<RateLimitOptions> = {}, env?: NodeJS.ProcessEnv): ClientRateLimiter {
+  const options = loadRateLimitOptions(overrides, env);
+  const redis = options.redisUrl
+    ? new Redis(options.redisUrl, {
+        // Fail fast instead of queueing requests while Redis is away: the insurance limiter answers.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2000,
+        // connect() below, awaited at start, so the first requests already use Redis.
+        lazyConnect: true,
+      })
+    : null;
+  // ioredis emits 'error' on every failed reconnect; without a listener Node would crash.
+  redis?.on('error', () => undefined);
+
+  const make = (prefix: string, points: number, duration: number): RateLimiterAbstract => {
+    const memory = new RateLimiterMemory({ keyPrefix: `${options.keyPrefix}:${prefix}`, points, duration });
+    if (!redis) return memory;
+    return new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${options.keyPrefix}:${prefix}`,
+      points,
+      duration,
+      insuranceLimiter: memory,
+      rejectIfRedisNotReady: true,
+    } as ConstructorParameters<typeof RateLimiterRedis>[0]);
+  };
+
+  const steady = make('steady', Math.max(1, Math.round(options.ratePerSecond)), 1);
+  const reserve = make('burst', Math.max(1, Math.round(options.burst)), options.burstWindowSeconds);
+  const requests = new BurstyRateLimiter(steady, reserve);
+  const unknown = make('unknown', Math.max(1, Math.round(options.unknownLookups)), options.unknownLookupWindowSeconds);
+
+  return {
+    options,
+    store: redis ? 'redis' : 'memory',
+    async connect() {
+      if (!redis) return null;
+      try {
+        await redis.connect();
+        return null;
+      } catch (err) {
+        return `Redis at ${redactUrl(options.redisUrl!)} is not reachable (${(err as Error).message}); rate limits hold per replica until it is`;
+      }
+    },
+    async consumeRequest(key, points = 1) {
+      try {
+        const res = await requests.consume(key, points);
+        return { allowed: true, remaining: res.remainingPoints };
+      } catch (err) {
+        return verdictOf(err);
+      }
+    },
+    async unknownLookupsLeft(key) {
+      let res: RateLimiterRes | null;
+      try {
+        res = await unknown.get(key);
+      } catch {
+        return { allowed: true, remaining: 0 }; // store away: the request budget still holds
+      }
+      if (res && res.consumedPoints >= unknown.points) {
+        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
+      }
+      return { allowed: true, remaining: unknown.points - (res?.consumedPoints ?? 0) };
+    },
+    async recordUnknownLookups(key, count) {
+      if (count <= 0) return;
+      // penalty() adds points without rejecting: the refusal happens on the next request.
+      await unknown.penalty(key, count).catch(() => undefined);
+    },
+    async ready() {
+      if (!redis) return null;
+      try {
+        await redis.ping();
+        return null;
+      } catch (err) {
+        return `Redis for shared rate limits does not answer (${(err as Error).message}); limits hold per replica meanwhile`;
+      }
+    },
+    async close() {
+      if (redis) redis.disconnect();
+    },
+  };
+}

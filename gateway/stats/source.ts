@@ -1,0 +1,21 @@
+/**
+ * The statistics read the audit store's own connection (SQLite database or
+ * PostgreSQL pool), so they see exactly the committed records, through the same
+ * WAL snapshot/transaction isolation as the auditor API. The AuditStore interface
+ * (gateway/audit/store.ts) deliberately has no aggregation method; this adapter
+ * reaches the connection the two SQL stores hold.
+ */
+import type Database from 'better-sqlite3';
+import type pg from 'pg';
+import type { AuditStore } from '../audit/store.js';
+import type { StatsDb } from './engine.js';
+
+export function statsDbOf(store: AuditStore): StatsDb {
+  const handles = store as unknown as { db?: Database.Database; pool?: pg.Pool; schema?: string };
+  if (store.kind === 'sqlite' && handles.db) return { kind: 'sqlite', db: handles.db };
+  if (store.kind === 'postgres' && handles.pool && handles.schema) return { kind: 'postgres', pool: handles.pool, schema: handles.schema };
+  throw new Error(
+    `The statistics cannot read this audit store (${store.kind} at ${store.location}): it exposes no SQL connection. ` +
+      'Use the SQLite or PostgreSQL store of gateway/audit.',
+  );
+}

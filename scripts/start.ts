@@ -1,0 +1,401 @@
+/**
+ * `npm start`: the whole mocked setup on one machine, as child processes: the mock
+ * registries, the four subgraphs and the gateway. Waits until each answers its
+ * /health, prints the URLs and the DEMO credentials, forwards every child's output
+ * with its name, and on Ctrl-C / SIGTERM stops them all (whole process groups, so
+ * tsx's own node child goes too) before exiting. If a child dies, the others are
+ * stopped and the exit code is non-zero, naming it.
+ *
+ * Environment (defaults in brackets):
+ *   PORT [4000]                 gateway port; HOST [localhost] its interface
+ *   SUBGRAPH_PORT_BASE [4001]   population, enterprise, insurance, land subgraphs on base+0..3
+ *   REGISTRY_PORT_BASE [4101]   the four mock registries on base+0..3
+ *   REGISTRY_API_KEY [demo-registry-key]  service key between subgraphs and mock registries
+ *   MOCK_SEED, MOCK_CITIZENS, MOCK_LATENCY_MS, MOCK_ERROR_RATE  passed to the mock registries
+ *   START_TIMEOUT_MS [180000]   how long a child may take to answer /health
+ *   STOP_GRACE_MS [5000]        how long children get to exit before SIGKILL
+ *   LOG_LEVEL [warn]            log level of every child (info shows each request)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { REGISTRIES, type RegistryName } from '../mocks/world/types.js';
+import { DEFAULT_AS_OF } from '../mocks/world/generate.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DEMO_REGISTRY_KEY = 'demo-registry-key';
+const DEMO_CLIENTS_FILE = path.join(ROOT, 'mocks/clients.demo.json');
+/** Signals this close to the first one are the same Ctrl-C delivered twice. */
+const DUPLICATE_SIGNAL_MS = 1500;
+
+interface Settings {
+  gatewayPort: number;
+  gatewayHost: string;
+  subgraphPorts: Record<RegistryName, number>;
+  registryPorts: Record<RegistryName, number>;
+  eidPort: number;
+  registryApiKey: string;
+  startTimeoutMs: number;
+  stopGraceMs: number;
+  production: boolean;
+}
+
+function portFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name}=${JSON.stringify(raw)} is not a port number (1-65535): fix or unset it.`);
+  return n;
+}
+
+function msFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${JSON.stringify(raw)} is not a positive number of milliseconds.`);
+  return n;
+}
+
+function readSettings(env: NodeJS.ProcessEnv): Settings {
+  const subgraphBase = portFrom(env, 'SUBGRAPH_PORT_BASE', 4001);
+  const registryBase = portFrom(env, 'REGISTRY_PORT_BASE', 4101);
+  const byIndex = (base: number) => Object.fromEntries(REGISTRIES.map((r, i) => [r, base + i])) as Record<RegistryName, number>;
+  return {
+    gatewayPort: portFrom(env, 'PORT', 4000),
+    gatewayHost: env.HOST || 'localhost',
+    subgraphPorts: byIndex(subgraphBase),
+    registryPorts: byIndex(registryBase),
+    eidPort: portFrom(env, 'EID_PORT', 4105),
+    registryApiKey: env.REGISTRY_API_KEY || DEMO_REGISTRY_KEY,
+    startTimeoutMs: msFrom(env, 'START_TIMEOUT_MS', 180_000),
+    stopGraceMs: msFrom(env, 'STOP_GRACE_MS', 5_000),
+    production: env.NODE_ENV === 'production',
+  };
+}
+
+/** A process to run: `script` under tsx, with `env` on top of ours, healthy when every `healthUrls` answers 200. */
+interface ChildSpec {
+  name: string;
+  script: string;
+  env: Record<string, string>;
+  healthUrls: string[];
+}
+
+/** Internal services are reached over IPv4 loopback: `localhost` may resolve to ::1 first. */
+const INTERNAL_HOST = '127.0.0.1';
+
+/** Where to reach a server bound to `host` from this machine. */
+function probeHost(host: string): string {
+  if (host === 'localhost' || host === '0.0.0.0' || host === '::') return INTERNAL_HOST;
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function childSpecs(s: Settings): { registries: ChildSpec; eid: ChildSpec | null; subgraphs: ChildSpec[]; gateway: ChildSpec } {
+  const registryUrl = (r: RegistryName) => `http://${INTERNAL_HOST}:${s.registryPorts[r]}`;
+  const subgraphUrl = (r: RegistryName) => `http://${INTERNAL_HOST}:${s.subgraphPorts[r]}/graphql`;
+  const registries: ChildSpec = {
+    name: 'registries',
+    script: 'mocks/registry/main.ts',
+    env: {
+      REGISTRY_HOST: INTERNAL_HOST,
+      REGISTRY_API_KEY: s.registryApiKey,
+      ...Object.fromEntries(REGISTRIES.map((r) => [`${r.toUpperCase()}_REGISTRY_PORT`, String(s.registryPorts[r])])),
+    },
+    healthUrls: REGISTRIES.map((r) => `${registryUrl(r)}/health`),
+  };
+  // The mock e-ID platform signs the citizens' subject tokens (clients with requireSubjectToken).
+  const eidOrigin = `http://${INTERNAL_HOST}:${s.eidPort}`;
+  const eid: ChildSpec | null = s.production
+    ? null
+    : { name: 'e-id', script: 'mocks/eid/main.ts', env: { EID_PORT: String(s.eidPort), HOST: INTERNAL_HOST }, healthUrls: [`${eidOrigin}/health`] };
+  const subgraphs = REGISTRIES.map<ChildSpec>((r) => ({
+    name: r,
+    script: `subgraphs/${r}/main.ts`,
+    // The mocked registries describe the world as of DEFAULT_AS_OF (expired cards, released mortgages).
+    env: { PORT: String(s.subgraphPorts[r]), HOST: INTERNAL_HOST, REGISTRY_URL: registryUrl(r), REGISTRY_API_KEY: s.registryApiKey, TODAY: DEFAULT_AS_OF },
+    healthUrls: [`http://${INTERNAL_HOST}:${s.subgraphPorts[r]}/health`],
+  }));
+  const gateway: ChildSpec = {
+    name: 'gateway',
+    script: 'gateway/main.ts',
+    env: {
+      PORT: String(s.gatewayPort),
+      HOST: s.gatewayHost,
+      ...Object.fromEntries(REGISTRIES.map((r) => [`SUBGRAPH_URL_${r.toUpperCase()}`, subgraphUrl(r)])),
+      ...(eid ? { SUBJECT_TOKEN_JWKS_URL: `${eidOrigin}/.well-known/jwks.json` } : {}),
+    },
+    healthUrls: [`http://${probeHost(s.gatewayHost)}:${s.gatewayPort}/health`],
+  };
+  return { registries, eid, subgraphs, gateway };
+}
+
+// ---------------------------------------------------------------------------
+// Output
+
+const useColor = process.stdout.isTTY === true && !process.env.NO_COLOR;
+const PALETTE = [36, 35, 33, 32, 34, 96, 95];
+const paint = (code: number, text: string) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
+const NAME_WIDTH = Math.max(...['registries', 'e-id', 'gateway', 'start', ...REGISTRIES].map((n) => n.length));
+
+function say(message: string): void {
+  const prefix = paint(1, 'start'.padEnd(NAME_WIDTH));
+  for (const line of message.split('\n')) process.stdout.write(`${prefix} │ ${line}\n`);
+}
+
+function forward(stream: NodeJS.ReadableStream, prefix: string, to: NodeJS.WriteStream): void {
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  lines.on('line', (line) => to.write(`${prefix} │ ${line}\n`));
+}
+
+// ---------------------------------------------------------------------------
+// Children
+
+interface Running {
+  spec: ChildSpec;
+  child: ChildProcess;
+  /** Resolves with how the tsx process ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const require = createRequire(import.meta.url);
+/** tsx's CLI run by our own node: no npx/sh wrapper processes between us and the service. */
+const TSX_CLI = path.join(path.dirname(require.resolve('tsx/package.json')), 'dist/cli.mjs');
+
+const running: Running[] = [];
+let colorIndex = 0;
+
+function launch(spec: ChildSpec): Running {
+  const script = path.join(ROOT, spec.script);
+  if (!existsSync(script)) throw new Error(`Cannot start ${spec.name}: ${spec.script} does not exist.`);
+  const child = spawn(process.execPath, [TSX_CLI, script], {
+    cwd: ROOT,
+    // Request logs at info level would drown the summary; LOG_LEVEL=info brings them back.
+    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'warn', ...spec.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: we can signal tsx and its node child together, and a
+    // terminal's Ctrl-C reaches only us, so shutdown happens in our order.
+    detached: true,
+  });
+  const prefix = paint(PALETTE[colorIndex++ % PALETTE.length]!, spec.name.padEnd(NAME_WIDTH));
+  forward(child.stdout!, prefix, process.stdout);
+  forward(child.stderr!, prefix, process.stderr);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (err) => {
+      process.stderr.write(`${prefix} │ could not start: ${err.message}\n`);
+      resolve({ code: 1, signal: null });
+    });
+  });
+  const entry: Running = { spec, child, exited };
+  running.push(entry);
+  say(`started ${spec.name} (pid ${child.pid})`);
+  return entry;
+}
+
+/** A child died on its own: the run cannot go on. */
+class ChildDied extends Error {
+  constructor(
+    readonly childName: string,
+    readonly how: string,
+  ) {
+    super(`${childName} exited ${how}`);
+  }
+}
+
+function describeExit(e: { code: number | null; signal: NodeJS.Signals | null }): string {
+  return e.signal ? `on signal ${e.signal}` : `with code ${e.code}`;
+}
+
+/** Polls each health URL until it answers 200; fails as soon as the child exits or the deadline passes. */
+async function waitHealthy(r: Running, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let died: string | null = null;
+  void r.exited.then((e) => (died = describeExit(e)));
+  for (const url of r.spec.healthUrls) {
+    let last = 'no answer yet';
+    for (;;) {
+      if (died) throw new ChildDied(r.spec.name, `exited ${died} before answering ${url}`);
+      if (Date.now() >= deadline) throw new ChildDied(r.spec.name, `did not answer ${url} within ${timeoutMs} ms (${last})`);
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        await res.body?.cancel();
+        if (res.status === 200) break;
+        last = `HTTP ${res.status}`;
+      } catch (err) {
+        const cause = (err as Error).cause;
+        last = cause instanceof Error ? cause.message : (err as Error).message;
+      }
+      await sleep(250);
+    }
+  }
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the whole group is already gone.
+  }
+}
+
+let stopping: Promise<void> | null = null;
+
+/** SIGTERM to every group, SIGKILL to any group still alive after the grace period; resolves when all are gone. */
+function stopAll(graceMs: number): Promise<void> {
+  stopping ??= (async () => {
+    const pids = running.map((r) => r.child.pid).filter((p): p is number => p !== undefined);
+    for (const pid of pids) signalGroup(pid, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (pids.some(groupAlive) && Date.now() < deadline) await sleep(50);
+    const stubborn = pids.filter(groupAlive);
+    for (const pid of stubborn) {
+      const name = running.find((r) => r.child.pid === pid)?.spec.name;
+      say(`${name} did not stop within ${graceMs} ms: killing it`);
+      signalGroup(pid, 'SIGKILL');
+    }
+    const hardDeadline = Date.now() + 2000;
+    while (pids.some(groupAlive) && Date.now() < hardDeadline) await sleep(50);
+    // Let the output of the last lines drain before we exit.
+    await Promise.race([Promise.all(running.map((r) => r.exited)), sleep(500)]);
+  })();
+  return stopping;
+}
+
+function forceKillAll(): void {
+  for (const r of running) if (r.child.pid) signalGroup(r.child.pid, 'SIGKILL');
+}
+
+// ---------------------------------------------------------------------------
+// Demo credentials
+
+interface DemoLine {
+  label: string;
+  key: string;
+}
+
+async function demoClientKeys(): Promise<DemoLine[]> {
+  if (!existsSync(DEMO_CLIENTS_FILE)) return [];
+  try {
+    const { ClientRegistry } = await import('../gateway/auth/clients.js');
+    return ClientRegistry.readFile(DEMO_CLIENTS_FILE).flatMap((c) =>
+      c.demo
+        ? c.keys.filter((k) => k.key !== undefined).map((k) => ({ label: `${c.name} — ${c.agency} (client "${c.id}", roles ${c.roles.join(', ')})`, key: k.key as string }))
+        : [],
+    );
+  } catch (err) {
+    say(`could not read the demo clients from ${path.relative(ROOT, DEMO_CLIENTS_FILE)}: ${(err as Error).message}`);
+    return [];
+  }
+}
+
+async function printSummary(s: Settings): Promise<void> {
+  // A wildcard bind is reachable as localhost; any other host is shown as bound.
+  const host = s.gatewayHost === '0.0.0.0' || s.gatewayHost === '::' ? 'localhost' : s.gatewayHost;
+  const gw = `http://${host.includes(':') ? `[${host}]` : host}:${s.gatewayPort}`;
+  const out: string[] = [
+    '',
+    paint(1, 'Motlan is running (mocked registries).'),
+    `  Gateway     ${gw}/graphql`,
+    `  Sandbox     ${gw}/`,
+    `  Console     ${gw}/console/   (auditors and operators)`,
+    `  Health      ${gw}/health   ${gw}/ready   ${gw}/metrics`,
+    '  Subgraphs   ' + REGISTRIES.map((r) => `${r.padEnd(10)} http://${INTERNAL_HOST}:${s.subgraphPorts[r]}/graphql`).join('\n              '),
+    '  Registries  ' + REGISTRIES.map((r) => `${r.padEnd(10)} http://${INTERNAL_HOST}:${s.registryPorts[r]}`).join('\n              '),
+    ...(s.production ? [] : [`  e-ID (mock) http://${INTERNAL_HOST}:${s.eidPort}   subject tokens for clients that require them (see docs/SECURITY.md)`]),
+    '',
+  ];
+  if (s.production) {
+    out.push('  NODE_ENV=production: demo credentials are refused; use the keys of your clients file.');
+  } else {
+    const clients = await demoClientKeys();
+    out.push(paint(33, '  DEMO credentials — development only, public, refused when NODE_ENV=production:'));
+    if (clients.length === 0) out.push('    (no demo client keys found in mocks/clients.demo.json)');
+    for (const c of clients) out.push(`    ${c.label}`, `      Authorization: Bearer ${c.key}`);
+    out.push(`    Mock registry service key (subgraph → registry): X-API-Key: ${s.registryApiKey}`);
+  }
+  out.push('', `  Open the sandbox at ${gw}/ and run the first tab. Press Ctrl-C to stop everything.`, '');
+  for (const line of out) say(line);
+}
+
+// ---------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<number> {
+  let settings: Settings;
+  try {
+    settings = readSettings(process.env);
+  } catch (err) {
+    process.stderr.write(`npm start: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const specs = childSpecs(settings);
+
+  let interrupted: NodeJS.Signals | null = null;
+  let interruptedAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      // One Ctrl-C often arrives twice (the terminal signals the whole foreground
+      // group, and npm and tsx forward it as well): only a later one means "hurry".
+      if (Date.now() - interruptedAt < DUPLICATE_SIGNAL_MS) return;
+      say(`${signal} again: killing everything now`);
+      forceKillAll();
+      process.exit(1);
+    }
+    interrupted = signal;
+    interruptedAt = Date.now();
+    say(`${signal} received: stopping…`);
+    void stopAll(settings.stopGraceMs).then(() => {
+      say('all stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+
+  // A child dying after startup ends the run too: a half-running stack misleads.
+  const watchForDeath = (r: Running) =>
+    void r.exited.then((e) => {
+      if (interrupted || stopping) return;
+      say(paint(31, `✖ ${r.spec.name} exited ${describeExit(e)}: stopping the others`));
+      void stopAll(settings.stopGraceMs).then(() => process.exit(1));
+    });
+
+  try {
+    const stages: ChildSpec[][] = [specs.eid ? [specs.registries, specs.eid] : [specs.registries], specs.subgraphs, [specs.gateway]];
+    for (const stage of stages) {
+      const started = stage.map(launch);
+      await Promise.all(started.map((r) => waitHealthy(r, settings.startTimeoutMs)));
+      // Ctrl-C during startup: the signal handler is stopping everything; wait for it.
+      if (interrupted) return new Promise<number>(() => undefined);
+    }
+    for (const r of running) watchForDeath(r);
+  } catch (err) {
+    if (interrupted) return new Promise<number>(() => undefined);
+    const name = err instanceof ChildDied ? err.childName : 'start';
+    say(paint(31, `✖ ${err instanceof ChildDied ? `${err.childName} ${err.how}` : (err as Error).message}`));
+    await stopAll(settings.stopGraceMs);
+    process.stderr.write(`npm start failed: ${name} did not start (see its output above).\n`);
+    return 1;
+  }
+  await printSummary(settings);
+  return new Promise<number>(() => {
+    // Runs until a signal or a child's death calls process.exit.
+  });
+}
+
+process.exitCode = await main();
+process.exit();

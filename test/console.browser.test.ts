@@ -1,0 +1,293 @@
+/**
+ * The console in a real browser with no internet: Debian's Chromium driven by
+ * playwright-core, every request to a host other than this machine aborted and
+ * recorded as a failure. After a mix of traffic through the whole stack an
+ * auditor signs in, sees the dashboard's charts drawn with the API's figures,
+ * filters the audit log, opens a record, exports CSV and JSON Lines, reads the
+ * verification status and a citizen's access history, switches to English; an
+ * operator sees the statistics only; client keys and anonymous callers are
+ * refused. No script error, no CSP violation, no external request.
+ *
+ * UPDATE_SCREENSHOTS=1 also saves the main screens to docs/screenshots/.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditRecord } from '../gateway/audit/record.js';
+import type { AuditStore } from '../gateway/audit/store.js';
+import { REPO_ROOT } from '../gateway/options.js';
+import { startStack, type Stack } from './helpers/stack.js';
+import { allRecords } from './stats-recount.js';
+import { sendMixedTraffic, staffKeys, writeHistory, type StaffKeys } from './stats-traffic.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: CI must run the browser test (apt-get install chromium).`);
+const title = haveChromium ? 'console in headless Chromium, offline' : `console in headless Chromium — SKIPPED: ${CHROMIUM} not found (apt-get install chromium)`;
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(REPO_ROOT, 'docs', 'screenshots') : null;
+
+describe.skipIf(!haveChromium)(title, () => {
+  let stack: Stack;
+  let keys: StaffKeys;
+  let dataDir: string;
+  let records: AuditRecord[];
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const external: string[] = [];
+  const problems: string[] = [];
+
+  const shot = async (name: string) => {
+    if (!SCREENSHOTS) return;
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  };
+  const api = async (url: string, key: string | null, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${stack.gatewayUrl}${url}`, { headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const signIn = async (key: string) => {
+    await page.fill('#apikey', key);
+    await page.click('#signin-submit');
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'motlan-console-'));
+    stack = await startStack({ gateway: { audit: { dataDir } } });
+    keys = staffKeys(stack);
+    await sendMixedTraffic(stack, { rounds: 16 });
+    await writeHistory(stack, dataDir);
+    records = await allRecords(stack.gateway.app.motlanAuditStore as AuditStore);
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync', '--lang=vi-VN'],
+    });
+    context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true, locale: 'vi-VN', timezoneId: 'Asia/Ho_Chi_Minh' });
+    // A closed government network: only this machine answers.
+    await context.route('**/*', async (route) => {
+      const url = new URL(route.request().url());
+      if ((url.protocol === 'http:' || url.protocol === 'https:') && LOCAL_HOSTS.has(url.hostname)) return route.continue();
+      if (url.protocol === 'blob:' || url.protocol === 'data:') return route.continue();
+      external.push(route.request().url());
+      return route.abort('blockedbyclient');
+    });
+    page = await context.newPage();
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !/status of 40[13]/.test(msg.text())) problems.push(`console error: ${msg.text()}`);
+    });
+    page.on('requestfailed', (req) => {
+      if (!req.url().startsWith('blob:')) problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`);
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await stack?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('shows the sign-in page and refuses client and unknown keys', async () => {
+    await page.goto(`${stack.gatewayUrl}/console/`);
+    await page.waitForSelector('#view-signin:not([hidden])');
+    expect(await page.textContent('h1')).toBe('Đăng nhập');
+    await shot('console-signin');
+
+    await signIn(keys.clients[0]!);
+    await page.waitForSelector('#signin-error:not([hidden])');
+    expect(await page.textContent('#signin-error')).toMatch(/không có vai trò/);
+    await signIn('this-is-not-a-key-0000000000');
+    await page.waitForFunction(() => /không hợp lệ/.test(document.querySelector('#signin-error')?.textContent ?? ''));
+    expect(await page.isHidden('#tabs')).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
+  it('signs an auditor in and draws the dashboard charts with the API figures', async () => {
+    await signIn(keys.auditor);
+    await page.waitForSelector('#view-dashboard:not([hidden])');
+    await page.waitForFunction(() => {
+      const C = (window as unknown as { Chart: { getChart(id: string): { data: { datasets: Array<{ data: number[] }> } } | undefined } }).Chart;
+      return ['chart-day', 'chart-registry', 'chart-procedure', 'chart-clients', 'chart-outcomes', 'chart-savings', 'chart-latency'].every(
+        (id) => (C.getChart(id)?.data.datasets[0]?.data.length ?? 0) > 0,
+      );
+    });
+    const drawn = await page.evaluate(() => {
+      const C = (window as unknown as { Chart: { getChart(id: string): { data: { labels: string[]; datasets: Array<{ data: number[] }> } } } }).Chart;
+      const ids = ['chart-day', 'chart-registry', 'chart-procedure', 'chart-clients', 'chart-outcomes', 'chart-savings', 'chart-latency'];
+      const painted = (id: string) => {
+        const canvas = document.getElementById(id) as HTMLCanvasElement;
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+        return n;
+      };
+      return Object.fromEntries(
+        ids.map((id) => [id, { labels: C.getChart(id).data.labels, first: C.getChart(id).data.datasets[0]!.data, painted: painted(id) }]),
+      );
+    });
+    for (const [id, c] of Object.entries(drawn)) expect(c.painted, `${id} has pixels`).toBeGreaterThan(500);
+
+    // The charts show the statistics API's numbers for the same period.
+    const to = Date.now() + 86_400_000;
+    const from = Date.now() - 40 * 86_400_000;
+    const outcomes = (await api(`/stats/v1/summary?from=${from}&to=${to}&groupBy=outcome`, keys.auditor)).body as {
+      total: { requests: { total: number } };
+      groups: Array<{ key: string; requests: { total: number } }>;
+    };
+    expect(drawn['chart-day']!.first.reduce((a, b) => a + b, 0)).toBe(records.length);
+    expect(outcomes.total.requests.total).toBe(records.length);
+    expect(Object.fromEntries(drawn['chart-outcomes']!.labels.map((l, i) => [l, drawn['chart-outcomes']!.first[i]]))).toEqual(
+      Object.fromEntries(outcomes.groups.map((g) => [g.key, g.requests.total])),
+    );
+    const kpiRequests = await page.textContent('#kpis .kpi:first-child .value');
+    expect(Number(kpiRequests!.replace(/\D/g, ''))).toBe(records.length);
+    await shot('console-dashboard');
+  });
+
+  it('filters the audit log, opens a record and shows the verification status', async () => {
+    await page.click('.tab[data-view="log"]');
+    await page.waitForSelector('#view-log:not([hidden])');
+    await page.waitForSelector('#verify.ok .title');
+    expect(await page.textContent('#verify .title')).toBe('Chuỗi nhật ký toàn vẹn');
+
+    const client = 'demo-hcm';
+    await page.fill('#log-form input[name="client"]', client);
+    await page.selectOption('#log-form select[name="outcome"]', 'OK');
+    await page.click('#log-form button[type="submit"]');
+    const expected = records.filter((r) => r.clientId === client && r.outcome === 'OK');
+    await page.waitForFunction((n) => document.querySelectorAll('#log-table tbody tr').length === Math.min(n, 50), expected.length);
+    const rows = await page.$$eval('#log-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      expect(r[2]).toBe(client);
+      expect(r[6]).toBe('OK');
+    }
+    await page.waitForFunction((n) => (document.querySelector('#log-count')?.textContent ?? '').includes(String(n)), expected.length);
+
+    await page.click('#log-table tbody tr:first-child');
+    await page.waitForSelector('#record:not([hidden])');
+    const shown = JSON.parse((await page.textContent('#record-json'))!) as AuditRecord;
+    const newest = [...expected].sort((a, b) => b.ts - a.ts || b.seq - a.seq)[0]!;
+    expect(shown.requestId).toBe(newest.requestId);
+    expect(shown.hash).toBe(newest.hash);
+    expect(await page.textContent('#record-fields')).toMatch(/băm khớp nội dung/);
+    await shot('console-log');
+  });
+
+  it('searches by personal ID (sent in a header, never in the URL)', async () => {
+    const withSubject = records.find((r) => r.outcome === 'OK' && r.subjects.some((s) => s.kind === 'personal' && s.role === 'subject'))!;
+    // Which citizen: the one whose HMAC the record holds; the traffic used the first adults of the world.
+    const adults = stack.world.citizens.filter((c) => c.dateOfBirth < '2005-01-01' && !c.dateOfDeath).slice(0, 40);
+    const urls: string[] = [];
+    page.on('request', (req) => urls.push(req.url()));
+    let found: string | null = null;
+    for (const c of adults.slice(0, 5)) {
+      const r = await api('/audit/v1/count', keys.auditor, { 'x-subject-personal-id': c.personalId });
+      if ((r.body.count as number) > 0) {
+        found = c.personalId;
+        break;
+      }
+    }
+    expect(withSubject).toBeDefined();
+    expect(found).not.toBeNull();
+    await page.click('#log-form button[type="reset"]');
+    await page.fill('#log-form input[name="personalId"]', found!);
+    await page.click('#log-form button[type="submit"]');
+    const count = (await api('/audit/v1/count', keys.auditor, { 'x-subject-personal-id': found! })).body.count as number;
+    await page.waitForFunction((n) => document.querySelectorAll('#log-table tbody tr').length === Math.min(n, 50), count);
+    expect(urls.some((u) => u.includes(found!))).toBe(false);
+    await page.click('#log-form button[type="reset"]');
+  });
+
+  it('exports the current filter as CSV and JSON Lines', async () => {
+    await page.selectOption('#log-form select[name="outcome"]', 'PARTIAL');
+    await page.click('#log-form button[type="submit"]');
+    const partial = records.filter((r) => r.outcome === 'PARTIAL');
+    await page.waitForFunction((n) => document.querySelectorAll('#log-table tbody tr').length === Math.min(n, 50), partial.length);
+
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    expect(csv.suggestedFilename()).toMatch(/\.csv$/);
+    const csvText = readFileSync((await csv.path())!, 'utf8');
+    const csvLines = csvText.trim().split('\n');
+    expect(csvLines[0]!.startsWith('type,instanceId,seq')).toBe(true);
+    expect(csvLines.filter((l) => l.startsWith('record,')).length).toBe(partial.length);
+    for (const r of partial) expect(csvText).toContain(r.requestId);
+
+    const [jsonl] = await Promise.all([page.waitForEvent('download'), page.click('#export-jsonl')]);
+    expect(jsonl.suggestedFilename()).toMatch(/\.jsonl$/);
+    const lines = readFileSync((await jsonl.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; outcome?: string });
+    const exported = lines.filter((l) => l.type === 'record');
+    expect(exported.length).toBe(partial.length);
+    expect(exported.every((l) => l.outcome === 'PARTIAL')).toBe(true);
+  });
+
+  it("shows a citizen's access history", async () => {
+    const adults = stack.world.citizens.filter((c) => c.dateOfBirth < '2005-01-01' && !c.dateOfDeath).slice(0, 40);
+    let personalId = '';
+    let items: Array<{ agency: string }> = [];
+    for (const c of adults) {
+      const r = await api('/audit/v1/citizen-history', keys.auditor, { 'x-subject-personal-id': c.personalId });
+      items = r.body.items as Array<{ agency: string }>;
+      if (items.length > 0) {
+        personalId = c.personalId;
+        break;
+      }
+    }
+    expect(items.length).toBeGreaterThan(0);
+    await page.click('.tab[data-view="citizen"]');
+    await page.fill('#citizen-form input[name="personalId"]', personalId);
+    await page.click('#citizen-form button[type="submit"]');
+    await page.waitForFunction((n) => document.querySelectorAll('#citizen-table tbody tr').length === n, items.length);
+    const agencies = await page.$$eval('#citizen-table tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.textContent));
+    expect(agencies).toEqual(items.map((i) => i.agency));
+    await shot('console-citizen');
+  });
+
+  it('switches to English', async () => {
+    await page.selectOption('#lang', 'en');
+    await page.click('.tab[data-view="dashboard"]');
+    expect(await page.textContent('.tab[data-view="dashboard"]')).toBe('Statistics');
+    expect(await page.textContent('#view-dashboard h2')).toBe('Requests and data shared per day');
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    await page.waitForFunction(() => (document.querySelector('#kpis .kpi .label')?.textContent ?? '') === 'Requests');
+    await shot('console-dashboard-en');
+    await page.selectOption('#lang', 'vi');
+  });
+
+  it('an operator sees the statistics but not the audit log', async () => {
+    await page.click('#signout');
+    await page.waitForSelector('#view-signin:not([hidden])');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await signIn(keys.operator);
+    await page.waitForSelector('#view-dashboard:not([hidden])');
+    expect(await page.isVisible('.tab[data-view="dashboard"]')).toBe(true);
+    expect(await page.isHidden('.tab[data-view="log"]')).toBe(true);
+    expect(await page.isHidden('.tab[data-view="citizen"]')).toBe(true);
+  });
+
+  it('the console APIs refuse anonymous callers and client keys', async () => {
+    expect((await api('/console/api/session', null)).status).toBe(401);
+    expect((await api('/console/api/session', keys.clients[0]!)).status).toBe(403);
+    expect((await api('/stats/v1/summary', null)).status).toBe(401);
+    expect((await api('/stats/v1/summary', keys.clients[1]!)).status).toBe(403);
+    expect((await api('/audit/v1/records', null)).status).toBe(401);
+    expect((await api('/audit/v1/records', keys.clients[0]!)).status).toBe(403);
+    expect((await api('/audit/v1/records', keys.operator)).status).toBe(403);
+    const page = await fetch(`${stack.gatewayUrl}/console/`);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+  });
+
+  it('made no external request and had no script error or CSP violation', () => {
+    expect(external).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * `npm start` as a newcomer runs it: the real scripts/start.ts in its own process
+ * group, on unusual ports. It must print the URLs, serve the four-registry query
+ * with the printed demo key, and leave no process behind after Ctrl-C (SIGINT to
+ * the foreground process group, exactly what a terminal sends).
+ *
+ * Every process of a run inherits a unique MOTLAN_START_TEST marker, so the test
+ * finds them all (tsx wrappers and their node children) in /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateWorld } from '../mocks/world/generate.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TSX_CLI = path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/cli.mjs');
+const SEED = 777;
+const CITIZENS = 600;
+/** Six services compile under tsx on a 2-core machine shared with other tests. */
+const STARTUP_MS = 150_000;
+
+/** PIDs of live (non-zombie) processes whose environment carries `marker`. */
+function processesWithMarker(marker: string): number[] {
+  const needle = `MOTLAN_START_TEST=${marker}`;
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      if (/^State:\s+Z/m.test(status)) continue;
+      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
+      if (environ.split('\0').includes(needle)) found.push(Number(entry));
+    } catch {
+      // The process ended while we looked, or is not ours.
+    }
+  }
+  return found;
+}
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** A gateway port and two bases of four consecutive free ports, away from the defaults. */
+async function freePorts(): Promise<{ gateway: number; subgraphBase: number; registryBase: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 35_000);
+    const wanted = [base, ...[1, 2, 3, 4].map((i) => base + i), ...[11, 12, 13, 14].map((i) => base + i)];
+    const free = await Promise.all(wanted.map(portFree));
+    if (free.every(Boolean)) return { gateway: base, subgraphBase: base + 1, registryBase: base + 11 };
+  }
+  throw new Error('Could not find 9 free ports for the npm start test.');
+}
+
+interface StartRun {
+  child: ChildProcess;
+  marker: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+const runs: StartRun[] = [];
+const blockers: Server[] = [];
+
+function runStart(ports: { gateway: number; subgraphBase: number; registryBase: number }): StartRun {
+  const marker = randomUUID();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(ports.gateway),
+    SUBGRAPH_PORT_BASE: String(ports.subgraphBase),
+    REGISTRY_PORT_BASE: String(ports.registryBase),
+    MOCK_SEED: String(SEED),
+    MOCK_CITIZENS: String(CITIZENS),
+    LOG_LEVEL: 'warn',
+    NO_COLOR: '1',
+    STOP_GRACE_MS: '8000',
+    MOTLAN_START_TEST: marker,
+  };
+  delete env.NODE_ENV; // vitest sets NODE_ENV=test; the demo setup is what a newcomer runs
+  const child = spawn(process.execPath, [TSX_CLI, path.join(ROOT, 'scripts/start.ts')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, like a shell job
+  });
+  let text = '';
+  child.stdout!.on('data', (d: Buffer) => (text += d.toString('utf8')));
+  child.stderr!.on('data', (d: Buffer) => (text += d.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const run = { child, marker, output: () => text, exited };
+  runs.push(run);
+  return run;
+}
+
+async function waitForOutput(run: StartRun, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  let ended = false;
+  void run.exited.then(() => (ended = true));
+  while (Date.now() < deadline) {
+    const m = run.output().match(pattern);
+    if (m) return m;
+    if (ended) throw new Error(`npm start exited before printing ${pattern}:\n${run.output().slice(-4000)}`);
+    await sleep(200);
+  }
+  throw new Error(`npm start did not print ${pattern} within ${timeoutMs} ms:\n${run.output().slice(-4000)}`);
+}
+
+async function waitGone(marker: string, timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let left = processesWithMarker(marker);
+  while (left.length > 0 && Date.now() < deadline) {
+    await sleep(100);
+    left = processesWithMarker(marker);
+  }
+  return left;
+}
+
+afterEach(async () => {
+  // Whatever happened, leave nothing running: SIGKILL every process of the run.
+  for (const run of runs.splice(0)) {
+    for (const pid of processesWithMarker(run.marker)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  for (const b of blockers.splice(0)) await new Promise((r) => b.close(r));
+});
+
+describe('npm start', () => {
+  it(
+    'starts everything, serves the four-registry query with the demo key, and leaves no process after Ctrl-C',
+    async () => {
+      const ports = await freePorts();
+      const run = runStart(ports);
+      await waitForOutput(run, /Press Ctrl-C to stop/, STARTUP_MS);
+      const out = run.output();
+      const gateway = `http://127.0.0.1:${ports.gateway}`;
+      expect(out).toContain(`Gateway     http://localhost:${ports.gateway}/graphql`);
+      expect(out).toContain(`Sandbox     http://localhost:${ports.gateway}/`);
+      for (let i = 0; i < 4; i++) {
+        expect(out).toContain(`:${ports.subgraphBase + i}/graphql`);
+        expect(out).toContain(`:${ports.registryBase + i}`);
+      }
+      expect(out).toMatch(/DEMO credentials/);
+      const key = /Authorization: Bearer (\S+)/.exec(out)?.[1];
+      expect(key, 'a demo key is printed').toBeTruthy();
+
+      // The sandbox of the running gateway names a citizen the mock registries hold.
+      const page = await (await fetch(`${gateway}/`)).text();
+      const config = JSON.parse(/<script id="motlan-sandbox-config" type="application\/json">([\s\S]*?)<\/script>/.exec(page)![1]!);
+      const { personalId } = JSON.parse(config.tabs[0].variables) as { personalId: string };
+      const world = generateWorld({ seed: SEED, citizens: CITIZENS });
+      const citizen = world.citizens.find((c) => c.personalId === personalId);
+      expect(citizen, `the sandbox's example citizen ${personalId} exists in the world the registries serve`).toBeDefined();
+
+      const res = await fetch(`${gateway}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: config.tabs[0].query, variables: { personalId } }),
+      });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { data?: { citizen: Record<string, unknown> | null }; errors?: unknown[] };
+      expect(body.errors).toBeUndefined();
+      expect(body.data?.citizen?.fullName).toBe(citizen!.fullName);
+      const social = world.socialInsurance.find((s) => s.personalId === personalId);
+      expect((body.data?.citizen?.socialInsurance as { socialInsuranceNumber?: string } | null)?.socialInsuranceNumber ?? null).toBe(
+        social?.socialInsuranceNumber ?? null,
+      );
+      const parcels = world.parcels.filter((p) => p.holders.some((h) => h.kind === 'CITIZEN' && h.personalId === personalId));
+      expect((body.data?.citizen?.landParcels as unknown[]).length).toBe(parcels.length);
+
+      const before = processesWithMarker(run.marker);
+      // tsx + node for start.ts and for each of the 6 services.
+      expect(before.length).toBeGreaterThanOrEqual(7);
+
+      process.kill(-run.child.pid!, 'SIGINT');
+      const code = await Promise.race([run.exited, sleep(30_000).then(() => 'timeout' as const)]);
+      expect(code, run.output().slice(-3000)).toBe(0);
+      expect(await waitGone(run.marker, 5_000), 'processes left after Ctrl-C').toEqual([]);
+    },
+    STARTUP_MS + 60_000,
+  );
+
+  it(
+    'stops the others and exits non-zero naming the child that could not start',
+    async () => {
+      const ports = await freePorts();
+      // Occupy the insurance subgraph's port so that subgraph dies at startup.
+      const blocker = createServer((socket) => socket.destroy()); // health probes hitting it fail fast
+      await new Promise<void>((resolve) => blocker.listen({ port: ports.subgraphBase + 2, host: '127.0.0.1' }, resolve));
+      blockers.push(blocker);
+      const run = runStart(ports);
+      const code = await Promise.race([run.exited, sleep(STARTUP_MS).then(() => 'timeout' as const)]);
+      expect(code, run.output().slice(-3000)).not.toBe(0);
+      expect(code).not.toBe('timeout');
+      expect(run.output()).toMatch(/insurance (exited|did not answer)/);
+      expect(run.output()).toMatch(/npm start failed: insurance/);
+      expect(await waitGone(run.marker, 5_000), 'processes left after the failed start').toEqual([]);
+    },
+    STARTUP_MS + 30_000,
+  );
+});

@@ -1,0 +1,273 @@
+/**
+ * The statistics engine's SQL, on both audit stores, against an independent
+ * recount of the same records read back through the auditor's search: every
+ * grouping, several filters, paging. Records are generated (seeded) across two
+ * months, with the edge cases that break naive SQL: requests on a Vietnamese day
+ * boundary, no procedure, no registry, several registries, prefill notes with
+ * fractional hours, repeated durations.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chainRecord, genesisHash, type AuditEntry, type AuditRecord, type Outcome } from '../gateway/audit/record.js';
+import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
+import { PostgresAuditStore } from '../gateway/audit/postgres-store.js';
+import type { AuditStore } from '../gateway/audit/store.js';
+import { StatsEngine } from '../gateway/stats/engine.js';
+import { GROUP_BYS, parseStatsQuery, type StatsQuery } from '../gateway/stats/params.js';
+import { statsDbOf } from '../gateway/stats/source.js';
+import { allRecords, exact, recount, recountFields } from './stats-recount.js';
+
+const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const RATE = 37_000;
+const DAY = 86_400_000;
+/** 2025-07-01T00:00:00+07:00 */
+const T0 = Date.parse('2025-07-01T00:00:00+07:00');
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CLIENTS = [
+  { id: 'hcm-tthc', agency: 'UBND TP. Hồ Chí Minh' },
+  { id: 'hn-tthc', agency: 'UBND TP. Hà Nội' },
+  { id: 'bhxh-vn', agency: 'Bảo hiểm xã hội Việt Nam' },
+  { id: 'anonymous', agency: 'anonymous' },
+];
+const PROCEDURES = ['1.001757', '2.000488', '1.004227', null];
+const REGISTRIES = ['population', 'enterprise', 'insurance', 'land'];
+const OUTCOMES: Outcome[] = ['OK', 'OK', 'OK', 'PARTIAL', 'DENIED', 'INVALID', 'ERROR', 'UNAUTHENTICATED'];
+const FIELDS = ['Citizen.fullName', 'Citizen.dateOfBirth', 'Citizen.permanentResidence', 'Enterprise.name', 'SocialInsurance.status', 'LandParcel.area'];
+
+function entries(n: number, seed: number): AuditEntry[] {
+  const r = rng(seed);
+  const pick = <T>(a: readonly T[]) => a[Math.floor(r() * a.length)]!;
+  const out: AuditEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const client = pick(CLIENTS);
+    const outcome: Outcome = client.id === 'anonymous' ? 'UNAUTHENTICATED' : pick(OUTCOMES);
+    const served = outcome === 'OK' || outcome === 'PARTIAL';
+    const registries = served ? REGISTRIES.filter(() => r() < 0.5) : [];
+    const entities: Record<string, number> = {};
+    for (const g of registries) entities[g] = 1 + Math.floor(r() * 3);
+    const procedureId = client.id === 'anonymous' ? null : pick(PROCEDURES);
+    // Some requests exactly on a Vietnamese midnight, the rest spread over 45 days.
+    const ts = i % 17 === 0 ? T0 + Math.floor(r() * 45) * DAY : T0 + Math.floor(r() * 45 * DAY);
+    const prefill =
+      served && procedureId && r() < 0.4
+        ? {
+            fieldsTotal: 20,
+            fieldsPrefilled: 12,
+            fieldsForCitizen: 8,
+            componentsTotal: 4,
+            componentsCut: Math.floor(r() * 4),
+            hoursSaved: Math.round(r() * 400) / 100,
+          }
+        : null;
+    out.push({
+      ts,
+      requestId: `req-${seed}-${i}`,
+      clientId: client.id,
+      agency: client.agency,
+      operationName: 'Q',
+      operationType: 'query',
+      documentHash: 'ab'.repeat(32),
+      procedureId,
+      dossierId: null,
+      subjects: [],
+      registries,
+      fields: served ? FIELDS.filter(() => r() < 0.5) : [],
+      entities,
+      outcome,
+      errorCodes: [],
+      httpStatus: 200,
+      // Coarse durations so many repeat (percentile ties).
+      durationMs: Math.round(r() * 40) * 2.5,
+      responseBytes: 100,
+      prefill,
+    });
+  }
+  return out;
+}
+
+async function fill(store: AuditStore, instanceId: string, list: AuditEntry[]): Promise<void> {
+  let prev = genesisHash(instanceId);
+  const records: AuditRecord[] = list.map((e, i) => {
+    const rec = chainRecord(instanceId, i + 1, prev, e);
+    prev = rec.hash;
+    return rec;
+  });
+  await store.appendBatch(instanceId, null, records, []);
+}
+
+function q(params: Record<string, string>): StatsQuery {
+  const parsed = parseStatsQuery(params);
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.query;
+}
+
+async function pgReachable(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const pgProblem = await pgReachable();
+if (pgProblem && process.env.CI) throw new Error(`PostgreSQL at ${PG_URL} is required in CI: ${pgProblem}`);
+if (pgProblem) console.warn(`Skipping the PostgreSQL statistics tests: ${PG_URL} is unreachable (${pgProblem}).`);
+
+const STORES: Array<{ name: string; skip: boolean; open: () => Promise<{ store: AuditStore; cleanup: () => Promise<void> }> }> = [
+  {
+    name: 'sqlite',
+    skip: false,
+    open: async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'motlan-stats-'));
+      const store = new SqliteAuditStore({ file: path.join(dir, 'audit.db') });
+      await store.init();
+      return { store, cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+    },
+  },
+  {
+    name: 'postgres',
+    skip: pgProblem !== null,
+    open: async () => {
+      const schema = `stats_test_${process.pid}_${Date.now()}`;
+      const store = new PostgresAuditStore({ url: PG_URL, schema });
+      await store.init();
+      return {
+        store,
+        cleanup: async () => {
+          await store.close();
+          const c = new pg.Client({ connectionString: PG_URL });
+          await c.connect();
+          await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+          await c.end();
+        },
+      };
+    },
+  },
+];
+
+for (const backend of STORES) {
+  describe.skipIf(backend.skip)(`statistics SQL on ${backend.name}`, () => {
+    let store: AuditStore;
+    let cleanup: () => Promise<void>;
+    let engine: StatsEngine;
+    let records: AuditRecord[];
+
+    beforeAll(async () => {
+      ({ store, cleanup } = await backend.open());
+      await fill(store, 'gw-a', entries(700, 1));
+      await fill(store, 'gw-b', entries(300, 2));
+      engine = new StatsEngine(statsDbOf(store), { hourlyRateVnd: RATE });
+      records = await allRecords(store);
+    });
+    afterAll(async () => {
+      await cleanup?.();
+    });
+
+    const PERIOD = { from: '2025-07-03', to: '2025-08-10' };
+
+    for (const groupBy of GROUP_BYS) {
+      it(`groupBy=${groupBy}: every group equals the recount of the stored records`, async () => {
+        const query = q({ ...PERIOD, groupBy, limit: '1000' });
+        const s = await engine.summary(query);
+        const expectedTotal = recount(records, query, 'none', RATE).get('*')!;
+        expect(exact(s.total)).toEqual(exact(expectedTotal));
+        expect(s.total.latencyMs.mean).toBeCloseTo(expectedTotal.latencyMs.mean!, 2); // rounded to µs
+        expect(s.total.requests.total).toBeGreaterThan(500);
+        if (groupBy === 'none') return;
+        const expected = recount(records, query, groupBy, RATE);
+        expect(s.totalGroups).toBe(expected.size);
+        expect(new Set(s.groups.map((g) => g.key))).toEqual(new Set(expected.keys()));
+        for (const g of s.groups) {
+          const { key, ...figures } = g;
+          expect(exact(figures), `group ${key}`).toEqual(exact(expected.get(key)!));
+        }
+      });
+    }
+
+    it('filters narrow the figures exactly like the recount', async () => {
+      const query = q({ ...PERIOD, groupBy: 'procedure', client: 'hcm-tthc,hn-tthc', registry: 'insurance', outcome: 'OK,PARTIAL' });
+      const s = await engine.summary(query);
+      const expected = recount(records, query, 'procedure', RATE);
+      expect(exact(s.total)).toEqual(exact(recount(records, query, 'none', RATE).get('*')!));
+      expect(s.groups.length).toBe(expected.size);
+      for (const { key, ...figures } of s.groups) expect(exact(figures)).toEqual(exact(expected.get(key)!));
+      expect(s.total.prefills).toBeGreaterThan(0);
+      expect(s.total.hoursSaved).toBeGreaterThan(0);
+    });
+
+    it('days are Vietnamese days: a request at 00:00 +07:00 belongs to that day', async () => {
+      const onMidnight = records.find((r) => (r.ts - T0) % DAY === 0)!;
+      const day = new Date(onMidnight.ts + 7 * 3600_000).toISOString().slice(0, 10);
+      const s = await engine.summary(q({ from: day, to: String(onMidnight.ts + DAY), groupBy: 'day' }));
+      expect(s.groups[0]!.key).toBe(day);
+      expect(s.groups.map((g) => g.key)).toEqual([day]);
+    });
+
+    it('pages through the groups without gaps or repeats', async () => {
+      const all = await engine.summary(q({ ...PERIOD, groupBy: 'day', limit: '1000' }));
+      const keys: Array<string | null> = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 20; i++) {
+        const page = await engine.summary(q({ ...PERIOD, groupBy: 'day', limit: '7', ...(cursor ? { cursor } : {}) }));
+        keys.push(...page.groups.map((g) => g.key));
+        const next = page.groups.length === 7 && keys.length < page.totalGroups ? String(keys.length) : undefined;
+        if (!next) break;
+        cursor = next;
+      }
+      expect(keys).toEqual(all.groups.map((g) => g.key));
+      expect(keys).toEqual([...keys].sort());
+    });
+
+    it('fields shared by coordinate equal the recount', async () => {
+      const query = q({ ...PERIOD, limit: '100' });
+      const f = await engine.fields(query);
+      const expected = recountFields(records, query);
+      expect(f.totalItems).toBe(expected.size);
+      expect(Object.fromEntries(f.items.map((i) => [i.coordinate, i.requests]))).toEqual(Object.fromEntries(expected));
+      const citizen = await engine.fields(q({ ...PERIOD, prefix: 'Citizen.' }));
+      expect(citizen.items.length).toBeGreaterThan(0);
+      expect(citizen.items.every((i) => i.coordinate.startsWith('Citizen.'))).toBe(true);
+    });
+
+    it('a period with no record gives zeros, not an error', async () => {
+      const s = await engine.summary(q({ from: '2024-01-01', to: '2024-01-31', groupBy: 'registry' }));
+      expect(s.total.requests.total).toBe(0);
+      expect(s.total.latencyMs.p95).toBeNull();
+      expect(s.groups).toEqual([]);
+    });
+  });
+}
+
+describe('statistics query parameters', () => {
+  it('rejects unknown groupings, bad dates and reversed periods with a message naming the parameter', () => {
+    const bad = (p: Record<string, string>) => {
+      const r = parseStatsQuery(p);
+      return r.ok ? '' : r.message;
+    };
+    expect(bad({ groupBy: 'citizen' })).toMatch(/groupBy/);
+    expect(bad({ from: 'yesterday' })).toMatch(/from.*2025-07-01/);
+    expect(bad({ from: '2025-08-01', to: '2025-07-01' })).toMatch(/must be before/);
+    expect(bad({ outcome: 'FINE' })).toMatch(/outcome/);
+    expect(bad({ limit: '0' })).toMatch(/limit/);
+    expect(bad({ personalId: '001090000001' })).toMatch(/personalId|Unrecognized/i);
+  });
+});
