@@ -131,14 +131,16 @@ export function evaluateRelations(subject: Subject, result: ExecutionResult): Re
   }
 
   const rolesNode = data['subjectEnterprises'] as Obj | null | undefined;
-  const roles = (rolesNode?.['enterprises'] as Obj[] | undefined) ?? [];
+  const roles = (rolesNode?.['enterprises'] as Obj[] | null | undefined) ?? [];
+  // Registry-owned lists are nullable: null (not []) with an error means the registry could not answer.
+  const rolesUnknown = !Array.isArray(rolesNode?.['enterprises']) && failedUnder(result.errors, 'subjectEnterprises');
   if (subject.enterpriseCode) {
     const code = subject.enterpriseCode;
     const linked = roles.some((r) => (r['enterprise'] as Obj | null)?.['enterpriseCode'] === code);
     verdicts.push(
       linked
         ? { subject: 'enterpriseCode', status: 'related', registry: 'enterprise', reason: 'the citizen is legal representative or member of the enterprise' }
-        : !rolesNode && failedUnder(result.errors, 'subjectEnterprises')
+        : rolesUnknown
           ? { subject: 'enterpriseCode', status: 'unverifiable', registry: 'enterprise', reason: 'the enterprise registry is unavailable, so the link between the citizen and the enterprise cannot be checked' }
           : { subject: 'enterpriseCode', status: 'unrelated', registry: 'enterprise', reason: `the citizen is neither legal representative nor member of enterprise ${code} in the business registry` },
     );
@@ -152,7 +154,11 @@ export function evaluateRelations(subject: Subject, result: ExecutionResult): Re
       .filter((r) => r['role'] === 'LEGAL_REPRESENTATIVE')
       .flatMap((r) => ids((r['enterprise'] as Obj | null)?.['landParcels'], 'parcelId'));
     const held = own.includes(parcelId) || viaEnterprise.includes(parcelId);
-    const incomplete = (!ownNode && failedUnder(result.errors, 'subjectParcels')) || (!rolesNode && failedUnder(result.errors, 'subjectEnterprises'));
+    const parcelsUnknown = !Array.isArray(ownNode?.['landParcels']) && failedUnder(result.errors, 'subjectParcels');
+    const representedUnknown = roles
+      .filter((r) => r['role'] === 'LEGAL_REPRESENTATIVE')
+      .some((r) => !Array.isArray((r['enterprise'] as Obj | null)?.['landParcels']) && failedUnder(result.errors, 'subjectEnterprises'));
+    const incomplete = parcelsUnknown || rolesUnknown || representedUnknown;
     verdicts.push(
       held
         ? { subject: 'parcelId', status: 'related', registry: 'land', reason: 'the parcel is held by the citizen or by an enterprise the citizen represents' }
