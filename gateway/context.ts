@@ -70,14 +70,17 @@ export interface MotlanContext {
    * Set by prefill on the OUTER context: the summary counts of the form it returned
    * (no values), kept in the audit record for the data-sharing statistics.
    */
-  prefill?: {
-    fieldsTotal: number;
-    fieldsPrefilled: number;
-    fieldsForCitizen: number;
-    componentsTotal: number;
-    componentsCut: number;
-    hoursSaved: number;
-  };
+  prefill?: PrefillSummary;
+}
+
+/** The counts of a prefilled form (the API's PrefillSummary): what the statistics add up. */
+export interface PrefillSummary {
+  fieldsTotal: number;
+  fieldsPrefilled: number;
+  fieldsForCitizen: number;
+  componentsTotal: number;
+  componentsCut: number;
+  hoursSaved: number;
 }
 
 export function newTrace(): RequestTrace {

@@ -7,6 +7,7 @@
  * fractional hours, repeated durations.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRandom } from '../mocks/world/random.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -27,14 +28,8 @@ const DAY = 86_400_000;
 const T0 = Date.parse('2025-07-01T00:00:00+07:00');
 
 function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = createRandom(seed);
+  return () => random.next();
 }
 
 const CLIENTS = [

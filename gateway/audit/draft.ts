@@ -11,6 +11,7 @@ import type { ClientIdentity, MotlanContext } from '../context.js';
 import type { SubjectHasher } from './keys.js';
 import type { AuditEntry, OperationType, Outcome, PrefillNote } from './record.js';
 import { SubjectCollector } from './subjects.js';
+import { classifyOutcome } from '../outcome.js';
 
 /** What one GraphQL execution contributed. */
 export interface OperationCapture {
@@ -51,31 +52,12 @@ export class AuditDraft {
   }
 }
 
-const DENIED_CODES = new Set(['FORBIDDEN', 'RATE_LIMITED']);
-const INVALID_CODES = new Set([
-  'BAD_USER_INPUT',
-  'LIMIT_EXCEEDED',
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'NOT_FOUND',
-]);
-
 /** True when at least one root field carries a value (something was shared). */
 export function hasData(data: unknown): boolean {
   return data !== null && typeof data === 'object' && Object.values(data as Record<string, unknown>).some((v) => v !== null && v !== undefined);
 }
 
-/**
- * The outcome vocabulary of the issue:
- * UNAUTHENTICATED (401) › DENIED (403, 429, FORBIDDEN, RATE_LIMITED) › ERROR (5xx) ›
- * then, for a GraphQL execution: OK (no error, every registry answered), PARTIAL
- * (data with errors or an unavailable registry), INVALID (no data, the request was at
- * fault) or ERROR (no data otherwise); without one: INVALID for 4xx, OK else.
- */
+/** The outcome of a recorded request (the rule is in gateway/outcome.ts, shared with the metrics). */
 export function classify(input: {
   httpStatus: number;
   codes: ReadonlySet<string>;
@@ -83,16 +65,15 @@ export function classify(input: {
   innerErrors: boolean;
   unavailableRegistries: number;
 }): Outcome {
-  const { httpStatus, codes, primary } = input;
-  if (httpStatus === 401 || codes.has('UNAUTHENTICATED')) return 'UNAUTHENTICATED';
-  if (httpStatus === 403 || httpStatus === 429 || [...codes].some((c) => DENIED_CODES.has(c))) return 'DENIED';
-  if (httpStatus >= 500 || httpStatus === 499) return 'ERROR';
-  if (!primary || !primary.done) return httpStatus >= 400 ? 'INVALID' : 'OK';
-  const data = hasData(primary.data);
-  const troubled = primary.errorCodes.length > 0 || input.innerErrors || input.unavailableRegistries > 0;
-  if (!troubled) return httpStatus >= 400 ? 'INVALID' : 'OK';
-  if (data) return 'PARTIAL';
-  return primary.errorCodes.some((c) => INVALID_CODES.has(c)) || httpStatus === 400 ? 'INVALID' : 'ERROR';
+  const { primary } = input;
+  return classifyOutcome({
+    httpStatus: input.httpStatus,
+    codes: input.codes,
+    executed: primary?.done === true,
+    troubled: (primary?.errorCodes.length ?? 0) > 0 || input.innerErrors || input.unavailableRegistries > 0,
+    dataReturned: hasData(primary?.data),
+    operationCodes: primary?.errorCodes ?? [],
+  });
 }
 
 export interface HttpFacts {

@@ -23,6 +23,7 @@ import {
   type SearchPage,
 } from './store.js';
 import { buildWhere, NEWEST_FIRST } from './sql-filter.js';
+import { redactUrl } from '../../lib/redact-url.js';
 
 export interface PostgresStoreOptions {
   /** Connection URL, e.g. `postgres://audit@db:5432/motlan`. */
@@ -43,15 +44,7 @@ const types = {
     oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparseable URL)';
-  }
-}
+const redact = (url: string): string => redactUrl(url, 'postgres://(unparseable URL)');
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 

@@ -12,11 +12,12 @@
  * and still be verified end to end against the signed checkpoints.
  */
 import { canonicalJson, sha256Hex } from './canonical.js';
+import type { PrefillSummary } from '../context.js';
 
 export const CHAIN_FORMAT = 'motlan-audit/1';
 
-export const OUTCOMES = ['OK', 'PARTIAL', 'DENIED', 'INVALID', 'ERROR', 'UNAUTHENTICATED'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+export { OUTCOMES, type Outcome } from '../outcome.js';
+import type { Outcome } from '../outcome.js';
 
 export type OperationType = 'query' | 'mutation' | 'subscription';
 
@@ -33,14 +34,7 @@ export interface SubjectRef {
 }
 
 /** Counts a prefill reports (issue 3), kept for the data-sharing statistics. Counts only. */
-export interface PrefillNote {
-  fieldsTotal: number;
-  fieldsPrefilled: number;
-  fieldsForCitizen: number;
-  componentsTotal: number;
-  componentsCut: number;
-  hoursSaved: number;
-}
+export type PrefillNote = PrefillSummary;
 
 /** What the gateway knows about a finished request; the log adds the chain fields. */
 export interface AuditEntry {

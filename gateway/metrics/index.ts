@@ -16,7 +16,7 @@ import type { MotlanContext, Purpose } from '../context.js';
 import type { ConcernFactory } from '../concern.js';
 import { isGraphQLRequest, motlanContextOf } from '../concern.js';
 import { MotlanMetrics, type MetricsOptions } from './metrics.js';
-import { outcomeOfRequest } from './outcome.js';
+import { classifyOutcome } from '../outcome.js';
 
 export { MotlanMetrics } from './metrics.js';
 export type { MetricsOptions, RequestObservation } from './metrics.js';
@@ -100,7 +100,14 @@ export function observeRequest(
     // as its audit record does.
     clientId: ctx.client?.id ?? (statusCode !== 401 ? (opts.fallbackClientId?.() ?? null) : null),
     procedureId: (ctx.purpose ?? PURPOSE_BY_TRACE.get(trace))?.procedureId ?? null,
-    outcome: outcomeOfRequest(ctx, statusCode),
+    outcome: classifyOutcome({
+      httpStatus: statusCode,
+      codes: trace.errorCodes,
+      executed: true,
+      troubled: trace.errorCodes.size > 0 || trace.unavailableRegistries.size > 0,
+      dataReturned: trace.fields.size > 0,
+      operationCodes: trace.errorCodes,
+    }),
     durationSeconds: (now - ctx.receivedAt) / 1000,
     subgraphs,
     entities: trace.entities,

@@ -55,14 +55,8 @@ export interface DossierComponentResult {
   reason: string;
 }
 
-export interface PrefillSummary {
-  fieldsTotal: number;
-  fieldsPrefilled: number;
-  fieldsForCitizen: number;
-  componentsTotal: number;
-  componentsCut: number;
-  hoursSaved: number;
-}
+import type { PrefillSummary } from '../context.js';
+export type { PrefillSummary };
 
 export interface PrefilledForm {
   procedure: CompiledProcedure;

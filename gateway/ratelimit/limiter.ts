@@ -13,6 +13,7 @@
  * limits keep holding (per replica) rather than failing open or refusing everyone.
  */
 import { Redis } from 'ioredis';
+import { redactUrl } from '../../lib/redact-url.js';
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export interface RateLimitOptions {
@@ -78,16 +79,6 @@ export interface ClientRateLimiter {
   close(): Promise<void>;
 }
 
-/** Never log a Redis password. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'REDIS_URL';
-  }
-}
 
 function verdictOf(res: unknown): Verdict {
   if (res instanceof RateLimiterRes) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
@@ -136,7 +127,7 @@ export function createClientRateLimiter(overrides: Partial<RateLimitOptions> = {
         await redis.connect();
         return null;
       } catch (err) {
-        return `Redis at ${redactUrl(options.redisUrl!)} is not reachable (${(err as Error).message}); rate limits hold per replica until it is`;
+        return `Redis at ${redactUrl(options.redisUrl!, 'REDIS_URL')} is not reachable (${(err as Error).message}); rate limits hold per replica until it is`;
       }
     },
     async consumeRequest(key, points = 1) {
