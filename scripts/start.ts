@@ -126,6 +126,9 @@ function childSpecs(s: Settings): { registries: ChildSpec; eid: ChildSpec | null
       PORT: String(s.gatewayPort),
       HOST: s.gatewayHost,
       ...Object.fromEntries(REGISTRIES.map((r) => [`SUBGRAPH_URL_${r.toUpperCase()}`, subgraphUrl(r)])),
+      // The cache follows each registry's change feed (gateway/cache, docs/CACHE.md).
+      ...Object.fromEntries(REGISTRIES.map((r) => [`REGISTRY_URL_${r.toUpperCase()}`, registryUrl(r)])),
+      REGISTRY_API_KEY: s.registryApiKey,
       ...(eid ? { SUBJECT_TOKEN_JWKS_URL: `${eidOrigin}/.well-known/jwks.json` } : {}),
     },
     healthUrls: [`http://${probeHost(s.gatewayHost)}:${s.gatewayPort}/health`],

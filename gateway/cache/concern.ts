@@ -1,0 +1,171 @@
+/**
+ * The cache concern (slot 6 of gateway/app.ts): caches subgraph answers by policy,
+ * shares identical in-flight fetches, listens to the registries' change feeds, and
+ * warms the query plans of the procedure catalog. See docs/CACHE.md.
+ *
+ * It acts inside `SubgraphDataSource` (the `subgraphFetch` interceptor), i.e. while
+ * the query plan executes: after authentication (Fastify hook), rate limits, document
+ * limits and the purpose policy (`didResolveOperation`) have accepted the request.
+ * A refused request never reaches it, so cached data is never served to one.
+ *
+ * Settings: `GatewayOptions.cache` (`false` turns caching off), then the environment
+ * (CACHE, CACHE_CONFIG, CACHE_MAX_BYTES, CACHE_DEDUPE, REDIS_URL, REGISTRY_URL_<NAME>,
+ * REGISTRY_API_KEY), then `config/cache.json`.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { ConcernFactory } from '../concern.js';
+import type { MotlanContext } from '../context.js';
+import { activeProcedureService } from '../procedures/service.js';
+import { relationQuery, type RelatedSubject } from '../procedures/relations.js';
+import { metricsFor, type MotlanMetrics } from '../metrics/index.js';
+import { ChangeFeedSubscriber } from './change-feed.js';
+import { FetchCache, type CacheCounters } from './fetch-cache.js';
+import { registryTag, tagOf } from './keys.js';
+import { RedisStore } from './redis-store.js';
+import { loadCacheSettings, type CacheSettings } from './settings.js';
+import { LocalStore, type CacheStore } from './store.js';
+import { warmQueryPlans, type OperationToWarm } from './warm.js';
+
+/** `GatewayOptions.cache`: any field of CacheSettings (defaults there), or `false` = caching off (dedupe and warm-up stay). */
+export type CacheConcernOptions = Partial<CacheSettings> | false;
+
+/** What the running cache exposes (tests, the benchmark, /ready). */
+export interface RunningCache {
+  settings: CacheSettings;
+  store: CacheStore;
+  fetchCache: FetchCache;
+  feeds: ReadonlyMap<string, ChangeFeedSubscriber>;
+  /** Resolves when every change feed is subscribed. */
+  feedsConnected(): Promise<void>;
+  /** Evicts the entries built from these registry records (what a change event does). */
+  invalidate(registry: string, ids: readonly string[]): Promise<number>;
+}
+
+const running = new WeakMap<object, RunningCache>();
+
+/** The cache of a gateway built by `buildGateway` (by its Fastify app), or undefined when the concern is absent. */
+export function cacheOf(app: object): RunningCache | undefined {
+  return running.get(app);
+}
+
+/** The operations prefill runs: each procedure's compiled operation and every relation check. */
+function catalogOperations(): OperationToWarm[] {
+  const ops: OperationToWarm[] = [];
+  for (const p of activeProcedureService()?.list() ?? []) ops.push({ query: p.operation.query, operationName: p.operation.operationName });
+  const subjects: RelatedSubject[] = ['relatedPersonalId', 'enterpriseCode', 'parcelId'];
+  for (let mask = 0; mask < 1 << subjects.length; mask++) {
+    ops.push(relationQuery(new Set(subjects.filter((_, i) => mask & (1 << i)))));
+  }
+  return ops;
+}
+
+export const cacheConcern: ConcernFactory = async (env) => {
+  const given = (env.options.gateway as { cache?: CacheConcernOptions }).cache;
+  const settings = loadCacheSettings(given === false ? { enabled: false } : (given ?? {}), env.options.env, env.options.production);
+  const log = env.logger;
+
+  const local = new LocalStore({ maxSizeBytes: settings.maxSizeBytes, maxEntryBytes: settings.maxEntryBytes });
+  let store: CacheStore = local;
+  if (settings.enabled && settings.redisUrl) {
+    const redis = new RedisStore(local, {
+      url: settings.redisUrl,
+      keyPrefix: settings.redisKeyPrefix,
+      timeoutMs: settings.redisTimeoutMs,
+      tagTtlMs: Math.max(60_000, ...Object.values(settings.policies).map((p) => (p.ttl + p.stale) * 1000)),
+      onError: (m) => log.warn(m),
+    });
+    const why = await redis.connect();
+    if (why) log.warn(why);
+    store = redis;
+  }
+
+  // Metrics are created by the metrics concern (later in the list): look them up at first use.
+  let metrics: MotlanMetrics | null | undefined;
+  const metricsNow = (): MotlanMetrics | null => {
+    if (metrics === undefined) metrics = env.app.hasDecorator('motlanMetrics') ? metricsFor(env.app) : null;
+    return metrics;
+  };
+  const counters: CacheCounters = {
+    hit: (cache, n) => metricsNow()?.cacheHit(cache, n),
+    miss: (cache, n) => metricsNow()?.cacheMiss(cache, n),
+  };
+
+  const fetchCache = new FetchCache({
+    settings,
+    store,
+    counters,
+    onRefreshError: (subgraph, err) => log.warn(`Background refresh of a stale ${subgraph} cache entry failed (${(err as Error).message}); the stale entry is served until it expires.`),
+  });
+
+  const invalidate = (registry: string, ids: readonly string[]) => store.invalidate(ids.map((id) => tagOf(registry, id)));
+  const feeds = new Map<string, ChangeFeedSubscriber>();
+  if (settings.enabled) {
+    for (const [registry, url] of Object.entries(settings.changeFeeds)) {
+      if (!url) continue;
+      const feed = new ChangeFeedSubscriber({
+        registry,
+        url,
+        apiKey: settings.changeFeedApiKey,
+        reconnectMs: settings.changeFeedReconnectMs,
+        onChange: async (e) => void (await invalidate(registry, e.keys)),
+        onReset: (reason) => {
+          log.warn(`Change feed of the ${registry} registry: ${reason}; evicting this replica's ${registry} entries.`);
+          local.invalidateSync([registryTag(registry)]);
+        },
+        onStatus: (m, level) => (level === 'warn' ? log.warn(m) : log.info(m)),
+      });
+      feeds.set(registry, feed);
+      feed.start();
+    }
+  }
+
+  const self: RunningCache = {
+    settings,
+    store,
+    fetchCache,
+    feeds,
+    feedsConnected: async () => void (await Promise.all([...feeds.values()].map((f) => f.whenConnected()))),
+    invalidate,
+  };
+  running.set(env.app, self);
+
+  const warm = async () => {
+    const gateway = env.gateway?.();
+    if (!gateway) return;
+    const started = performance.now();
+    const r = await warmQueryPlans(gateway, catalogOperations());
+    if (r.skipped) log.warn(`Query-plan warm-up skipped: ${r.skipped}.`);
+    else log.info(`Query plans warmed: ${r.planned} planned, ${r.present} already planned, in ${Math.round(performance.now() - started)} ms.`);
+    for (const f of r.failed) log.warn(`Query-plan warm-up: ${f.operationName ?? 'an operation'} could not be planned: ${f.error}`);
+  };
+  const warmPlugin: ApolloServerPlugin<MotlanContext> = {
+    async serverWillStart() {
+      return {
+        schemaDidLoadOrUpdate() {
+          // After the gateway swapped its planner and cleared its plan store; off the caller's stack.
+          if (settings.warmQueryPlans) setImmediate(() => void warm().catch((err: unknown) => log.warn(`Query-plan warm-up failed: ${(err as Error).message}`)));
+        },
+      };
+    },
+  };
+
+  log.info(
+    settings.enabled
+      ? `Cache on: ${Object.keys(settings.policies).length} policies from ${settings.configFile ?? 'built-in defaults'}, ${Math.round(settings.maxSizeBytes / 1048576)} MiB in process`
+        + `${store.kind === 'redis' ? ', shared through Redis' : ''}, change feeds: ${[...feeds.keys()].join(', ') || 'none (entries live until their TTL)'}.`
+      : `Cache off${settings.dedupe ? ' (identical in-flight fetches still shared)' : ''}.`,
+  );
+
+  return {
+    name: 'cache',
+    plugins: [warmPlugin],
+    subgraphFetch: fetchCache.intercept,
+    // The cache is optional: a broken Redis only costs speed, so it never makes the gateway unready.
+    ready: async () => null,
+    async close() {
+      running.delete(env.app);
+      await Promise.all([...feeds.values()].map((f) => f.close()));
+      await store.close();
+    },
+  };
+};

@@ -1,0 +1,139 @@
+/**
+ * Where cached subgraph data lives. `LocalStore` is the in-process tier: an
+ * `lru-cache` bounded by size (least recently used entries go first), with a tag
+ * index so a registry change evicts exactly the entries built from that record.
+ * `redis-store.ts` puts Redis behind it to share entries between replicas.
+ *
+ * Values are JSON strings, never objects: the gateway merges later fetches into the
+ * objects it receives, so handing out a shared object would let one request's data
+ * leak into the next. Each hit parses its own copy.
+ */
+import { LRUCache } from 'lru-cache';
+
+export interface CacheEntry {
+  /** JSON of the cached value (an entity, or the `data` of a root fetch). */
+  value: string;
+  /** Epoch ms until which the entry is fresh. */
+  freshUntil: number;
+  /** Epoch ms until which the entry may be served stale (while one refresh runs); gone after. */
+  staleUntil: number;
+  /** Invalidation tags (see keys.ts). */
+  tags: string[];
+}
+
+export interface CacheStore {
+  /** 'memory' or 'redis' (local LRU in front of Redis). */
+  readonly kind: 'memory' | 'redis';
+  /** Entries for `keys`, in order; undefined for misses and expired entries. */
+  getMany(keys: readonly string[]): Promise<Array<CacheEntry | undefined>>;
+  set(key: string, entry: CacheEntry): Promise<void>;
+  /** Evicts every entry carrying one of `tags` (on every replica, with Redis). Resolves to the local evictions. */
+  invalidate(tags: readonly string[]): Promise<number>;
+  /** Entries held in process and their approximate size in bytes. */
+  stats(): { entries: number; bytes: number };
+  /** Readiness: null, or why the shared tier is unusable (the cache then works per replica). */
+  ready(): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+export interface LocalStoreOptions {
+  /** Bound of the LRU in bytes (2 bytes per character of the JSON, plus per-entry overhead). Required. */
+  maxSizeBytes: number;
+  /** Entries larger than this are not kept. Default: a quarter of `maxSizeBytes`. */
+  maxEntryBytes?: number;
+  /** Clock. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Bookkeeping per entry (key, tags, timestamps) counted against the bound. */
+const ENTRY_OVERHEAD_BYTES = 200;
+
+export class LocalStore implements CacheStore {
+  readonly kind = 'memory' as const;
+  private readonly lru: LRUCache<string, CacheEntry>;
+  private readonly byTag = new Map<string, Set<string>>();
+  private readonly now: () => number;
+
+  constructor(opts: LocalStoreOptions) {
+    this.now = opts.now ?? Date.now;
+    this.lru = new LRUCache<string, CacheEntry>({
+      maxSize: opts.maxSizeBytes,
+      maxEntrySize: Math.min(opts.maxEntryBytes ?? Math.floor(opts.maxSizeBytes / 4), opts.maxSizeBytes),
+      sizeCalculation: (e) => e.value.length * 2 + e.tags.length * 48 + ENTRY_OVERHEAD_BYTES,
+      // Keep the tag index in step with every way an entry leaves (eviction, expiry, overwrite, delete).
+      dispose: (entry, key) => this.untag(key, entry.tags),
+    });
+  }
+
+  private untag(key: string, tags: readonly string[]): void {
+    for (const tag of tags) {
+      const keys = this.byTag.get(tag);
+      if (!keys) continue;
+      keys.delete(key);
+      if (keys.size === 0) this.byTag.delete(tag);
+    }
+  }
+
+  /** Synchronous read for the hot path (no promise per entity). */
+  getSync(key: string): CacheEntry | undefined {
+    const entry = this.lru.get(key);
+    if (entry && entry.staleUntil <= this.now()) {
+      this.lru.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  async getMany(keys: readonly string[]): Promise<Array<CacheEntry | undefined>> {
+    return keys.map((k) => this.getSync(k));
+  }
+
+  setSync(key: string, entry: CacheEntry): void {
+    const ttl = entry.staleUntil - this.now();
+    if (ttl <= 0) return;
+    this.lru.set(key, entry, { ttl: Math.ceil(ttl) });
+    // lru-cache refuses entries above maxEntrySize silently: index only what it kept.
+    if (this.lru.peek(key) !== entry) return;
+    for (const tag of entry.tags) {
+      let keys = this.byTag.get(tag);
+      if (!keys) this.byTag.set(tag, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  async set(key: string, entry: CacheEntry): Promise<void> {
+    this.setSync(key, entry);
+  }
+
+  invalidateSync(tags: readonly string[]): number {
+    let evicted = 0;
+    for (const tag of tags) {
+      const keys = this.byTag.get(tag);
+      if (!keys) continue;
+      for (const key of [...keys]) if (this.lru.delete(key)) evicted++;
+      this.byTag.delete(tag);
+    }
+    return evicted;
+  }
+
+  async invalidate(tags: readonly string[]): Promise<number> {
+    return this.invalidateSync(tags);
+  }
+
+  stats(): { entries: number; bytes: number } {
+    return { entries: this.lru.size, bytes: this.lru.calculatedSize };
+  }
+
+  async ready(): Promise<string | null> {
+    return null;
+  }
+
+  clear(): void {
+    this.lru.clear();
+    this.byTag.clear();
+  }
+
+  async close(): Promise<void> {
+    this.clear();
+  }
+}
