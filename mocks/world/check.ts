@@ -14,11 +14,22 @@ import {
   validateSocialInsuranceNumber,
 } from '../../lib/identifiers.js';
 import { COMMUNE_BY_CODE, FORMER_PROVINCE_BY_CODE, PROVINCE_BY_CODE } from './admin-units.js';
-import { addYears, ageOn, parseDay } from './dates.js';
-import type { AddressRecord, World } from './types.js';
+import { ageOn, parseDay } from './dates.js';
+import type { AddressRecord, CitizenRecord, World } from './types.js';
+
+/** A recorded parent is 18 to 45 years older than the child (completed years at the birth), as the generator makes them. */
+export const PARENT_AGE = { min: 18, max: 45 } as const;
 
 function monthNumber(yyyyMM: string): number {
   return Number(yyyyMM.slice(0, 4)) * 12 + Number(yyyyMM.slice(5, 7)) - 1;
+}
+
+/** The generator makes no twins: a mother's children are born at least this many days apart. */
+export const MIN_BIRTH_SPACING_DAYS = 300;
+
+/** Whether two citizens share a recorded parent (siblings or half-siblings). */
+function related(a: CitizenRecord, b: CitizenRecord): boolean {
+  return (a.fatherId !== null && a.fatherId === b.fatherId) || (a.motherId !== null && a.motherId === b.motherId);
 }
 
 function near(a: number, b: number, tolerance: number): boolean {
@@ -68,13 +79,34 @@ export function checkWorldConsistency(world: World, limit = 50): string[] {
       else {
         if (parent.gender !== gender) problem(`citizen ${id}: ${kind} has gender ${parent.gender}`);
         if (!parent.childrenIds.includes(id)) problem(`citizen ${id}: ${kind} ${parentId} does not list the child`);
-        if (addYears(parseDay(parent.dateOfBirth), 15) > parseDay(c.dateOfBirth)) problem(`citizen ${id}: ${kind} younger than 15 at birth`);
+        // Parents are born before their children, so the parent links cannot form a cycle.
+        const age = parent.dateOfBirth < c.dateOfBirth ? ageOn(parent.dateOfBirth, c.dateOfBirth) : -1;
+        if (age < PARENT_AGE.min || age > PARENT_AGE.max) {
+          problem(`citizen ${id}: ${kind} ${parentId} was ${age < 0 ? 'not yet born' : `aged ${age}`} at the birth, expected ${PARENT_AGE.min} to ${PARENT_AGE.max}`);
+        }
+        if (parent.dateOfDeath !== null && parent.dateOfDeath < c.dateOfBirth) problem(`citizen ${id}: ${kind} ${parentId} died before the birth`);
+        if (parentId === c.spouseId) problem(`citizen ${id}: ${kind} ${parentId} is also the spouse`);
       }
     }
+    const father = c.fatherId === null ? undefined : citizens.get(c.fatherId);
+    const mother = c.motherId === null ? undefined : citizens.get(c.motherId);
+    if (father && mother && (related(father, mother) || [father.fatherId, father.motherId].includes(mother.personalId)
+      || [mother.fatherId, mother.motherId].includes(father.personalId))) {
+      problem(`citizen ${id}: the father and the mother are siblings, or parent and child`);
+    }
+    if (new Set(c.childrenIds).size !== c.childrenIds.length) problem(`citizen ${id}: a child is listed twice`);
+    const births: string[] = [];
     for (const childId of c.childrenIds) {
       const child = citizens.get(childId);
       if (!child) problem(`citizen ${id}: child ${childId} does not exist`);
       else if ((c.gender === 'MALE' ? child.fatherId : child.motherId) !== id) problem(`citizen ${id}: child ${childId} does not point back`);
+      else births.push(child.dateOfBirth);
+    }
+    if (c.gender === 'FEMALE') {
+      births.sort();
+      for (let i = 1; i < births.length; i++) {
+        if (parseDay(births[i]!) - parseDay(births[i - 1]!) < MIN_BIRTH_SPACING_DAYS) problem(`citizen ${id}: two children born less than ${MIN_BIRTH_SPACING_DAYS} days apart`);
+      }
     }
     if (c.spouseId !== null) {
       const spouse = citizens.get(c.spouseId);
@@ -82,6 +114,7 @@ export function checkWorldConsistency(world: World, limit = 50): string[] {
       else {
         if (spouse.spouseId !== id) problem(`citizen ${id}: spouse ${c.spouseId} does not point back`);
         if (spouse.gender === c.gender) problem(`citizen ${id}: spouse has the same gender`);
+        if (related(c, spouse)) problem(`citizen ${id}: spouse ${c.spouseId} is a sibling`);
       }
       if (!c.deceased && c.maritalStatus !== 'MARRIED' && c.maritalStatus !== 'WIDOWED') problem(`citizen ${id}: has a spouse but is ${c.maritalStatus}`);
       if (c.maritalStatus === 'WIDOWED' && !spouse?.deceased) problem(`citizen ${id}: widowed but the spouse is alive`);

@@ -4,6 +4,7 @@ import { personalIdMatches } from '../../lib/identifiers.js';
 import { checkWorldConsistency } from './check.js';
 import {
   ageOf,
+  ageOn,
   findChildUnder6,
   findCitizen,
   findCitizenWithoutInsurance,
@@ -133,6 +134,63 @@ describe('generateWorld: cross-references', () => {
   });
 });
 
+describe('generateWorld: recorded parents', () => {
+  const ix = indexWorld(world);
+  const withBoth = world.citizens.filter((c) => c.fatherId !== null && c.motherId !== null);
+  const adultsUnder60 = world.citizens.filter((c) => ageOn(c.dateOfBirth, world.asOf) >= 18 && ageOn(c.dateOfBirth, world.asOf) < 60);
+
+  it('records both parents of most citizens, including adults living apart from them, and leaves a few without', () => {
+    expect(withBoth.length).toBeGreaterThan(world.citizens.length * 0.75);
+    const adultsWithBoth = adultsUnder60.filter((c) => c.fatherId !== null && c.motherId !== null);
+    expect(adultsWithBoth.length).toBeGreaterThan(adultsUnder60.length * 0.85);
+    expect(adultsWithBoth.some((c) => ix.citizens.get(c.fatherId!)!.householdId !== c.householdId)).toBe(true);
+    expect(adultsWithBoth.length).toBeLessThan(adultsUnder60.length);
+  });
+
+  it('prefers married couples whose line carries the child\'s family name', () => {
+    const couples = withBoth.filter((c) => ix.citizens.get(c.fatherId!)!.spouseId === c.motherId);
+    expect(couples.length).toBeGreaterThan(withBoth.length * 0.8);
+    const familyName = (fullName: string): string => fullName.split(' ')[0]!;
+    const kinh = withBoth.filter((c) => c.ethnicity === 'Kinh');
+    const sameName = kinh.filter((c) => familyName(ix.citizens.get(c.fatherId!)!.fullName) === familyName(c.fullName));
+    expect(sameName.length).toBeGreaterThan(kinh.length * 0.95);
+  });
+
+  it('records parents who died after the birth, never before it, aged 18 to 45 at the birth', () => {
+    const parentsOf = (c: (typeof world.citizens)[number]) =>
+      [c.fatherId, c.motherId].flatMap((id) => (id === null ? [] : [ix.citizens.get(id)!]));
+    expect(world.citizens.some((c) => parentsOf(c).some((p) => p.deceased))).toBe(true);
+    for (const c of world.citizens) {
+      for (const p of parentsOf(c)) {
+        expect(p.dateOfDeath === null || p.dateOfDeath >= c.dateOfBirth, `${c.personalId} ← ${p.personalId}`).toBe(true);
+        expect(ageOn(p.dateOfBirth, c.dateOfBirth)).toBeGreaterThanOrEqual(18);
+        expect(ageOn(p.dateOfBirth, c.dateOfBirth)).toBeLessThanOrEqual(45);
+      }
+    }
+  });
+
+  it('the consistency check detects impossible parent links', () => {
+    const broken: World = JSON.parse(JSON.stringify(world));
+    const byId = new Map(broken.citizens.map((c) => [c.personalId, c]));
+    const relink = (child: World['citizens'][number], father: World['citizens'][number]): void => {
+      const old = byId.get(child.fatherId!)!;
+      old.childrenIds = old.childrenIds.filter((id) => id !== child.personalId);
+      child.fatherId = father.personalId;
+      father.childrenIds.push(child.personalId);
+    };
+    // A father younger than his child, and one who died years before the birth.
+    const [a, b] = broken.citizens.filter((c) => c.fatherId !== null && ageOn(c.dateOfBirth, broken.asOf) >= 40);
+    const young = broken.citizens.find((c) => c.gender === 'MALE' && ageOn(c.dateOfBirth, broken.asOf) < 30)!;
+    relink(a!, young);
+    const father = byId.get(b!.fatherId!)!;
+    father.deceased = true;
+    father.dateOfDeath = `${Number(b!.dateOfBirth.slice(0, 4)) - 2}${b!.dateOfBirth.slice(4)}`;
+    const problems = checkWorldConsistency(broken, 1000).join('\n');
+    expect(problems).toMatch(new RegExp(`${a!.personalId}: father ${young.personalId} was not yet born`));
+    expect(problems).toMatch(new RegExp(`${b!.personalId}: father ${father.personalId} died before the birth`));
+  });
+});
+
 describe('generateWorld: realistic gaps and states', () => {
   const ix = indexWorld(world);
 
@@ -193,5 +251,6 @@ describe('generateWorld: scale', () => {
     expect(big.citizens).toHaveLength(100_000);
     expect(new Set(big.citizens.map((c) => c.personalId)).size).toBe(100_000);
     expect(checkWorldConsistency(big)).toEqual([]);
+    expect(big.citizens.filter((c) => c.fatherId !== null && c.motherId !== null).length).toBeGreaterThan(80_000);
   }, 120_000);
 });

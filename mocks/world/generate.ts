@@ -2,9 +2,10 @@
  * The deterministic synthetic world behind the mock registries.
  *
  * `generateWorld({ seed, citizens, asOf })` builds households first (so every
- * family link is made between people who exist), then enterprises whose owners and
- * representatives are adults of that population, then insurance and land records
- * that point at both. Every phase draws from its own seeded stream, so the same seed
+ * family link is made between people who exist), links most citizens still without
+ * recorded parents to older citizens (as the population database records them), then
+ * enterprises whose owners and representatives are adults of that population, then
+ * insurance and land records that point at both. Every phase draws from its own seeded stream, so the same seed
  * always gives the same world and a change in one phase does not reshuffle the rest.
  *
  * Realistic gaps are deliberate: people without insurance or land, deceased
@@ -15,6 +16,7 @@ import {
   enterpriseCheckDigit,
   makePersonalId,
 } from '../../lib/identifiers.js';
+import { MIN_BIRTH_SPACING_DAYS, PARENT_AGE } from './check.js';
 import {
   COMMUNE_BY_CODE,
   FORMER_PROVINCES,
@@ -57,7 +59,7 @@ import {
   toAscii,
   type Ethnicity,
 } from './names.js';
-import { createRandom, weighted, type Random } from './random.js';
+import { createRandom, weighted, type Random, type WeightedTable } from './random.js';
 import type {
   AddressRecord,
   CitizenRecord,
@@ -104,7 +106,15 @@ const EARLIEST_BIRTH = dayOf(1900, 1, 1);
 interface Person {
   rec: CitizenRecord;
   birth: number;
+  /** Year and month*100+day of birth, so ages compare without calendar arithmetic. */
+  birthYear: number;
+  birthMonthDay: number;
   death: number | null;
+  /** Recorded spouse, parents and children, mirroring spouseId/fatherId/motherId/childrenIds (see marry, linkParent). */
+  spouse: Person | null;
+  father: Person | null;
+  mother: Person | null;
+  children: Person[];
   familyName: string;
   ethnicity: Ethnicity;
   /** Current province of residence (for insurance numbers, cards). */
@@ -129,6 +139,27 @@ const SHAPES = weighted<Shape>([
 const STATUSES = weighted<EnterpriseStatus>([
   ['ACTIVE', 77], ['SUSPENDED', 7], ['DISSOLVING', 4], ['DISSOLVED', 9], ['REVOKED', 3],
 ]);
+
+/**
+ * Share of citizens still lacking a parent after the households are built whom the
+ * parent post-pass tries to link. The rest stay unrecorded, as some are in the real
+ * register (foundlings, undeclared fathers, lost paper records); the oldest citizens
+ * also stay without parents when nobody old enough exists in the world.
+ */
+const PARENT_LINK_RATE = 0.96;
+
+/** Parent's age at a birth, PARENT_AGE.min to .max, weighted like Vietnamese birth statistics (peak in the late twenties). */
+function parentAges(peak: number, spread: number): WeightedTable<number> {
+  const entries: Array<[number, number]> = [];
+  for (let age = PARENT_AGE.min; age <= PARENT_AGE.max; age++) entries.push([age, Math.exp(-(((age - peak) / spread) ** 2) / 2) + 0.03]);
+  return weighted(entries);
+}
+const PARENT_AGES: Record<Gender, WeightedTable<number>> = { MALE: parentAges(29, 6), FEMALE: parentAges(26, 5) };
+
+/** Most children a parent may have, by the parent's birth year: completed fertility fell from about 6 (born before 1950) to about 2. */
+function maxChildren(birthYear: number): number {
+  return birthYear < 1950 ? 7 : birthYear < 1965 ? 5 : birthYear < 1980 ? 4 : 3;
+}
 
 const SPOUSE_RELATION: Record<Gender, string> = { MALE: 'Chồng', FEMALE: 'Vợ' };
 const PARENT_RELATION: Record<Gender, string> = { MALE: 'Bố', FEMALE: 'Mẹ' };
@@ -174,6 +205,7 @@ class WorldBuilder {
 
   build(): World {
     this.buildPopulation(createRandom(this.seed).fork('population'));
+    this.linkMissingParents(createRandom(this.seed).fork('parents'));
     this.assignResidenceAndCards(createRandom(this.seed).fork('residence'));
     this.buildEnterprises(createRandom(this.seed).fork('enterprises'));
     this.buildSocialInsurance(createRandom(this.seed).fork('social-insurance'));
@@ -280,7 +312,8 @@ class WorldBuilder {
       relationToHouseholdHead: null,
     };
     const person: Person = {
-      rec, birth: o.birth, death, familyName: o.familyName, ethnicity: o.ethnicity,
+      rec, birth: o.birth, birthYear, birthMonthDay: Number(rec.dateOfBirth.slice(5, 7)) * 100 + Number(rec.dateOfBirth.slice(8, 10)),
+      death, spouse: null, father: null, mother: null, children: [], familyName: o.familyName, ethnicity: o.ethnicity,
       province: PROVINCE_BY_CODE.get(o.commune.provinceCode)!, commune: o.commune, urban: o.commune.urban,
     };
     this.people.push(person);
@@ -291,6 +324,8 @@ class WorldBuilder {
   private marry(a: Person, b: Person, status: 'MARRIED' = 'MARRIED'): void {
     a.rec.spouseId = b.rec.personalId;
     b.rec.spouseId = a.rec.personalId;
+    a.spouse = b;
+    b.spouse = a;
     a.rec.maritalStatus = a.death === null ? status : 'MARRIED';
     b.rec.maritalStatus = b.death === null ? status : 'MARRIED';
     // The survivor of a deceased spouse is widowed.
@@ -299,9 +334,15 @@ class WorldBuilder {
   }
 
   private linkParent(parent: Person, child: Person): void {
-    if (parent.rec.gender === 'MALE') child.rec.fatherId = parent.rec.personalId;
-    else child.rec.motherId = parent.rec.personalId;
+    if (parent.rec.gender === 'MALE') {
+      child.rec.fatherId = parent.rec.personalId;
+      child.father = parent;
+    } else {
+      child.rec.motherId = parent.rec.personalId;
+      child.mother = parent;
+    }
     parent.rec.childrenIds.push(child.rec.personalId);
+    parent.children.push(child);
   }
 
   private join(household: HouseholdRecord, person: Person, relation: string): void {
@@ -351,15 +392,22 @@ class WorldBuilder {
     return person;
   }
 
-  /** Children of a mother born between her 19th and 42nd year, spaced 1.5 to 5 years, none after asOf. */
-  private childrenBirths(r: Random, motherBirth: number, count: number, maxAge = 30, fatherBirth?: number): number[] {
+  /**
+   * Children of a mother born between her 19th and 42nd year, spaced 1.5 to 5 years, none after asOf,
+   * none once the father is past PARENT_AGE.max, none after `until` (a parent's death).
+   */
+  private childrenBirths(
+    r: Random, motherBirth: number, count: number, maxAge = 30, fatherBirth?: number, until = Infinity,
+  ): number[] {
     const births: number[] = [];
     let next = r.int(addYears(motherBirth, 19), addYears(motherBirth, 32));
     // A younger husband postpones the first child until he is an adult too.
     if (fatherBirth !== undefined) next = Math.max(next, addYears(fatherBirth, 18) + r.int(0, 3 * 365));
+    const last = Math.min(this.asOf - 1, addYears(motherBirth, 42), until,
+      fatherBirth === undefined ? Infinity : addYears(fatherBirth, PARENT_AGE.max));
     const earliestAtHome = addYears(this.asOf, -maxAge); // older children have moved out
     for (let i = 0; i < count; i++) {
-      if (next > this.asOf - 1 || next > addYears(motherBirth, 42)) break;
+      if (next > last) break;
       if (next >= earliestAtHome) births.push(next);
       next += r.int(540, 1800);
     }
@@ -421,7 +469,9 @@ class WorldBuilder {
     /** Children of the couple; `motherBirth` paces the births even when the mother is not recorded. */
     const addChildren = (father: Person | null, mother: Person | null, motherBirth: number, count: number, relation: string): Person[] => {
       const kids: Person[] = [];
-      for (const birth of this.childrenBirths(r, motherBirth, count, 30, father?.birth)) {
+      // Nobody is born after a parent's death (posthumous births are left out for simplicity).
+      const until = Math.min(father?.death ?? Infinity, mother?.death ?? Infinity);
+      for (const birth of this.childrenBirths(r, motherBirth, count, 30, father?.birth, until)) {
         const kid = this.child(r, commune, birth, father, mother, religion);
         if (!kid) break;
         this.join(household, kid, relation);
@@ -436,16 +486,32 @@ class WorldBuilder {
       if (fatherBirth < EARLIEST_BIRTH) return;
       const death = this.deathBetween(r, Math.max(head.birth + 365, addYears(fatherBirth, 45)), fatherBirth);
       if (death === null) return;
-      // The head inherited the father's family name and birth province.
+      // The head inherited the family name (the father's, the mother's in matrilineal groups) and birth province.
+      const matrilineal = head.ethnicity.style === 'HIGHLANDS';
+      const formerProvince = head.rec.personalId.slice(0, 3);
       const father = this.newPerson(r, {
-        gender: 'MALE', birth: fatherBirth, familyName: head.familyName, ethnicity: head.ethnicity, religion, commune, death,
-        formerProvince: head.rec.personalId.slice(0, 3), hometown: head.rec.hometown,
+        gender: 'MALE', birth: fatherBirth, ethnicity: head.ethnicity, religion, commune, death, formerProvince,
+        familyName: matrilineal ? familyNameFor(r, head.ethnicity, region) : head.familyName, hometown: head.rec.hometown,
       });
       if (!father) return;
-      // Married at death; the head's mother is not part of this household's records.
+      // Married at death, whether or not the mother's record exists.
       father.rec.maritalStatus = 'MARRIED';
       father.rec.permanentResidence = this.hometownAddressWithDetail(r, head.rec.hometown, region, ethnicity);
       this.linkParent(father, head);
+      // Often the mother died too; her record is kept, married to the father.
+      if (!r.chance(0.7)) return;
+      const motherBirth = Math.min(Math.max(fatherBirth + r.int(-2 * 365, 6 * 365), addYears(head.birth, -42)), addYears(head.birth, -19));
+      if (motherBirth < EARLIEST_BIRTH) return;
+      const motherDeath = this.deathBetween(r, Math.max(head.birth + 365, addYears(motherBirth, 45)), motherBirth);
+      if (motherDeath === null) return;
+      const mother = this.newPerson(r, {
+        gender: 'FEMALE', birth: motherBirth, ethnicity: head.ethnicity, religion, commune, death: motherDeath, formerProvince,
+        familyName: matrilineal ? head.familyName : familyNameFor(r, head.ethnicity, region), hometown: this.hometownIn(r, formerProvince),
+      });
+      if (!mother) return;
+      mother.rec.permanentResidence = father.rec.permanentResidence;
+      this.marry(father, mother);
+      this.linkParent(mother, head);
     };
 
     switch (shape) {
@@ -468,13 +534,13 @@ class WorldBuilder {
         } else if (age >= 28 && u < 0.55) {
           head.rec.maritalStatus = 'DIVORCED';
         }
-        if (age < 60) deceasedParents(head);
+        deceasedParents(head);
         break;
       }
       case 'couple': {
         // Young couples before children, or older couples whose children moved out.
         const c = r.chance(0.4) ? couple(22, 32) : couple(55, 85);
-        if (c && ageOn(c.husband.birth, this.asOf) < 60) deceasedParents(c.husband);
+        if (c) deceasedParents(c.husband);
         break;
       }
       case 'nuclear': {
@@ -570,6 +636,120 @@ class WorldBuilder {
       // Capacity ran out before a head could be created: drop the empty household.
       this.households.pop();
     }
+  }
+
+  // ------------------------------------------------------------------- parents
+
+  /**
+   * Households only link the parents who live (or died) with their children, so most
+   * adults would have no recorded parents, unlike the real population database. This
+   * pass links them to existing older citizens: a married couple whose line (father's,
+   * or mother's for matrilineal groups) carries the child's family name and ethnicity
+   * when one fits, else a father and a mother picked separately. Candidates are drawn
+   * from buckets by birth year at plausible parent ages, so the pass stays linear.
+   */
+  private linkMissingParents(r: Random): void {
+    // Candidate lists in order of birth year (filled from the people sorted by year), so the
+    // people of plausible parent ages are an index range. Keys are objects and interned
+    // strings, not concatenations, to keep 100,000 citizens fast.
+    const byGender: Record<Gender, BirthList> = { MALE: new BirthList(), FEMALE: new BirthList() };
+    const lines: Record<Gender, LineIndex> = { MALE: new Map(), FEMALE: new Map() }; // people of each line
+    const names: Record<Gender, Map<string, BirthList>> = { MALE: new Map(), FEMALE: new Map() }; // any ethnicity
+    const wives: LineIndex = new Map(); // by the line of the couple's children; the husband is her spouse
+    for (const p of sortedByBirthYear(this.people)) {
+      const gender = p.rec.gender;
+      byGender[gender].add(p);
+      listOf(lineMap(lines[gender], p.ethnicity), p.familyName).add(p);
+      listOf(names[gender], p.familyName).add(p);
+      if (gender === 'FEMALE' && p.spouse !== null) {
+        const line = p.ethnicity.style === 'HIGHLANDS' ? p : p.spouse;
+        listOf(lineMap(wives, line.ethnicity), line.familyName).add(p);
+      }
+    }
+    for (const list of [byGender.MALE, byGender.FEMALE]) list.seal();
+    for (const index of [lines.MALE, lines.FEMALE, wives]) for (const byName of index.values()) for (const list of byName.values()) list.seal();
+    for (const index of [names.MALE, names.FEMALE]) for (const list of index.values()) list.seal();
+    // The child being linked; the tests below are created once (not per child) for speed.
+    let child = this.people[0]!;
+    let kin: Kin = { people: [], parents: [] };
+    const fits = (p: Person): boolean => this.canParent(p, child, kin);
+    const coupleFits = (wife: Person): boolean => fits(wife) && fits(wife.spouse!);
+    const pick = (list: BirthList | undefined, gender: Gender, test: (p: Person) => boolean): Person | null =>
+      list ? pickParent(r, list, child, PARENT_AGES[gender], test) : null;
+    /** The parent who passes on the family name: same line, else same name in another ethnic group (mixed marriages). */
+    const pickLine = (gender: Gender): Person | null =>
+      pick(lines[gender].get(child.ethnicity)?.get(child.familyName), gender, fits)
+      ?? pick(names[gender].get(child.familyName), gender, fits);
+
+    for (const c of this.people) {
+      if ((c.father !== null && c.mother !== null) || !r.chance(PARENT_LINK_RATE)) continue;
+      child = c;
+      kin = this.kinOf(c);
+      // Vietnamese children carry their father's family name; Ê Đê and Gia Rai children their mother's.
+      const lineGender: Gender = c.ethnicity.style === 'HIGHLANDS' ? 'FEMALE' : 'MALE';
+      if (c.father === null && c.mother === null) {
+        const wife = pick(wives.get(c.ethnicity)?.get(c.familyName), 'FEMALE', coupleFits);
+        if (wife) {
+          this.linkParent(wife.spouse!, c);
+          this.linkParent(wife, c);
+          continue;
+        }
+        const first = pickLine(lineGender);
+        if (first) {
+          this.linkParent(first, c);
+          kin = this.kinOf(c);
+        }
+      }
+      // With no parent of the line found, the other parent alone is still recorded (as for an undeclared father).
+      const missing: Gender = c.father !== null ? 'FEMALE' : c.mother !== null ? 'MALE' : opposite(lineGender);
+      const known = missing === 'MALE' ? c.mother : c.father;
+      // The known parent's spouse first; else someone of the child's line (for the name), or anyone for the other parent.
+      const spouse = known?.spouse;
+      const parent = spouse && spouse.rec.gender === missing && fits(spouse)
+        ? spouse
+        : missing === lineGender ? pickLine(missing) : pick(byGender[missing], missing, fits);
+      if (parent) this.linkParent(parent, c);
+    }
+  }
+
+  /**
+   * Whether `p` may be recorded as `child`'s (missing) parent: right age gap, alive at
+   * the birth, room for one more child spaced from the others, and no close kinship
+   * that would make spouses, co-parents or a parent and child also siblings or parents.
+   */
+  private canParent(p: Person, child: Person, kin: Kin): boolean {
+    const age = child.birthYear - p.birthYear - (child.birthMonthDay < p.birthMonthDay ? 1 : 0);
+    if (age < PARENT_AGE.min || age > PARENT_AGE.max) return false;
+    if (p.death !== null && p.death < child.birth) return false;
+    if (p.children.length >= maxChildren(p.birthYear)) return false;
+    // Spacing holds for fathers too, so that no father has two children born months apart by different mothers.
+    for (const c of p.children) if (Math.abs(c.birth - child.birth) < MIN_BIRTH_SPACING_DAYS) return false;
+    if (kin.people.includes(p)) return false;
+    return !(p.father !== null && kin.parents.includes(p.father)) && !(p.mother !== null && kin.parents.includes(p.mother));
+  }
+
+  /** The people around `child` that a new parent must not be, or be a child of (see Kin). */
+  private kinOf(child: Person): Kin {
+    const partners: Person[] = [];
+    if (child.spouse) partners.push(child.spouse);
+    for (const c of child.children) {
+      const other = child.rec.gender === 'MALE' ? c.mother : c.father;
+      if (other && !partners.includes(other)) partners.push(other);
+    }
+    const people: Person[] = [child, ...partners];
+    const parents: Person[] = [];
+    if (child.father) parents.push(child.father);
+    if (child.mother) parents.push(child.mother);
+    // In-laws and grandparents: neither they nor their children may become the child's parent.
+    for (const q of [...partners, ...parents]) {
+      for (const elder of [q.father, q.mother]) {
+        if (elder) {
+          people.push(elder);
+          parents.push(elder);
+        }
+      }
+    }
+    return { people, parents };
   }
 
   private hometownAddressWithDetail(r: Random, hometown: AddressRecord, region: Region, ethnicity: Ethnicity): AddressRecord {
@@ -1072,6 +1252,116 @@ class WorldBuilder {
 }
 
 const CHILD_COUNTS = weighted<number>([[1, 25], [2, 45], [3, 22], [4, 8]]);
+
+/**
+ * Close kin of a child who gets a new parent P. P may not be in `people` (the child,
+ * spouse and co-parents, their parents, the child's grandparents), and P's parents
+ * may not be in `parents` (P would be a sibling of the child, of a partner or of the
+ * other parent, or a child of the other parent).
+ */
+interface Kin {
+  people: Person[];
+  parents: Person[];
+}
+
+/** The people grouped by birth year, oldest first (generation order within a year). */
+function sortedByBirthYear(people: readonly Person[]): Person[] {
+  if (people.length === 0) return [];
+  let minYear = Infinity;
+  let maxYear = -Infinity;
+  for (const p of people) {
+    minYear = Math.min(minYear, p.birthYear);
+    maxYear = Math.max(maxYear, p.birthYear);
+  }
+  // A counting sort: stable, linear.
+  const starts = new Int32Array(Math.max(0, maxYear - minYear) + 2);
+  for (const p of people) starts[p.birthYear - minYear + 1]!++;
+  for (let y = 1; y < starts.length; y++) starts[y]! += starts[y - 1]!;
+  const sorted = new Array<Person>(people.length);
+  for (const p of people) sorted[starts[p.birthYear - minYear]!++] = p;
+  return sorted;
+}
+
+/** People in order of birth year, with where each year starts, so an age range is an index range. */
+class BirthList {
+  readonly people: Person[] = [];
+  private firstOfYear = new Int32Array(0);
+  private minYear = 0;
+
+  /** People must be added in order of birth year. */
+  add(p: Person): void {
+    this.people.push(p);
+  }
+
+  /** Builds the year table once every person was added. */
+  seal(): void {
+    const n = this.people.length;
+    if (n === 0) return;
+    this.minYear = this.people[0]!.birthYear;
+    const span = this.people[n - 1]!.birthYear - this.minYear + 1;
+    this.firstOfYear = new Int32Array(span + 1).fill(n);
+    for (let i = n - 1; i >= 0; i--) this.firstOfYear[this.people[i]!.birthYear - this.minYear] = i;
+    for (let y = span - 1; y >= 0; y--) this.firstOfYear[y] = Math.min(this.firstOfYear[y]!, this.firstOfYear[y + 1]!);
+  }
+
+  /** Index of the first person born in `year` or later. */
+  start(year: number): number {
+    const y = year - this.minYear;
+    if (y <= 0) return 0;
+    return y >= this.firstOfYear.length ? this.people.length : this.firstOfYear[y]!;
+  }
+}
+
+/**
+ * A parent for a child, out of `list`: first random picks at ages drawn from `ages`,
+ * then, when those miss (sparse lines, old children), every candidate born in the
+ * plausible years of a small range, or random ones of a large range. `accept` checks
+ * the exact age gap and every other rule.
+ */
+function pickParent(r: Random, list: BirthList, child: Person, ages: WeightedTable<number>, accept: (p: Person) => boolean): Person | null {
+  const people = list.people;
+  // A parent born in year Y is childYear - Y or one year less at the birth.
+  const lo = list.start(child.birthYear - PARENT_AGE.max - 1);
+  const hi = list.start(child.birthYear - PARENT_AGE.min + 1);
+  const size = hi - lo;
+  if (size <= 0) return null;
+  for (let attempt = 0; attempt < 12; attempt++) {
+    const year = child.birthYear - r.pickWeighted(ages);
+    const from = list.start(year);
+    const to = list.start(year + 1);
+    if (from >= to) continue;
+    const p = people[r.int(from, to - 1)]!;
+    if (accept(p)) return p;
+  }
+  if (size <= 48) {
+    const offset = r.int(0, size - 1);
+    for (let i = 0; i < size; i++) {
+      const p = people[lo + ((offset + i) % size)]!;
+      if (accept(p)) return p;
+    }
+    return null;
+  }
+  for (let attempt = 0; attempt < 24; attempt++) {
+    const p = people[r.int(lo, hi - 1)]!;
+    if (accept(p)) return p;
+  }
+  return null;
+}
+
+/** People by family line: ethnicity, then family name (the two things a child inherits from the line). */
+type LineIndex = Map<Ethnicity, Map<string, BirthList>>;
+
+function lineMap(index: LineIndex, ethnicity: Ethnicity): Map<string, BirthList> {
+  let byName = index.get(ethnicity);
+  if (!byName) index.set(ethnicity, (byName = new Map()));
+  return byName;
+}
+
+function listOf(index: Map<string, BirthList>, key: string): BirthList {
+  let list = index.get(key);
+  if (!list) index.set(key, (list = new BirthList()));
+  return list;
+}
 
 function monthFromString(yyyyMM: string): number {
   return Number(yyyyMM.slice(0, 4)) * 12 + Number(yyyyMM.slice(5, 7)) - 1;
