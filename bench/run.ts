@@ -17,6 +17,7 @@
  *   --warmup 5 --rounds 1 --contenders a,b,c,d,e --workloads W1-zipf,W1-uniform,W2-zipf
  *   --audit-off-too (adds "a-noaudit": Motlan with cache and audit off, to price the audit trail)
  *   --soak 300 (memory soak of contender a at full load, seconds; 0 = skip)
+ *   --profile b (write a V8 CPU profile of that contender to bench/results/profiles/ when it stops)
  * Results: bench/results/<timestamp>.json and .md (the README table is copied from it).
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -44,6 +45,7 @@ const { values: flags } = parseArgs({
     workloads: { type: 'string', default: 'W1-zipf,W1-uniform,W2-zipf' },
     'audit-off-too': { type: 'boolean', default: true },
     soak: { type: 'string', default: '0' },
+    profile: { type: 'string', default: '' },
     seed: { type: 'string', default: '20250701' },
   },
 });
@@ -138,10 +140,11 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       SUPERGRAPH_FILE: supergraphFile,
       CLIENTS_FILE: clientsFile,
-      DEMO_CLIENTS: 'off',
       PROCEDURES_DIR_EXTRA: path.join(REPO_ROOT, 'bench/procedures'),
       DATA_DIR: path.join(work, `data-${port}`),
-      RATE_LIMIT: 'off',
+      // Rate limiting stays on (its cost is part of the product) with a budget above the load.
+      RATE_LIMIT_PER_SECOND: '1000000',
+      RATE_LIMIT_BURST: '1000000',
       INSTANCE_ID: `bench-${port}`,
       ...subgraphEnv,
       ...extra,
@@ -163,6 +166,9 @@ async function main(): Promise<void> {
     const wanted = new Set(flags.contenders!.split(','));
     const contenders: Contender[] = [];
     const add = (c: Contender, script: string | null, env: Record<string, string>) => {
+      if (script && flags.profile === c.id) {
+        env = { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(REPO_ROOT, 'bench/results/profiles')}` };
+      }
       if (script) {
         c.proc = startProc(c.id, script, env);
         procs.push(c.proc);
