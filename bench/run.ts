@@ -14,8 +14,8 @@
  * generated world, Zipf-skewed and uniform.
  *
  * Options (flags): --citizens 100000 --subjects 20000 --connections 64 --duration 15
- *   --warmup 5 --rounds 1 --contenders a,b,c,d,e --workloads W1-zipf,W1-uniform,W2-zipf
- *   --audit-off-too (adds "a-noaudit": Motlan with cache and audit off, to price the audit trail)
+ *   --warmup 5 --rounds 1 --contenders a,b,b-noaudit,c,d,e --workloads W1-zipf,W1-uniform,W2-zipf
+ *   (b-noaudit: Motlan with cache and audit off, to price the audit trail)
  *   --soak 300 (memory soak of contender a at full load, seconds; 0 = skip)
  *   --profile b (write a V8 CPU profile of that contender to bench/results/profiles/ when it stops)
  * Results: bench/results/<timestamp>.json and .md (the README table is copied from it).
@@ -36,14 +36,13 @@ import { REGISTRIES } from '../mocks/world/types.js';
 const { values: flags } = parseArgs({
   options: {
     citizens: { type: 'string', default: '100000' },
-    subjects: { type: 'string', default: '20000' },
+    subjects: { type: 'string', default: '100000' },
     connections: { type: 'string', default: '64' },
     duration: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '1' },
-    contenders: { type: 'string', default: 'a,b,c,d,e' },
+    contenders: { type: 'string', default: 'a,b,b-noaudit,c,d,e' },
     workloads: { type: 'string', default: 'W1-zipf,W1-uniform,W2-zipf' },
-    'audit-off-too': { type: 'boolean', default: true },
     soak: { type: 'string', default: '0' },
     profile: { type: 'string', default: '' },
     seed: { type: 'string', default: '20250701' },
@@ -166,11 +165,9 @@ async function main(): Promise<void> {
     const wanted = new Set(flags.contenders!.split(','));
     const contenders: Contender[] = [];
     const add = (c: Contender, script: string | null, env: Record<string, string>) => {
-      if (script && flags.profile === c.id) {
-        env = { ...env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(REPO_ROOT, 'bench/results/profiles')}` };
-      }
       if (script) {
-        c.proc = startProc(c.id, script, env);
+        const nodeArgs = flags.profile === c.id ? ['--cpu-prof', `--cpu-prof-dir=${path.join(REPO_ROOT, 'bench/results/profiles')}`] : [];
+        c.proc = startProc(c.id, script, env, nodeArgs);
         procs.push(c.proc);
       }
       contenders.push(c);
@@ -179,7 +176,7 @@ async function main(): Promise<void> {
       add({ id: 'a', label: 'Motlan (auth+policy+audit, cache on)', origin: `http://127.0.0.1:${BASE_PORT + 20}`, requests: motlanRequests }, 'gateway/main.ts', motlanEnv(BASE_PORT + 20, {}));
     if (wanted.has('b'))
       add({ id: 'b', label: 'Motlan (auth+policy+audit, cache off)', origin: `http://127.0.0.1:${BASE_PORT + 21}`, requests: motlanRequests }, 'gateway/main.ts', motlanEnv(BASE_PORT + 21, { CACHE: 'off' }));
-    if (flags['audit-off-too'] && wanted.has('b'))
+    if (wanted.has('b-noaudit'))
       add({ id: 'b-noaudit', label: 'Motlan (auth+policy, audit off, cache off)', origin: `http://127.0.0.1:${BASE_PORT + 22}`, requests: motlanRequests }, 'gateway/main.ts', motlanEnv(BASE_PORT + 22, { CACHE: 'off', AUDIT: 'off' }));
     if (wanted.has('c'))
       add({ id: 'c', label: 'plain @apollo/gateway', origin: `http://127.0.0.1:${BASE_PORT + 23}`, requests: plainRequests }, 'bench/contenders/apollo-gateway.ts', { PORT: String(BASE_PORT + 23), BENCH_SUPERGRAPH: supergraphFile });
