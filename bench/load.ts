@@ -3,8 +3,10 @@
  * with the gateway under test. Fixed concurrency, fixed duration, one request body
  * per request (subjects drawn from a Zipf-like or uniform distribution).
  *
- * Usage: tsx bench/load.ts '<json LoadSpec>'  → prints one JSON LoadResult line.
+ * Usage: tsx bench/load.ts <file with a JSON LoadSpec>  → prints one JSON LoadResult line.
+ * (A file, not an argument: 100,000 subjects exceed the kernel's argument size.)
  */
+import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { makeSubjectPicker } from './subjects.js';
 
@@ -99,7 +101,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const spec = JSON.parse(process.argv[2] ?? '') as LoadSpec;
+  const spec = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as LoadSpec;
   runLoad(spec).then(
     (r) => process.stdout.write(JSON.stringify(r) + '\n'),
     (err) => {

@@ -17,10 +17,11 @@
  *   --warmup 5 --rounds 1 --contenders a,b,b-noaudit,c,d,e --workloads W1-zipf,W1-uniform,W2-zipf
  *   (b-noaudit: Motlan with cache and audit off, to price the audit trail)
  *   --soak 300 (memory soak of contender a at full load, seconds; 0 = skip)
+ *   --port-base 4300 (ports used: base+1 … base+24)
  *   --profile b (write a V8 CPU profile of that contender to bench/results/profiles/ when it stops)
  * Results: bench/results/<timestamp>.json and .md (the README table is copied from it).
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,13 +47,15 @@ const { values: flags } = parseArgs({
     soak: { type: 'string', default: '0' },
     profile: { type: 'string', default: '' },
     seed: { type: 'string', default: '20250701' },
+    'port-base': { type: 'string', default: '4300' },
   },
 });
 
 const CITIZENS = Number(flags.citizens);
 const SEED = Number(flags.seed);
 const CONNECTIONS = Number(flags.connections);
-const BASE_PORT = 4300;
+/** Ports base+1.. registries, base+11.. subgraphs, base+20.. contenders (two benches can run side by side). */
+const BASE_PORT = Number(flags['port-base']);
 const REGISTRY_KEY = 'demo-registry-key';
 const BENCH_KEY = 'bench-' + 'k'.repeat(40); // DEMO/bench only: a throwaway key for a throwaway clients file
 
@@ -71,16 +74,19 @@ function gql(query: string, variables: Record<string, unknown>): string {
   return JSON.stringify({ query, variables });
 }
 
+let specCounter = 0;
 async function runLoadProcess(spec: LoadSpec): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/load.ts'), JSON.stringify(spec)], {
+  const specFile = path.join(os.tmpdir(), `motlan-bench-load-${process.pid}-${specCounter++}.json`);
+  writeFileSync(specFile, JSON.stringify(spec));
+  return new Promise<LoadResult>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/load.ts'), specFile], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load generator exited ${code}`))));
-  });
+  }).finally(() => rmSync(specFile, { force: true }));
 }
 
 async function main(): Promise<void> {
