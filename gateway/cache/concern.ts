@@ -26,8 +26,12 @@ import { loadCacheSettings, type CacheSettings } from './settings.js';
 import { LocalStore, type CacheStore } from './store.js';
 import { warmQueryPlans, type OperationToWarm } from './warm.js';
 
-/** `GatewayOptions.cache`: any field of CacheSettings (defaults there), or `false` = caching off (dedupe and warm-up stay). */
-export type CacheConcernOptions = Partial<CacheSettings> | false;
+/**
+ * `GatewayOptions.cache`: any field of CacheSettings (defaults there), plus `clock`
+ * (default `Date.now`; tests pass a controllable one so expiry does not depend on
+ * how busy the machine is), or `false` = caching off (dedupe and warm-up stay).
+ */
+export type CacheConcernOptions = (Partial<CacheSettings> & { clock?: () => number }) | false;
 
 /** What the running cache exposes (tests, the benchmark, /ready). */
 export interface RunningCache {
@@ -61,10 +65,11 @@ function catalogOperations(): OperationToWarm[] {
 
 export const cacheConcern: ConcernFactory = async (env) => {
   const given = (env.options.gateway as { cache?: CacheConcernOptions }).cache;
-  const settings = loadCacheSettings(given === false ? { enabled: false } : (given ?? {}), env.options.env, env.options.production);
+  const { clock: now, ...givenSettings } = given === false ? { enabled: false } : (given ?? {});
+  const settings = loadCacheSettings(givenSettings, env.options.env, env.options.production);
   const log = env.logger;
 
-  const local = new LocalStore({ maxSizeBytes: settings.maxSizeBytes, maxEntryBytes: settings.maxEntryBytes });
+  const local = new LocalStore({ maxSizeBytes: settings.maxSizeBytes, maxEntryBytes: settings.maxEntryBytes, now });
   let store: CacheStore = local;
   if (settings.enabled && settings.redisUrl) {
     const redis = new RedisStore(local, {
@@ -72,6 +77,7 @@ export const cacheConcern: ConcernFactory = async (env) => {
       keyPrefix: settings.redisKeyPrefix,
       timeoutMs: settings.redisTimeoutMs,
       tagTtlMs: Math.max(60_000, ...Object.values(settings.policies).map((p) => (p.ttl + p.stale) * 1000)),
+      now,
       onError: (m) => log.warn(m),
     });
     const why = await redis.connect();
@@ -93,6 +99,7 @@ export const cacheConcern: ConcernFactory = async (env) => {
   const fetchCache = new FetchCache({
     settings,
     store,
+    now,
     counters,
     onRefreshError: (subgraph, err) => log.warn(`Background refresh of a stale ${subgraph} cache entry failed (${(err as Error).message}); the stale entry is served until it expires.`),
   });
