@@ -40,7 +40,8 @@
  *   POST/GET /graphql, GET /health, GET /ready, plus the routes concerns add
  *   (/ sandbox, /metrics, /audit/…, /console/, /stats/…).
  */
-import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
+import { CachedLocalDataSource } from './procedures/local-datasource.js';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
@@ -179,7 +180,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       logger: app.log,
       buildService: ({ name, url }) => {
         const local = localSubgraphs[name];
-        if (local) return new LocalGraphQLDataSource(local);
+        if (local) return new CachedLocalDataSource(local);
         const target = options.subgraphUrls[name] ?? url;
         if (!target) throw new Error(`Subgraph "${name}" has no URL in ${options.supergraphFile} and no override: set subgraphUrls.${name}.`);
         return new SubgraphDataSource({ name, url: target, timeoutMs: options.subgraphTimeoutMs, intercept });

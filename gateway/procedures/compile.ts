@@ -53,6 +53,8 @@ export interface CompiledProcedure {
   operationFor(roots: ReadonlySet<SubjectRoot>): CompiledOperation | null;
   /** Schema coordinates the procedure may select, relation checks included (purpose policy allow-list). */
   coordinates: ReadonlySet<string>;
+  /** True when the only subject is the citizen: no relation to check, the operation itself tells whether the citizen exists. */
+  citizenOnly: boolean;
 }
 
 /** One problem of a catalog, located precisely (file, procedure, where, path). */
@@ -261,5 +263,6 @@ export function compileProcedure(def: ProcedureDef, file: string, model: Supergr
     const r = related[s];
     if (r) for (const c of RELATION_COORDINATES[r]) coordinates.add(c);
   }
-  return { def, file, fields, components, operation, operationFor, coordinates };
+  const citizenOnly = def.subjects.length === 1 && def.subjects[0] === 'citizen';
+  return { def, file, fields, components, operation, operationFor, coordinates, citizenOnly };
 }

@@ -55,7 +55,8 @@ export function outerContext(context: MotlanContext): MotlanContext {
  */
 export function innerContext(outer: MotlanContext, purpose: Purpose, subject: Subject): InternalContext {
   const root = outerContext(outer);
-  return { ...root, purpose, subject, internalOf: root };
+  // Object.assign, not a spread followed by properties: the latter is a slow path in V8.
+  return Object.assign({}, root, { purpose, subject, internalOf: root });
 }
 
 /** An executor over an Apollo Server (the gateway's): `executeOperation` with our context. */

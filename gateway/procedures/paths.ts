@@ -132,16 +132,31 @@ export function resolvePath(model: SupergraphModel, path: string, format?: Field
  * `undefined` for a step that is missing or null.
  */
 export function valuesAt(data: Record<string, unknown> | null | undefined, root: string, selection: readonly string[]): unknown[] {
-  let current: unknown[] = [data?.[root]];
-  for (const step of selection) {
+  // Fast path: walk single objects; fall back to the list walk at the first list.
+  let one: unknown = data?.[root];
+  let i = 0;
+  for (; i < selection.length && !Array.isArray(one); i++) {
+    if (one === null || one === undefined) return [];
+    one = (one as Record<string, unknown>)[selection[i]!];
+  }
+  if (!Array.isArray(one)) return one === null || one === undefined ? [] : [one];
+  let current: unknown[] = one;
+  for (; i < selection.length; i++) {
+    const step = selection[i]!;
     const next: unknown[] = [];
     for (const c of current) {
       if (c === null || c === undefined) continue;
       if (Array.isArray(c)) {
-        for (const item of c) if (item !== null && item !== undefined) next.push((item as Record<string, unknown>)[step]);
-      } else next.push((c as Record<string, unknown>)[step]);
+        for (const item of c) if (item !== null && item !== undefined) pushFlat(next, (item as Record<string, unknown>)[step]);
+      } else pushFlat(next, (c as Record<string, unknown>)[step]);
     }
-    current = next.flatMap((v) => (Array.isArray(v) ? v : [v]));
+    current = next;
   }
   return current.filter((v) => v !== null && v !== undefined);
+}
+
+/** Pushes a value, or the items of a list value (one level), as the list walk reads them. */
+function pushFlat(out: unknown[], v: unknown): void {
+  if (Array.isArray(v)) for (const x of v) out.push(x);
+  else out.push(v);
 }

@@ -11,6 +11,7 @@ import { isInternalExecution, type ExecutionResult, type InnerExecutor, type Inn
 import { formatDate } from './format.js';
 import { hoursSaved } from './hours.js';
 import { prefill, type PrefillArgs } from './prefill.js';
+import { valuesAt } from './paths.js';
 import { evaluateRelations } from './relations.js';
 
 const composed = composeSupergraph();
@@ -89,11 +90,32 @@ describe('prefill arguments', () => {
 });
 
 describe('relations', () => {
-  it('unknown citizen → NOT_FOUND', async () => {
+  it('unknown citizen → NOT_FOUND, before any data of a related subject is fetched', async () => {
     const exec = scripted({ relations: () => ({ data: { subjectCitizen: null } }) });
-    await expect(run(exec, { procedureId: 'lodging-notification', subject: { personalId: CITIZEN } })).rejects.toMatchObject({
+    await expect(
+      run(exec, { procedureId: 'death-residence-removal-funeral-allowance', subject: { personalId: CITIZEN, relatedPersonalId: WIFE } }),
+    ).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    expect(exec.calls.map((c) => c.req.operationName)).toEqual(['MotlanSubjectRelations']);
+  });
+
+  it('a procedure about the citizen alone runs ONE operation, which is also the existence check', async () => {
+    const unknown = scripted({ data: () => ({ data: { citizen: null } }) });
+    await expect(run(unknown, { procedureId: 'lodging-notification', subject: { personalId: CITIZEN } })).rejects.toMatchObject({
       extensions: { code: 'NOT_FOUND' },
     });
+    expect(unknown.calls.map((c) => c.req.operationName)).toEqual(['PrefillLodgingNotification']);
+    // The population registry down: the citizen cannot be checked, so nothing is used and nothing cut.
+    const down = scripted({
+      data: () => ({ data: { citizen: null }, errors: [{ message: 'down', path: ['citizen'], extensions: { code: 'REGISTRY_UNAVAILABLE', registry: 'population' } }] }),
+    });
+    const form = await run(down, { procedureId: 'social-insurance-lump-sum', subject: { personalId: CITIZEN } });
+    for (const f of form.fields.filter((x) => x.source === 'REGISTRY')) expect(f).toMatchObject({ value: null, unavailable: 'REGISTRY_UNAVAILABLE', retrievedAt: null });
+    expect(form.dossierComponents.every((c) => c.status === 'REQUIRED')).toBe(true);
+    expect(form.summary.fieldsPrefilled).toBe(0);
+    // A whole fetch failed (no data at all) is the registry being down too, not an unknown citizen.
+    const noData = scripted({ data: () => ({ data: null, errors: [{ message: 'down', extensions: { code: 'REGISTRY_UNAVAILABLE' } }] }) });
+    const blank = await run(noData, { procedureId: 'lodging-notification', subject: { personalId: CITIZEN } });
+    expect(blank.summary.fieldsPrefilled).toBe(0);
   });
 
   it('an unrelated relative, enterprise or parcel → FORBIDDEN with the reason, and the data operation never runs', async () => {
@@ -158,12 +180,13 @@ describe('the prefilled form', () => {
     expect(byKey['lyDoLuuTru']).toMatchObject({ value: null, source: 'CITIZEN', registry: null });
     expect(form.summary).toMatchObject({ fieldsTotal: 9, fieldsPrefilled: 6, fieldsForCitizen: 3 });
     // Inner executions carry the purpose and subject, and point back at the request.
-    const inner = exec.calls[1]!.ctx;
+    expect(exec.calls).toHaveLength(1);
+    const inner = exec.calls[0]!.ctx;
     expect(isInternalExecution(inner) && inner.internalOf).toBe(ctx);
     expect(inner.trace).toBe(ctx.trace);
     expect(inner.purpose).toEqual({ procedureId: 'lodging-notification', dossierId: 'H01-1' });
     expect(ctx.purpose).toEqual({ procedureId: 'lodging-notification', dossierId: 'H01-1' });
-    expect(exec.calls[1]!.req.variables).toEqual({ personalId: CITIZEN });
+    expect(exec.calls[0]!.req.variables).toEqual({ personalId: CITIZEN });
   });
 
   it('a registry that is down: its fields REGISTRY_UNAVAILABLE, its components REQUIRED with the reason, the form still comes back', async () => {
@@ -245,6 +268,27 @@ describe('the prefilled form', () => {
     await expect(run(exec, { procedureId: 'lodging-notification', subject: { personalId: CITIZEN } })).rejects.toMatchObject({
       extensions: { code: 'FORBIDDEN' },
     });
+  });
+});
+
+describe('values at a path', () => {
+  it('reads single objects, flattens lists at any depth and drops what is missing or null', () => {
+    const data = {
+      citizen: {
+        fullName: 'An',
+        spouse: null,
+        children: [{ fullName: 'B', tags: ['x', null, 'y'] }, null, { fullName: null, tags: [] }, { fullName: 'C', tags: null }],
+        grid: [[{ v: 1 }, { v: 2 }], [{ v: 3 }]],
+      },
+    };
+    expect(valuesAt(data, 'citizen', ['fullName'])).toEqual(['An']);
+    expect(valuesAt(data, 'citizen', ['spouse', 'fullName'])).toEqual([]);
+    expect(valuesAt(data, 'citizen', ['missing', 'x'])).toEqual([]);
+    expect(valuesAt(data, 'citizen', ['children', 'fullName'])).toEqual(['B', 'C']);
+    expect(valuesAt(data, 'citizen', ['children', 'tags'])).toEqual(['x', 'y']);
+    expect(valuesAt(data, 'citizen', ['grid', 'v'])).toEqual([1, 2, 3]);
+    expect(valuesAt(null, 'citizen', ['fullName'])).toEqual([]);
+    expect(valuesAt({ citizen: null }, 'citizen', ['fullName'])).toEqual([]);
   });
 });
 

@@ -97,7 +97,8 @@ type Obj = Record<string, unknown>;
 const ids = (list: unknown, key: string): string[] =>
   Array.isArray(list) ? list.map((x) => (x as Obj | null)?.[key]).filter((v): v is string => typeof v === 'string') : [];
 
-function failedUnder(errors: readonly ExecutionError[] | undefined, alias: string): boolean {
+/** Whether an error may explain a null under `alias`. */
+export function failedUnder(errors: readonly ExecutionError[] | undefined, alias: string): boolean {
   // An error without a path (a whole fetch failed) may concern any alias.
   return (errors ?? []).some((e) => !e.path || e.path.length === 0 || e.path[0] === alias);
 }

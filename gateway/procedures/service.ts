@@ -103,7 +103,7 @@ export class ProcedureService {
             const form = await this.prefill(args, context);
             // Counts only (no values), for the audit record and the data-sharing statistics.
             outerContext(context).prefill = { ...form.summary };
-            return { ...form, procedure: procedureView(form.procedure) };
+            return { fields: form.fields, dossierComponents: form.dossierComponents, summary: form.summary, procedure: procedureView(form.procedure) };
           },
         },
       } as never,
