@@ -16,7 +16,7 @@
  * Options (flags): --citizens 100000 --subjects 20000 --connections 64 --duration 15
  *   --warmup 5 --rounds 1 --contenders a,b,b-noaudit,c,d,e --workloads W1-zipf,W1-uniform,W2-zipf
  *   (b-noaudit: Motlan with cache and audit off, to price the audit trail)
- *   --soak 300 (memory soak of contender a at full load, seconds; 0 = skip)
+ *   --soak 300 (memory soak at full load, seconds; 0 = skip) --soak-contender a --soak-warmup 120
  *   --port-base 4300 (ports used: base+1 … base+24)
  *   --profile b (write a V8 CPU profile of that contender to bench/results/profiles/ when it stops)
  * Results: bench/results/<timestamp>.json and .md (the README table is copied from it).
@@ -46,6 +46,8 @@ const { values: flags } = parseArgs({
     workloads: { type: 'string', default: 'W1-zipf,W1-uniform,W2-zipf' },
     soak: { type: 'string', default: '0' },
     profile: { type: 'string', default: '' },
+    'soak-contender': { type: 'string', default: 'a' },
+    'soak-warmup': { type: 'string', default: '120' },
     seed: { type: 'string', default: '20250701' },
     'port-base': { type: 'string', default: '4300' },
   },
@@ -223,19 +225,22 @@ async function main(): Promise<void> {
       }
     }
 
-    let soak: { seconds: number; memAfterWarmupMiB: number; memEndMiB: number; growthPct: number; rps: number } | undefined;
+    let soak: { contender: string; seconds: number; memAfterWarmupMiB: number; memEndMiB: number; growthPct: number; rps: number; heapAfterWarmupMiB: number | null; heapEndMiB: number | null } | undefined;
     const soakSec = Number(flags.soak);
-    const a = contenders.find((c) => c.id === 'a');
+    const a = contenders.find((c) => c.id === flags['soak-contender']);
     if (soakSec > 0 && a?.proc) {
       const requests = a.requests('W1-zipf')!;
       const base = { origin: a.origin, requests, subjects, distribution: 'zipf' as const, connections: CONNECTIONS, seed: SEED + 7 };
-      await runLoadProcess({ ...base, durationSec: 30 });
+      // Warm-up long enough for the cache to reach its size bound: growth after it is what a leak would show.
+      await runLoadProcess({ ...base, durationSec: Number(flags['soak-warmup']) });
       const memAfterWarmupMiB = a.proc.rssMiB();
-      log(`soak: ${soakSec} s at ${CONNECTIONS} connections (memory after warm-up ${memAfterWarmupMiB.toFixed(0)} MiB)`);
+      const heapAfterWarmupMiB = await heapUsedMiB(a.origin);
+      log(`soak of ${a.id}: ${soakSec} s at ${CONNECTIONS} connections (memory after warm-up ${memAfterWarmupMiB.toFixed(0)} MiB)`);
       const r = await runLoadProcess({ ...base, durationSec: soakSec });
       const memEndMiB = a.proc.rssMiB();
-      soak = { seconds: soakSec, memAfterWarmupMiB, memEndMiB, growthPct: ((memEndMiB - memAfterWarmupMiB) / memAfterWarmupMiB) * 100, rps: r.rps };
-      log(`soak: end ${memEndMiB.toFixed(0)} MiB (${soak.growthPct.toFixed(1)}%)`);
+      const heapEndMiB = await heapUsedMiB(a.origin);
+      soak = { contender: a.id, seconds: soakSec, memAfterWarmupMiB, memEndMiB, growthPct: ((memEndMiB - memAfterWarmupMiB) / memAfterWarmupMiB) * 100, rps: r.rps, heapAfterWarmupMiB, heapEndMiB };
+      log(`soak: end ${memEndMiB.toFixed(0)} MiB (${soak.growthPct.toFixed(1)}%); V8 heap used ${heapAfterWarmupMiB?.toFixed(0) ?? '?'} → ${heapEndMiB?.toFixed(0) ?? '?'} MiB`);
     }
 
     const report = summarize(results, soak);
@@ -248,6 +253,17 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${report}\n\nmachine: ${meta.machine}\nresults: bench/results/${stamp}.json\n`);
   } finally {
     await stopAll();
+  }
+}
+
+/** V8 heap in use, from the gateway's Prometheus metrics (Motlan contenders only), in MiB. */
+async function heapUsedMiB(origin: string): Promise<number | null> {
+  try {
+    const text = await (await fetch(`${origin}/metrics`)).text();
+    const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(text);
+    return m ? Number(m[1]) / 2 ** 20 : null;
+  } catch {
+    return null;
   }
 }
 
@@ -273,7 +289,7 @@ function sha256(s: string): string {
 
 function summarize(
   results: Array<{ workload: string; contender: string; label: string; memMiB: number } & LoadResult>,
-  soak?: { seconds: number; memAfterWarmupMiB: number; memEndMiB: number; growthPct: number },
+  soak?: { contender: string; seconds: number; memAfterWarmupMiB: number; memEndMiB: number; growthPct: number; heapAfterWarmupMiB: number | null; heapEndMiB: number | null },
 ): string {
   const lines = ['| workload | contender | req/s | p50 ms | p99 ms | errors | gateway RSS MiB | × (c) |', '|---|---|---:|---:|---:|---:|---:|---:|'];
   const byWorkload = new Map<string, typeof results>();
@@ -291,7 +307,7 @@ function summarize(
       lines.push(`| ${workload} | ${id}: ${label} | ${mean(id, 'rps').toFixed(0)} | ${mean(id, 'p50').toFixed(1)} | ${mean(id, 'p99').toFixed(1)} | ${mean(id, 'errors').toFixed(0)} | ${id === 'e' ? '–' : mean(id, 'memMiB').toFixed(0)} | ${ratio} |`);
     }
   }
-  if (soak) lines.push('', `Memory soak (a, W1-zipf, ${soak.seconds} s): ${soak.memAfterWarmupMiB.toFixed(0)} MiB after warm-up → ${soak.memEndMiB.toFixed(0)} MiB at the end (${soak.growthPct.toFixed(1)}%).`);
+  if (soak) lines.push('', `Memory soak (${soak.contender}, W1-zipf, ${soak.seconds} s): ${soak.memAfterWarmupMiB.toFixed(0)} MiB after warm-up → ${soak.memEndMiB.toFixed(0)} MiB at the end (${soak.growthPct.toFixed(1)}%); V8 heap used ${soak.heapAfterWarmupMiB?.toFixed(0) ?? '?'} → ${soak.heapEndMiB?.toFixed(0) ?? '?'} MiB.`);
   return lines.join('\n');
 }
 
