@@ -3,21 +3,11 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClientRateLimiter, type ClientRateLimiter } from './limiter.js';
 import { countUnknownLookups } from './unknown-lookups.js';
+import { redisAnswers } from '../../test/security-fixtures.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function redisReachable(): Promise<boolean> {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 1000, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
+const redisReachable = () => redisAnswers(REDIS_URL);
 
 async function spend(l: ClientRateLimiter, key: string, n: number) {
   let allowed = 0;

@@ -195,16 +195,7 @@ export class StatsEngine {
       const key = g === null || g === undefined ? null : String(g);
       let f = byGroup.get(key);
       if (!f) {
-        f = {
-          requests: { total: 0, byOutcome: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) },
-          entitiesShared: { total: 0, byRegistry: {} },
-          fieldsShared: 0,
-          prefills: 0,
-          componentsCut: 0,
-          hoursSaved: 0,
-          valueVnd: 0,
-          latencyMs: { p50: null, p95: null, p99: null, mean: null, max: null },
-        };
+        f = this.emptyFigures();
         byGroup.set(key, f);
       }
       return f;
