@@ -6,6 +6,7 @@
  */
 import type { AddressRecord, CitizenRecord, EnterpriseRecord, LandParcelRecord, World } from '../mocks/world/types.js';
 import { indexWorld } from '../mocks/world/generate.js';
+import type { DossierComponentResult, PrefilledField, PrefillSummary } from '../gateway/procedures/prefill.js';
 
 export const PREFILL_QUERY = `query Prefill($procedureId: ID!, $subject: SubjectInput!, $dossierId: String) {
   prefill(procedureId: $procedureId, subject: $subject, dossierId: $dossierId) {
@@ -16,27 +17,14 @@ export const PREFILL_QUERY = `query Prefill($procedureId: ID!, $subject: Subject
   }
 }`;
 
-export interface PrefilledFieldJson {
-  key: string;
-  label: string;
-  value: string | null;
-  source: 'REGISTRY' | 'CITIZEN';
-  registry: string | null;
-  retrievedAt: string | null;
-  unavailable: 'NOT_RECORDED' | 'REGISTRY_UNAVAILABLE' | null;
-}
-export interface ComponentJson {
-  code: string;
-  name: string;
-  status: 'CUT' | 'REQUIRED';
-  registry: string | null;
-  reason: string | null;
-}
+// The JSON of a prefilled form is the server's own types (the API returns them as is).
+export type PrefilledFieldJson = PrefilledField;
+export type ComponentJson = DossierComponentResult;
 export interface PrefillJson {
   procedure: { id: string; name: string };
   fields: PrefilledFieldJson[];
   dossierComponents: ComponentJson[];
-  summary: { fieldsTotal: number; fieldsPrefilled: number; fieldsForCitizen: number; componentsTotal: number; componentsCut: number; hoursSaved: number };
+  summary: PrefillSummary;
 }
 export interface GraphQLBody<T> {
   data?: T | null;

@@ -25,6 +25,7 @@ import { formatValues } from './format.js';
 import { hoursSaved } from './hours.js';
 import { ROOTS, valuesAt, type ResolvedPath } from './paths.js';
 import { assertRelated, checkSubjectRelations, failedUnder, notFoundCitizen, type RelatedSubject } from './relations.js';
+import type { PrefillSummary } from '../context.js';
 
 export interface SubjectInput {
   personalId: string;
@@ -57,7 +58,6 @@ export interface DossierComponentResult {
   reason: string;
 }
 
-import type { PrefillSummary } from '../context.js';
 export type { PrefillSummary };
 
 export interface PrefilledForm {
