@@ -33,6 +33,7 @@ import { startProc, waitFor, type Proc } from './procs.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { W1_QUERY, W1_FLOOR, w2Query, W2_PREFILL, BENCH_PURPOSE } from './workloads.js';
 import { REGISTRIES } from '../mocks/world/types.js';
+import { DEMO_REGISTRY_KEY } from '../lib/demo.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -58,7 +59,7 @@ const SEED = Number(flags.seed);
 const CONNECTIONS = Number(flags.connections);
 /** Ports base+1.. registries, base+11.. subgraphs, base+20.. contenders (two benches can run side by side). */
 const BASE_PORT = Number(flags['port-base']);
-const REGISTRY_KEY = 'demo-registry-key';
+const REGISTRY_KEY = DEMO_REGISTRY_KEY;
 const BENCH_KEY = 'bench-' + 'k'.repeat(40); // DEMO/bench only: a throwaway key for a throwaway clients file
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);

@@ -16,6 +16,7 @@ import type { SandboxOptions } from './sandbox/index.js';
 import type { MetricsConcernOptions } from './metrics/index.js';
 import type { StatsOptions } from './stats/index.js';
 import type { ConsoleOptions } from './console/index.js';
+import { namedFromEnv } from '../lib/env.js';
 
 /** Repository root (gateway/ is one level below it). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -106,15 +107,6 @@ function intFrom(value: string | undefined, name: string): number | undefined {
   return n;
 }
 
-/** `SUBGRAPH_URL_POPULATION=http://…` → `{ population: 'http://…' }` (how scripts/start.ts points the gateway at its subgraphs). */
-function subgraphUrlsFromEnv(env: NodeJS.ProcessEnv): Partial<Record<string, string>> {
-  const urls: Partial<Record<string, string>> = {};
-  for (const [name, value] of Object.entries(env)) {
-    const m = /^SUBGRAPH_URL_([A-Z0-9_]+)$/.exec(name);
-    if (m && value) urls[m[1]!.toLowerCase()] = value;
-  }
-  return urls;
-}
 
 export function resolveOptions(opts: GatewayOptions = {}): ResolvedGatewayOptions {
   const env = opts.env ?? process.env;
@@ -125,7 +117,7 @@ export function resolveOptions(opts: GatewayOptions = {}): ResolvedGatewayOption
     host: opts.host ?? env.HOST ?? 'localhost',
     supergraphFile: fromRoot(opts.supergraphFile ?? env.SUPERGRAPH_FILE ?? 'schema/supergraph.graphql'),
     watchSupergraph: opts.watchSupergraph ?? true,
-    subgraphUrls: opts.subgraphUrls ?? subgraphUrlsFromEnv(env),
+    subgraphUrls: opts.subgraphUrls ?? namedFromEnv(env, 'SUBGRAPH_URL'),
     subgraphTimeoutMs: opts.subgraphTimeoutMs ?? intFrom(env.SUBGRAPH_TIMEOUT_MS, 'SUBGRAPH_TIMEOUT_MS') ?? 3000,
     clientsFile: fromRoot(opts.clientsFile ?? env.CLIENTS_FILE ?? 'config/clients.json'),
     demoClientsFile:

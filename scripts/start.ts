@@ -25,9 +25,9 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REGISTRIES, type RegistryName } from '../mocks/world/types.js';
 import { DEFAULT_AS_OF } from '../mocks/world/generate.js';
+import { DEMO_REGISTRY_KEY } from '../lib/demo.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DEMO_REGISTRY_KEY = 'demo-registry-key';
 const DEMO_CLIENTS_FILE = path.join(ROOT, 'mocks/clients.demo.json');
 /** Signals this close to the first one are the same Ctrl-C delivered twice. */
 const DUPLICATE_SIGNAL_MS = 1500;

@@ -20,6 +20,7 @@ import { StatsEngine } from '../gateway/stats/engine.js';
 import { GROUP_BYS, parseStatsQuery, type StatsQuery } from '../gateway/stats/params.js';
 import { statsDbOf } from '../gateway/stats/source.js';
 import { allRecords, exact, recount, recountFields } from './stats-recount.js';
+import { postgresUnavailable } from '../gateway/audit/testing.js';
 
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const RATE = 37_000;
@@ -110,22 +111,8 @@ function q(params: Record<string, string>): StatsQuery {
   return parsed.query;
 }
 
-async function pgReachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const pgProblem = await pgReachable();
-if (pgProblem && process.env.CI) throw new Error(`PostgreSQL at ${PG_URL} is required in CI: ${pgProblem}`);
-if (pgProblem) console.warn(`Skipping the PostgreSQL statistics tests: ${PG_URL} is unreachable (${pgProblem}).`);
+// Skips with the reason when PostgreSQL is absent; throws under CI, which must run these.
+const pgProblem = await postgresUnavailable(PG_URL);
 
 const STORES: Array<{ name: string; skip: boolean; open: () => Promise<{ store: AuditStore; cleanup: () => Promise<void> }> }> = [
   {

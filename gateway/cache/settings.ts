@@ -16,6 +16,8 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { REPO_ROOT } from '../options.js';
+import { namedFromEnv } from '../../lib/env.js';
+import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
 
 export interface CachePolicy {
   /** Seconds an entry is fresh (served without asking the subgraph). Fractions allowed. */
@@ -80,7 +82,6 @@ export const DEFAULT_POLICIES: Readonly<Record<string, CachePolicy>> = Object.fr
 
 export const DEFAULT_TAG_FIELDS: readonly string[] = ['personalId', 'enterpriseCode', 'parcelId', 'householdId', 'socialInsuranceNumber', 'cardNumber'];
 export const DEFAULT_CONFIG_FILE = 'config/cache.json';
-const DEMO_REGISTRY_KEY = 'demo-registry-key';
 
 const COORDINATE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 const seconds = z.number().min(0).max(86_400 * 7);
@@ -126,15 +127,6 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return n;
 }
 
-/** `REGISTRY_URL_POPULATION=http://…` → `{ population: 'http://…' }`. */
-function feedsFromEnv(env: NodeJS.ProcessEnv): Partial<Record<string, string>> {
-  const out: Partial<Record<string, string>> = {};
-  for (const [name, value] of Object.entries(env)) {
-    const m = /^REGISTRY_URL_([A-Z0-9_]+)$/.exec(name);
-    if (m && value) out[m[1]!.toLowerCase()] = value;
-  }
-  return out;
-}
 
 /** Settings from (in order of precedence) `given`, the environment, the policy file, the defaults. */
 export function loadCacheSettings(given: Partial<CacheSettings> = {}, env: NodeJS.ProcessEnv = process.env, production = env.NODE_ENV === 'production'): CacheSettings {
@@ -163,7 +155,7 @@ export function loadCacheSettings(given: Partial<CacheSettings> = {}, env: NodeJ
     redisUrl: 'redisUrl' in given ? given.redisUrl : env.REDIS_URL || undefined,
     redisKeyPrefix: given.redisKeyPrefix ?? file?.redisKeyPrefix ?? 'motlan:cache:',
     redisTimeoutMs: given.redisTimeoutMs ?? 250,
-    changeFeeds: given.changeFeeds ?? feedsFromEnv(env),
+    changeFeeds: given.changeFeeds ?? namedFromEnv(env, 'REGISTRY_URL'),
     changeFeedApiKey: apiKey,
     changeFeedReconnectMs: given.changeFeedReconnectMs ?? 500,
     dedupe: given.dedupe ?? !off(env.CACHE_DEDUPE),

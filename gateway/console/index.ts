@@ -22,6 +22,7 @@ import type { ConcernFactory } from '../concern.js';
 import { requireAnyRole } from '../stats/access.js';
 import { STATS_ROLES } from '../stats/index.js';
 import { loadConsoleFiles, type ConsoleAsset } from './assets.js';
+import { pageCsp } from '../http/csp.js';
 
 /** Roles that may open the console (the monitoring role reads the statistics API, not the console). */
 export const CONSOLE_ROLES: readonly ClientRole[] = ['auditor', 'operator'];
@@ -33,18 +34,7 @@ export const AUDIT_LOG_ROLES: readonly ClientRole[] = ['auditor'];
  * styles its canvas through the CSSOM, which CSP does not restrict), no forms
  * posting anywhere, no framing.
  */
-export const CONSOLE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+export const CONSOLE_CSP = pageCsp();
 
 const PAGE_HEADERS = {
   'content-security-policy': CONSOLE_CSP,

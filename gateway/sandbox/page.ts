@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SandboxExample } from './examples.js';
+import { pageCsp } from '../http/csp.js';
 
 export interface SandboxPageOptions {
   /** GraphQL endpoint, relative to the page (e.g. `/graphql`). */
@@ -65,18 +66,7 @@ const BOOTSTRAP_HASH = `sha256-${createHash('sha256').update(BOOTSTRAP, 'utf8').
  * open) is cosmetic.
  */
 export function sandboxCsp(): string {
-  return [
-    "default-src 'none'",
-    `script-src 'self' '${BOOTSTRAP_HASH}'`,
-    "style-src 'self'",
-    "font-src 'self' data:",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-    "object-src 'none'",
-  ].join('; ');
+  return pageCsp({ scriptSrc: [`'${BOOTSTRAP_HASH}'`], fontSrc: ['data:'] });
 }
 
 /** Headers sent with the page (assets get their own in the plugin). */

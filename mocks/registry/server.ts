@@ -14,11 +14,12 @@ import { REGISTRIES, type RegistryName, type World } from '../world/types.js';
 import { COLLECTIONS, REGISTRY_TITLES, type Collection } from './collections.js';
 import { FaultInjector, faultsFromEnv, parseFaults, type Faults } from './faults.js';
 import { registerChangeFeed, type ChangeFeed } from './changes.js';
+import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
 
 export type { Faults } from './faults.js';
 
 /** DEMO ONLY: refused when NODE_ENV=production. */
-export const DEMO_REGISTRY_API_KEY = 'demo-registry-key';
+export const DEMO_REGISTRY_API_KEY = DEMO_REGISTRY_KEY;
 export const DEFAULT_REGISTRY_PORTS: Readonly<Record<RegistryName, number>> = {
   population: 4101,
   enterprise: 4102,

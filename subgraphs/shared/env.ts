@@ -5,6 +5,7 @@
  */
 import type { RegistryName } from '../../mocks/world/types.js';
 import { REGISTRIES } from '../../mocks/world/types.js';
+import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
 
 export const DEFAULT_PORTS: Readonly<Record<RegistryName, number>> = {
   population: 4001,
@@ -18,8 +19,7 @@ export const DEFAULT_REGISTRY_URLS: Readonly<Record<RegistryName, string>> = {
   insurance: 'http://localhost:4103',
   land: 'http://localhost:4104',
 };
-/** DEMO ONLY: the mock registries' service key; refused when NODE_ENV=production. */
-export const DEMO_REGISTRY_KEY = 'demo-registry-key';
+export { DEMO_REGISTRY_KEY };
 
 export interface SubgraphEnvConfig {
   port: number;
