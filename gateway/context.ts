@@ -55,6 +55,21 @@ export interface RequestTrace {
   unavailableRegistries: Set<string>;
   /** Subgraph fetch timings in ms, per registry. */
   subgraphMs: Record<string, number>;
+  /**
+   * Every entity (Citizen, Enterprise, LandParcel) the subgraphs returned for this
+   * request, keyed `Type:key`, clear in memory only (the audit trail stores HMACs).
+   * Filled by the subgraph data source from what the subgraphs answered, so the
+   * client's aliases change nothing; read by the response check and the audit.
+   */
+  returnedEntities: Map<string, ReturnedEntity>;
+}
+
+/** An entity that left the registries in a response. */
+export interface ReturnedEntity {
+  /** `Citizen`, `Enterprise` or `LandParcel`. */
+  type: string;
+  /** Its key: personalId, enterpriseCode or parcelId. */
+  key: string;
 }
 
 export interface MotlanContext {
@@ -91,5 +106,6 @@ export function newTrace(): RequestTrace {
     errorCodes: new Set(),
     unavailableRegistries: new Set(),
     subgraphMs: {},
+    returnedEntities: new Map(),
   };
 }

@@ -55,6 +55,17 @@ export interface CompiledProcedure {
   coordinates: ReadonlySet<string>;
   /** True when the only subject is the citizen: no relation to check, the operation itself tells whether the citizen exists. */
   citizenOnly: boolean;
+  /**
+   * What the purpose allows, as paths: subject root (`citizen`, `relatedCitizen`,
+   * `enterprise`, `parcel`) → field names (never aliases) → … exactly as deep as the
+   * catalog's paths go. Entity keys and `__typename` are implied at every node.
+   */
+  pathTree: PathTree;
+}
+
+/** A node of a purpose's path tree: field name → the subtree below it (empty at a leaf). */
+export interface PathTree {
+  readonly children: ReadonlyMap<string, PathTree>;
 }
 
 /** One problem of a catalog, located precisely (file, procedure, where, path). */
@@ -90,6 +101,10 @@ function addToTree(tree: Tree, steps: readonly string[]): void {
     if (!next) node.set(s, (next = new Map()));
     node = next;
   }
+}
+
+function toPathTree(tree: Tree): PathTree {
+  return { children: new Map([...tree].map(([name, sub]) => [name, toPathTree(sub)])) };
 }
 
 function printTree(tree: Tree, indent: string): string {
@@ -264,5 +279,7 @@ export function compileProcedure(def: ProcedureDef, file: string, model: Supergr
     if (r) for (const c of RELATION_COORDINATES[r]) coordinates.add(c);
   }
   const citizenOnly = def.subjects.length === 1 && def.subjects[0] === 'citizen';
-  return { def, file, fields, components, operation, operationFor, coordinates, citizenOnly };
+  const roots: Tree = new Map();
+  for (const p of allPaths) addToTree(roots, [p.root, ...p.selection]);
+  return { def, file, fields, components, operation, operationFor, coordinates, citizenOnly, pathTree: toPathTree(roots) };
 }

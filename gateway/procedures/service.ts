@@ -10,7 +10,7 @@ import { GraphQLError, parse, type GraphQLSchema } from 'graphql';
 import type { MotlanContext } from '../context.js';
 import { REPO_ROOT } from '../options.js';
 import { loadCatalog, type Catalog } from './catalog.js';
-import type { CompiledProcedure } from './compile.js';
+import type { CompiledProcedure, PathTree } from './compile.js';
 import { outerContext, type InnerExecutor } from './executor.js';
 import { prefill, type PrefillArgs, type PrefilledForm } from './prefill.js';
 import { procedureView } from './view.js';
@@ -78,6 +78,11 @@ export class ProcedureService {
     return this.current.byId.get(procedureId)?.coordinates ?? null;
   }
 
+  /** The procedure's allowed path tree (see `CompiledProcedure.pathTree`); null for an unknown procedure. */
+  pathTree(procedureId: string): PathTree | null {
+    return this.current.byId.get(procedureId)?.pathTree ?? null;
+  }
+
   prefill(args: PrefillArgs, context: MotlanContext): Promise<PrefilledForm> {
     if (!this.execute) throw new Error('The procedure service has no executor: the gateway must call setExecutor() once Apollo Server has started.');
     return prefill({ catalog: this.current, execute: this.execute, now: this.opts.now }, args, context);
@@ -135,4 +140,9 @@ export function activeProcedureService(): ProcedureService | null {
  */
 export function procedureFieldCoordinates(procedureId: string): ReadonlySet<string> | null {
   return active?.fieldCoordinates(procedureId) ?? null;
+}
+
+/** The procedure's allowed path tree (purpose policy, response check), or null when unknown. */
+export function procedurePathTree(procedureId: string): PathTree | null {
+  return active?.pathTree(procedureId) ?? null;
 }
