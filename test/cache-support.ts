@@ -57,7 +57,7 @@ export async function patchRecord(stack: Stack, registry: RegistryName, collecti
 }
 
 /** Polls `probe` until it returns true; throws after `timeoutMs` naming `what`. Resolves to the ms it took. */
-export async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs = 5000): Promise<number> {
+export async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<number> {
   const started = Date.now();
   for (;;) {
     if (await probe()) return Date.now() - started;
