@@ -86,6 +86,12 @@ export interface MotlanContext {
    * (no values), kept in the audit record for the data-sharing statistics.
    */
   prefill?: PrefillSummary;
+  /**
+   * The failed-lookup brake's pending verdict for this request (gateway/ratelimit), set
+   * synchronously when its plugin starts checking; rejects with 429 when the brake is on.
+   * The purpose policy awaits it before any registry call of its own (relation checks).
+   */
+  lookupBrake?: Promise<void>;
 }
 
 /** The counts of a prefilled form (the API's PrefillSummary): what the statistics add up. */

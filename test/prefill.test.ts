@@ -298,7 +298,8 @@ describe('unrelated subjects are refused, and nothing of them is returned', () =
       enterpriseCode: enterprise.enterpriseCode,
     });
     expect(body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
-    expect(body.errors?.[0]?.message).toContain('neither legal representative nor member');
+    // One reason for unknown and unrelated subjects alike (no existence oracle).
+    expect(body.errors?.[0]?.extensions?.['reason']).toBe('SUBJECT_NOT_RELATED');
     expect(body.data ?? null).toBeNull();
     expect(text).not.toContain(enterprise.name);
   });

@@ -7,6 +7,7 @@
  * Apollo Server caches parsed documents (documentStore), so the same DocumentNode
  * object comes back for a repeated query: the WeakMap makes the analysis free then.
  */
+import { policyError } from './errors.js';
 import {
   Kind,
   TypeInfo,
@@ -44,6 +45,13 @@ export interface OperationAnalysis {
   rootFields: RootFieldUse[];
   /** True when `__schema` or `__type` is selected. */
   introspection: boolean;
+  /** Fragment definitions of the operation's document (the ones it reaches). */
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  /**
+   * Directive uses the policy cannot decide statically: a variable in a directive argument
+   * (`@include(if: $x)`), or a directive other than `@include`/`@skip`. Empty for most documents.
+   */
+  undecidableDirectives: string[];
   /** Per-procedure memo of the purpose check (owned by the policy plugin). */
   memo: Map<string, unknown>;
 }
@@ -84,8 +92,19 @@ function compute(schema: GraphQLSchema, document: DocumentNode, operationName: s
 
   const coordinates = new Set<string>();
   let introspection = false;
+  const undecidableDirectives: string[] = [];
   const typeInfo = new TypeInfo(schema);
   visit(own, visitWithTypeInfo(typeInfo, {
+    Directive(node) {
+      const name = node.name.value;
+      if (name !== 'include' && name !== 'skip') {
+        undecidableDirectives.push(`@${name}`);
+        return;
+      }
+      let variable: string | null = null;
+      visit(node, { Variable(v) { variable ??= v.name.value; } });
+      if (variable !== null) undecidableDirectives.push(`@${name}(if: $${variable})`);
+    },
     Field(node) {
       const name = node.name.value;
       if (name === '__typename') return;
@@ -136,23 +155,59 @@ function compute(schema: GraphQLSchema, document: DocumentNode, operationName: s
     };
     walk(operation.selectionSet);
   }
-  return { operation, coordinates, rootFields, introspection, memo: new Map() };
+  return { operation, coordinates, rootFields, introspection, fragments, undecidableDirectives, memo: new Map() };
+}
+
+/** One root field's coerced argument values. */
+export interface RootArguments {
+  use: RootFieldUse;
+  args: Record<string, unknown>;
 }
 
 /**
- * Coerces the request's variables and returns each root field's argument values, or null
- * when the variables are invalid (execution will refuse them before any subgraph call).
+ * Coerces the request's variables and returns each root field's argument values. Deny by
+ * default: instead of leaving an undecidable request to execution (which would run the
+ * other root fields), it throws BAD_USER_INPUT when the variables are invalid, when a root
+ * field's arguments cannot be computed (a nullable variable sent as null for a non-null
+ * argument, …), or when an argument of a field in `strict` takes its value from a variable
+ * the request does not send and whose default would apply: the identifiers a request
+ * names must be the ones it sends.
  */
 export function rootArguments(
   schema: GraphQLSchema,
   analysis: OperationAnalysis,
-  variables: Record<string, unknown> | undefined,
-): Array<{ use: RootFieldUse; args: Record<string, unknown> }> | null {
-  const coerced = getVariableValues(schema, analysis.operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
-  if (coerced.errors) return null;
-  try {
-    return analysis.rootFields.map((use) => ({ use, args: getArgumentValues(use.field, use.node, coerced.coerced) }));
-  } catch {
-    return null;
+  variables: Record<string, unknown> | null | undefined,
+  strict: (use: RootFieldUse) => boolean = () => true,
+): RootArguments[] {
+  if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) {
+    throw policyError('BAD_USER_INPUT', 'variables must be a JSON object.', { reason: 'UNDECIDABLE_REQUEST' });
   }
+  const sent = variables ?? {};
+  const coerced = getVariableValues(schema, analysis.operation.variableDefinitions ?? [], sent, { maxErrors: 1 });
+  if (coerced.errors) {
+    throw policyError('BAD_USER_INPUT', `Invalid variables: ${coerced.errors[0]!.message}`, { reason: 'UNDECIDABLE_REQUEST' });
+  }
+  const defaults = new Set(
+    (analysis.operation.variableDefinitions ?? []).filter((d) => d.defaultValue !== undefined).map((d) => d.variable.name.value),
+  );
+  return analysis.rootFields.map((use) => {
+    if (strict(use) && defaults.size > 0) {
+      let defaulted: string | null = null;
+      visit(use.node, {
+        Variable(v) {
+          const name = v.name.value;
+          if (defaulted === null && defaults.has(name) && (!Object.prototype.hasOwnProperty.call(sent, name) || sent[name] === undefined)) defaulted = name;
+        },
+      });
+      if (defaulted !== null) {
+        throw policyError('BAD_USER_INPUT', `${use.responseKey}: variable $${defaulted} is not sent and would take its default value; send the identifiers the request is about explicitly.`, { reason: 'UNDECIDABLE_REQUEST', field: use.coordinate });
+      }
+    }
+    try {
+      return { use, args: getArgumentValues(use.field, use.node, coerced.coerced) };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw policyError('BAD_USER_INPUT', `${use.responseKey}: ${message}`, { reason: 'UNDECIDABLE_REQUEST', field: use.coordinate });
+    }
+  });
 }

@@ -13,7 +13,7 @@
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import type { ConcernFactory } from '../concern.js';
 import { apolloExecutor } from '../procedures/executor.js';
-import { procedureFieldCoordinates } from '../procedures/service.js';
+import { procedureFieldCoordinates, procedurePathTree } from '../procedures/service.js';
 import { prefillRelationChecks, purposePolicyPlugin } from './plugin.js';
 import { createSubjectTokenVerifier, subjectTokensConfigured, type SubjectTokenOptions } from './subject-token.js';
 
@@ -32,6 +32,7 @@ export const purposePolicy: ConcernFactory = ({ options, logger, apollo }) => {
     name: 'purpose-policy',
     plugins: [
       purposePolicyPlugin({
+        procedurePathTree: (id) => procedurePathTree(id) ?? undefined,
         procedureFieldCoordinates: (id) => procedureFieldCoordinates(id) ?? undefined,
         checkRelations: prefillRelationChecks(apolloExecutor(() => apollo())),
         subjectTokens: createSubjectTokenVerifier(tokens, options.env),

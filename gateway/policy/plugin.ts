@@ -23,14 +23,17 @@
  * the plugins and resolvers of the operation (the audit plugin reads it there).
  */
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getNamedType, type GraphQLSchema } from 'graphql';
 import type { ClientIdentity, MotlanContext, Subject } from '../context.js';
+import type { SubjectRoot } from '../procedures/catalog-format.js';
+import type { PathTree } from '../procedures/compile.js';
 import { innerContext, isInternalExecution, type InnerExecutor } from '../procedures/executor.js';
-import { RELATION_COORDINATES, assertRelated, checkSubjectRelations } from '../procedures/relations.js';
-import { analyzeOperation, rootArguments, type OperationAnalysis } from './analyze.js';
+import { RELATION_PATHS, assertRelated, checkSubjectRelations, type RelatedSubject } from '../procedures/relations.js';
+import { mergeTrees, pathsOutside, treeFromPaths } from './allowed-paths.js';
+import { analyzeOperation, rootArguments, type OperationAnalysis, type RootArguments } from './analyze.js';
 import { forbidden, policyError } from './errors.js';
 import { SUBJECT_TOKEN_HEADER, isProcedureId, purposeFromHeaders, singleHeader } from './purpose.js';
-import { collectSubjects, toSubject } from './subjects.js';
+import { ROOT_LOOKUPS, collectSubjects, rootsOfLookup, toSubject } from './subjects.js';
 import {
   SubjectTokenError,
   createSubjectTokenVerifier,
@@ -40,7 +43,7 @@ import {
 import { indexSupergraph, registriesOf, type SupergraphIndex } from './supergraph-index.js';
 
 /**
- * Throws (FORBIDDEN, NOT_FOUND, REGISTRY_UNAVAILABLE) unless the subjects are related.
+ * Throws (FORBIDDEN SUBJECT_NOT_RELATED, REGISTRY_UNAVAILABLE) unless the subjects are related.
  */
 export type RelationChecker = (subject: Subject, context: MotlanContext) => Promise<void>;
 
@@ -55,15 +58,32 @@ export function prefillRelationChecks(execute: InnerExecutor): RelationChecker {
   };
 }
 
-/** Relation queries read identifiers only; inner operations may always select them. */
-const RELATION_FIELDS: ReadonlySet<string> = new Set(Object.values(RELATION_COORDINATES).flat());
+/** Which related subject each non-citizen root stands for (relation-check paths). */
+const RELATED_OF_ROOT: Record<string, RelatedSubject | undefined> = {
+  relatedCitizen: 'relatedPersonalId',
+  enterprise: 'enterpriseCode',
+  parcel: 'parcelId',
+};
+
+/** Reason codes this plugin refuses with (`extensions.reason`); documented in docs/SECURITY.md. */
+export const POLICY_REASONS = [
+  'PURPOSE_MISSING', 'PROCEDURE_NOT_ALLOWED', 'UNKNOWN_PROCEDURE', 'FIELDS_NOT_ALLOWED', 'SUBJECT_NOT_DECLARED',
+  'UNDECIDABLE_REQUEST', 'REGISTRY_NOT_ALLOWED', 'TOO_MANY_SUBJECTS', 'NO_SUBJECT', 'MIXED_PURPOSES',
+  'SUBJECT_TOKEN_MISSING', 'SUBJECT_TOKEN_INVALID', 'SUBJECT_NOT_RELATED', 'INTROSPECTION_DISABLED',
+] as const;
 
 export interface PurposePolicyOptions {
   /**
-   * Schema coordinates the procedure's compiled operation selects, or undefined for an
-   * unknown procedure (gateway/procedures `procedureFieldCoordinates`). Required.
+   * The procedure's allowed path tree (gateway/procedures `procedurePathTree`), or
+   * undefined for an unknown procedure. Required: it is what a purpose allows.
    */
-  procedureFieldCoordinates: (procedureId: string) => ReadonlySet<string> | undefined;
+  procedurePathTree: (procedureId: string) => PathTree | undefined;
+  /**
+   * Schema coordinates the procedure's compiled operation and relation checks select
+   * (gateway/procedures `procedureFieldCoordinates`), for the registry allow-list of
+   * prefill. Default: none (prefill's registries are then checked by its inner operations).
+   */
+  procedureFieldCoordinates?: (procedureId: string) => ReadonlySet<string> | undefined;
   /**
    * Relation checks for plain queries naming several subjects (a citizen and a relative,
    * an enterprise or a parcel), usually `prefillRelationChecks(executor)`. Required: pass
@@ -92,10 +112,23 @@ export function mayRun(client: ClientIdentity, procedureId: string, production: 
 
 interface PrefillArgs {
   procedureId: string;
-  personalId: string | undefined;
+  personalId: string;
   dossierId: string | null;
   subject: Subject;
 }
+
+/** Outcome of the path check of one operation for one procedure and subject roles. */
+interface PathVerdict {
+  tree: PathTree;
+  /** Paths outside the tree, e.g. `citizen.father.spouse`, sorted. */
+  outside: string[];
+  /** Subject roots the request enters at that the procedure does not declare. */
+  undeclared: string[];
+  /** Identifiers a lookup names that are not the request's subjects (internal operations only). */
+  unmatched: boolean;
+}
+
+const undecidable = (message: string) => policyError('BAD_USER_INPUT', message, { reason: 'UNDECIDABLE_REQUEST' });
 
 export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlugin<MotlanContext> {
   const production = opts.production ?? process.env.NODE_ENV === 'production';
@@ -108,23 +141,90 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
     ? indexSupergraph(opts.supergraphSdl)
     : { fieldOwners: new Map(), keyFields: new Set() };
   const checkRelations = opts.checkRelations === false ? null : opts.checkRelations;
+  // Per plugin instance (two gateways in one process do not share it); keyed by the tree
+  // object, so a catalog reload (new trees) never reuses a stale merge.
+  const internalTrees = new WeakMap<PathTree, PathTree>();
 
   const isCatalog = (coordinate: string) => {
     const owners = index.fieldOwners.get(coordinate);
     return owners !== undefined && owners.length > 0 && owners.every((g) => catalog.has(g));
   };
+  const isKey = (typeName: string, field: string) => index.keyFields.has(`${typeName}.${field}`);
 
-  /** Registry fields of the operation not allowed for the procedure (memoised per operation). */
-  const disallowedFor = (analysis: OperationAnalysis, procedureId: string, allowed: ReadonlySet<string>, internal = false) => {
-    const key = `fields:${internal ? 'internal:' : ''}${procedureId}`;
-    let hit = analysis.memo.get(key) as string[] | undefined;
+  /** The procedure's tree plus the identifier paths its relation checks read (internal operations). */
+  const internalTree = (tree: PathTree): PathTree => {
+    let hit = internalTrees.get(tree);
     if (!hit) {
-      hit = [...analysis.coordinates]
-        .filter((c) => !isCatalog(c) && !allowed.has(c) && !index.keyFields.has(c) && !(internal && RELATION_FIELDS.has(c)))
-        .sort();
-      analysis.memo.set(key, hit);
+      const paths = [...RELATION_PATHS.citizen];
+      for (const root of tree.children.keys()) {
+        const rel = RELATED_OF_ROOT[root];
+        if (rel) paths.push(...RELATION_PATHS[rel]);
+      }
+      hit = mergeTrees(tree, treeFromPaths(paths));
+      internalTrees.set(tree, hit);
     }
     return hit;
+  };
+
+  /**
+   * The path check, memoised per document, operation, procedure (tree object) and the
+   * subject roots each root field enters at: repeated requests cost one Map lookup.
+   */
+  const checkPaths = (
+    schema: GraphQLSchema,
+    analysis: OperationAnalysis,
+    roots: RootArguments[],
+    subject: Subject,
+    procedureId: string,
+    tree: PathTree,
+    internal: boolean,
+  ): PathVerdict => {
+    const entries = roots.map(({ use, args }) => ({ use, at: isCatalog(use.coordinate) ? undefined : rootsOfLookup(use.coordinate, args, subject) }));
+    const signature = entries.map((e) => (e.at === undefined ? 'c' : e.at === null ? 'x' : `${e.at.roots.join('+')}${e.at.unmatched.length ? '!' : ''}`)).join(';');
+    const key = `paths:${internal ? 'i' : 'p'}:${procedureId}:${signature}`;
+    const hit = analysis.memo.get(key) as PathVerdict | undefined;
+    if (hit && hit.tree === tree) return hit;
+    const allowed = internal ? internalTree(tree) : tree;
+    const outside = new Set<string>();
+    const undeclared = new Set<string>();
+    let unmatched = false;
+    const input = { schema, fragments: analysis.fragments, isKey };
+    for (const { use, at } of entries) {
+      if (at === undefined) continue; // catalog metadata (procedures, procedure)
+      if (at === null || !use.node.selectionSet) {
+        // household, socialInsurance, healthInsuranceCard, landParcelByCertificate, …: no
+        // purpose tree reaches them (a tree would have to name the root to allow one).
+        outside.add(use.name);
+        continue;
+      }
+      if (at.unmatched.length > 0) unmatched = true;
+      for (const root of at.roots) {
+        const node = allowed.children.get(root);
+        if (!node) {
+          undeclared.add(root);
+          continue;
+        }
+        pathsOutside(input, use.node.selectionSet, getNamedType(use.field.type), root, node, outside);
+      }
+    }
+    const verdict: PathVerdict = { tree, outside: [...outside].sort(), undeclared: [...undeclared].sort(), unmatched };
+    analysis.memo.set(key, verdict);
+    return verdict;
+  };
+
+  const enforcePaths = (verdict: PathVerdict, procedureId: string) => {
+    if (verdict.unmatched) {
+      throw forbidden(`A lookup names an identifier that is not a subject of this request (purpose "${procedureId}").`, { reason: 'SUBJECT_NOT_DECLARED' });
+    }
+    if (verdict.undeclared.length > 0) {
+      throw forbidden(
+        `Purpose "${procedureId}" does not concern ${verdict.undeclared.map(describeRoot).join(' or ')}: its procedure reads nothing of them, so the request may not look them up (data minimisation).`,
+        { reason: 'SUBJECT_NOT_DECLARED', roots: verdict.undeclared },
+      );
+    }
+    if (verdict.outside.length > 0) {
+      throw forbidden(fieldsMessage(procedureId, verdict.outside), { reason: 'FIELDS_NOT_ALLOWED', fields: verdict.outside });
+    }
   };
 
   const checkRegistries = (client: ClientIdentity, coordinates: Iterable<string>, what: string) => {
@@ -163,27 +263,46 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
     }
   };
 
-  const procedureCoordinates = (procedureId: string) => {
-    const coordinates = opts.procedureFieldCoordinates(procedureId);
-    if (!coordinates) {
-      throw policyError('NOT_FOUND', `Unknown procedure "${procedureId}": list the catalog with { procedures { id name } }.`, { reason: 'UNKNOWN_PROCEDURE' });
-    }
-    return coordinates;
+  const unknownProcedure = (procedureId: string) =>
+    policyError('NOT_FOUND', `Unknown procedure "${procedureId.slice(0, 80)}": list the catalog with { procedures { id name } }.`, { reason: 'UNKNOWN_PROCEDURE' });
+
+  const procedureTree = (procedureId: string): PathTree => {
+    const tree = isProcedureId(procedureId) ? opts.procedurePathTree(procedureId) : undefined;
+    if (!tree) throw unknownProcedure(procedureId);
+    return tree;
   };
 
-  const readPrefillArgs = (schema: GraphQLSchema, analysis: OperationAnalysis, variables: Record<string, unknown> | undefined): PrefillArgs[] | null => {
-    const roots = rootArguments(schema, analysis, variables);
-    if (!roots) return null;
-    return roots.filter((r) => r.use.coordinate === prefillCoordinate).map(({ args }) => {
-      const s = (args.subject ?? {}) as Record<string, unknown>;
-      const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-      const subject: Subject = {};
-      if (str(s.personalId)) subject.personalId = str(s.personalId);
-      if (str(s.relatedPersonalId)) subject.relatedPersonalId = str(s.relatedPersonalId);
-      if (str(s.enterpriseCode)) subject.enterpriseCode = str(s.enterpriseCode);
-      if (str(s.parcelId)) subject.parcelId = str(s.parcelId);
-      return { procedureId: String(args.procedureId ?? ''), personalId: subject.personalId, dossierId: str(args.dossierId) ?? null, subject };
-    });
+  /** Prefill's arguments, decided strictly (anything else is refused, never skipped). */
+  const readPrefillArgs = (roots: RootArguments[]): PrefillArgs => {
+    const root = roots.find((r) => r.use.coordinate === prefillCoordinate)!;
+    const { args, use } = root;
+    const known = new Set(['procedureId', 'subject', 'dossierId']);
+    const unknown = (use.node.arguments ?? []).map((a) => a.name.value).filter((a) => !known.has(a));
+    if (unknown.length > 0) throw undecidable(`prefill: argument ${unknown.join(', ')} is not recognised.`);
+    if (typeof args.procedureId !== 'string') throw undecidable('prefill: procedureId is missing or not a string.');
+    const s = args.subject;
+    if (s === null || typeof s !== 'object' || Array.isArray(s)) throw undecidable('prefill: subject is missing or null.');
+    const input = s as Record<string, unknown>;
+    const slots = ['personalId', 'relatedPersonalId', 'enterpriseCode', 'parcelId'] as const;
+    const subject: Subject = {};
+    for (const slot of slots) {
+      const v = input[slot];
+      if (v === null || v === undefined) continue;
+      if (typeof v !== 'string') throw undecidable(`prefill: subject.${slot} must be a string.`);
+      subject[slot] = v;
+    }
+    if (!subject.personalId) throw undecidable('prefill: subject.personalId is missing or null; name the citizen who files.');
+    const dossierId = args.dossierId === undefined || args.dossierId === null ? null : args.dossierId;
+    if (dossierId !== null && typeof dossierId !== 'string') throw undecidable('prefill: dossierId must be a string.');
+    return { procedureId: args.procedureId, personalId: subject.personalId, dossierId, subject };
+  };
+
+  /** Waits for the failed-lookup brake's verdict (gateway/ratelimit) before any registry call. */
+  const brakeFirst = async (ctx: MotlanContext) => {
+    // Apollo invokes every plugin's didResolveOperation synchronously before awaiting any:
+    // after this await, the brake (an earlier concern) has put its pending verdict here.
+    await Promise.resolve();
+    if (ctx.lookupBrake) await ctx.lookupBrake;
   };
 
   async function check(rc: GraphQLRequestContextDidResolveOperation<MotlanContext>): Promise<void> {
@@ -196,7 +315,7 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
         ? `Unknown operation named "${String(name).slice(0, 64)}": operationName must name an operation of the document.`
         : 'The document holds several operations (or none): send operationName to say which one to run.');
     }
-    if (!rc.schema.getRootType(analysis.operation.operation)) {
+    if (analysis.operation.operation !== 'query' || !rc.schema.getRootType(analysis.operation.operation)) {
       throw policyError('GRAPHQL_VALIDATION_FAILED', `This graph has no ${analysis.operation.operation} operations: it answers queries only (lookups by identifier).`);
     }
     const client = ctx.client;
@@ -204,38 +323,50 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
     if (analysis.introspection && production) {
       throw forbidden('Introspection is disabled in production; the schema is published as schema/supergraph.graphql.', { reason: 'INTROSPECTION_DISABLED' });
     }
+    if (analysis.undecidableDirectives.length > 0) {
+      // Which selections run would depend on values the policy does not decide on: refuse.
+      throw undecidable(
+        `Directives the gateway cannot decide before execution: ${[...new Set(analysis.undecidableDirectives)].slice(0, 5).join(', ')}. ` +
+          'Use @include/@skip with literal true/false only, or send one query per case.',
+      );
+    }
     const registryFields = [...analysis.coordinates].filter((c) => !isCatalog(c));
     const prefills = analysis.rootFields.filter((r) => r.coordinate === prefillCoordinate);
+    const lookups = analysis.rootFields.filter((r) => !isCatalog(r.coordinate));
 
     // An operation the gateway runs on behalf of an authorised request (prefill's compiled
-    // operation, relation checks): only server code builds such contexts. It may read what
-    // its procedure declares plus the identifiers relation checks need, nothing else.
+    // operation, relation checks): only server code builds such contexts. It may read its
+    // procedure's path tree plus the identifiers relation checks need, for the subjects the
+    // server put in its context, nothing else.
     if (isInternalExecution(ctx)) {
       const procedureId = ctx.purpose?.procedureId;
       if (!procedureId) throw forbidden('An internal operation ran without a purpose.', { reason: 'PURPOSE_MISSING' });
-      const extra = disallowedFor(analysis, procedureId, procedureCoordinates(procedureId), true);
-      if (extra.length > 0) throw forbidden(fieldsMessage(procedureId, extra), { reason: 'FIELDS_NOT_ALLOWED', fields: extra });
+      const tree = procedureTree(procedureId);
+      const roots = rootArguments(rc.schema, analysis, rc.request.variables);
+      collectSubjects(roots);
+      enforcePaths(checkPaths(rc.schema, analysis, roots, ctx.subject, procedureId, tree, true), procedureId);
       return;
     }
 
-    if (registryFields.length === 0 && prefills.length === 0) return; // catalog or introspection only
+    if (registryFields.length === 0 && lookups.length === 0 && prefills.length === 0) return; // catalog or introspection only
     if (!client) throw policyError('UNAUTHENTICATED', 'Registry data needs an authenticated client: send Authorization: Bearer <api key>.');
 
     if (prefills.length > 0) {
       if (prefills.length > 1) throw forbidden('One prefill per request: send each procedure and citizen as its own request.', { reason: 'TOO_MANY_SUBJECTS' });
-      if (registryFields.length > 0) {
+      if (registryFields.length > 0 || lookups.some((r) => r.coordinate !== prefillCoordinate)) {
         throw forbidden('Send prefill and plain registry queries as separate requests: each carries its own purpose.', { reason: 'MIXED_PURPOSES' });
       }
-      const args = readPrefillArgs(rc.schema, analysis, rc.request.variables)?.[0];
-      if (!args) return; // invalid variables: execution refuses them before any subgraph call
-      if (!isProcedureId(args.procedureId)) return; // prefill answers NOT_FOUND itself
+      const args = readPrefillArgs(rootArguments(rc.schema, analysis, rc.request.variables));
+      if (!isProcedureId(args.procedureId)) throw unknownProcedure(args.procedureId);
       if (!mayRun(client, args.procedureId, production)) {
         throw forbidden(`Client ${client.id} may not run procedure "${args.procedureId}" (allowed: ${client.procedures.join(', ') || 'none'}).`, { reason: 'PROCEDURE_NOT_ALLOWED' });
       }
-      const coordinates = opts.procedureFieldCoordinates(args.procedureId);
+      procedureTree(args.procedureId); // unknown → NOT_FOUND UNKNOWN_PROCEDURE
+      const coordinates = opts.procedureFieldCoordinates?.(args.procedureId);
       if (coordinates) checkRegistries(client, coordinates, `Procedure "${args.procedureId}"`);
       await requireToken(ctx, client, args.procedureId, args.personalId, args.dossierId);
-      // Recorded on the outer context for the audit; prefill builds its inner contexts itself.
+      // Recorded on the outer context for the audit; prefill validates the subjects against
+      // the procedure and checks their relations itself before reading any of their data.
       ctx.purpose = { procedureId: args.procedureId, dossierId: args.dossierId };
       Object.assign(ctx.subject, args.subject);
       return;
@@ -244,8 +375,9 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
     const purpose = purposeFromHeaders(ctx.headers);
     const exploring = !production && client.permissions.includes('explore');
     if (purpose) ctx.purpose = purpose;
-    const roots = rootArguments(rc.schema, analysis, rc.request.variables);
-    if (!roots) return; // invalid variables: execution refuses them before any subgraph call
+    // Every root field's arguments, strictly: invalid variables, a null or defaulted
+    // identifier, an argument that cannot be computed → refused here, not at execution.
+    const roots = rootArguments(rc.schema, analysis, rc.request.variables, (use) => !isCatalog(use.coordinate));
     const named = collectSubjects(roots);
 
     if (exploring) {
@@ -262,20 +394,25 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
     if (!mayRun(client, purpose.procedureId, production)) {
       throw forbidden(`Client ${client.id} may not run procedure "${purpose.procedureId}" (allowed: ${client.procedures.join(', ') || 'none'}).`, { reason: 'PROCEDURE_NOT_ALLOWED' });
     }
-    const extra = disallowedFor(analysis, purpose.procedureId, procedureCoordinates(purpose.procedureId));
-    if (extra.length > 0) throw forbidden(fieldsMessage(purpose.procedureId, extra), { reason: 'FIELDS_NOT_ALLOWED', fields: extra });
-    checkRegistries(client, registryFields, 'This query');
+    const tree = procedureTree(purpose.procedureId);
 
     const tokenSubject = await requireToken(ctx, client, purpose.procedureId, named.personalIds[0], purpose.dossierId);
     const subject = toSubject(named, client.requireSubjectToken ? tokenSubject : undefined);
-    Object.assign(ctx.subject, subject);
-    if (checkRelations && (subject.relatedPersonalId || subject.enterpriseCode || subject.parcelId)) {
+    enforcePaths(checkPaths(rc.schema, analysis, roots, subject, purpose.procedureId, tree, false), purpose.procedureId);
+    checkRegistries(client, registryFields, 'This query');
+
+    if (subject.relatedPersonalId || subject.enterpriseCode || subject.parcelId) {
+      if (!checkRelations) throw forbidden('This gateway cannot check relations between subjects; send one subject per request.', { reason: 'SUBJECT_NOT_RELATED' });
+      await brakeFirst(ctx);
       try {
         await checkRelations(subject, ctx);
       } catch (err) {
         throw withHttpStatus(err);
       }
     }
+    // Only now, verified (format, token, declared roots, registry relations): the response
+    // check (gateway/disclosure) and the audit rely on ctx.subject holding nothing else.
+    Object.assign(ctx.subject, subject);
   }
 
   return {
@@ -314,7 +451,17 @@ function withHttpStatus(err: unknown): unknown {
   });
 }
 
+const ROOT_WORDS: Record<string, string> = {
+  citizen: 'the citizen',
+  relatedCitizen: 'a related citizen (a second personal ID)',
+  enterprise: 'an enterprise',
+  parcel: 'a land parcel',
+};
+function describeRoot(root: string): string {
+  return ROOT_WORDS[root] ?? root;
+}
+
 function fieldsMessage(procedureId: string, fields: string[]): string {
   const shown = fields.slice(0, 20).join(', ') + (fields.length > 20 ? ` and ${fields.length - 20} more` : '');
-  return `Fields not allowed for purpose "${procedureId}": ${shown}. The procedure's catalog entry does not need them (data minimisation); select only the fields it declares.`;
+  return `Paths not allowed for purpose "${procedureId}": ${shown}. The procedure's catalog entry does not read them (data minimisation): select only the paths it declares, as deep as it declares them (entity keys and __typename are allowed at each of them).`;
 }

@@ -12,6 +12,8 @@ import { createEidIssuer, type EidIssuer } from '../../mocks/eid/issuer.js';
 import { newTrace, type ClientIdentity, type MotlanContext, type Subject } from '../context.js';
 import { REPO_ROOT } from '../options.js';
 import { innerContext } from '../procedures/executor.js';
+import type { PathTree } from '../procedures/compile.js';
+import { treeFromPaths } from './allowed-paths.js';
 import { forbidden } from './errors.js';
 import { purposePolicyPlugin, type PurposePolicyOptions } from './plugin.js';
 
@@ -24,9 +26,12 @@ const STRANGER = '079085000003';
 const ENTERPRISE = '0100109106';
 
 /** A made-up catalog entry: the lodging notification reads identity and residence. */
-const LODGING = new Set(['Query.citizen', 'Citizen.fullName', 'Citizen.dateOfBirth', 'Citizen.permanentResidence', 'Address.fullAddress']);
-const ENTERPRISE_CHANGE = new Set(['Query.citizen', 'Citizen.fullName', 'Query.enterprise', 'Enterprise.name', 'Enterprise.status']);
-const CATALOG: Record<string, ReadonlySet<string>> = { 'lodging-notification': LODGING, 'enterprise-legal-representative-change': ENTERPRISE_CHANGE };
+const LODGING = ['citizen.fullName', 'citizen.dateOfBirth', 'citizen.permanentResidence.fullAddress'];
+const ENTERPRISE_CHANGE = ['citizen.fullName', 'enterprise.name', 'enterprise.status'];
+const CATALOG: Record<string, PathTree> = {
+  'lodging-notification': treeFromPaths(LODGING),
+  'enterprise-legal-representative-change': treeFromPaths(ENTERPRISE_CHANGE),
+};
 
 function client(over: Partial<ClientIdentity> = {}): ClientIdentity {
   return {
@@ -63,7 +68,7 @@ async function harness(over: Partial<PurposePolicyOptions> = {}, relation?: (s: 
     rootValue: () => root,
     plugins: [
       purposePolicyPlugin({
-        procedureFieldCoordinates: (id) => CATALOG[id],
+        procedurePathTree: (id) => CATALOG[id],
         supergraphSdl: SUPERGRAPH,
         production: false,
         checkRelations: async (subject) => {
@@ -151,8 +156,8 @@ describe('purpose binding', () => {
       fragment More on Citizen { religion ... on Citizen { socialInsurance { totalContributionMonths } } }`;
     const r = await h.run(q, context(client(), { 'x-purpose': 'lodging-notification' }));
     expect(r.status).toBe(403);
-    expect(r.extensions?.fields).toEqual(['Citizen.religion', 'Citizen.socialInsurance', 'SocialInsurance.totalContributionMonths']);
-    expect(r.message).toContain('Citizen.religion');
+    expect(r.extensions?.fields).toEqual(['citizen.religion', 'citizen.socialInsurance']);
+    expect(r.message).toContain('citizen.religion');
     expect(h.calls.length).toBe(before);
   });
 
@@ -173,8 +178,8 @@ describe('purpose binding', () => {
   });
 
   it('enforces the per-client registry allow-list', async () => {
-    const wide = new Set([...LODGING, 'Citizen.socialInsurance', 'SocialInsurance.totalContributionMonths']);
-    const h2 = await harness({ procedureFieldCoordinates: () => wide });
+    const wide = treeFromPaths([...LODGING, 'citizen.socialInsurance.totalContributionMonths']);
+    const h2 = await harness({ procedurePathTree: () => wide });
     const q = `{ citizen(personalId: "${CITIZEN}") { fullName permanentResidence { fullAddress } socialInsurance { totalContributionMonths } } }`;
     const r = await h2.run(q, context(client({ registries: ['population'] }), { 'x-purpose': 'lodging-notification' }));
     expect(r.status).toBe(403);
@@ -193,8 +198,7 @@ describe('purpose binding', () => {
   });
 
   it('refuses sweeping over several citizens in one request', async () => {
-    const wide = new Set([...LODGING, 'Query.citizens']);
-    const h2 = await harness({ procedureFieldCoordinates: () => wide });
+    const h2 = await harness();
     const r = await h2.run(`{ citizens(personalIds: ["${CITIZEN}", "${FATHER}", "${STRANGER}"]) { fullName } }`, context(client(), { 'x-purpose': 'lodging-notification' }));
     expect(r.status).toBe(403);
     expect(h2.calls).toEqual([]);
@@ -242,7 +246,7 @@ describe('purpose binding', () => {
     expect((await h.run(LODGING_QUERY, inner, { id: CITIZEN })).code).toBeUndefined();
     const leak = await h.run(`{ citizen(personalId: "${CITIZEN}") { fullName religion } }`, inner);
     expect(leak.code).toBe('FORBIDDEN');
-    expect(leak.extensions?.fields).toEqual(['Citizen.religion']);
+    expect(leak.extensions?.fields).toEqual(['citizen.religion']);
   });
 
   it('refuses data to unauthenticated callers', async () => {

@@ -12,7 +12,7 @@ import { formatDate } from './format.js';
 import { hoursSaved } from './hours.js';
 import { prefill, type PrefillArgs } from './prefill.js';
 import { valuesAt } from './paths.js';
-import { evaluateRelations } from './relations.js';
+import { SUBJECT_NOT_RELATED_MESSAGE, evaluateRelations } from './relations.js';
 
 const composed = composeSupergraph();
 if (composed.errors) throw new Error('schema/*.graphql do not compose');
@@ -90,11 +90,11 @@ describe('prefill arguments', () => {
 });
 
 describe('relations', () => {
-  it('unknown citizen → NOT_FOUND, before any data of a related subject is fetched', async () => {
+  it('unknown citizen with a related subject → the same refusal as an unrelated one (no oracle), before any data of a related subject is fetched', async () => {
     const exec = scripted({ relations: () => ({ data: { subjectCitizen: null } }) });
     await expect(
       run(exec, { procedureId: 'death-residence-removal-funeral-allowance', subject: { personalId: CITIZEN, relatedPersonalId: WIFE } }),
-    ).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    ).rejects.toMatchObject({ message: SUBJECT_NOT_RELATED_MESSAGE, extensions: { code: 'FORBIDDEN', reason: 'SUBJECT_NOT_RELATED' } });
     expect(exec.calls.map((c) => c.req.operationName)).toEqual(['MotlanSubjectRelations']);
   });
 
@@ -118,7 +118,7 @@ describe('relations', () => {
     expect(blank.summary.fieldsPrefilled).toBe(0);
   });
 
-  it('an unrelated relative, enterprise or parcel → FORBIDDEN with the reason, and the data operation never runs', async () => {
+  it('an unrelated relative, enterprise or parcel → FORBIDDEN SUBJECT_NOT_RELATED (one message, whatever the cause), and the data operation never runs', async () => {
     const exec = scripted({
       relations: () => ({
         data: {
@@ -130,11 +130,11 @@ describe('relations', () => {
     });
     await expect(
       run(exec, { procedureId: 'death-residence-removal-funeral-allowance', subject: { personalId: CITIZEN, relatedPersonalId: STRANGER } }),
-    ).rejects.toMatchObject({ extensions: { code: 'FORBIDDEN', subject: 'relatedPersonalId' } });
+    ).rejects.toMatchObject({ message: SUBJECT_NOT_RELATED_MESSAGE, extensions: { code: 'FORBIDDEN', reason: 'SUBJECT_NOT_RELATED' } });
     // A member (not the legal representative) does not act for the enterprise's parcels.
     await expect(run(exec, { procedureId: 'land-use-right-transfer', subject: { personalId: CITIZEN, parcelId: PARCEL } })).rejects.toMatchObject({
-      message: expect.stringContaining(`parcel ${PARCEL} is not held by the citizen`),
-      extensions: { code: 'FORBIDDEN' },
+      message: SUBJECT_NOT_RELATED_MESSAGE,
+      extensions: { code: 'FORBIDDEN', reason: 'SUBJECT_NOT_RELATED' },
     });
     expect(exec.calls.every((c) => c.req.operationName === 'MotlanSubjectRelations')).toBe(true);
   });

@@ -5,8 +5,9 @@
  * Order of work, each step able to stop the request:
  *  1. the procedure exists (NOT_FOUND), identifiers are well formed and are exactly the
  *     subjects the procedure takes (BAD_USER_INPUT);
- *  2. relation check from the citizen's side (NOT_FOUND for an unknown citizen, FORBIDDEN
- *     for an unrelated subject, before any of that subject's data is fetched); a procedure
+ *  2. relation check from the citizen's side (one FORBIDDEN SUBJECT_NOT_RELATED for an
+ *     unknown citizen and for an unrelated subject alike, so the refusal is no existence
+ *     oracle, before any of that subject's data is fetched); a procedure
  *     about the citizen alone has nothing to relate, and its compiled operation is the
  *     existence check (see prefillCitizenOnly);
  *  3. the procedure's compiled operation, through the gateway pipeline with the caller's
@@ -327,8 +328,8 @@ export async function prefill(deps: PrefillDeps, args: PrefillArgs, context: Mot
   const check = await checkSubjectRelations(subject, deps.execute, inner);
   const roots = new Set<SubjectRoot>();
   if (check.citizenVerified) {
-    if (!check.citizenFound) throw notFoundCitizen(subject.personalId!);
-    // Unrelated → FORBIDDEN; a link that cannot be checked only drops that subject's data.
+    // Unknown citizen and unrelated subject → the same FORBIDDEN SUBJECT_NOT_RELATED (no oracle);
+    // a link that cannot be checked only drops that subject's data.
     assertRelated({ ...check, verdicts: check.verdicts.filter((v) => v.status !== 'unverifiable') }, subject);
     for (const root of procedure.def.subjects) {
       const rel = RELATED_OF_ROOT[root];

@@ -14,7 +14,7 @@
  * plain federated queries, by the purpose policy (gateway/policy):
  *
  *   const verdicts = await checkSubjectRelations(subject, execute, context);
- *   assertRelated(verdicts); // throws FORBIDDEN / NOT_FOUND / REGISTRY_UNAVAILABLE
+ *   assertRelated(verdicts); // throws FORBIDDEN SUBJECT_NOT_RELATED / REGISTRY_UNAVAILABLE
  */
 import { GraphQLError } from 'graphql';
 import type { MotlanContext, Subject } from '../context.js';
@@ -65,6 +65,29 @@ export const RELATION_COORDINATES: Record<'citizen' | RelatedSubject, string[]> 
     'EnterpriseRole.enterprise',
     'Enterprise.enterpriseCode',
     'Enterprise.landParcels',
+  ],
+};
+
+/**
+ * Paths the relation query reads from the citizen (identifiers and the enterprise role),
+ * per related subject. Internal relation-check operations are held to the procedure's
+ * path tree plus these (gateway/policy); a client's own queries are not.
+ */
+export const RELATION_PATHS: Record<'citizen' | RelatedSubject, string[]> = {
+  citizen: ['citizen.personalId'],
+  relatedPersonalId: [
+    'citizen.father.personalId',
+    'citizen.mother.personalId',
+    'citizen.spouse.personalId',
+    'citizen.children.personalId',
+    'citizen.household.members.citizen.personalId',
+  ],
+  enterpriseCode: ['citizen.enterprises.role', 'citizen.enterprises.enterprise.enterpriseCode'],
+  parcelId: [
+    'citizen.landParcels.parcelId',
+    'citizen.enterprises.role',
+    'citizen.enterprises.enterprise.enterpriseCode',
+    'citizen.enterprises.enterprise.landParcels.parcelId',
   ],
 };
 
@@ -186,28 +209,53 @@ export async function checkSubjectRelations(subject: Subject, execute: InnerExec
   return evaluateRelations(subject, result);
 }
 
-/** Throws the error a client gets when a subject is unknown, unrelated or cannot be checked. */
-export function assertRelated(check: RelationCheck, subject: Subject): void {
+/**
+ * Throws the error a client gets when a subject is unknown, unrelated or cannot be checked.
+ * No oracle: an unknown citizen and a known citizen with an unrelated subject get the SAME
+ * refusal (status, code, reason and message), so a refusal never tells whether an
+ * identifier exists; the verdict's own reason stays server-side (`cause`).
+ */
+export function assertRelated(check: RelationCheck, _subject?: Subject): void {
   if (!check.citizenVerified) {
     throw new GraphQLError('The population registry is unavailable, so the citizen and the subjects related to them cannot be checked. Retry later.', {
       extensions: { code: 'REGISTRY_UNAVAILABLE', registry: 'population' },
     });
   }
-  if (!check.citizenFound) throw notFoundCitizen(subject.personalId ?? '');
+  if (!check.citizenFound) throw subjectsNotRelated();
   for (const v of check.verdicts) {
-    if (v.status === 'unrelated') throw forbiddenSubject(v);
+    if (v.status === 'unrelated') throw subjectsNotRelated(v);
+  }
+  for (const v of check.verdicts) {
     if (v.status === 'unverifiable') {
       throw new GraphQLError(`Cannot check ${v.subject}: ${v.reason}. Retry later.`, { extensions: { code: 'REGISTRY_UNAVAILABLE', registry: v.registry } });
     }
   }
 }
 
+/** Reason code of the no-oracle refusal (unknown or unrelated subject); the failed-lookup brake counts it. */
+export const SUBJECT_NOT_RELATED = 'SUBJECT_NOT_RELATED';
+
+/** The message of that refusal: the same words whatever the cause. */
+export const SUBJECT_NOT_RELATED_MESSAGE =
+  'Subjects refused: the registries do not record the citizen and the other subjects of this request (relative, enterprise, parcel) as related. ' +
+  'An unknown identifier gets this same answer. Check the identifiers and that the procedure fits them; refusals count towards the failed-lookup brake.';
+
+/**
+ * The one refusal for an unknown citizen (when other subjects are named) and for an
+ * unrelated subject: 403 FORBIDDEN, reason SUBJECT_NOT_RELATED, one fixed message.
+ * `verdict` is kept off the response (a non-enumerable `cause` for server logs only).
+ */
+export function subjectsNotRelated(verdict?: RelationVerdict): GraphQLError {
+  const err = new GraphQLError(SUBJECT_NOT_RELATED_MESSAGE, {
+    extensions: { code: 'FORBIDDEN', reason: SUBJECT_NOT_RELATED },
+  });
+  if (verdict) Object.defineProperty(err, 'cause', { value: verdict, enumerable: false });
+  return err;
+}
+
+/** Unknown citizen for a procedure about the citizen alone: the lookup itself (counted by the brake). */
 export function notFoundCitizen(personalId: string): GraphQLError {
   return new GraphQLError(`No citizen with personal ID ${personalId} is recorded in the population registry.`, {
     extensions: { code: 'NOT_FOUND' },
   });
-}
-
-export function forbiddenSubject(v: RelationVerdict): GraphQLError {
-  return new GraphQLError(`Subject refused: ${v.reason}.`, { extensions: { code: 'FORBIDDEN', subject: v.subject, reason: v.reason } });
 }

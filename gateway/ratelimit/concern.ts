@@ -2,7 +2,7 @@
  * Rate limits as a gateway concern: a Fastify preHandler right after authentication
  * spends one request (one per operation of a batch) from the client's budget and answers
  * 429 RATE_LIMITED with Retry-After when it is spent; an Apollo plugin applies the
- * stricter budget for lookups of unknown identifiers (unknown-lookups.ts).
+ * stricter budget for lookups that fail (failed-lookups.ts: unknown or unrelated identifiers).
  *
  * Settings: GatewayOptions.rateLimit (see RateLimitOptions for defaults and env), or
  * `false` to turn rate limiting off (benchmarks). REDIS_URL shares budgets across replicas.
@@ -11,7 +11,7 @@ import type { ConcernFactory } from '../concern.js';
 import { isGraphQLRequest } from '../concern.js';
 import { errorBody } from '../errors/index.js';
 import { createClientRateLimiter, type RateLimitOptions } from './limiter.js';
-import { unknownLookupPlugin } from './unknown-lookups.js';
+import { failedLookupPlugin } from './failed-lookups.js';
 
 export type RateLimitSetting = Partial<RateLimitOptions> | false;
 
@@ -23,7 +23,7 @@ export const rateLimits: ConcernFactory = async ({ app, options, logger }) => {
   if (problem) logger.warn(problem);
   logger.info(
     `Rate limits: ${limiter.options.ratePerSecond}/s per client, burst ${limiter.options.burst}, ` +
-      `${limiter.options.unknownLookups} unknown lookups per ${limiter.options.unknownLookupWindowSeconds} s, ` +
+      `${limiter.options.unknownLookups} failed lookups per ${limiter.options.unknownLookupWindowSeconds} s, ` +
       (limiter.store === 'redis' ? 'shared through Redis' : 'in memory (per replica)'),
   );
 
@@ -46,7 +46,7 @@ export const rateLimits: ConcernFactory = async ({ app, options, logger }) => {
 
   return {
     name: 'rate-limits',
-    plugins: [unknownLookupPlugin(limiter)],
+    plugins: [failedLookupPlugin(limiter)],
     close: () => limiter.close(),
   };
 };

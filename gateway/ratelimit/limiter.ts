@@ -24,12 +24,13 @@ export interface RateLimitOptions {
   /** Seconds over which the burst reserve refills. Default 10. */
   burstWindowSeconds: number;
   /**
-   * Lookups of identifiers the registries do not know, per client, before the client's
-   * lookups are refused for the rest of the window (enumeration brake). Default:
+   * Failed lookups (identifiers the registries do not know, or subjects refused as not
+   * related), per client, before the client's lookups are refused for the rest of the
+   * window (the failed-lookup brake, failed-lookups.ts; the name is historical). Default:
    * RATE_LIMIT_UNKNOWN_LOOKUPS env, else 20.
    */
   unknownLookups: number;
-  /** Window of the unknown-lookup budget, in seconds. Default 600 (10 minutes). */
+  /** Window of the failed-lookup budget (gateway/ratelimit/failed-lookups.ts), in seconds. Default 600 (10 minutes). */
   unknownLookupWindowSeconds: number;
   /** Redis URL for budgets shared by replicas. Default: REDIS_URL env; unset = in memory. */
   redisUrl: string | undefined;
@@ -67,7 +68,7 @@ export interface ClientRateLimiter {
   consumeRequest(key: string, points?: number): Promise<Verdict>;
   /** Whether `key` still has unknown-lookup budget (does not spend it). */
   unknownLookupsLeft(key: string): Promise<Verdict>;
-  /** Spends unknown-lookup budget for `count` lookups that found nothing. */
+  /** Spends failed-lookup budget for `count` lookups that found nothing or were refused as unrelated. */
   recordUnknownLookups(key: string, count: number): Promise<void>;
   /**
    * Connects to Redis (no-op in memory). Resolves to null, or to the reason Redis is not

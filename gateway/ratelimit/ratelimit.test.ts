@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClientRateLimiter, type ClientRateLimiter } from './limiter.js';
-import { countUnknownLookups } from './unknown-lookups.js';
+import { countFailedLookups } from './failed-lookups.js';
 import { redisAnswers } from '../../test/security-fixtures.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -58,7 +58,7 @@ describe('unknown lookups in a response', () => {
       { path: ['e', 'x'], extensions: { code: 'NOT_FOUND' } },
     ];
     // a: unknown; c: registry down (not counted); d: two unknown in a list; e: NOT_FOUND.
-    expect(countUnknownLookups(lookups, data, errors)).toBe(4);
+    expect(countFailedLookups(lookups, data, errors)).toBe(4);
   });
 });
 
