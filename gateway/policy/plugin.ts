@@ -33,7 +33,7 @@ import { mergeTrees, pathsOutside, treeFromPaths } from './allowed-paths.js';
 import { analyzeOperation, rootArguments, type OperationAnalysis, type RootArguments } from './analyze.js';
 import { forbidden, policyError } from './errors.js';
 import { SUBJECT_TOKEN_HEADER, isProcedureId, purposeFromHeaders, singleHeader } from './purpose.js';
-import { ROOT_LOOKUPS, collectSubjects, rootsOfLookup, toSubject } from './subjects.js';
+import { collectSubjects, rootsOfLookup, toSubject } from './subjects.js';
 import {
   SubjectTokenError,
   createSubjectTokenVerifier,

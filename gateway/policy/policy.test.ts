@@ -255,6 +255,68 @@ describe('purpose binding', () => {
   });
 });
 
+describe('deny by default (nothing undecidable reaches a resolver)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness();
+  });
+  const purpose = () => context(client(), { 'x-purpose': 'lodging-notification' });
+  const refusedBefore = async (query: string, variables: Record<string, unknown> | undefined, reason: string, ctx = purpose()) => {
+    const before = h.calls.length;
+    const r = await h.run(query, ctx, variables);
+    expect(r.status, r.message).toBeGreaterThanOrEqual(400);
+    expect(r.extensions?.reason, r.message).toBe(reason);
+    expect(h.calls.length, 'a resolver ran').toBe(before);
+    return r;
+  };
+
+  it('refuses a nullable variable with a default sent as null, whatever the other root fields', async () => {
+    const q = `query($a: ID = "${CITIZEN}", $b: ID!) { a: citizen(personalId: $a) { fullName } b: citizen(personalId: $b) { fullName religion } }`;
+    await refusedBefore(q, { a: null, b: STRANGER }, 'UNDECIDABLE_REQUEST');
+    await refusedBefore(q, { a: null, b: STRANGER }, 'UNDECIDABLE_REQUEST', context(client())); // no purpose either
+    await refusedBefore(q, { b: STRANGER }, 'UNDECIDABLE_REQUEST'); // defaulted
+    await refusedBefore(`query($a: ID!) { citizen(personalId: $a) { fullName } }`, { a: [CITIZEN] }, 'UNDECIDABLE_REQUEST');
+    await refusedBefore(`query($a: ID!) { citizen(personalId: $a) { fullName } }`, undefined, 'UNDECIDABLE_REQUEST');
+  });
+
+  it('refuses variables in directives, and treats literal @include/@skip as present', async () => {
+    await refusedBefore(`query($v: Boolean!) { citizen(personalId: "${CITIZEN}") { fullName @include(if: $v) } }`, { v: true }, 'UNDECIDABLE_REQUEST');
+    const skipped = await refusedBefore(`{ citizen(personalId: "${CITIZEN}") { fullName religion @skip(if: true) } }`, undefined, 'FIELDS_NOT_ALLOWED');
+    expect(skipped.extensions?.fields).toEqual(['citizen.religion']);
+  });
+
+  it('refuses prefill arguments it cannot decide, but still answers NOT_FOUND for an unknown procedure', async () => {
+    const q = `query($p: ID = "lodging-notification") { prefill(procedureId: $p, subject: { personalId: "${CITIZEN}" }) { summary { fieldsTotal } } }`;
+    await refusedBefore(q, { p: null }, 'UNDECIDABLE_REQUEST', context(client()));
+    await refusedBefore(q, {}, 'UNDECIDABLE_REQUEST', context(client()));
+    const unknown = await refusedBefore(q, { p: 'no-such-procedure' }, 'UNKNOWN_PROCEDURE', context(client({ procedures: ['*'] })));
+    expect(unknown.status).toBe(404);
+  });
+
+  it('enters citizen(personalId) at the root its identifier plays, and refuses undeclared roots', async () => {
+    const two = `{ c: citizen(personalId: "${CITIZEN}") { fullName } f: citizen(personalId: "${FATHER}") { fullName } }`;
+    const r = await refusedBefore(two, undefined, 'SUBJECT_NOT_DECLARED');
+    expect(r.extensions?.roots).toEqual(['relatedCitizen']);
+    await refusedBefore(`{ citizens(personalIds: ["${CITIZEN}", "${FATHER}"]) { fullName } }`, undefined, 'SUBJECT_NOT_DECLARED');
+    const ok = await h.run(`{ citizens(personalIds: ["${CITIZEN}", "${CITIZEN}"]) { fullName } }`, purpose());
+    expect(ok.code).toBeUndefined();
+    const household = await refusedBefore(`{ household(householdId: "HH-1") { householdId } }`, undefined, 'FIELDS_NOT_ALLOWED');
+    expect(household.extensions?.fields).toEqual(['household']);
+  });
+
+  it('holds internal operations to the tree plus relation identifiers, for the subjects of their context', async () => {
+    const outer = context(client());
+    const inner = innerContext(outer, { procedureId: 'lodging-notification', dossierId: null }, { personalId: CITIZEN });
+    const relations = `query MotlanSubjectRelations($personalId: ID!) { subjectCitizen: citizen(personalId: $personalId) { personalId } }`;
+    expect((await h.run(relations, inner, { personalId: CITIZEN })).code).toBeUndefined();
+    // The relation paths of a relative are not the lodging procedure's: it declares no relatedCitizen.
+    const family = await h.run(`query($id: ID!) { citizen(personalId: $id) { father { personalId } } }`, inner, { id: CITIZEN });
+    expect(family.extensions?.fields).toEqual(['citizen.father']);
+    const other = await h.run(LODGING_QUERY, inner, { id: STRANGER });
+    expect(other.extensions?.reason).toBe('SUBJECT_NOT_DECLARED');
+  });
+});
+
 describe('subject binding (X-Subject-Token)', () => {
   let h: Harness;
   let eid: EidIssuer;
