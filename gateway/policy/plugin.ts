@@ -4,23 +4,32 @@
  * any subgraph. Every refusal is a GraphQLError (FORBIDDEN 403, BAD_USER_INPUT 400,
  * NOT_FOUND 404, UNAUTHENTICATED 401), so the audit plugin records it like any outcome.
  *
+ * Deny by default: whatever the analysis cannot decide (invalid variables, an identifier
+ * that is null, absent or defaulted, a variable in a directive, an argument it does not
+ * know, an operation it cannot resolve) is refused (UNDECIDABLE_REQUEST); no branch
+ * returns early and lets execution proceed.
+ *
  * Rules, in order:
  * 1. Fields served by the catalog subgraph (`procedures`, `procedure`) need no purpose.
  * 2. `prefill(procedureId, subject)` needs a client allowed to run that procedure (and to
  *    reach its registries) and, for clients with `requireSubjectToken`, a subject token for
  *    that citizen and procedure. The operations prefill runs inside the same request are
- *    then held to that procedure's fields.
+ *    then held to that procedure's path tree (plus the relation checks' identifiers).
  * 3. Any other registry field needs `X-Purpose: <procedure id>` naming a procedure the client
- *    may run, and may only select the fields that procedure's catalog entry reads (plus
- *    entity keys and __typename); the rest is refused, naming the fields.
+ *    may run, and may only select the PATHS that procedure's catalog entry reads, as deep as
+ *    it reads them (plus entity keys and __typename at each of them); see allowed-paths.ts.
+ *    Each root lookup enters the tree at the subject root its identifier plays.
  * 4. The identifiers looked up are validated, bound to the subject token when the client
- *    requires one, and related to each other (enterprise, parcel, relative) like prefill's.
+ *    requires one, and related to each other (enterprise, parcel, relative) like prefill's;
+ *    unknown and unrelated subjects get one refusal (SUBJECT_NOT_RELATED, no oracle), after
+ *    the failed-lookup brake (gateway/ratelimit) has had its say.
  * 5. `explore` (the developer sandbox) lifts rules 2-4, outside production only.
  *
- * The plugin records what it learnt in the request's context: `purpose` and `subject`.
- * Apollo Server hands plugins a shallow copy of the context object, so `subject` is
- * filled in place (the Fastify-level object sees it too) while `purpose` is visible to
- * the plugins and resolvers of the operation (the audit plugin reads it there).
+ * The plugin records what it learnt in the request's context: `purpose` and `subject`
+ * (the latter only once verified). Apollo Server hands plugins a shallow copy of the
+ * context object, so `subject` is filled in place (the Fastify-level object sees it too)
+ * while `purpose` is visible to the plugins and resolvers of the operation (the audit
+ * plugin reads it there).
  */
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import { GraphQLError, getNamedType, type GraphQLSchema } from 'graphql';
@@ -402,7 +411,7 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
     checkRegistries(client, registryFields, 'This query');
 
     if (subject.relatedPersonalId || subject.enterpriseCode || subject.parcelId) {
-      if (!checkRelations) throw forbidden('This gateway cannot check relations between subjects; send one subject per request.', { reason: 'SUBJECT_NOT_RELATED' });
+      if (!checkRelations) throw forbidden('This gateway cannot check relations between subjects; send one subject per request.', { reason: 'TOO_MANY_SUBJECTS' });
       await brakeFirst(ctx);
       try {
         await checkRelations(subject, ctx);
