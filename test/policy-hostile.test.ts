@@ -148,6 +148,21 @@ describe.each(['development', 'production'] as const)('%s mode', (mode) => {
       expect(first(a)!.extensions!.reason).toBe('UNDECIDABLE_REQUEST');
     });
 
+    it('the same over GET', async () => {
+      const before = registryCalls();
+      const url = new URL(gateways[mode].graphqlUrl);
+      url.searchParams.set('query', twoRoots.replace('CITIZEN', citizen.personalId));
+      url.searchParams.set('variables', JSON.stringify({ a: null, b: stranger.personalId }));
+      const res = await fetch(url, {
+        headers: { authorization: `Bearer ${clients.keys.full}`, 'x-purpose': 'lodging-notification', 'apollo-require-preflight': 'true' },
+      });
+      const text = await res.text();
+      expect(res.status, text).toBe(400);
+      expect((JSON.parse(text) as Answer['body']).errors?.[0]?.extensions?.reason).toBe('UNDECIDABLE_REQUEST');
+      expect(text).not.toContain(stranger.fullName);
+      expect(registryCalls()).toBe(before);
+    });
+
     it('an identifier left to its default, absent, or a list where one is expected', async () => {
       const defaulted = await refused(
         { query: `query($a: ID = "${citizen.personalId}") { citizen(personalId: $a) { fullName } }`, variables: {} },
@@ -240,6 +255,8 @@ describe.each(['development', 'production'] as const)('%s mode', (mode) => {
         `{ citizen(personalId: "${citizen.personalId}") { father { spouse @include(if: true) { personalId } } } }`,
         `{ citizen(personalId: "${citizen.personalId}") { father { spouse @skip(if: true) { personalId } } } }`,
         `{ citizen(personalId: "${citizen.personalId}") { father { fullName } ... @include(if: false) { father { spouse { personalId } } } } }`,
+        `{ ...Root } fragment Root on Query { citizen(personalId: "${citizen.personalId}") { father { spouse { personalId } } } }`,
+        `{ a: citizen(personalId: "${citizen.personalId}") { father { fullName } } b: citizen(personalId: "${citizen.personalId}") { father { spouse { fullName } } } }`,
       ];
       for (const query of spellings) {
         const a = await refused({ query }, { purpose });
