@@ -34,7 +34,6 @@
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import { GraphQLError, getNamedType, type GraphQLSchema } from 'graphql';
 import type { ClientIdentity, MotlanContext, Subject } from '../context.js';
-import type { SubjectRoot } from '../procedures/catalog-format.js';
 import type { PathTree } from '../procedures/compile.js';
 import { innerContext, isInternalExecution, type InnerExecutor } from '../procedures/executor.js';
 import { RELATION_PATHS, assertRelated, checkSubjectRelations, type RelatedSubject } from '../procedures/relations.js';
