@@ -18,14 +18,18 @@ import { PostgresAuditStore } from '../gateway/audit/postgres-store.js';
 import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
 import type { AuditFilter, AuditStore } from '../gateway/audit/store.js';
 import type { VerifyReport } from '../gateway/audit/verify.js';
+import { loadWitness, type WitnessedCheckpoint } from '../gateway/audit/witness.js';
 import { validatePersonalId } from '../lib/identifiers.js';
 import type { CliIo } from './io.js';
 
 export const AUDIT_USAGE = `Audit commands:
-  motlan audit verify [SOURCE] [--public-key key.pem]... [--instance ID]... [--json]
-      Checks the hash chain and the signed checkpoints, offline. Reports the first bad
-      record (modified, deleted, inserted, reordered, rewritten, bad signature).
-      Exit 0 when intact, 1 when tampering is found, 2 on a usage error.
+  motlan audit verify [SOURCE] [--public-key key.pem]... [--witness FILE|URL]... [--instance ID]... [--json]
+      Checks the hash chain, the signed checkpoints and the subject index, offline. Reports
+      the first bad record (modified, deleted, inserted, reordered, rewritten, bad signature).
+      --witness: signed checkpoints kept outside the store (the gateway's AUDIT_WITNESS_FILE,
+      a saved GET /audit/v1/checkpoints/latest, or its URL with MOTLAN_AUDITOR_KEY set); the
+      store must still extend every one of them (no truncation, rewrite, deleted checkpoint
+      or deleted chain). Exit 0 when intact, 1 when tampering is found, 2 on a usage error.
   motlan audit export [SOURCE] --out FILE|- [--format jsonl|csv] [filters]
       Filters: --from/--to (ISO date-time or ms), --client, --agency, --procedure,
       --registry, --outcome OK,PARTIAL…, --instance, --personal-id (hashed with the
@@ -104,7 +108,8 @@ function printReport(report: VerifyReport, source: string, io: CliIo): void {
       const range = c.firstSeq === null ? 'no records' : `${c.records} records (seq ${c.firstSeq}..${c.lastSeq})`;
       io.out(
         `  OK       chain ${c.instanceId}: ${range}, ${c.checkpointsVerified} signed checkpoint(s) verified` +
-          `${c.lastCheckpointSeq !== null ? `, last at seq ${c.lastCheckpointSeq}` : ''}${c.anchoredAt !== null ? `, anchored after archived seq ${c.anchoredAt}` : ''}`,
+          `${c.lastCheckpointSeq !== null ? `, last at seq ${c.lastCheckpointSeq}` : ''}${c.anchoredAt !== null ? `, anchored after archived seq ${c.anchoredAt}` : ''}` +
+          `${c.witnessVerified ? `, ${c.witnessVerified} witnessed checkpoint(s) matched (up to seq ${c.witnessedSeq})` : ''}`,
       );
     } else {
       const p = c.problem!;
@@ -140,14 +145,29 @@ async function verifyCmd(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...SOURCE_OPTIONS, 'public-key': { type: 'string', multiple: true }, instance: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    options: {
+      ...SOURCE_OPTIONS,
+      'public-key': { type: 'string', multiple: true },
+      witness: { type: 'string', multiple: true },
+      instance: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    },
   });
   const source = sourceOf(values, positionals, io);
   const publicKeyPems = readKeys(values['public-key'], io);
+  let witness: WitnessedCheckpoint[] | undefined;
+  for (const spec of values.witness ?? []) {
+    try {
+      (witness ??= []).push(...(await loadWitness(spec, { cwd: io.cwd, apiKey: io.env.MOTLAN_AUDITOR_KEY })));
+    } catch (err) {
+      throw new UsageError(`--witness ${spec}: ${(err as Error).message}`);
+    }
+  }
+  const opts = { publicKeyPems, ...(witness ? { witness } : {}) };
   const report =
     source.kind === 'file'
-      ? await verifyExportFile(source.file, { publicKeyPems })
-      : await withStore(source, async (s) => verifyStore(s, { publicKeyPems, ...(values.instance ? { instanceIds: values.instance } : {}) }));
+      ? await verifyExportFile(source.file, opts)
+      : await withStore(source, async (s) => verifyStore(s, { ...opts, ...(values.instance ? { instanceIds: values.instance } : {}) }));
   if (source.kind === 'file' && values.instance) report.chains = report.chains.filter((c) => values.instance!.includes(c.instanceId));
   if (values.json) io.out(JSON.stringify(report, null, 2));
   else printReport(report, source.kind === 'file' ? source.file : source.describe, io);

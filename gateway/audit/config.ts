@@ -37,6 +37,13 @@ export interface AuditOptions {
   checkpointIntervalMs?: number;
   /** Extra wait before a group commit, to gather more records. Default: `AUDIT_COMMIT_WINDOW_MS` env, else 0 (next tick). */
   commitWindowMs?: number;
+  /**
+   * Append-only file where every signed checkpoint is also written, outside the store
+   * (witness.ts); keep it on another disk than the store in production. Default:
+   * `AUDIT_WITNESS_FILE` env, else `<dataDir>/audit-witness.jsonl`. `false` (or the env
+   * value `off`) disables it, refused in production.
+   */
+  witnessFile?: string | false;
   /** Use this store instead of opening one (tests: a failing store). The concern does not close it. */
   store?: AuditStore;
   /** Display name of a procedure id in the citizen history. Default: none (the id is shown). */
@@ -55,6 +62,8 @@ export interface ResolvedAuditConfig {
   checkpointEvery: number;
   checkpointIntervalMs: number;
   commitWindowMs: number;
+  /** Witness file (absolute), or null when turned off. */
+  witnessFile: string | null;
   production: boolean;
   /** Gives back a generated chain id claimed for this process (call on shutdown). */
   releaseInstanceId: () => void;
@@ -136,8 +145,16 @@ export function resolveAuditConfig(
     claimed?.release();
     throw new Error(`Audit instance id ${JSON.stringify(instanceId)} is invalid: use 1-100 letters, digits, ".", "_", ":" or "-" (AUDIT_INSTANCE_ID).`);
   }
+  const witnessGiven = opts.witnessFile ?? (env.AUDIT_WITNESS_FILE || undefined);
+  const witnessOff = witnessGiven === false || witnessGiven === 'off';
+  if (witnessOff && ctx.production) {
+    claimed?.release();
+    throw new Error('The audit witness cannot be turned off in production (signed checkpoints must also live outside the store): set AUDIT_WITNESS_FILE to a path on another disk.');
+  }
+  const witnessFile = witnessOff ? null : path.resolve(cwd, typeof witnessGiven === 'string' ? witnessGiven : path.join(dataDir, 'audit-witness.jsonl'));
   return {
     dataDir,
+    witnessFile,
     sqliteFile: path.resolve(cwd, opts.sqliteFile ?? env.AUDIT_SQLITE_FILE ?? path.join(dataDir, 'audit.db')),
     databaseUrl,
     databaseSchema: opts.databaseSchema ?? env.AUDIT_DATABASE_SCHEMA ?? 'motlan_audit',

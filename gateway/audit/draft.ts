@@ -116,6 +116,9 @@ export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHa
   for (const op of draft.ops) {
     subjects.fromOperation(op.document, op.operationName, op.variables);
   }
+  // Every entity that left, from what the subgraphs returned (aliases change nothing)…
+  subjects.fromReturned(trace?.returnedEntities);
+  // …and, as a fallback, keys the client's response shows under their schema names.
   for (const op of draft.ops) subjects.fromResponse(op.data);
 
   const outcome = classify({

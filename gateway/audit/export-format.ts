@@ -224,6 +224,8 @@ export interface ParsedExport {
   chains: Map<string, { anchor: Checkpoint | null; items: ChainItem[]; checkpoints: Checkpoint[] }>;
   /** First unreadable line, when any (verification stops there). */
   malformed: { line: number; message: string } | null;
+  /** The export's filter from its header (null: no header read). */
+  filter?: Record<string, unknown> | null;
 }
 
 /** Reads an export (JSONL or CSV, detected from the content) line by line. */
@@ -254,6 +256,7 @@ export async function parseExport(lines: AsyncIterable<string> | Iterable<string
       if (!line) continue;
       switch (line.type) {
         case 'header':
+          out.filter = line.filter ?? {};
           for (const k of line.keys) out.keys.push({ keyId: k.keyId, publicKeyPem: k.publicKeyPem, createdAt: 0 });
           break;
         case 'key':

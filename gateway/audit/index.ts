@@ -16,12 +16,16 @@ import { isGraphQLRequest } from '../concern.js';
 import { resolveAuditConfig, openStore, type AuditOptions, type ResolvedAuditConfig } from './config.js';
 import { registerAuditHooks } from './http-hooks.js';
 import { loadHmacKey, loadSigner, subjectHasher } from './keys.js';
-import { AuditLog } from './log.js';
+import { AuditChainLostError, AuditLog } from './log.js';
+import { FileWitness, latestByChain } from './witness.js';
+import type { Checkpoint } from './record.js';
+import path from 'node:path';
 import { auditPlugin } from './plugin.js';
 import { AuditRecorder } from './recorder.js';
 import { registerAuditRoutes } from './routes.js';
 import type { AuditStore } from './store.js';
 import { metricsFor } from '../metrics/index.js';
+import { procedureName } from '../procedures/service.js';
 
 export type { AuditOptions } from './config.js';
 export type { AuditRecord, AuditEntry, Checkpoint, Outcome } from './record.js';
@@ -86,6 +90,12 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
     throw new Error(`The audit store (${store.location}) cannot be opened: ${(err as Error).message}`);
   }
   const metrics = metricsFor(env.app);
+  const witness = cfg.witnessFile ? new FileWitness(cfg.witnessFile, cfg.instanceId) : null;
+  if (witness && store.kind === 'sqlite' && path.dirname(store.location) === path.dirname(witness.location)) {
+    (cfg.production ? env.logger.warn.bind(env.logger) : env.logger.debug.bind(env.logger))(
+      `Audit: the witness file ${witness.location} is in the same directory as the audit database; keep it on another disk (AUDIT_WITNESS_FILE) so losing one does not lose both.`,
+    );
+  }
   const log = new AuditLog({
     store,
     instanceId: cfg.instanceId,
@@ -93,6 +103,7 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
     checkpointEvery: cfg.checkpointEvery,
     checkpointIntervalMs: cfg.checkpointIntervalMs,
     commitWindowMs: cfg.commitWindowMs,
+    ...(witness ? { witness } : {}),
     onError: (err) => {
       metrics.auditCommitFailed();
       env.logger.error({ err }, 'Audit commit failed: requests are refused with 503 AUDIT_UNAVAILABLE until the store recovers');
@@ -107,6 +118,7 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
     await log.start();
   } catch (err) {
     if (ownStore) await store.close().catch(() => {});
+    if (err instanceof AuditChainLostError) throw err;
     throw new Error(`The audit store (${store.location}) cannot be read: ${(err as Error).message}`);
   }
   const hasher = subjectHasher(hmac.key);
@@ -125,7 +137,30 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
     store,
     hasher,
     clients: env.clients,
-    ...(opts.procedureName ? { procedureName: opts.procedureName } : {}),
+    // The catalog's Vietnamese name, shown in the citizen history.
+    procedureName: opts.procedureName ?? procedureName,
+    ...(witness
+      ? {
+          // This replica's chain and the chains the store holds (other stores may share the witness file).
+          witness: async () => {
+            const chains = new Set([cfg.instanceId, ...(await store.instances())]);
+            return witness.readAll().filter((w) => chains.has(w.instanceId));
+          },
+        }
+      : {}),
+    latestCheckpoints: async () => {
+      // The store's view, completed by what this replica signed and witnessed itself:
+      // checkpoints deleted from the store still show here.
+      const all: Checkpoint[] = [];
+      for (const id of await store.instances()) {
+        const cp = await store.lastCheckpoint(id);
+        if (cp) all.push(cp);
+      }
+      const own = log.latestCheckpoint();
+      if (own) all.push(own);
+      if (witness) all.push(...witness.latest().values());
+      return [...latestByChain(all).values()].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+    },
   });
 
   return {
@@ -133,7 +168,8 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
     plugins: [auditPlugin(recorder)],
     ready: async () => {
       const problem = await log.probe();
-      return problem === null ? null : `the audit store cannot commit (${problem}); requests are refused with 503 AUDIT_UNAVAILABLE`;
+      if (problem !== null) return `the audit store cannot commit (${problem}); requests are refused with 503 AUDIT_UNAVAILABLE`;
+      return log.witnessProblem();
     },
     close: async () => {
       try {

@@ -15,6 +15,7 @@
 import { chainRecord, checkpointMessage, genesisHash, type AuditEntry, type AuditRecord, type Checkpoint } from './record.js';
 import { ChainConflictError, type AuditStore, type ChainHead } from './store.js';
 import type { Signer } from './keys.js';
+import type { CheckpointWitness, WitnessedCheckpoint } from './witness.js';
 
 export interface AuditLogOptions {
   store: AuditStore;
@@ -35,6 +36,36 @@ export interface AuditLogOptions {
   onError?: (err: Error) => void;
   /** Clock, for tests. Default: Date.now. */
   now?: () => number;
+  /**
+   * Where every signed checkpoint is also written, outside the store (witness.ts). At
+   * start, a witness that knows this chain further than the store does stops the log
+   * (`AuditChainLostError`). Default: none.
+   */
+  witness?: CheckpointWitness;
+  /**
+   * Also witness the latest checkpoints of the OTHER chains the store holds (replicas
+   * sharing a PostgreSQL store), each time this log signs one: rewriting one replica's
+   * chain then contradicts another replica's witness. Default: true.
+   */
+  witnessOtherChains?: boolean;
+  /**
+   * Between stored checkpoints, sign the chain head and write it to the witness (not the
+   * store) at most this often after a commit, so the tail after the last checkpoint cannot
+   * be cut unnoticed either. 0: after every commit. Default: 1000 ms.
+   */
+  witnessHeadIntervalMs?: number;
+}
+
+/**
+ * The witness knows this chain further than the store does: the store was lost,
+ * replaced, truncated or rewritten. The log refuses to continue the chain silently.
+ */
+export class AuditChainLostError extends Error {
+  readonly code = 'AUDIT_CHAIN_LOST';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditChainLostError';
+  }
 }
 
 /** The audit store could not make the record durable: the request must not share data. */
@@ -74,6 +105,14 @@ export class AuditLog {
   private closed = false;
   private lastError: string | null = null;
   private committed = 0;
+  /** The newest checkpoint this log signed and committed (published at /audit/v1/checkpoints/latest). */
+  private lastSigned: WitnessedCheckpoint | null = null;
+  /** Checkpoints committed to the store but not yet written to the witness (retried at the next one). */
+  private unwitnessed: WitnessedCheckpoint[] = [];
+  private lastHeadWitnessedAt = -Infinity;
+  private witnessError: string | null = null;
+  /** Highest seq of other chains already witnessed by this log. */
+  private readonly othersWitnessed = new Map<string, number>();
 
   constructor(opts: AuditLogOptions) {
     this.opts = opts;
@@ -91,6 +130,8 @@ export class AuditLog {
   async start(): Promise<void> {
     await this.store.registerKey({ keyId: this.signer.keyId, publicKeyPem: this.signer.publicKeyPem, createdAt: this.now() });
     await this.resync();
+    await this.checkWitness();
+    this.lastSigned = await this.store.lastCheckpoint(this.instanceId);
     if (this.intervalMs > 0) {
       this.timer = setInterval(() => {
         if (this.head && this.head.seq > this.lastCheckpointSeq) {
@@ -103,9 +144,89 @@ export class AuditLog {
   }
 
   private async resync(): Promise<void> {
-    this.head = await this.store.head(this.instanceId);
+    const known = this.head;
+    const head = await this.store.head(this.instanceId);
+    // The chain never moves back: records this log committed vanished from the store.
+    if (known && (!head || head.seq < known.seq)) {
+      const lost = `The audit chain "${this.instanceId}" went back from seq ${known.seq} to ${head ? `seq ${head.seq}` : 'empty'} in ${this.store.location}: committed records were deleted (store truncated, replaced or removed). Refusing to continue the chain; restore the store, or restart with a new chain id.`;
+      // The last head this log committed goes to the witness, so verify and the next start see the loss.
+      await this.writeWitness([{ ...this.checkpoint(known.seq, known.hash), head: true }]);
+      throw new AuditChainLostError(lost);
+    }
+    this.head = head;
     this.lastCheckpointSeq = (await this.store.lastCheckpoint(this.instanceId))?.seq ?? 0;
     this.needsResync = false;
+  }
+
+  /**
+   * Refuses to continue a chain the witness knows further than the store: never restart
+   * or fork a chain silently (issue 11). Checks the newest witnessed checkpoint of this
+   * chain: the store must still hold that seq with that hash, and its signed checkpoint.
+   */
+  private async checkWitness(): Promise<void> {
+    const w = this.opts.witness?.latest().get(this.instanceId);
+    if (!w) return;
+    const where = `the audit store ${this.store.location}`;
+    const fix =
+      'The gateway refuses to continue or restart this chain silently. Restore the store from a backup; or, if its records are lost for good, ' +
+      'give this replica a NEW chain id (AUDIT_INSTANCE_ID, or with SQLite remove the generated DATA_DIR/audit-instance-id), ' +
+      'record the incident, and expect `motlan audit verify --witness` to keep reporting the old chain as deleted.';
+    const seen = `The witness ${this.opts.witness!.location} holds a signed checkpoint of chain "${this.instanceId}" at seq ${w.seq} (${new Date(w.ts).toISOString()})`;
+    const head = this.head;
+    if (!head || head.seq < w.seq) {
+      throw new AuditChainLostError(`${seen}, but ${where} ${head ? `ends at seq ${head.seq}` : 'holds no record of it'}: the store was lost, replaced or truncated. ${fix}`);
+    }
+    const anchor = await this.store.anchor(this.instanceId);
+    if (anchor && anchor.seq > w.seq) return; // archived since: the archive file holds that stretch
+    const record = anchor?.seq === w.seq ? null : await this.store.get(this.instanceId, w.seq);
+    const hash = anchor?.seq === w.seq ? anchor.hash : record?.hash;
+    if (hash !== w.hash) {
+      throw new AuditChainLostError(`${seen}, but ${where} holds ${hash ? 'a different record' : 'no record'} at that seq: the chain was rewritten. ${fix}`);
+    }
+    if (!w.head && anchor?.seq !== w.seq && !(await this.store.checkpoints(this.instanceId, { fromSeq: w.seq, toSeq: w.seq })).some((c) => c.hash === w.hash)) {
+      throw new AuditChainLostError(`${seen}, but ${where} no longer holds that checkpoint: checkpoints were deleted. ${fix}`);
+    }
+  }
+
+  /** The newest checkpoint this log signed (or found at start), or null. */
+  latestCheckpoint(): WitnessedCheckpoint | null {
+    return this.lastSigned;
+  }
+
+  /** Why checkpoints are not reaching the witness, or null (readiness). Retries the pending ones first. */
+  async witnessProblem(): Promise<string | null> {
+    if (this.witnessError !== null) await this.writeWitness([]);
+    return this.witnessError;
+  }
+
+  /** Copies committed checkpoints (and, once per checkpoint, the other chains' latest) to the witness. */
+  private async writeWitness(fresh: WitnessedCheckpoint[]): Promise<void> {
+    const witness = this.opts.witness;
+    if (!witness) return;
+    this.unwitnessed.push(...fresh);
+    if (fresh.some((c) => !c.head) && (this.opts.witnessOtherChains ?? true)) {
+      try {
+        for (const id of await this.store.instances()) {
+          if (id === this.instanceId) continue;
+          const cp = await this.store.lastCheckpoint(id);
+          if (cp && cp.seq > (this.othersWitnessed.get(id) ?? 0)) this.unwitnessed.push(cp);
+        }
+      } catch {
+        /* the other chains are witnessed at the next checkpoint; this one's must not wait */
+      }
+    }
+    try {
+      witness.append(this.unwitnessed);
+      for (const cp of this.unwitnessed) {
+        if (cp.instanceId !== this.instanceId) this.othersWitnessed.set(cp.instanceId, Math.max(cp.seq, this.othersWitnessed.get(cp.instanceId) ?? 0));
+      }
+      this.unwitnessed = [];
+      this.witnessError = null;
+    } catch (err) {
+      // The records are committed; the checkpoint stays pending and /ready reports the witness.
+      this.witnessError = `checkpoints cannot be written to the witness ${witness.location}: ${(err as Error).message}`;
+      this.opts.onError?.(new Error(this.witnessError));
+    }
   }
 
   /** Queues an entry; resolves with its record once durable, rejects with `AuditUnavailableError`. */
@@ -209,6 +330,16 @@ export class AuditLog {
         this.committed += records.length;
         this.opts.onCommit?.({ records: records.length, checkpoints: checkpoints.length, ms: performance.now() - started });
         records.forEach((r, i) => batch[i]!.resolve(r));
+        if (checkpoints.length > 0) {
+          this.lastSigned = checkpoints[checkpoints.length - 1]!;
+          this.lastHeadWitnessedAt = this.now();
+          await this.writeWitness(checkpoints);
+        } else if (records.length > 0 && this.opts.witness && this.now() - this.lastHeadWitnessedAt >= (this.opts.witnessHeadIntervalMs ?? 1000)) {
+          this.lastHeadWitnessedAt = this.now();
+          const head: WitnessedCheckpoint = { ...this.checkpoint(seq, prev), head: true };
+          this.lastSigned = head;
+          await this.writeWitness([head]);
+        }
         return;
       } catch (err) {
         this.needsResync = true;

@@ -121,6 +121,7 @@ export class PostgresAuditStore implements AuditStore {
           hmac TEXT NOT NULL, instance_id TEXT NOT NULL, seq BIGINT NOT NULL,
           PRIMARY KEY (hmac, instance_id, seq)
         );
+        CREATE INDEX IF NOT EXISTS audit_subjects_chain ON ${t.subjects} (instance_id, seq);
         CREATE TABLE IF NOT EXISTS ${t.checkpoints} (
           instance_id TEXT NOT NULL, seq BIGINT NOT NULL, hash TEXT NOT NULL, ts BIGINT NOT NULL,
           key_id TEXT NOT NULL, signature TEXT NOT NULL,
@@ -268,6 +269,14 @@ export class PostgresAuditStore implements AuditStore {
       range.toSeq ?? Number.MAX_SAFE_INTEGER,
     ]);
     return r.rows.map(rowToCheckpoint);
+  }
+
+  async subjectIndex(instanceId: string, range: { fromSeq: number; toSeq: number }): Promise<Array<{ seq: number; hmac: string }>> {
+    const r = await this.pool.query(
+      `SELECT seq, hmac FROM ${this.t.subjects} WHERE instance_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq, hmac`,
+      [instanceId, range.fromSeq, range.toSeq],
+    );
+    return r.rows.map((row: { seq: unknown; hmac: unknown }) => ({ seq: Number(row.seq), hmac: String(row.hmac) }));
   }
 
   async anchor(instanceId: string): Promise<Checkpoint | null> {

@@ -153,8 +153,12 @@ function finite(n: number, digits = 3): number {
   return Math.round(n * f) / f;
 }
 
-/** Maximum subjects kept in one record (a response may name many relatives). */
-export const MAX_SUBJECTS = 100;
+/**
+ * Maximum subjects kept in one record. Every entity a response carried is a subject
+ * (issue 11); the response check refuses answers about people the purpose does not
+ * name, so real records stay far below this bound, which only caps a pathological one.
+ */
+export const MAX_SUBJECTS = 1000;
 
 export function normalizeEntry(e: AuditEntry): AuditEntry {
   const subjects = [...new Map(e.subjects.map((s) => [`${s.kind}|${s.role}|${s.hmac}`, s])).values()]

@@ -13,6 +13,8 @@
  *   GET /audit/v1/export?format=csv|jsonl   export (verifiable with `motlan audit verify`)
  *   GET /audit/v1/citizen-history    what a citizen portal (VNeID) would show for a personal ID
  *   GET /audit/v1/keys               public keys of the checkpoint signatures
+ *   GET /audit/v1/checkpoints/latest the newest signed checkpoint of every chain, for auditors to
+ *                                    fetch and pin (`motlan audit verify --witness <url|saved file>`)
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -24,7 +26,8 @@ import { validateEnterpriseCode, validateParcelId, validatePersonalId } from '..
 import { csvHeader, toCsvRow, toJsonLine } from './export-format.js';
 import { exportLines } from './export.js';
 import type { SubjectHasher } from './keys.js';
-import { chainHash, contentHash, genesisHash, OUTCOMES, type AuditRecord, type Outcome } from './record.js';
+import { chainHash, contentHash, genesisHash, OUTCOMES, type AuditRecord, type Checkpoint, type Outcome } from './record.js';
+import { WITNESS_FORMAT, type WitnessedCheckpoint } from './witness.js';
 import { verifyStore } from './sources.js';
 import type { AuditFilter, AuditStore, SearchCursor } from './store.js';
 import type { VerifyReport } from './verify.js';
@@ -36,6 +39,10 @@ export interface AuditRoutesOptions {
   /** URL prefix. Default: `/audit/v1`. */
   prefix?: string;
   procedureName?: (procedureId: string) => string | null;
+  /** The newest signed checkpoint of every chain. Default: the store's `lastCheckpoint` of each chain. */
+  latestCheckpoints?: () => Promise<Checkpoint[]>;
+  /** Witnessed checkpoints `/verify` holds the store against (the gateway's witness file). Default: none. */
+  witness?: () => Promise<WitnessedCheckpoint[]>;
 }
 
 class BadRequest extends Error {}
@@ -217,7 +224,7 @@ export function registerAuditRoutes(app: FastifyInstance, opts: AuditRoutesOptio
 
   route('/verify', async (request) => {
     // Concurrent calls share one run: verification reads the whole store.
-    verifying ??= verifyStore(store)
+    verifying ??= (async () => verifyStore(store, opts.witness ? { witness: await opts.witness() } : {}))()
       .then((r) => verificationBody(r, Date.now()))
       .finally(() => {
         verifying = null;
@@ -227,6 +234,14 @@ export function registerAuditRoutes(app: FastifyInstance, opts: AuditRoutesOptio
   });
 
   route('/keys', async () => ({ keys: await store.publicKeys() }));
+
+  route('/checkpoints/latest', async (request) => {
+    const checkpoints = opts.latestCheckpoints
+      ? await opts.latestCheckpoints()
+      : (await Promise.all((await store.instances()).map((id) => store.lastCheckpoint(id)))).filter((c): c is Checkpoint => c !== null);
+    request.log.info({ auditor: request.motlan.client?.id, action: 'audit.checkpoints' }, 'audit checkpoints read');
+    return { format: WITNESS_FORMAT, fetchedAt: new Date().toISOString(), checkpoints };
+  });
 
   route('/export', async (request, reply) => {
     const q = parseQuery(request);

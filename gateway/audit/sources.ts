@@ -7,8 +7,10 @@ import { createInterface } from 'node:readline';
 import type { KeyObject } from 'node:crypto';
 import { parseExport } from './export-format.js';
 import { keyIdOf, publicKeyFromPem } from './keys.js';
-import type { AuditStore, PublicKeyEntry } from './store.js';
-import { verifyChains, type ChainSource, type TrustedKeys, type VerifyReport } from './verify.js';
+import { isEmptyFilter } from './export.js';
+import { subjectHmacs, type AuditFilter, type AuditStore, type PublicKeyEntry } from './store.js';
+import { verifyChains, type ChainReport, type ChainSource, type TrustedKeys, type VerifyReport } from './verify.js';
+import type { WitnessedCheckpoint } from './witness.js';
 
 /** Trusted keys: the pinned ones when given, else those stored with the data. */
 export function trustFrom(pinnedPems: string[], embedded: PublicKeyEntry[]): TrustedKeys {
@@ -45,16 +47,76 @@ export async function storeSources(store: AuditStore, instanceIds?: string[]): P
   return out;
 }
 
-export async function verifyStore(store: AuditStore, opts: { publicKeyPems?: string[]; instanceIds?: string[] } = {}): Promise<VerifyReport> {
-  const trust = trustFrom(opts.publicKeyPems ?? [], await store.publicKeys());
-  return verifyChains(await storeSources(store, opts.instanceIds), trust);
+/** Records whose index rows disagree with them, checked in pages of this many records. */
+const INDEX_PAGE = 2000;
+
+/**
+ * Holds the subject index (what the citizen history searches) against the hashed
+ * `subjects` of every record of a chain that verified: a deleted row hides an access
+ * from a citizen's history, an added one invents it. Marks the chain report failed.
+ */
+export async function verifySubjectIndex(store: AuditStore, report: ChainReport): Promise<void> {
+  if (!report.ok || report.lastSeq === null) return;
+  const instanceId = report.instanceId;
+  let page = new Map<number, Set<string>>();
+  const check = async (): Promise<boolean> => {
+    if (page.size === 0) return true;
+    const seqs = [...page.keys()];
+    const rows = await store.subjectIndex(instanceId, { fromSeq: Math.min(...seqs), toSeq: Math.max(...seqs) });
+    const found = new Map<number, Set<string>>();
+    for (const r of rows) found.set(r.seq, (found.get(r.seq) ?? new Set()).add(r.hmac));
+    for (const [seq, want] of page) {
+      const have = found.get(seq) ?? new Set<string>();
+      const missing = [...want].filter((h) => !have.has(h)).length;
+      const extra = [...have].filter((h) => !want.has(h)).length;
+      if (missing > 0 || extra > 0) {
+        report.ok = false;
+        report.problem = {
+          kind: missing > 0 ? 'deleted' : 'inserted',
+          instanceId,
+          seq,
+          message:
+            missing > 0
+              ? `record ${seq} names ${want.size} subject(s) but the subject index (citizen history) lacks ${missing} of them: index rows were deleted`
+              : `the subject index (citizen history) holds ${extra} subject(s) for record ${seq} that the record does not name: index rows were added`,
+        };
+        return false;
+      }
+    }
+    page = new Map();
+    return true;
+  };
+  for await (const r of store.chain(instanceId)) {
+    page.set(r.seq, new Set(subjectHmacs(r)));
+    if (page.size >= INDEX_PAGE && !(await check())) return;
+  }
+  await check();
 }
 
-export async function verifyExportLines(lines: AsyncIterable<string> | Iterable<string>, opts: { publicKeyPems?: string[] } = {}): Promise<VerifyReport> {
+export async function verifyStore(
+  store: AuditStore,
+  opts: { publicKeyPems?: string[]; instanceIds?: string[]; witness?: WitnessedCheckpoint[] } = {},
+): Promise<VerifyReport> {
+  const trust = trustFrom(opts.publicKeyPems ?? [], await store.publicKeys());
+  const witness = opts.witness
+    ? { checkpoints: opts.instanceIds ? opts.witness.filter((w) => opts.instanceIds!.includes(w.instanceId)) : opts.witness }
+    : undefined;
+  const report = await verifyChains(await storeSources(store, opts.instanceIds), trust, witness);
+  for (const c of report.chains) await verifySubjectIndex(store, c);
+  report.ok = report.chains.every((c) => c.ok);
+  return report;
+}
+
+export async function verifyExportLines(
+  lines: AsyncIterable<string> | Iterable<string>,
+  opts: { publicKeyPems?: string[]; witness?: WitnessedCheckpoint[] } = {},
+): Promise<VerifyReport> {
   const parsed = await parseExport(lines);
   const trust = trustFrom(opts.publicKeyPems ?? [], parsed.keys);
-  const sources: ChainSource[] = [...parsed.chains].map(([instanceId, c]) => ({ instanceId, ...c }));
-  const report = await verifyChains(sources, trust);
+  // A filtered export covers a stretch of each chain: a witness beyond it proves nothing.
+  const complete = !parsed.filter || isEmptyFilter(parsed.filter as AuditFilter);
+  const sources: ChainSource[] = [...parsed.chains].map(([instanceId, c]) => ({ instanceId, ...c, complete }));
+  const report = await verifyChains(sources, trust, opts.witness ? { checkpoints: opts.witness, missingChainsAreDeleted: complete } : undefined);
   if (parsed.malformed) {
     report.ok = false;
     report.chains.unshift({
@@ -75,7 +137,7 @@ export async function verifyExportLines(lines: AsyncIterable<string> | Iterable<
   return report;
 }
 
-export async function verifyExportFile(file: string, opts: { publicKeyPems?: string[] } = {}): Promise<VerifyReport> {
+export async function verifyExportFile(file: string, opts: { publicKeyPems?: string[]; witness?: WitnessedCheckpoint[] } = {}): Promise<VerifyReport> {
   const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   return verifyExportLines(rl, opts);
 }

@@ -93,6 +93,7 @@ CREATE TABLE IF NOT EXISTS audit_subjects (
   seq INTEGER NOT NULL,
   PRIMARY KEY (hmac, instance_id, seq)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS audit_subjects_chain ON audit_subjects (instance_id, seq);
 CREATE TABLE IF NOT EXISTS audit_checkpoints (
   instance_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
@@ -323,6 +324,14 @@ export class SqliteAuditStore implements AuditStore {
         .prepare('SELECT * FROM audit_checkpoints WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq')
         .all(instanceId, range.fromSeq ?? 0, range.toSeq ?? Number.MAX_SAFE_INTEGER) as Row[]
     ).map(rowToCheckpoint);
+  }
+
+  async subjectIndex(instanceId: string, range: { fromSeq: number; toSeq: number }): Promise<Array<{ seq: number; hmac: string }>> {
+    return (
+      this.db
+        .prepare('SELECT seq, hmac FROM audit_subjects WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq, hmac')
+        .all(instanceId, range.fromSeq, range.toSeq) as Row[]
+    ).map((r) => ({ seq: Number(r.seq), hmac: String(r.hmac) }));
   }
 
   async anchor(instanceId: string): Promise<Checkpoint | null> {

@@ -82,6 +82,12 @@ export interface AuditStore {
   /** Records of one chain by sequence number (the verifier checks that each follows the previous). */
   chain(instanceId: string, range?: { fromSeq?: number; toSeq?: number }): AsyncIterable<AuditRecord>;
   checkpoints(instanceId: string, range?: { fromSeq?: number; toSeq?: number }): Promise<Checkpoint[]>;
+  /**
+   * Rows of the subject index (the table the citizen history searches) for one chain's
+   * records in a seq range. The verifier holds them against each record's hashed
+   * `subjects` list, so deleting or adding an index row is detected.
+   */
+  subjectIndex(instanceId: string, range: { fromSeq: number; toSeq: number }): Promise<Array<{ seq: number; hmac: string }>>;
   /** The signed checkpoint the remaining chain starts after, once older records were archived; null otherwise. */
   anchor(instanceId: string): Promise<Checkpoint | null>;
   /**

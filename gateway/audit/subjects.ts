@@ -4,11 +4,14 @@
  * - identifiers named in the operation's arguments (`citizen(personalId:)`,
  *   `prefill(subject: {…})`), so a request refused before policy ran is still
  *   searchable by the citizen it targeted;
- * - entity keys present in the response (a parent, a child, an enterprise) as
- *   `related`: their data left the gateway too, and the citizen history must show it.
+ * - every entity the subgraphs returned (`trace.returnedEntities`, filled from the
+ *   subgraph fetch results, so the client's aliases change nothing) as `related`:
+ *   their data left the gateway too, and the citizen history must show it;
+ * - entity keys present in the client's response under their schema names (the same
+ *   entities, kept as a fallback for executions that bypass the subgraph data source).
  */
 import { Kind, valueFromASTUntyped, type DocumentNode, type SelectionSetNode } from 'graphql';
-import type { Subject } from '../context.js';
+import type { ReturnedEntity, Subject } from '../context.js';
 import type { SubjectHasher } from './keys.js';
 import { MAX_SUBJECTS, type SubjectKind, type SubjectRef, type SubjectRole } from './record.js';
 
@@ -19,6 +22,13 @@ const KEYS: Record<string, { kind: SubjectKind; role: SubjectRole }> = {
   relatedPersonalId: { kind: 'personal', role: 'related' },
   enterpriseCode: { kind: 'enterprise', role: 'subject' },
   parcelId: { kind: 'parcel', role: 'subject' },
+};
+
+/** The subject kind of each entity type a registry returns. */
+export const ENTITY_KINDS: Readonly<Record<string, SubjectKind>> = {
+  Citizen: 'personal',
+  Enterprise: 'enterprise',
+  LandParcel: 'parcel',
 };
 
 /** Bounds the walk over a response (a huge response must not make auditing expensive). */
@@ -92,6 +102,16 @@ export class SubjectCollector {
       return;
     }
     if (k) this.add(k.kind, fallbackRole === 'related' ? 'related' : k.role, value);
+  }
+
+  /** The entities the subgraphs returned (`trace.returnedEntities`), as `related` unless already a subject. */
+  fromReturned(entities: ReadonlyMap<string, ReturnedEntity> | undefined): void {
+    if (!entities) return;
+    // The trace holds Citizen, Enterprise and LandParcel only (gateway/context.ts).
+    for (const e of entities.values()) {
+      const kind = ENTITY_KINDS[e.type];
+      if (kind) this.add(kind, 'related', e.key);
+    }
   }
 
   /** Entity keys present in a response, as `related` unless already a subject. */

@@ -14,9 +14,16 @@
  *                (the chain was recomputed after tampering: the range is reported);
  * - `bad-signature` / `unknown-key`  a checkpoint is not signed by a trusted key;
  * - `malformed`  an input line could not be read.
+ *
+ * Witnessed checkpoints (witness.ts: kept outside the store, by the gateway's witness
+ * file, another replica or an auditor's pinned copy) are held against the chain too:
+ * the chain must still reach each one's seq with its hash (else `deleted`: truncated,
+ * or `rewritten`), hold each stored checkpoint among them (else `deleted`), and a chain
+ * the witness knows but the source lacks entirely is reported `deleted` as a whole.
  */
 import { verify as edVerify, type KeyObject } from 'node:crypto';
 import { chainHash, checkpointMessage, contentHash, genesisHash, type AuditRecord, type Checkpoint } from './record.js';
+import type { WitnessedCheckpoint } from './witness.js';
 
 export type ProblemKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'rewritten' | 'bad-signature' | 'unknown-key' | 'malformed';
 
@@ -41,6 +48,14 @@ export interface ChainSource {
   anchor: Checkpoint | null;
   items: AsyncIterable<ChainItem> | Iterable<ChainItem>;
   checkpoints: Checkpoint[];
+  /** Checkpoints of this chain held outside the source (witness file, pinned copies). Default: none. */
+  witnessed?: WitnessedCheckpoint[];
+  /**
+   * The source holds the chain from its anchor to its current end (a store, a whole export),
+   * so a witnessed seq beyond its end means records were cut. False for a filtered export,
+   * which covers a stretch. Default: true.
+   */
+  complete?: boolean;
 }
 
 export interface TrustedKeys {
@@ -63,6 +78,10 @@ export interface ChainReport {
   lastCheckpointSeq: number | null;
   /** Records after the last signed checkpoint: chained, but not yet covered by a signature. */
   unsignedTail: number;
+  /** Witnessed checkpoints the chain was checked against (0: no witness for it). */
+  witnessVerified?: number;
+  /** Highest witnessed seq the chain was checked against, or null. */
+  witnessedSeq?: number | null;
   problem: Problem | null;
 }
 
@@ -128,6 +147,24 @@ export async function verifyChain(source: ChainSource, trust: TrustedKeys): Prom
     const p = checkpointSignatureProblem(anchor, trust);
     if (p) return fail(p.kind, anchor.seq, `the anchor of the chain (records up to seq ${anchor.seq} archived): ${p.message}`);
   }
+
+  const witnessAt = new Map<number, WitnessedCheckpoint[]>();
+  const witnessed = (source.witnessed ?? []).filter((w) => w.instanceId === instanceId).sort((a, b) => a.seq - b.seq);
+  report.witnessVerified = 0;
+  report.witnessedSeq = null;
+  for (const w of witnessed) {
+    const p = checkpointSignatureProblem(w, trust);
+    if (p) return fail(p.kind, w.seq, `witnessed ${w.head ? 'head' : 'checkpoint'}: ${p.message}`);
+    if (anchor && w.seq < anchor.seq) continue; // archived: the archive file is verified on its own
+    if (anchor && w.seq === anchor.seq) {
+      if (w.hash !== anchor.hash) return fail('rewritten', w.seq, `the witnessed checkpoint at seq ${w.seq} does not match the anchor of the chain: the chain was rewritten`);
+      report.witnessVerified++;
+      report.witnessedSeq = w.seq;
+      continue;
+    }
+    witnessAt.set(w.seq, [...(witnessAt.get(w.seq) ?? []), w]);
+  }
+  let lastWitnessed = anchor?.seq ?? 0;
 
   const cps = new Map<number, Checkpoint[]>();
   for (const cp of source.checkpoints) {
@@ -207,6 +244,23 @@ export async function verifyChain(source: ChainSource, trust: TrustedKeys): Prom
       lastGoodCheckpoint = seq;
       report.lastCheckpointSeq = seq;
     }
+    for (const w of witnessAt.get(seq) ?? []) {
+      if (w.hash !== h) {
+        return fail(
+          'rewritten',
+          lastWitnessed + 1,
+          `the witnessed ${w.head ? 'head' : 'checkpoint'} at seq ${seq} (signed ${new Date(w.ts).toISOString()}) does not match the chain: ` +
+            `records ${lastWitnessed + 1}..${seq} were altered and the chain recomputed`,
+          item.line,
+        );
+      }
+      if (!w.head && !(cps.get(seq) ?? []).some((c) => c.hash === w.hash && c.signature === w.signature)) {
+        return fail('deleted', seq, `the signed checkpoint at seq ${seq} (held by the witness) is missing from the source: checkpoints were deleted`, item.line);
+      }
+      report.witnessVerified++;
+      report.witnessedSeq = seq;
+      lastWitnessed = seq;
+    }
 
     if (recent.size >= RECENT_HASHES) recent.delete(recent.keys().next().value as string);
     recent.set(h, seq);
@@ -243,14 +297,49 @@ export async function verifyChain(source: ChainSource, trust: TrustedKeys): Prom
   if (beyond && checkpointSignatureProblem(beyond, trust) === null) {
     return fail('deleted', expected, `records ${expected}..${beyond.seq} are missing: a signed checkpoint covers seq ${beyond.seq} but the chain ends at ${expected - 1}`);
   }
-  report.unsignedTail = report.lastSeq === null ? 0 : report.lastSeq - lastGoodCheckpoint;
+  // A witnessed seq beyond the end: the chain was truncated (its tail, or all of it).
+  const cut = (source.complete ?? true) ? witnessed.find((w) => w.seq >= expected) : undefined;
+  if (cut) {
+    return fail(
+      'deleted',
+      expected,
+      `records ${expected}..${cut.seq} are missing: the witness holds a signed ${cut.head ? 'head' : 'checkpoint'} of seq ${cut.seq} (${new Date(cut.ts).toISOString()}) but the chain ends at ${expected - 1}`,
+    );
+  }
+  report.unsignedTail = report.lastSeq === null ? 0 : report.lastSeq - Math.max(lastGoodCheckpoint, lastWitnessed);
   return report;
 }
 
-export async function verifyChains(sources: ChainSource[], trust: TrustedKeys): Promise<VerifyReport> {
+export interface WitnessOptions {
+  /** Checkpoints held outside the source; each is matched to its chain. */
+  checkpoints: WitnessedCheckpoint[];
+  /** Report a witnessed chain the sources lack entirely (a store; not a filtered export). Default: true. */
+  missingChainsAreDeleted?: boolean;
+}
+
+export async function verifyChains(sources: ChainSource[], trust: TrustedKeys, witness?: WitnessOptions): Promise<VerifyReport> {
   const chains: ChainReport[] = [];
-  for (const s of sources) chains.push(await verifyChain(s, trust));
+  for (const s of sources) chains.push(await verifyChain(witness ? { ...s, witnessed: witness.checkpoints } : s, trust));
+  if (witness && (witness.missingChainsAreDeleted ?? true)) {
+    // A chain the witness knows but the source lacks entirely: every record (and checkpoint) was deleted.
+    const present = new Set(sources.map((s) => s.instanceId));
+    const gone = new Map<string, WitnessedCheckpoint>();
+    for (const w of witness.checkpoints) if (!present.has(w.instanceId) && (gone.get(w.instanceId)?.seq ?? 0) < w.seq) gone.set(w.instanceId, w);
+    for (const [instanceId, w] of gone) {
+      const r = await verifyChain({ instanceId, anchor: null, items: [], checkpoints: [], witnessed: [w] }, trust);
+      if (r.ok) continue;
+      if (r.problem?.kind === 'deleted') r.problem.message = `the whole chain "${instanceId}" is missing from the source: ${r.problem.message}`;
+      chains.push(r);
+    }
+  }
   const warnings: string[] = [];
+  if (!witness) {
+    warnings.push(
+      'No witness given: whoever administers the store could delete checkpoints and recompute the chain unnoticed. Pass --witness <witness file | saved /audit/v1/checkpoints/latest | its URL>.',
+    );
+  } else if (witness.checkpoints.length === 0) {
+    warnings.push('The witness holds no checkpoint: nothing was checked against it.');
+  }
   if (!trust.pinned) {
     warnings.push(
       'Signatures were checked against the public keys stored with the data; pass --public-key <pem> (the key you keep apart) to rule out a re-signed forgery.',

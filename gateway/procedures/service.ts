@@ -146,3 +146,8 @@ export function procedureFieldCoordinates(procedureId: string): ReadonlySet<stri
 export function procedurePathTree(procedureId: string): PathTree | null {
   return active?.pathTree(procedureId) ?? null;
 }
+
+/** The procedure's display name in the catalog (Vietnamese), or null when unknown (audit: citizen history). */
+export function procedureName(procedureId: string): string | null {
+  return active?.get(procedureId)?.def.name ?? null;
+}
