@@ -5,11 +5,11 @@
  * each kind of tampering done with plain SQL, as an insider with database access would.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog } from './log.js';
-import { chainRecord, genesisHash, type AuditEntry, type AuditRecord } from './record.js';
+import { AuditChainLostError, AuditLog, AuditUnavailableError } from './log.js';
+import { chainHash, chainRecord, contentHash, genesisHash, type AuditEntry, type AuditRecord } from './record.js';
 import { ChainConflictError, recordToRow, type AuditStore } from './store.js';
 import { verifyStore } from './sources.js';
-import { sampleEntry, testSigner } from './testing.js';
+import { MemoryWitness, sampleEntry, testSigner } from './testing.js';
 
 export interface StoreHarness {
   store: AuditStore & { exec(sql: string): unknown };
@@ -244,6 +244,111 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
         await freshChain('t-sig');
         await h.store.exec(`UPDATE ${h.table('audit_checkpoints')} SET signature = ${q(Buffer.alloc(64, 7).toString('base64'))} WHERE instance_id = 't-sig' AND seq = 8`);
         expect((await check('t-sig')).problem).toMatchObject({ kind: 'bad-signature', seq: 8 });
+      });
+    });
+
+    describe('an insider with database access, against the witness (issue 11, observation 2)', () => {
+      const cps = h0();
+      function h0() {
+        return { table: (n: 'audit_records' | 'audit_checkpoints' | 'audit_subjects') => h.table(n) };
+      }
+      const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
+      /** 10 records about two citizens, checkpoints at 4 and 8, a signed head witnessed after every commit. */
+      async function witnessed(id: string, opts: { close?: boolean } = {}) {
+        const witness = new MemoryWitness();
+        const log = new AuditLog({ store: h.store, instanceId: id, signer, checkpointEvery: 4, checkpointIntervalMs: 0, witness, witnessHeadIntervalMs: 0 });
+        await log.start();
+        const records: AuditRecord[] = [];
+        for (let i = 0; i < 10; i++) {
+          const subjects = [{ kind: 'personal' as const, role: 'subject' as const, hmac: hmacA }, ...(i === 5 ? [{ kind: 'personal' as const, role: 'related' as const, hmac: hmacB }] : [])];
+          records.push(await log.append(sampleEntry({ ts: t0 + i, subjects })));
+        }
+        if (opts.close ?? true) await log.close();
+        return { witness, log, records };
+      }
+      const check = async (id: string, witness?: MemoryWitness) => {
+        const report = await verifyStore(h.store, { instanceIds: [id], publicKeyPems: [signer.publicKeyPem], ...(witness ? { witness: witness.all } : {}) });
+        return report.chains.find((c) => c.instanceId === id)!;
+      };
+      /** Recomputes every hash of the chain with the published algorithm (record.ts), as the insider would. */
+      async function recompute(id: string) {
+        let prev = genesisHash(id);
+        const t = cps.table('audit_records');
+        const recs: AuditRecord[] = [];
+        for await (const r of h.store.chain(id)) recs.push(r);
+        for (const r of recs) {
+          const hash = chainHash(prev, contentHash(r));
+          await h.store.exec(`UPDATE ${t} SET prev_hash = ${q(prev)}, hash = ${q(hash)} WHERE instance_id = ${q(id)} AND seq = ${r.seq}`);
+          prev = hash;
+        }
+      }
+
+      it('every record, checkpoint and signed head reaches the witness; an untouched chain matches it', async () => {
+        const { witness } = await witnessed('w-ok');
+        const own = witness.all.filter((c) => c.instanceId === 'w-ok');
+        expect(own.filter((c) => !c.head).map((c) => c.seq)).toEqual([4, 8, 10]);
+        expect(own.some((c) => c.head && c.seq === 9)).toBe(true);
+        // The other chains of the shared store are witnessed too (cross-witnessing between replicas).
+        expect(witness.all.some((c) => c.instanceId === 'group' && c.seq === 201)).toBe(true);
+        expect(await check('w-ok', witness)).toMatchObject({ ok: true, records: 10, witnessedSeq: 10 });
+      });
+
+      it('delete every checkpoint, relabel one record (another client, DENIED), recompute the chain: fails against the witness', async () => {
+        const { witness } = await witnessed('w-rew');
+        await h.store.exec(`DELETE FROM ${cps.table('audit_checkpoints')} WHERE instance_id = 'w-rew'`);
+        await h.store.exec(`UPDATE ${cps.table('audit_records')} SET client_id = 'another-client', outcome = 'DENIED' WHERE instance_id = 'w-rew' AND seq = 3`);
+        await recompute('w-rew');
+        // The observation: with the key pinned but no witness, nothing contradicts the rewritten chain.
+        expect(await check('w-rew')).toMatchObject({ ok: true, checkpointsVerified: 0 });
+        expect((await check('w-rew', witness)).problem).toMatchObject({ kind: 'rewritten' });
+      });
+
+      it('delete only the checkpoints: fails against the witness', async () => {
+        const { witness } = await witnessed('w-cp');
+        await h.store.exec(`DELETE FROM ${cps.table('audit_checkpoints')} WHERE instance_id = 'w-cp'`);
+        expect((await check('w-cp', witness)).problem).toMatchObject({ kind: 'deleted', seq: 4 });
+      });
+
+      it('cut the unsigned tail (records after the last stored checkpoint): fails against the witnessed head', async () => {
+        const { witness, log } = await witnessed('w-tail', { close: false });
+        await h.store.exec(`DELETE FROM ${cps.table('audit_records')} WHERE instance_id = 'w-tail' AND seq > 8`);
+        await h.store.exec(`DELETE FROM ${cps.table('audit_subjects')} WHERE instance_id = 'w-tail' AND seq > 8`);
+        expect(await check('w-tail')).toMatchObject({ ok: true, lastSeq: 8 });
+        expect((await check('w-tail', witness)).problem).toMatchObject({ kind: 'deleted', seq: 9 });
+        // The running log notices its chain went back and refuses to continue it (no silent restart).
+        await expect(log.append(sampleEntry())).rejects.toBeInstanceOf(AuditUnavailableError);
+        await log.close();
+        expect(await h.store.head('w-tail')).toMatchObject({ seq: 8 });
+      });
+
+      it('delete the whole chain: fails against the witness, and a restart on that store refuses to start a new chain silently', async () => {
+        const { witness } = await witnessed('w-all');
+        for (const t of ['audit_records', 'audit_checkpoints', 'audit_subjects'] as const) await h.store.exec(`DELETE FROM ${cps.table(t)} WHERE instance_id = 'w-all'`);
+        expect((await check('w-all', witness)).problem).toMatchObject({ kind: 'deleted', seq: 1 });
+        const all = await verifyStore(h.store, { publicKeyPems: [signer.publicKeyPem], witness: witness.all });
+        expect(all.chains.find((c) => c.instanceId === 'w-all')?.problem?.message).toContain('whole chain "w-all" is missing');
+        const restarted = new AuditLog({ store: h.store, instanceId: 'w-all', signer, checkpointIntervalMs: 0, witness });
+        await expect(restarted.start()).rejects.toBeInstanceOf(AuditChainLostError);
+      });
+
+      it("delete a citizen's subject rows: the citizen history loses the access, and verify reports it (no witness needed)", async () => {
+        const { records } = await witnessed('w-subj');
+        expect((await h.store.search({ subjectHmac: hmacB, instanceId: 'w-subj' }, { limit: 10 })).items.map((r) => r.seq)).toEqual([6]);
+        await h.store.exec(`DELETE FROM ${cps.table('audit_subjects')} WHERE instance_id = 'w-subj' AND hmac = ${q(hmacB)}`);
+        expect((await h.store.search({ subjectHmac: hmacB, instanceId: 'w-subj' }, { limit: 10 })).items).toEqual([]);
+        expect((await check('w-subj')).problem).toMatchObject({ kind: 'deleted', seq: records[5]!.seq });
+        await h.store.exec(`INSERT INTO ${cps.table('audit_subjects')} (hmac, instance_id, seq) VALUES (${q(hmacB)}, 'w-subj', 6)`);
+        expect(await check('w-subj')).toMatchObject({ ok: true });
+        // An index row the record does not name (an access invented in someone's history) is reported too.
+        await h.store.exec(`INSERT INTO ${cps.table('audit_subjects')} (hmac, instance_id, seq) VALUES (${q(hmacB)}, 'w-subj', 3)`);
+        expect((await check('w-subj')).problem).toMatchObject({ kind: 'inserted', seq: 3 });
+      });
+
+      it('a restart over a store the witness knows further (truncated or rewritten) refuses to continue the chain', async () => {
+        const { witness } = await witnessed('w-restart');
+        await h.store.exec(`DELETE FROM ${cps.table('audit_records')} WHERE instance_id = 'w-restart' AND seq > 6`);
+        const log = new AuditLog({ store: h.store, instanceId: 'w-restart', signer, checkpointIntervalMs: 0, witness });
+        await expect(log.start()).rejects.toThrow(/ends at seq 6.*refuses to continue or restart this chain silently/s);
       });
     });
 

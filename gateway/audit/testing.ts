@@ -8,6 +8,7 @@ import pg from 'pg';
 import { keyIdOf, type Signer } from './keys.js';
 import { sign as edSign } from 'node:crypto';
 import type { AuditEntry } from './record.js';
+import { latestByChain, type CheckpointWitness, type WitnessedCheckpoint } from './witness.js';
 
 export function testSigner(): Signer & { privateKeyPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -69,4 +70,16 @@ export async function postgresUnavailable(url = PG_TEST_URL): Promise<string | n
 /** A schema name no other test run uses. */
 export function uniqueSchema(prefix = 'audit_test'): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+/** A witness kept in memory (tests): what a witness file would hold. */
+export class MemoryWitness implements CheckpointWitness {
+  readonly location = '(memory witness)';
+  readonly all: WitnessedCheckpoint[] = [];
+  append(checkpoints: WitnessedCheckpoint[]): void {
+    this.all.push(...checkpoints.map((c) => ({ ...c })));
+  }
+  latest(): Map<string, WitnessedCheckpoint> {
+    return latestByChain(this.all);
+  }
 }
