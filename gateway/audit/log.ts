@@ -111,6 +111,8 @@ export class AuditLog {
   private unwitnessed: WitnessedCheckpoint[] = [];
   private lastHeadWitnessedAt = -Infinity;
   private witnessError: string | null = null;
+  /** Set once the store's chain went back under this log: every later commit is refused. */
+  private chainLost: string | null = null;
   /** Highest seq of other chains already witnessed by this log. */
   private readonly othersWitnessed = new Map<string, number>();
 
@@ -150,7 +152,8 @@ export class AuditLog {
     if (known && (!head || head.seq < known.seq)) {
       const lost = `The audit chain "${this.instanceId}" went back from seq ${known.seq} to ${head ? `seq ${head.seq}` : 'empty'} in ${this.store.location}: committed records were deleted (store truncated, replaced or removed). Refusing to continue the chain; restore the store, or restart with a new chain id.`;
       // The last head this log committed goes to the witness, so verify and the next start see the loss.
-      await this.writeWitness([{ ...this.checkpoint(known.seq, known.hash), head: true }]);
+      if (this.chainLost === null) await this.writeWitness([{ ...this.checkpoint(known.seq, known.hash), head: true }]);
+      this.chainLost = lost;
       throw new AuditChainLostError(lost);
     }
     this.head = head;
@@ -253,6 +256,8 @@ export class AuditLog {
    * write path (lock, head check, commit). Resolves null when writes work again.
    */
   async probe(): Promise<string | null> {
+    // A chain that went back stays refused until an operator restarts the gateway (see resync).
+    if (this.chainLost !== null) return this.chainLost;
     if (this.lastError === null) return null;
     await this.flush();
     if (this.lastError === null) return null;

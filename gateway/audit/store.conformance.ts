@@ -248,10 +248,6 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     });
 
     describe('an insider with database access, against the witness (issue 11, observation 2)', () => {
-      const cps = h0();
-      function h0() {
-        return { table: (n: 'audit_records' | 'audit_checkpoints' | 'audit_subjects') => h.table(n) };
-      }
       const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
       /** 10 records about two citizens, checkpoints at 4 and 8, a signed head witnessed after every commit. */
       async function witnessed(id: string, opts: { close?: boolean } = {}) {
@@ -273,7 +269,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       /** Recomputes every hash of the chain with the published algorithm (record.ts), as the insider would. */
       async function recompute(id: string) {
         let prev = genesisHash(id);
-        const t = cps.table('audit_records');
+        const t = h.table('audit_records');
         const recs: AuditRecord[] = [];
         for await (const r of h.store.chain(id)) recs.push(r);
         for (const r of recs) {
@@ -295,8 +291,8 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
 
       it('delete every checkpoint, relabel one record (another client, DENIED), recompute the chain: fails against the witness', async () => {
         const { witness } = await witnessed('w-rew');
-        await h.store.exec(`DELETE FROM ${cps.table('audit_checkpoints')} WHERE instance_id = 'w-rew'`);
-        await h.store.exec(`UPDATE ${cps.table('audit_records')} SET client_id = 'another-client', outcome = 'DENIED' WHERE instance_id = 'w-rew' AND seq = 3`);
+        await h.store.exec(`DELETE FROM ${h.table('audit_checkpoints')} WHERE instance_id = 'w-rew'`);
+        await h.store.exec(`UPDATE ${h.table('audit_records')} SET client_id = 'another-client', outcome = 'DENIED' WHERE instance_id = 'w-rew' AND seq = 3`);
         await recompute('w-rew');
         // The observation: with the key pinned but no witness, nothing contradicts the rewritten chain.
         expect(await check('w-rew')).toMatchObject({ ok: true, checkpointsVerified: 0 });
@@ -305,17 +301,19 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
 
       it('delete only the checkpoints: fails against the witness', async () => {
         const { witness } = await witnessed('w-cp');
-        await h.store.exec(`DELETE FROM ${cps.table('audit_checkpoints')} WHERE instance_id = 'w-cp'`);
+        await h.store.exec(`DELETE FROM ${h.table('audit_checkpoints')} WHERE instance_id = 'w-cp'`);
         expect((await check('w-cp', witness)).problem).toMatchObject({ kind: 'deleted', seq: 4 });
       });
 
       it('cut the unsigned tail (records after the last stored checkpoint): fails against the witnessed head', async () => {
         const { witness, log } = await witnessed('w-tail', { close: false });
-        await h.store.exec(`DELETE FROM ${cps.table('audit_records')} WHERE instance_id = 'w-tail' AND seq > 8`);
-        await h.store.exec(`DELETE FROM ${cps.table('audit_subjects')} WHERE instance_id = 'w-tail' AND seq > 8`);
+        await h.store.exec(`DELETE FROM ${h.table('audit_records')} WHERE instance_id = 'w-tail' AND seq > 8`);
+        await h.store.exec(`DELETE FROM ${h.table('audit_subjects')} WHERE instance_id = 'w-tail' AND seq > 8`);
         expect(await check('w-tail')).toMatchObject({ ok: true, lastSeq: 8 });
         expect((await check('w-tail', witness)).problem).toMatchObject({ kind: 'deleted', seq: 9 });
         // The running log notices its chain went back and refuses to continue it (no silent restart).
+        await expect(log.append(sampleEntry())).rejects.toBeInstanceOf(AuditUnavailableError);
+        expect(await log.probe()).toMatch(/went back from seq 10 to seq 8/);
         await expect(log.append(sampleEntry())).rejects.toBeInstanceOf(AuditUnavailableError);
         await log.close();
         expect(await h.store.head('w-tail')).toMatchObject({ seq: 8 });
@@ -323,7 +321,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
 
       it('delete the whole chain: fails against the witness, and a restart on that store refuses to start a new chain silently', async () => {
         const { witness } = await witnessed('w-all');
-        for (const t of ['audit_records', 'audit_checkpoints', 'audit_subjects'] as const) await h.store.exec(`DELETE FROM ${cps.table(t)} WHERE instance_id = 'w-all'`);
+        for (const t of ['audit_records', 'audit_checkpoints', 'audit_subjects'] as const) await h.store.exec(`DELETE FROM ${h.table(t)} WHERE instance_id = 'w-all'`);
         expect((await check('w-all', witness)).problem).toMatchObject({ kind: 'deleted', seq: 1 });
         const all = await verifyStore(h.store, { publicKeyPems: [signer.publicKeyPem], witness: witness.all });
         expect(all.chains.find((c) => c.instanceId === 'w-all')?.problem?.message).toContain('whole chain "w-all" is missing');
@@ -334,19 +332,38 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
       it("delete a citizen's subject rows: the citizen history loses the access, and verify reports it (no witness needed)", async () => {
         const { records } = await witnessed('w-subj');
         expect((await h.store.search({ subjectHmac: hmacB, instanceId: 'w-subj' }, { limit: 10 })).items.map((r) => r.seq)).toEqual([6]);
-        await h.store.exec(`DELETE FROM ${cps.table('audit_subjects')} WHERE instance_id = 'w-subj' AND hmac = ${q(hmacB)}`);
+        await h.store.exec(`DELETE FROM ${h.table('audit_subjects')} WHERE instance_id = 'w-subj' AND hmac = ${q(hmacB)}`);
         expect((await h.store.search({ subjectHmac: hmacB, instanceId: 'w-subj' }, { limit: 10 })).items).toEqual([]);
         expect((await check('w-subj')).problem).toMatchObject({ kind: 'deleted', seq: records[5]!.seq });
-        await h.store.exec(`INSERT INTO ${cps.table('audit_subjects')} (hmac, instance_id, seq) VALUES (${q(hmacB)}, 'w-subj', 6)`);
+        await h.store.exec(`INSERT INTO ${h.table('audit_subjects')} (hmac, instance_id, seq) VALUES (${q(hmacB)}, 'w-subj', 6)`);
         expect(await check('w-subj')).toMatchObject({ ok: true });
         // An index row the record does not name (an access invented in someone's history) is reported too.
-        await h.store.exec(`INSERT INTO ${cps.table('audit_subjects')} (hmac, instance_id, seq) VALUES (${q(hmacB)}, 'w-subj', 3)`);
+        await h.store.exec(`INSERT INTO ${h.table('audit_subjects')} (hmac, instance_id, seq) VALUES (${q(hmacB)}, 'w-subj', 3)`);
         expect((await check('w-subj')).problem).toMatchObject({ kind: 'inserted', seq: 3 });
+      });
+
+      it("replicas sharing the store witness each other's chains: one replica's rewritten chain fails against the other's witness", async () => {
+        const witnessA = new MemoryWitness();
+        const witnessB = new MemoryWitness();
+        const a = new AuditLog({ store: h.store, instanceId: 'x-a', signer, checkpointEvery: 3, checkpointIntervalMs: 0, witness: witnessA });
+        const b = new AuditLog({ store: h.store, instanceId: 'x-b', signer, checkpointEvery: 3, checkpointIntervalMs: 0, witness: witnessB });
+        await a.start();
+        await b.start();
+        for (let i = 0; i < 6; i++) await a.append(sampleEntry({ ts: t0 + i }));
+        for (let i = 0; i < 3; i++) await b.append(sampleEntry({ ts: t0 + i }));
+        await a.close();
+        await b.close();
+        expect(witnessB.all.some((c) => c.instanceId === 'x-a' && c.seq === 6)).toBe(true);
+        // The insider rewrites A's chain and A's own witness is lost with A's host.
+        await h.store.exec(`DELETE FROM ${h.table('audit_checkpoints')} WHERE instance_id = 'x-a'`);
+        await h.store.exec(`UPDATE ${h.table('audit_records')} SET outcome = 'DENIED' WHERE instance_id = 'x-a' AND seq = 2`);
+        await recompute('x-a');
+        expect((await check('x-a', witnessB)).problem).toMatchObject({ kind: 'rewritten' });
       });
 
       it('a restart over a store the witness knows further (truncated or rewritten) refuses to continue the chain', async () => {
         const { witness } = await witnessed('w-restart');
-        await h.store.exec(`DELETE FROM ${cps.table('audit_records')} WHERE instance_id = 'w-restart' AND seq > 6`);
+        await h.store.exec(`DELETE FROM ${h.table('audit_records')} WHERE instance_id = 'w-restart' AND seq > 6`);
         const log = new AuditLog({ store: h.store, instanceId: 'w-restart', signer, checkpointIntervalMs: 0, witness });
         await expect(log.start()).rejects.toThrow(/ends at seq 6.*refuses to continue or restart this chain silently/s);
       });
