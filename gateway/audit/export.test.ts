@@ -199,3 +199,23 @@ describe('file input', () => {
     expect((await verifyExportFile(f, { publicKeyPems: [signer.publicKeyPem] })).ok).toBe(true);
   });
 });
+
+describe('exports against a witness', () => {
+  it('a whole export is held to the witness end to end; a filtered one only over the stretch it covers', async () => {
+    // What the gateway's witness holds: the final checkpoint of each chain.
+    const witness = [(await store.lastCheckpoint('gw-1'))!, (await store.lastCheckpoint('gw-2'))!];
+    expect(witness.map((c) => c.seq)).toEqual([23, 3]);
+    const whole = (await toText('jsonl')).split('\n');
+    expect((await verifyExportLines(whole, { publicKeyPems: [signer.publicKeyPem], witness })).ok).toBe(true);
+    // The export stops before the witnessed end of gw-1 (its last records and checkpoint cut).
+    const cut = whole.filter((l) => !/"instanceId":"gw-1","seq":(2[1-3])\b/.test(l) && !/"type":"checkpoint".*"seq":(2[0-3])/.test(l));
+    const cutReport = await verifyExportLines(cut, { publicKeyPems: [signer.publicKeyPem], witness });
+    expect(cutReport.chains.find((c) => c.instanceId === 'gw-1')?.problem).toMatchObject({ kind: 'deleted' });
+    // A whole export without gw-2: the witness knows that chain.
+    const noGw2 = whole.filter((l) => !l.includes('"instanceId":"gw-2"'));
+    expect((await verifyExportLines(noGw2, { publicKeyPems: [signer.publicKeyPem], witness })).chains.some((c) => c.problem?.message.includes('whole chain "gw-2"'))).toBe(true);
+    // One citizen's records: a stretch of gw-1 only, which the witness does not contradict.
+    const one = (await toText('jsonl', { subjectHmac: hmacX })).split('\n');
+    expect((await verifyExportLines(one, { publicKeyPems: [signer.publicKeyPem], witness })).ok).toBe(true);
+  });
+});
