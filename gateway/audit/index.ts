@@ -104,6 +104,7 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
     checkpointIntervalMs: cfg.checkpointIntervalMs,
     commitWindowMs: cfg.commitWindowMs,
     ...(witness ? { witness } : {}),
+    onWitnessError: (err) => env.logger.error({ err }, 'Audit witness write failed: /ready fails until checkpoints reach the witness again'),
     onError: (err) => {
       metrics.auditCommitFailed();
       env.logger.error({ err }, 'Audit commit failed: requests are refused with 503 AUDIT_UNAVAILABLE until the store recovers');

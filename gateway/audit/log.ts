@@ -34,6 +34,8 @@ export interface AuditLogOptions {
   onCommit?: (info: { records: number; checkpoints: number; ms: number }) => void;
   /** Called when a commit fails (logging). */
   onError?: (err: Error) => void;
+  /** Called when checkpoints cannot be written to the witness (logging). */
+  onWitnessError?: (err: Error) => void;
   /** Clock, for tests. Default: Date.now. */
   now?: () => number;
   /**
@@ -218,18 +220,21 @@ export class AuditLog {
         /* the other chains are witnessed at the next checkpoint; this one's must not wait */
       }
     }
+    const pending = this.unwitnessed;
+    this.unwitnessed = [];
     try {
-      witness.append(this.unwitnessed);
-      for (const cp of this.unwitnessed) {
-        if (cp.instanceId !== this.instanceId) this.othersWitnessed.set(cp.instanceId, Math.max(cp.seq, this.othersWitnessed.get(cp.instanceId) ?? 0));
-      }
-      this.unwitnessed = [];
-      this.witnessError = null;
+      await witness.append(pending);
     } catch (err) {
-      // The records are committed; the checkpoint stays pending and /ready reports the witness.
+      // The records are committed; the checkpoints stay pending (retried next time) and /ready reports the witness.
+      this.unwitnessed = [...pending, ...this.unwitnessed];
       this.witnessError = `checkpoints cannot be written to the witness ${witness.location}: ${(err as Error).message}`;
-      this.opts.onError?.(new Error(this.witnessError));
+      this.opts.onWitnessError?.(new Error(this.witnessError));
+      return;
     }
+    for (const cp of pending) {
+      if (cp.instanceId !== this.instanceId) this.othersWitnessed.set(cp.instanceId, Math.max(cp.seq, this.othersWitnessed.get(cp.instanceId) ?? 0));
+    }
+    this.witnessError = null;
   }
 
   /** Queues an entry; resolves with its record once durable, rejects with `AuditUnavailableError`. */

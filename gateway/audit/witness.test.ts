@@ -13,8 +13,10 @@ import { AuditDraft, buildEntry } from './draft.js';
 import { subjectHasher } from './keys.js';
 import { checkpointMessage, type Checkpoint } from './record.js';
 import { ENTITY_KINDS } from './subjects.js';
-import { testSigner } from './testing.js';
-import { FileWitness, loadWitness, parseWitness, WITNESS_FORMAT } from './witness.js';
+import { AuditLog } from './log.js';
+import { SqliteAuditStore } from './sqlite-store.js';
+import { sampleEntry, testSigner } from './testing.js';
+import { FileWitness, loadWitness, parseWitness, WITNESS_FORMAT, type WitnessedCheckpoint } from './witness.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'motlan-witness-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,8 +83,8 @@ describe('the witness file', () => {
   it('appends one JSON line per checkpoint, and reads back the newest per chain (file, saved endpoint body)', async () => {
     const file = path.join(dir, 'sub', 'w.jsonl');
     const w = new FileWitness(file, 'gw', () => 42);
-    w.append([cp(4), cp(8)]);
-    w.append([cp(3, 'other'), { ...cp(9), head: true }]);
+    await w.append([cp(4), cp(8)]);
+    await w.append([cp(3, 'other'), { ...cp(9), head: true }]);
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(4);
     expect(lines[0]).toMatchObject({ format: WITNESS_FORMAT, instanceId: 'gw', seq: 4, witnessedAt: 42, witnessedBy: 'gw' });
@@ -97,14 +99,43 @@ describe('the witness file', () => {
     expect(await loadWitness(saved, { cwd: dir })).toEqual([cp(8)]);
   });
 
-  it('tolerates a torn last line (crash mid-append) but nothing else unreadable', () => {
+  it('tolerates a torn last line (crash mid-append) but nothing else unreadable', async () => {
     const file = path.join(dir, 'torn.jsonl');
     const w = new FileWitness(file, 'gw');
-    w.append([cp(1), cp(2)]);
+    await w.append([cp(1), cp(2)]);
     appendFileSync(file, '{"instanceId":"gw","se');
     expect(w.readAll().map((c) => c.seq)).toEqual([1, 2]);
     writeFileSync(file, `garbage\n${JSON.stringify(cp(1))}\n`);
     expect(() => new FileWitness(file, 'gw').readAll()).toThrow(/line 1: not JSON/);
     expect(() => parseWitness('{"checkpoints":[{"seq":1}]}', 'body')).toThrow(/not a signed checkpoint/);
+  });
+});
+
+describe('a witness that cannot be written', () => {
+  it('keeps the records, reports the problem for /ready, and delivers the pending checkpoints once it works again', async () => {
+    const store = new SqliteAuditStore({ file: path.join(dir, 'ready.db'), writer: 'inline' });
+    await store.init();
+    let broken = true;
+    const got: WitnessedCheckpoint[] = [];
+    const errors: string[] = [];
+    const witness = {
+      location: '/mnt/witness (test)',
+      append: async (cps: WitnessedCheckpoint[]) => {
+        if (broken) throw new Error('EROFS: read-only file system');
+        got.push(...cps);
+      },
+      latest: () => new Map<string, WitnessedCheckpoint>(),
+    };
+    const log = new AuditLog({ store, instanceId: 'ro', signer: testSigner(), checkpointEvery: 2, checkpointIntervalMs: 0, witness, witnessHeadIntervalMs: 60_000, onWitnessError: (e) => errors.push(e.message) });
+    await log.start();
+    for (let i = 0; i < 2; i++) await log.append(sampleEntry());
+    expect((await store.head('ro'))?.seq).toBe(2);
+    expect(await log.witnessProblem()).toMatch(/cannot be written to the witness \/mnt\/witness \(test\): EROFS/);
+    expect(errors.length).toBeGreaterThan(0);
+    broken = false;
+    expect(await log.witnessProblem()).toBeNull();
+    expect(got.map((c) => [c.instanceId, c.seq])).toContainEqual(['ro', 2]);
+    await log.close();
+    await store.close();
   });
 });

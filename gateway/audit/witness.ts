@@ -21,7 +21,8 @@
  * stored: it covers the tail between stored checkpoints, which otherwise could be
  * cut without trace.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Checkpoint } from './record.js';
 
@@ -34,8 +35,8 @@ export type WitnessedCheckpoint = Checkpoint & { head?: true };
 export interface CheckpointWitness {
   /** Human-readable location, for messages. */
   readonly location: string;
-  /** Appends the checkpoints durably; throws when they could not be written. */
-  append(checkpoints: WitnessedCheckpoint[]): void;
+  /** Appends the checkpoints durably; rejects when they could not be written. */
+  append(checkpoints: WitnessedCheckpoint[]): Promise<void> | void;
   /** The newest checkpoint the witness holds for each chain. */
   latest(): Map<string, WitnessedCheckpoint>;
 }
@@ -139,20 +140,22 @@ export class FileWitness implements CheckpointWitness {
     return new Map(this.cache);
   }
 
-  append(checkpoints: WitnessedCheckpoint[]): void {
+  /** Asynchronous file I/O: the fsync must not hold the gateway's event loop. */
+  async append(checkpoints: WitnessedCheckpoint[]): Promise<void> {
     if (checkpoints.length === 0) return;
     const created = !existsSync(this.location);
-    if (created) mkdirSync(path.dirname(this.location), { recursive: true });
+    if (created) await mkdir(path.dirname(this.location), { recursive: true });
     const at = this.now();
     const text = checkpoints
       .map((c) => JSON.stringify({ format: WITNESS_FORMAT, ...checkpointOf(c, 'checkpoint'), witnessedAt: at, witnessedBy: this.by } satisfies WitnessLine))
       .join('\n');
-    const fd = openSync(this.location, 'a', 0o640);
+    // One write of whole lines with O_APPEND: lines of concurrent writers never interleave.
+    const fh = await open(this.location, 'a', 0o640);
     try {
-      writeSync(fd, `${text}\n`);
-      fsyncSync(fd);
+      await fh.write(`${text}\n`);
+      await fh.sync();
     } finally {
-      closeSync(fd);
+      await fh.close();
     }
     if (created) fsyncDir(path.dirname(this.location));
     const cache = this.latest();
