@@ -3,7 +3,7 @@
  * create signing keys. Exit codes: 0 ok, 1 tampering found (or archive refused),
  * 2 usage error (bad option, unreadable input).
  */
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
@@ -37,6 +37,10 @@ export const AUDIT_USAGE = `Audit commands:
   motlan audit archive [SOURCE] --older-than-days N --out FILE [--public-key key.pem] [--dry-run]
       Moves records older than N days (cut at a signed checkpoint) to FILE (JSON Lines)
       and prunes them; the remaining chain is anchored on the archive's last hash.
+  motlan audit prove REQUEST_ID --out FILE [SOURCE] [--instance ID]
+      Writes the proof that one record is in the signed log: the record in full, the
+      records between the signed checkpoints around it as hashes only, and those
+      checkpoints. Check it offline: motlan audit verify --file FILE --public-key … --witness ….
   motlan audit keygen --out FILE
       Creates an Ed25519 signing key (FILE, mode 600) and its public key (FILE.pub.pem).
 
@@ -278,6 +282,41 @@ async function archiveCmd(args: string[], io: CliIo): Promise<number> {
   }
 }
 
+async function proveCmd(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...SOURCE_OPTIONS, out: { type: 'string' }, instance: { type: 'string' } },
+  });
+  const [requestId, ...rest] = positionals;
+  if (!requestId) throw new UsageError('Name the record: motlan audit prove <request id> --out FILE.');
+  if (!values.out) throw new UsageError('--out FILE is required (the proof, JSON Lines).');
+  const out = path.resolve(io.cwd, values.out);
+  if (existsSync(out)) throw new UsageError(`${out} already exists: proofs are never overwritten.`);
+  const source = sourceOf(values, rest, io);
+  if (source.kind === 'file') throw new UsageError('prove reads a store (--db or --url), not a file.');
+  const filter: AuditFilter = { requestId, ...(values.instance ? { instanceId: values.instance } : {}) };
+  let text = '';
+  let found = 0;
+  await withStore(source, async (store) => {
+    found = await store.count(filter);
+    if (found === 0) return;
+    // A filtered export: the record in full, the rest of its stretch between two signed checkpoints as hashes.
+    for await (const line of exportLines(store, filter)) text += toJsonLine(line);
+  });
+  if (found === 0) {
+    io.err(`No audit record has request id ${JSON.stringify(requestId)}${values.instance ? ` in chain ${values.instance}` : ''}.`);
+    return 1;
+  }
+  writeFileSync(out, text, { flag: 'wx' });
+  const report = await verifyExportFile(out);
+  const c = report.chains[0];
+  io.out(`Proof written to ${out}: ${found} record(s) in full, ${c ? `seq ${c.firstSeq}..${c.lastSeq} of chain ${c.instanceId}` : 'no chain'}.`);
+  if (c && c.unsignedTail > 0) io.out('note: the record is not yet covered by a signed checkpoint; prove it again after the next one.');
+  io.out(`Check it with: motlan audit verify --file ${values.out} --public-key <pinned key> --witness <witness>`);
+  return report.ok ? 0 : 1;
+}
+
 async function keygenCmd(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args, options: { out: { type: 'string' } } });
   if (!values.out) throw new UsageError('--out FILE is required.');
@@ -294,6 +333,7 @@ export async function runAuditCli(argv: string[], io: CliIo): Promise<number> {
     export: exportCmd,
     archive: archiveCmd,
     keygen: keygenCmd,
+    prove: proveCmd,
   };
   const run = cmd ? commands[cmd] : undefined;
   if (!run) {

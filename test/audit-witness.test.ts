@@ -10,7 +10,7 @@
  * - observation 3 (chain side): a restart over a lost store refuses to start a
  *   new chain under the same id.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -156,6 +156,23 @@ describe('observation 2: checkpoints witnessed outside the store', () => {
     const withUrl = await cli('verify', '--db', copy, '--public-key', pub, '--witness', `${stack.gatewayUrl}/audit/v1/checkpoints/latest`);
     expect(withUrl.code).toBe(1);
     expect(withUrl.out).toContain('TAMPERING DETECTED');
+  });
+
+  it('proves one record is in the signed log without exporting the rest (motlan audit prove), verifiable offline', async () => {
+    const r = await ask('query C($p: ID!) { citizen(personalId: $p) { fullName } }', { p: citizen.personalId }, 'lodging-notification');
+    for (let i = 0; i < 5; i++) await ask('query C($p: ID!) { citizen(personalId: $p) { fullName } }', { p: citizen.personalId }, 'lodging-notification');
+    const copy = await copyStore('prove.db');
+    const made = await cli('prove', r.requestId, '--db', copy, '--out', 'proof.jsonl');
+    expect(made.code).toBe(0);
+    const lines = readFileSync(path.join(work, 'proof.jsonl'), 'utf8').trim().split('\n');
+    const full = lines.filter((l) => l.startsWith('{"type":"record"'));
+    expect(full).toHaveLength(1);
+    expect(full[0]).toContain(r.requestId);
+    expect(lines.filter((l) => l.startsWith('{"type":"redacted"')).length).toBeLessThan(5);
+    const ok = await cli('verify', '--file', 'proof.jsonl', '--public-key', pub, '--witness', path.join(dataDir, 'audit-witness.jsonl'));
+    expect(ok.out).toContain('Result: intact.');
+    writeFileSync(path.join(work, 'forged.jsonl'), lines.map((l) => l.replace(/"outcome":"OK"/, '"outcome":"DENIED"')).join('\n'));
+    expect((await cli('verify', '--file', 'forged.jsonl', '--public-key', pub)).code).toBe(1);
   });
 
   it("deleting a citizen's subject rows is reported by verify (the record's hashed subject list disagrees)", async () => {
