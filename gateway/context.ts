@@ -62,6 +62,12 @@ export interface RequestTrace {
    * client's aliases change nothing; read by the response check and the audit.
    */
   returnedEntities: Map<string, ReturnedEntity>;
+  /**
+   * `<subgraph>:<id>` of every request the gateway sent a subgraph for this client
+   * request (header X-Motlan-Subgraph-Request-Id, which the subgraph logs): kept in
+   * the audit record so a registry owner can reconcile its log with ours.
+   */
+  subgraphRequests: string[];
 }
 
 /** An entity that left the registries in a response. */
@@ -113,5 +119,6 @@ export function newTrace(): RequestTrace {
     unavailableRegistries: new Set(),
     subgraphMs: {},
     returnedEntities: new Map(),
+    subgraphRequests: [],
   };
 }

@@ -10,6 +10,7 @@
  * `query` sends the first demo client's key unless told otherwise (`key: null`
  * sends no Authorization header at all).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -64,6 +65,8 @@ export interface Stack {
   world: World;
   registries: Registries;
   subgraphs: Record<RegistryName, { url: string; close(): Promise<void> }>;
+  /** The key each subgraph accepts the gateway's signatures with (the gateways of this stack sign with them). */
+  subgraphKeys: Record<RegistryName, Buffer>;
   gateway: RunningGateway;
   /** A demo key with the `client` role (the one the sandbox prefills). */
   demoKey: string;
@@ -102,6 +105,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     closers.push(() => registries.close());
     for (const [name, f] of Object.entries(opts.faults ?? {})) if (f) registries.setFaults(name as RegistryName, f);
 
+    // A fresh key per subgraph per stack: the subgraphs refuse what the stack's gateways did not sign.
+    const subgraphKeys = Object.fromEntries(REGISTRIES.map((r) => [r, Buffer.from(randomBytes(32).toString('hex'), 'utf8')])) as Record<RegistryName, Buffer>;
     const started = await Promise.all(
       REGISTRIES.map(async (name) => {
         const s = await startSubgraph(name, {
@@ -111,6 +116,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           apiKey: REGISTRY_KEY,
           timeoutMs: opts.registryTimeoutMs ?? 2000,
           logLevel: 'silent',
+          gatewayKey: subgraphKeys[name],
         });
         closers.push(() => s.close());
         return [name, s] as const;
@@ -136,6 +142,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         // cache. When on, it evicts on this stack's registries' change feeds.
         cache: !overrides.cache ? false : { changeFeeds: registries.urls, changeFeedApiKey: REGISTRY_KEY, ...overrides.cache },
         subgraphUrls: { ...subgraphUrls, ...overrides.subgraphUrls },
+        subgraphSigningKeys: {
+          ...Object.fromEntries(REGISTRIES.map((r) => [r, subgraphKeys[r].toString('utf8')])),
+          ...overrides.subgraphSigningKeys,
+        },
       });
       let closed = false;
       const close = gw.close;
@@ -179,6 +189,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       world: registries.world,
       registries,
       subgraphs,
+      subgraphKeys,
       gateway,
       demoKey,
       query,
