@@ -144,6 +144,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         subgraphUrls: { ...subgraphUrls, ...overrides.subgraphUrls },
         subgraphSigningKeys: {
           ...Object.fromEntries(REGISTRIES.map((r) => [r, subgraphKeys[r].toString('utf8')])),
+          // `procedures` runs in the gateway, unless a test turns its concern off (coreOnly): then it is
+          // a remote subgraph like the others and needs a key (production refuses to start without).
+          procedures: randomBytes(32).toString('hex'),
           ...overrides.subgraphSigningKeys,
         },
       });
