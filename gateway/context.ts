@@ -63,9 +63,10 @@ export interface RequestTrace {
    */
   returnedEntities: Map<string, ReturnedEntity>;
   /**
-   * `<subgraph>:<id>` of every request the gateway sent a subgraph for this client
-   * request (header X-Motlan-Subgraph-Request-Id, which the subgraph logs): kept in
-   * the audit record so a registry owner can reconcile its log with ours.
+   * The id of every request the gateway sent a subgraph for this client request
+   * (header X-Motlan-Subgraph-Request-Id, which the subgraph logs), in order:
+   * `<requestId>:<subgraph>:<random>`, so a registry owner can reconcile its log
+   * with our audit records (by `requestId`) and with this list.
    */
   subgraphRequests: string[];
 }

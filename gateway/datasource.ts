@@ -189,10 +189,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<MotlanContext> {
     // Lets the subgraph logs be correlated with the gateway's.
     if (isMotlanContext(options.context)) {
       options.request.http?.headers.set('x-request-id', options.context.requestId);
-      // One id per fetch, signed, logged by the subgraph and kept in the audit record.
-      const id = newSubgraphRequestId();
+      // One id per fetch (`<requestId>:<subgraph>:<random>`), signed, logged by the subgraph,
+      // listed in the trace: the audit record's requestId finds it in the registry's log.
+      const id = newSubgraphRequestId(options.context.requestId, this.name);
       options.request.http?.headers.set(SUBGRAPH_REQUEST_ID_HEADER, id);
-      options.context.trace.subgraphRequests?.push(`${this.name}:${id}`);
+      options.context.trace.subgraphRequests?.push(id);
     }
   }
 

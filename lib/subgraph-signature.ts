@@ -19,7 +19,7 @@
  * subgraph remembers the ids it accepted for that long, so the same signed
  * request is accepted once.
  */
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 
 export const SUBGRAPH_REQUEST_ID_HEADER = 'x-motlan-subgraph-request-id';
 export const SUBGRAPH_TIMESTAMP_HEADER = 'x-motlan-timestamp';
@@ -63,9 +63,15 @@ export function signatureHeaders(input: SignInput): Record<string, string> {
   };
 }
 
-/** A fresh per-fetch id. */
-export function newSubgraphRequestId(): string {
-  return randomUUID();
+/**
+ * A fresh per-fetch id. With the client request's id (the audit record's `requestId`) and
+ * the subgraph name it reads `<requestId>:<subgraph>:<12 random hex>`, so a registry owner
+ * finds the gateway's audit record of any line of its own log by the prefix, and the
+ * gateway's trace lists every id. Without them (schema loads, probes) a random UUID.
+ */
+export function newSubgraphRequestId(requestId?: string, subgraph?: string): string {
+  if (requestId === undefined || subgraph === undefined) return randomUUID();
+  return `${requestId}:${subgraph}:${randomBytes(6).toString('hex')}`;
 }
 
 /** `/graphql?x=1` of `http://host:4001/graphql?x=1`. */

@@ -95,7 +95,7 @@ describe('a subgraph reached directly', () => {
 describe('the gateway', () => {
   it('signs every subgraph fetch: the query is answered and each fetch id is in the trace', async () => {
     subgraphRequestsSeen.length = 0;
-    const { status, body } = await stack.query({
+    const { status, body, headers } = await stack.query({
       query: `query($id: ID!) { citizen(personalId: $id) { fullName socialInsurance { status } landParcels { parcelId } enterprises { role } } }`,
       variables: { id: citizen.personalId },
     });
@@ -104,8 +104,11 @@ describe('the gateway', () => {
     expect((body.data as { citizen: { fullName: string } }).citizen.fullName).toBe(citizen.fullName);
     const ids = subgraphRequestsSeen.at(-1)!;
     // population answers the root field, the three others their entity fetches.
-    expect(new Set(ids.map((i) => i.split(':')[0]))).toEqual(new Set(REGISTRIES));
-    for (const id of ids) expect(id).toMatch(/^[a-z]+:[0-9a-f-]{36}$/);
+    expect(new Set(ids.map((i) => i.split(':')[1]))).toEqual(new Set(REGISTRIES));
+    // `<requestId>:<subgraph>:<random>`: the audit record's requestId finds them in a registry's log.
+    const requestId = headers.get('x-request-id')!;
+    for (const id of ids) expect(id).toMatch(new RegExp(`^${requestId}:[a-z]+:[0-9a-f]{12}$`));
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('is ready: its readiness probes of the subgraphs are signed', async () => {
