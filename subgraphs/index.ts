@@ -29,6 +29,8 @@ export interface StartSubgraphOptions {
   production?: boolean;
   /** pino level. Default: LOG_LEVEL or `warn`. */
   logLevel?: string;
+  /** Where log lines go (tests). Default: stdout. */
+  logStream?: NodeJS.WritableStream;
   /** The key the gateway signs this subgraph's requests with (`GATEWAY_SIGNING_KEY`); unsigned requests get 401. `null`: see SubgraphServerOptions. */
   gatewayKey: Buffer | null;
   /** Clock skew accepted on signatures. Default 30 000 ms. */
@@ -66,6 +68,7 @@ export async function startSubgraph(
     host: opts.host,
     production: opts.production,
     logLevel: opts.logLevel,
+    logStream: opts.logStream,
     gatewayKey: opts.gatewayKey,
     maxSkewMs: opts.maxSkewMs,
   });

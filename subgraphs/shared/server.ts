@@ -45,6 +45,8 @@ export interface SubgraphServerOptions {
   production?: boolean;
   /** pino level for the fastify logger. Default: LOG_LEVEL or `warn`. */
   logLevel?: string;
+  /** Where log lines go (tests read them). Default: stdout. */
+  logStream?: NodeJS.WritableStream;
   loaders?: RegistryLoadersOptions;
   /**
    * The key the gateway signs this subgraph's requests with (lib/subgraph-signature.ts). Required:
@@ -121,7 +123,7 @@ export async function buildSubgraphServer<M extends object>(
 ): Promise<FastifyInstance> {
   const production = opts.production ?? process.env.NODE_ENV === 'production';
   const app = Fastify({
-    logger: { level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn' },
+    logger: { level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn', ...(opts.logStream ? { stream: opts.logStream } : {}) },
     // Longer than the gateway's idle keep-alive so the gateway closes first and
     // never writes on a socket we are closing.
     keepAliveTimeout: 72_000,
