@@ -345,6 +345,7 @@ async function printSummary(s: Settings): Promise<void> {
     `  Health      ${gw}/health   ${gw}/ready   ${gw}/metrics`,
     '  Subgraphs   ' + REGISTRIES.map((r) => `${r.padEnd(10)} http://${INTERNAL_HOST}:${s.subgraphPorts[r]}/graphql`).join('\n              '),
     '  Registries  ' + REGISTRIES.map((r) => `${r.padEnd(10)} http://${INTERNAL_HOST}:${s.registryPorts[r]}`).join('\n              '),
+    '              (subgraphs answer only requests the gateway signed: SUBGRAPH_SIGNING_KEY_<NAME> / GATEWAY_SIGNING_KEY, docs/SECURITY.md)',
     ...(s.production ? [] : [`  e-ID (mock) http://${INTERNAL_HOST}:${s.eidPort}   subject tokens for clients that require them (see docs/SECURITY.md)`]),
     '',
   ];

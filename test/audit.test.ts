@@ -90,7 +90,7 @@ async function gatewayWith(opts: Partial<GatewayOptions>): Promise<RunningGatewa
     sandbox: false,
     subgraphUrls: Object.fromEntries(Object.entries(stack.subgraphs).map(([n, s]) => [n, s.url])),
     // The stack's subgraphs accept only what is signed with their keys.
-    subgraphSigningKeys: Object.fromEntries(Object.entries(stack.subgraphKeys).map(([n, k]) => [n, k.toString('utf8')])),
+    subgraphSigningKeys: stack.subgraphSigningKeys,
     ...opts,
   });
   extraGateways.push(gw);

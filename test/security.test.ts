@@ -488,7 +488,7 @@ describe('production mode', () => {
       demoClientsFile: false,
       subgraphUrls: Object.fromEntries(Object.entries(stack.subgraphs).map(([n, sg]) => [n, sg.url])),
       // Production refuses to start without the subgraphs' signing keys (no development keys).
-      subgraphSigningKeys: Object.fromEntries(Object.entries(stack.subgraphKeys).map(([n, k]) => [n, k.toString('utf8')])),
+      subgraphSigningKeys: stack.subgraphSigningKeys,
       rateLimit: { ratePerSecond: 100_000, burst: 100_000, redisUrl: undefined },
       policy: { subjectTokens: { jwksUrl: eid.jwksUrl } },
     });

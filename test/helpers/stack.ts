@@ -67,6 +67,11 @@ export interface Stack {
   subgraphs: Record<RegistryName, { url: string; close(): Promise<void> }>;
   /** The key each subgraph accepts the gateway's signatures with (the gateways of this stack sign with them). */
   subgraphKeys: Record<RegistryName, Buffer>;
+  /**
+   * The same keys as `GatewayOptions.subgraphSigningKeys` (plus `procedures`): give them to any other
+   * gateway you start over this stack's subgraphs, which refuse what is not signed with them.
+   */
+  subgraphSigningKeys: Record<string, string>;
   gateway: RunningGateway;
   /** A demo key with the `client` role (the one the sandbox prefills). */
   demoKey: string;
@@ -125,6 +130,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const subgraphs = Object.fromEntries(started) as unknown as Stack['subgraphs'];
 
     const subgraphUrls = Object.fromEntries(started.map(([n, s]) => [n, s.url]));
+    const subgraphSigningKeys: Record<string, string> = {
+      ...Object.fromEntries(REGISTRIES.map((r) => [r, subgraphKeys[r].toString('utf8')])),
+      // `procedures` runs in the gateway, unless a test turns its concern off (coreOnly): then it is
+      // a remote subgraph like the others and needs a key (production refuses to start without).
+      procedures: randomBytes(32).toString('hex'),
+    };
     const launch = async (overrides: Partial<GatewayOptions> = {}): Promise<RunningGateway> => {
       // Each gateway gets its own audit directory: tests never write to the repository's data/.
       const dataDir = mkdtempSync(path.join(tmpdir(), 'motlan-stack-'));
@@ -142,13 +153,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         // cache. When on, it evicts on this stack's registries' change feeds.
         cache: !overrides.cache ? false : { changeFeeds: registries.urls, changeFeedApiKey: REGISTRY_KEY, ...overrides.cache },
         subgraphUrls: { ...subgraphUrls, ...overrides.subgraphUrls },
-        subgraphSigningKeys: {
-          ...Object.fromEntries(REGISTRIES.map((r) => [r, subgraphKeys[r].toString('utf8')])),
-          // `procedures` runs in the gateway, unless a test turns its concern off (coreOnly): then it is
-          // a remote subgraph like the others and needs a key (production refuses to start without).
-          procedures: randomBytes(32).toString('hex'),
-          ...overrides.subgraphSigningKeys,
-        },
+        subgraphSigningKeys: { ...subgraphSigningKeys, ...overrides.subgraphSigningKeys },
       });
       let closed = false;
       const close = gw.close;
@@ -193,6 +198,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       registries,
       subgraphs,
       subgraphKeys,
+      subgraphSigningKeys,
       gateway,
       demoKey,
       query,
