@@ -11,6 +11,7 @@ import { findFullProfileCitizen } from '../mocks/world/generate.js';
 import { REGISTRIES, type CitizenRecord, type RegistryName } from '../mocks/world/types.js';
 import type { MotlanContext } from '../gateway/context.js';
 import { newSubgraphRequestId, pathOf, signatureHeaders } from '../lib/subgraph-signature.js';
+import { startSubgraph } from '../subgraphs/index.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 const subgraphRequestsSeen: string[][] = [];
@@ -83,6 +84,31 @@ describe('a subgraph reached directly', () => {
     // The signature covers the body: the same headers over another query are refused.
     const tampered = await post(url, body.replace(citizen.personalId, stack.world.citizens[1]!.personalId), sign(stack.subgraphKeys.population));
     expect([tampered.status, tampered.body.errors?.[0]?.extensions?.reason]).toEqual([401, 'bad-signature']);
+  });
+
+  it('in production mode too: unsigned refused, signed answered', async () => {
+    const key = Buffer.from('p'.repeat(64));
+    const prod = await startSubgraph('population', {
+      host: '127.0.0.1',
+      port: 0,
+      registryUrl: stack.registries.urls.population,
+      apiKey: 'stack-registry-key',
+      production: true,
+      logLevel: 'silent',
+      gatewayKey: key,
+    });
+    try {
+      for (const q of directQueries('population', citizen.personalId)) {
+        const body = JSON.stringify(q);
+        const unsigned = await post(prod.url, body);
+        expect([unsigned.status, unsigned.body.errors?.[0]?.extensions?.code, unsigned.body.data]).toEqual([401, 'UNAUTHENTICATED', undefined]);
+        const signed = await post(prod.url, body, signatureHeaders({ key, method: 'POST', path: pathOf(prod.url), body, timestamp: Date.now(), requestId: newSubgraphRequestId() }));
+        expect(signed.status).toBe(200);
+        expect(JSON.stringify(signed.body.data)).toContain(citizen.personalId);
+      }
+    } finally {
+      await prod.close();
+    }
   });
 
   it('keeps GET /health open and data-free (liveness only)', async () => {
