@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { REPO_ROOT } from '../gateway/options.js';
+import { NO_EGRESS_ENV } from '../lib/no-egress.js';
 
 export interface Proc {
   name: string;
@@ -18,7 +19,8 @@ export interface Proc {
 export function startProc(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = []): Proc {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    // No egress in any contender (APOLLO_TELEMETRY_DISABLED…), whatever the caller's environment says.
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env, ...NO_EGRESS_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

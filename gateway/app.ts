@@ -40,7 +40,14 @@
  *   POST/GET /graphql, GET /health, GET /ready, plus the routes concerns add
  *   (/ sandbox, /metrics, /audit/…, /console/, /stats/…).
  */
+// First: sets APOLLO_TELEMETRY_DISABLED & co. before @apollo/gateway is loaded (no egress).
+import '../lib/no-egress.js';
 import { ApolloGateway } from '@apollo/gateway';
+import {
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import { CachedLocalDataSource } from './procedures/local-datasource.js';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
@@ -183,7 +190,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
         if (local) return new CachedLocalDataSource(local);
         const target = options.subgraphUrls[name] ?? url;
         if (!target) throw new Error(`Subgraph "${name}" has no URL in ${options.supergraphFile} and no override: set subgraphUrls.${name}.`);
-        return new SubgraphDataSource({ name, url: target, timeoutMs: options.subgraphTimeoutMs, intercept });
+        return new SubgraphDataSource({ name, url: target, timeoutMs: options.subgraphTimeoutMs, intercept, signingKey: options.subgraphSigningKey(name) });
       },
     });
     gateway.onSchemaLoadOrUpdate(({ apiSchema }) => supergraph.schemaLoaded(apiSchema));
@@ -192,6 +199,11 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     // No fastifyApolloDrainPlugin: it calls app.close() from apollo.stop(), which we run
     // in app's onClose (deadlock). Fastify's close already drains in-flight requests.
     const plugins: ApolloServerPlugin<MotlanContext>[] = [
+      // No egress: Apollo's usage/schema reporting never start, and its default landing page
+      // (loaded from a CDN) is not served; the sandbox at / is ours and offline.
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
       ...concerns.flatMap((c) => c.plugins ?? []),
       ...(options.gateway.extraPlugins ?? []),
     ];
@@ -215,6 +227,8 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     registerHealthRoutes(app, {
       supergraph,
       localSubgraphs: new Set(Object.keys(localSubgraphs)),
+      // Subgraphs answer only signed requests: the readiness probe is signed like any fetch.
+      signingKey: (name) => options.subgraphSigningKey(name),
       concerns: () => concerns,
       instanceId: options.instanceId,
     });

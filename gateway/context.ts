@@ -62,6 +62,13 @@ export interface RequestTrace {
    * client's aliases change nothing; read by the response check and the audit.
    */
   returnedEntities: Map<string, ReturnedEntity>;
+  /**
+   * The id of every request the gateway sent a subgraph for this client request
+   * (header X-Motlan-Subgraph-Request-Id, which the subgraph logs), in order:
+   * `<requestId>:<subgraph>:<random>`, so a registry owner can reconcile its log
+   * with our audit records (by `requestId`) and with this list.
+   */
+  subgraphRequests: string[];
 }
 
 /** An entity that left the registries in a response. */
@@ -113,5 +120,6 @@ export function newTrace(): RequestTrace {
     unavailableRegistries: new Set(),
     subgraphMs: {},
     returnedEntities: new Map(),
+    subgraphRequests: [],
   };
 }

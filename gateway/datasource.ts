@@ -14,6 +14,7 @@ import type { Fetcher } from '@apollo/utils.fetcher';
 import type { GraphQLFormattedError } from 'graphql';
 import { Agent, request } from 'undici';
 import type { MotlanContext, RequestTrace } from './context.js';
+import { newSubgraphRequestId, pathOf, signatureHeaders, SUBGRAPH_REQUEST_ID_HEADER } from '../lib/subgraph-signature.js';
 
 type GatewayResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 
@@ -42,6 +43,13 @@ export interface SubgraphDataSourceOptions {
   agent?: Agent;
   /** Answers client fetches in place of the subgraph, or calls it (gateway/cache: cache, dedupe). Default: none. */
   intercept?: SubgraphFetchInterceptor;
+  /**
+   * The key shared with this subgraph: every request is signed with it (lib/subgraph-signature.ts),
+   * and the subgraph refuses unsigned ones. Required (see `subgraphSigningKey` in gateway/options.ts).
+   */
+  signingKey: Buffer;
+  /** Clock for signature timestamps (tests). Default: Date.now. */
+  now?: () => number;
 }
 
 /**
@@ -66,6 +74,22 @@ let defaultAgent: Agent | null = null;
 export function sharedAgent(): Agent {
   defaultAgent ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000, connections: 128 });
   return defaultAgent;
+}
+
+/**
+ * Signs each call for the subgraph: the per-fetch id set by `willSendRequest`
+ * (or a fresh one for schema loads and health checks), a timestamp, and an HMAC
+ * over method, path, body digest, timestamp and id. Signing here, not in
+ * `willSendRequest`, because only the fetcher sees the exact body bytes sent.
+ */
+export function signingFetcher(inner: Fetcher, key: Buffer, now: () => number = Date.now): Fetcher {
+  const signed = async (url: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => {
+    const headers: Record<string, string> = { ...init?.headers };
+    const requestId = headers[SUBGRAPH_REQUEST_ID_HEADER] ?? newSubgraphRequestId();
+    Object.assign(headers, signatureHeaders({ key, method: init?.method ?? 'POST', path: pathOf(url), body: init?.body ?? '', timestamp: now(), requestId }));
+    return inner(url, { ...init, headers } as Parameters<Fetcher>[1]);
+  };
+  return signed as unknown as Fetcher;
 }
 
 /**
@@ -155,12 +179,22 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<MotlanContext> {
     this.intercept = opts.intercept;
     const agent = opts.agent ?? sharedAgent();
     const timeoutMs = this.timeoutMs;
-    this.fetcher = requestFetcher(agent, timeoutMs);
+    if (!Buffer.isBuffer(opts.signingKey) || opts.signingKey.length === 0) {
+      throw new Error(`The ${opts.name} subgraph has no signing key: set ${`SUBGRAPH_SIGNING_KEY_${opts.name.toUpperCase()}`} (it refuses unsigned requests).`);
+    }
+    this.fetcher = signingFetcher(requestFetcher(agent, timeoutMs), opts.signingKey, opts.now);
   }
 
   override willSendRequest(options: GraphQLDataSourceProcessOptions<MotlanContext>): void {
     // Lets the subgraph logs be correlated with the gateway's.
-    if (isMotlanContext(options.context)) options.request.http?.headers.set('x-request-id', options.context.requestId);
+    if (isMotlanContext(options.context)) {
+      options.request.http?.headers.set('x-request-id', options.context.requestId);
+      // One id per fetch (`<requestId>:<subgraph>:<random>`), signed, logged by the subgraph,
+      // listed in the trace: the audit record's requestId finds it in the registry's log.
+      const id = newSubgraphRequestId(options.context.requestId, this.name);
+      options.request.http?.headers.set(SUBGRAPH_REQUEST_ID_HEADER, id);
+      options.context.trace.subgraphRequests?.push(id);
+    }
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<MotlanContext>): Promise<GatewayResponse> {

@@ -6,6 +6,7 @@
  *
  *   tsx gateway/main.ts
  */
+import '../lib/no-egress.js';
 import { startGateway } from './app.js';
 
 /** Give in-flight requests this long to finish on SIGINT/SIGTERM before exiting anyway. */

@@ -17,6 +17,7 @@ import type { MetricsConcernOptions } from './metrics/index.js';
 import type { StatsOptions } from './stats/index.js';
 import type { ConsoleOptions } from './console/index.js';
 import { namedFromEnv } from '../lib/env.js';
+import { gatewayKeyEnvOf, loadSubgraphKey } from '../lib/subgraph-keys.js';
 
 /** Repository root (gateway/ is one level below it). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,6 +33,13 @@ export interface GatewayOptions {
   watchSupergraph?: boolean;
   /** Subgraph URL overrides by subgraph name (tests run subgraphs on free ports). Default: `SUBGRAPH_URL_<NAME>` env (e.g. `SUBGRAPH_URL_POPULATION`, set by `npm start`), else the URLs in the supergraph. */
   subgraphUrls?: Partial<Record<string, string>>;
+  /**
+   * Keys the gateway signs each subgraph's requests with, by subgraph name (docs/SECURITY.md, "The subgraph
+   * trust boundary"). Default: `SUBGRAPH_SIGNING_KEY_<NAME>` env (e.g. `SUBGRAPH_SIGNING_KEY_POPULATION`);
+   * outside production a missing key is generated as `<DATA_DIR>/subgraph-signing-<name>.dev.key`
+   * (DATA_DIR env, else `./data`); production refuses to start without one, or with a development key.
+   */
+  subgraphSigningKeys?: Partial<Record<string, string>>;
   /** Per-subgraph request timeout. Default: `SUBGRAPH_TIMEOUT_MS` env, else 3000 ms (above the subgraphs' 2000 ms registry timeout, so they report first). */
   subgraphTimeoutMs?: number;
   /** Clients file (hashed API keys). Default: `CLIENTS_FILE` env, else `config/clients.json` (optional outside production). */
@@ -90,6 +98,8 @@ export interface ResolvedGatewayOptions {
   watchSupergraph: boolean;
   subgraphUrls: Partial<Record<string, string>>;
   subgraphTimeoutMs: number;
+  /** The signing key of a subgraph (throws, naming the variable to set, when there is none in production). */
+  subgraphSigningKey(name: string): Buffer;
   clientsFile: string;
   demoClientsFile: string | false;
   production: boolean;
@@ -112,7 +122,18 @@ export function resolveOptions(opts: GatewayOptions = {}): ResolvedGatewayOption
   const env = opts.env ?? process.env;
   const production = opts.production ?? env.NODE_ENV === 'production';
   const fromRoot = (p: string) => path.resolve(REPO_ROOT, p);
+  const signingKeys = { ...namedFromEnv(env, 'SUBGRAPH_SIGNING_KEY'), ...opts.subgraphSigningKeys };
+  const loadedKeys = new Map<string, Buffer>();
+  const subgraphSigningKey = (name: string): Buffer => {
+    let key = loadedKeys.get(name);
+    if (!key) {
+      key = loadSubgraphKey({ subgraph: name, value: signingKeys[name], envName: gatewayKeyEnvOf(name), dataDir: path.resolve(env.DATA_DIR || 'data'), production }).key;
+      loadedKeys.set(name, key);
+    }
+    return key;
+  };
   return {
+    subgraphSigningKey,
     port: opts.port ?? intFrom(env.PORT, 'PORT') ?? 4000,
     host: opts.host ?? env.HOST ?? 'localhost',
     supergraphFile: fromRoot(opts.supergraphFile ?? env.SUPERGRAPH_FILE ?? 'schema/supergraph.graphql'),

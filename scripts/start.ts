@@ -11,6 +11,11 @@
  *   SUBGRAPH_PORT_BASE [4001]   population, enterprise, insurance, land subgraphs on base+0..3
  *   REGISTRY_PORT_BASE [4101]   the four mock registries on base+0..3
  *   REGISTRY_API_KEY [demo-registry-key]  service key between subgraphs and mock registries
+ *   EID_PORT [4105]             the mock e-ID platform (development only)
+ *   SUBGRAPH_SIGNING_KEY_<NAME> key the gateway signs <NAME>'s requests with, given to that subgraph as
+ *                               GATEWAY_SIGNING_KEY [development: <DATA_DIR>/subgraph-signing-<name>.dev.key,
+ *                               generated once; production: required]
+ *   DATA_DIR [./data]           audit database and development keys
  *   MOCK_SEED, MOCK_CITIZENS, MOCK_LATENCY_MS, MOCK_ERROR_RATE  passed to the mock registries
  *   START_TIMEOUT_MS [180000]   how long a child may take to answer /health
  *   STOP_GRACE_MS [5000]        how long children get to exit before SIGKILL
@@ -26,6 +31,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { REGISTRIES, type RegistryName } from '../mocks/world/types.js';
 import { DEFAULT_AS_OF } from '../mocks/world/generate.js';
 import { DEMO_REGISTRY_KEY } from '../lib/demo.js';
+import { NO_EGRESS_ENV } from '../lib/no-egress.js';
+import { GATEWAY_KEY_ENV, gatewayKeyEnvOf, loadSubgraphKey } from '../lib/subgraph-keys.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO_CLIENTS_FILE = path.join(ROOT, 'mocks/clients.demo.json');
@@ -39,6 +46,8 @@ interface Settings {
   registryPorts: Record<RegistryName, number>;
   eidPort: number;
   registryApiKey: string;
+  /** The key shared by the gateway and each subgraph (request signatures). */
+  subgraphKeys: Record<RegistryName, string>;
   startTimeoutMs: number;
   stopGraceMs: number;
   production: boolean;
@@ -61,6 +70,14 @@ function msFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
+  const production = env.NODE_ENV === 'production';
+  // Same loader as the gateway and the subgraphs: production requires SUBGRAPH_SIGNING_KEY_<NAME>.
+  const subgraphKeys = Object.fromEntries(
+    REGISTRIES.map((r) => [
+      r,
+      loadSubgraphKey({ subgraph: r, value: env[gatewayKeyEnvOf(r)], envName: gatewayKeyEnvOf(r), dataDir: path.resolve(ROOT, env.DATA_DIR || 'data'), production }).key.toString('utf8'),
+    ]),
+  ) as Record<RegistryName, string>;
   const subgraphBase = portFrom(env, 'SUBGRAPH_PORT_BASE', 4001);
   const registryBase = portFrom(env, 'REGISTRY_PORT_BASE', 4101);
   const byIndex = (base: number) => Object.fromEntries(REGISTRIES.map((r, i) => [r, base + i])) as Record<RegistryName, number>;
@@ -71,9 +88,10 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     registryPorts: byIndex(registryBase),
     eidPort: portFrom(env, 'EID_PORT', 4105),
     registryApiKey: env.REGISTRY_API_KEY || DEMO_REGISTRY_KEY,
+    subgraphKeys,
     startTimeoutMs: msFrom(env, 'START_TIMEOUT_MS', 180_000),
     stopGraceMs: msFrom(env, 'STOP_GRACE_MS', 5_000),
-    production: env.NODE_ENV === 'production',
+    production,
   };
 }
 
@@ -116,7 +134,14 @@ function childSpecs(s: Settings): { registries: ChildSpec; eid: ChildSpec | null
     name: r,
     script: `subgraphs/${r}/main.ts`,
     // The mocked registries describe the world as of DEFAULT_AS_OF (expired cards, released mortgages).
-    env: { PORT: String(s.subgraphPorts[r]), HOST: INTERNAL_HOST, REGISTRY_URL: registryUrl(r), REGISTRY_API_KEY: s.registryApiKey, TODAY: DEFAULT_AS_OF },
+    env: {
+      PORT: String(s.subgraphPorts[r]),
+      HOST: INTERNAL_HOST,
+      REGISTRY_URL: registryUrl(r),
+      REGISTRY_API_KEY: s.registryApiKey,
+      TODAY: DEFAULT_AS_OF,
+      [GATEWAY_KEY_ENV]: s.subgraphKeys[r],
+    },
     healthUrls: [`http://${INTERNAL_HOST}:${s.subgraphPorts[r]}/health`],
   }));
   const gateway: ChildSpec = {
@@ -129,6 +154,8 @@ function childSpecs(s: Settings): { registries: ChildSpec; eid: ChildSpec | null
       // The cache follows each registry's change feed (gateway/cache, docs/CACHE.md).
       ...Object.fromEntries(REGISTRIES.map((r) => [`REGISTRY_URL_${r.toUpperCase()}`, registryUrl(r)])),
       REGISTRY_API_KEY: s.registryApiKey,
+      // The gateway signs each subgraph's requests with that subgraph's key.
+      ...Object.fromEntries(REGISTRIES.map((r) => [gatewayKeyEnvOf(r), s.subgraphKeys[r]])),
       ...(eid ? { SUBJECT_TOKEN_JWKS_URL: `${eidOrigin}/.well-known/jwks.json` } : {}),
     },
     healthUrls: [`http://${probeHost(s.gatewayHost)}:${s.gatewayPort}/health`],
@@ -177,7 +204,8 @@ function launch(spec: ChildSpec): Running {
   const child = spawn(process.execPath, [TSX_CLI, script], {
     cwd: ROOT,
     // Request logs at info level would drown the summary; LOG_LEVEL=info brings them back.
-    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'warn', ...spec.env },
+    // NO_EGRESS_ENV last: no child may turn Apollo's telemetry back on (docs/SECURITY.md, "No egress").
+    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'warn', ...spec.env, ...NO_EGRESS_ENV },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: we can signal tsx and its node child together, and a
     // terminal's Ctrl-C reaches only us, so shutdown happens in our order.
@@ -317,6 +345,7 @@ async function printSummary(s: Settings): Promise<void> {
     `  Health      ${gw}/health   ${gw}/ready   ${gw}/metrics`,
     '  Subgraphs   ' + REGISTRIES.map((r) => `${r.padEnd(10)} http://${INTERNAL_HOST}:${s.subgraphPorts[r]}/graphql`).join('\n              '),
     '  Registries  ' + REGISTRIES.map((r) => `${r.padEnd(10)} http://${INTERNAL_HOST}:${s.registryPorts[r]}`).join('\n              '),
+    '              (subgraphs answer only requests the gateway signed: SUBGRAPH_SIGNING_KEY_<NAME> / GATEWAY_SIGNING_KEY, docs/SECURITY.md)',
     ...(s.production ? [] : [`  e-ID (mock) http://${INTERNAL_HOST}:${s.eidPort}   subject tokens for clients that require them (see docs/SECURITY.md)`]),
     '',
   ];

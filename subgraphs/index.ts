@@ -29,6 +29,12 @@ export interface StartSubgraphOptions {
   production?: boolean;
   /** pino level. Default: LOG_LEVEL or `warn`. */
   logLevel?: string;
+  /** Where log lines go (tests). Default: stdout. */
+  logStream?: NodeJS.WritableStream;
+  /** The key the gateway signs this subgraph's requests with (`GATEWAY_SIGNING_KEY`); unsigned requests get 401. `null`: see SubgraphServerOptions. */
+  gatewayKey: Buffer | null;
+  /** Clock skew accepted on signatures. Default 30 000 ms. */
+  maxSkewMs?: number;
   /** Today's ISO date for date-dependent fields (expired cards, mortgages). Default: the date in Vietnam. */
   today?: () => string;
 }
@@ -62,6 +68,9 @@ export async function startSubgraph(
     host: opts.host,
     production: opts.production,
     logLevel: opts.logLevel,
+    logStream: opts.logStream,
+    gatewayKey: opts.gatewayKey,
+    maxSkewMs: opts.maxSkewMs,
   });
   return { url: running.url, port: running.port, close: running.close };
 }

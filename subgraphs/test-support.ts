@@ -4,10 +4,14 @@
  */
 import { startStubRegistry, type StubRegistry } from '../mocks/fixtures/stub-registry.js';
 import type { RegistryName } from '../mocks/world/types.js';
+import { randomBytes } from 'node:crypto';
+import { newSubgraphRequestId, pathOf, signatureHeaders } from '../lib/subgraph-signature.js';
 import { startSubgraph, type StartSubgraphOptions } from './index.js';
 
 export interface SubgraphUnderTest {
   url: string;
+  /** The key `query` signs with, as the gateway would. */
+  gatewayKey: Buffer;
   registry: StubRegistry;
   query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
@@ -23,6 +27,7 @@ export async function startSubgraphWithStub(
   name: RegistryName,
   opts: Partial<Omit<StartSubgraphOptions, 'registryUrl' | 'apiKey'>> = {},
 ): Promise<SubgraphUnderTest> {
+  const gatewayKey = opts.gatewayKey ?? randomBytes(32);
   const registry = await startStubRegistry(name, { apiKey: 'test-registry-key' });
   const sub = await startSubgraph(name, {
     host: '127.0.0.1',
@@ -32,15 +37,21 @@ export async function startSubgraphWithStub(
     timeoutMs: 500,
     today: () => '2025-09-01',
     ...opts,
+    gatewayKey,
   });
   return {
     url: sub.url,
+    gatewayKey,
     registry,
     async query<T>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
+      const body = JSON.stringify({ query, variables });
       const res = await fetch(sub.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query, variables }),
+        headers: {
+          'content-type': 'application/json',
+          ...signatureHeaders({ key: gatewayKey, method: 'POST', path: pathOf(sub.url), body, timestamp: Date.now(), requestId: newSubgraphRequestId() }),
+        },
+        body,
       });
       return { status: res.status, ...((await res.json()) as Omit<GraphQLResponse<T>, 'status'>) };
     },

@@ -89,6 +89,8 @@ async function gatewayWith(opts: Partial<GatewayOptions>): Promise<RunningGatewa
     logLevel: 'silent',
     sandbox: false,
     subgraphUrls: Object.fromEntries(Object.entries(stack.subgraphs).map(([n, s]) => [n, s.url])),
+    // The stack's subgraphs accept only what is signed with their keys.
+    subgraphSigningKeys: stack.subgraphSigningKeys,
     ...opts,
   });
   extraGateways.push(gw);

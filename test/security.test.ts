@@ -487,6 +487,8 @@ describe('production mode', () => {
       clientsFile: prodClients.file,
       demoClientsFile: false,
       subgraphUrls: Object.fromEntries(Object.entries(stack.subgraphs).map(([n, sg]) => [n, sg.url])),
+      // Production refuses to start without the subgraphs' signing keys (no development keys).
+      subgraphSigningKeys: stack.subgraphSigningKeys,
       rateLimit: { ratePerSecond: 100_000, burst: 100_000, redisUrl: undefined },
       policy: { subjectTokens: { jwksUrl: eid.jwksUrl } },
     });

@@ -1,15 +1,22 @@
 /**
  * `npm start` as a newcomer runs it: the real scripts/start.ts in its own process
- * group, on unusual ports. It must print the URLs, serve the four-registry query
+ * group, on unusual free ports. It must print the URLs, serve the four-registry query
  * with the printed demo key, and leave no process behind after Ctrl-C (SIGINT to
  * the foreground process group, exactly what a terminal sends).
+ *
+ * No egress: every process of the run preloads test/support/egress-guard.mjs
+ * (NODE_OPTIONS), which records and blocks any connection or DNS lookup to a
+ * non-loopback address; after traffic (sandbox page, a query, a prefill) and the
+ * stop, the record must hold none — with APOLLO_TELEMETRY_DISABLED NOT set by the
+ * caller, so the stack has to disable Apollo's telemetry itself.
  *
  * Every process of a run inherits a unique MOTLAN_START_TEST marker, so the test
  * finds them all (tsx wrappers and their node children) in /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -51,20 +58,48 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A gateway port and two bases of four consecutive free ports, away from the defaults. */
-async function freePorts(): Promise<{ gateway: number; subgraphBase: number; registryBase: number }> {
+interface Ports {
+  gateway: number;
+  subgraphBase: number;
+  registryBase: number;
+  eid: number;
+}
+
+/** A gateway port, two bases of four consecutive free ports and the e-ID port, away from the defaults. */
+async function freePorts(): Promise<Ports> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 35_000);
-    const wanted = [base, ...[1, 2, 3, 4].map((i) => base + i), ...[11, 12, 13, 14].map((i) => base + i)];
+    const wanted = [base, ...[1, 2, 3, 4].map((i) => base + i), ...[11, 12, 13, 14].map((i) => base + i), base + 15];
     const free = await Promise.all(wanted.map(portFree));
-    if (free.every(Boolean)) return { gateway: base, subgraphBase: base + 1, registryBase: base + 11 };
+    if (free.every(Boolean)) return { gateway: base, subgraphBase: base + 1, registryBase: base + 11, eid: base + 15 };
   }
-  throw new Error('Could not find 9 free ports for the npm start test.');
+  throw new Error('Could not find 10 free ports for the npm start test.');
+}
+
+const GUARD = path.join(ROOT, 'test/support/egress-guard.mjs');
+
+interface GuardLine {
+  pid: number;
+  kind: string;
+  target?: string;
+  argv?: string[];
+  stack?: string[];
+}
+
+function guardLines(file: string): GuardLine[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as GuardLine);
 }
 
 interface StartRun {
   child: ChildProcess;
   marker: string;
+  /** Where the egress guard of every process of the run writes. */
+  egressLog: string;
+  dataDir: string;
   output: () => string;
   exited: Promise<number | null>;
 }
@@ -72,13 +107,20 @@ interface StartRun {
 const runs: StartRun[] = [];
 const blockers: Server[] = [];
 
-function runStart(ports: { gateway: number; subgraphBase: number; registryBase: number }): StartRun {
+function runStart(ports: Ports): StartRun {
   const marker = randomUUID();
+  // Development keys, the audit database and the guard's record: never in the repository's data/.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'motlan-start-test-'));
+  const egressLog = path.join(dataDir, 'egress.jsonl');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(ports.gateway),
     SUBGRAPH_PORT_BASE: String(ports.subgraphBase),
     REGISTRY_PORT_BASE: String(ports.registryBase),
+    EID_PORT: String(ports.eid),
+    DATA_DIR: dataDir,
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${GUARD}`.trim(),
+    EGRESS_GUARD_LOG: egressLog,
     MOCK_SEED: String(SEED),
     MOCK_CITIZENS: String(CITIZENS),
     LOG_LEVEL: 'warn',
@@ -87,6 +129,8 @@ function runStart(ports: { gateway: number; subgraphBase: number; registryBase: 
     MOTLAN_START_TEST: marker,
   };
   delete env.NODE_ENV; // vitest sets NODE_ENV=test; the demo setup is what a newcomer runs
+  // The stack must turn Apollo's telemetry off by itself (the test workers' setup sets these).
+  for (const k of ['APOLLO_TELEMETRY_DISABLED', 'OTEL_SDK_DISABLED']) delete env[k];
   const child = spawn(process.execPath, [TSX_CLI, path.join(ROOT, 'scripts/start.ts')], {
     cwd: ROOT,
     env,
@@ -97,7 +141,7 @@ function runStart(ports: { gateway: number; subgraphBase: number; registryBase: 
   child.stdout!.on('data', (d: Buffer) => (text += d.toString('utf8')));
   child.stderr!.on('data', (d: Buffer) => (text += d.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const run = { child, marker, output: () => text, exited };
+  const run = { child, marker, egressLog, dataDir, output: () => text, exited };
   runs.push(run);
   return run;
 }
@@ -135,13 +179,14 @@ afterEach(async () => {
         // already gone
       }
     }
+    rmSync(run.dataDir, { recursive: true, force: true });
   }
   for (const b of blockers.splice(0)) await new Promise((r) => b.close(r));
 });
 
 describe('npm start', () => {
   it(
-    'starts everything, serves the four-registry query with the demo key, and leaves no process after Ctrl-C',
+    'starts everything, serves the four-registry query and a prefill with the demo key, connects nowhere outside, and leaves no process after Ctrl-C',
     async () => {
       const ports = await freePorts();
       const run = runStart(ports);
@@ -182,6 +227,23 @@ describe('npm start', () => {
       const parcels = world.parcels.filter((p) => p.holders.some((h) => h.kind === 'CITIZEN' && h.personalId === personalId));
       expect((body.data?.citizen?.landParcels as unknown[]).length).toBe(parcels.length);
 
+      // A prefill: the procedures' local subgraph over the four registries.
+      const prefill = await fetch(`${gateway}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({
+          query: 'query P($s: SubjectInput!) { prefill(procedureId: "social-insurance-lump-sum", subject: $s) { fields { key } } }',
+          variables: { s: { personalId } },
+        }),
+      });
+      const prefilled = (await prefill.json()) as { data?: { prefill?: { fields: unknown[] } }; errors?: unknown[] };
+      expect([prefill.status, prefilled.errors]).toEqual([200, undefined]);
+      expect(prefilled.data?.prefill?.fields.length).toBeGreaterThan(0);
+      // Apollo's own landing page (loaded from a CDN) is not served in its place.
+      const landing = await fetch(`${gateway}/graphql`, { headers: { accept: 'text/html' } });
+      expect(await landing.text()).not.toMatch(/apollographql\.com|cdn\./i);
+      await (await fetch(`${gateway}/ready`)).body?.cancel();
+
       const before = processesWithMarker(run.marker);
       // tsx + node for start.ts and for each of the 6 services.
       expect(before.length).toBeGreaterThanOrEqual(7);
@@ -190,6 +252,15 @@ describe('npm start', () => {
       const code = await Promise.race([run.exited, sleep(30_000).then(() => 'timeout' as const)]);
       expect(code, run.output().slice(-3000)).toBe(0);
       expect(await waitGone(run.marker, 5_000), 'processes left after Ctrl-C').toEqual([]);
+
+      // Every service process ran the guard, and none of them tried to reach outside.
+      const lines = guardLines(run.egressLog);
+      const loaded = lines.filter((l) => l.kind === 'loaded').map((l) => (l.argv ?? []).join(' '));
+      for (const script of ['scripts/start.ts', 'mocks/registry/main.ts', 'mocks/eid/main.ts', 'gateway/main.ts', ...['population', 'enterprise', 'insurance', 'land'].map((r) => `subgraphs/${r}/main.ts`)]) {
+        expect(loaded.some((a) => a.includes(script)), `the egress guard ran in ${script}`).toBe(true);
+      }
+      const attempts = lines.filter((l) => l.kind !== 'loaded');
+      expect(attempts, `outbound attempts:\n${JSON.stringify(attempts, null, 2)}`).toEqual([]);
     },
     STARTUP_MS + 60_000,
   );

@@ -7,16 +7,22 @@
  * Format (JSON):
  *   { "clients": [ { "id", "agency", "name", "demo"?, "procedures": [...],
  *       "registries"?, "permissions"?, "requireSubjectToken"?, "roles"?,
+ *       "trustedDocuments"?,
  *       "keys": [ { "id", "sha256", "createdAt", "expiresAt"? } ] } ] }
+ * `trustedDocuments` (path, relative to the clients file's folder) restricts the
+ * client to the registered operations of that file (gateway/auth/trusted-documents.ts;
+ * the recommended production setting for TTHC systems).
  * Several keys per client let a key be rotated: add the new one, deploy, remove
  * the old one. Demo clients may also carry the clear `key` (to print it at start);
  * they are refused in production.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import type { ClientIdentity } from '../context.js';
 import { digestsEqual, hashApiKey } from './keys.js';
+import { TrustedDocuments } from './trusted-documents.js';
 
 export const CLIENT_ROLES = ['client', 'auditor', 'operator', 'monitor'] as const;
 export type ClientRole = (typeof CLIENT_ROLES)[number];
@@ -42,6 +48,8 @@ const clientSchema = z.strictObject({
   permissions: z.array(z.string().min(1)).default([]),
   requireSubjectToken: z.boolean().default(false),
   roles: z.array(z.enum(CLIENT_ROLES)).min(1).default(['client']),
+  /** Trusted-documents file (relative to the clients file's folder): only its operations may run. Default: none (free-form queries). */
+  trustedDocuments: z.string().min(1).optional(),
   keys: z.array(keySchema).min(1, 'needs at least one key (npm run client:add creates one)'),
 });
 
@@ -84,6 +92,7 @@ export class ClientRegistry {
   private readonly entries: ClientEntry[];
   private readonly identities: ClientIdentity[];
   private readonly keys: StoredKey[] = [];
+  private readonly trusted = new Map<string, TrustedDocuments>();
   /** Files the clients were read from, for the startup log. */
   readonly sources: string[];
 
@@ -110,6 +119,8 @@ export class ClientRegistry {
         if (hashes.has(k.sha256)) throw new Error(`Client "${c.id}" key "${k.id}" is also used by another key: every key must be distinct.`);
         hashes.add(k.sha256);
       }
+      // Read now: a client restricted to a list that cannot be read must not start unrestricted.
+      if (c.trustedDocuments !== undefined) this.trusted.set(c.id, TrustedDocuments.readFile(c.trustedDocuments));
     }
     this.entries = entries;
     this.identities = entries.map((c) => ({
@@ -134,7 +145,9 @@ export class ClientRegistry {
   static parse(json: unknown, source: string): ClientEntry[] {
     const parsed = clientsFileSchema.safeParse(json);
     if (!parsed.success) throw new Error(`Invalid clients file ${source}:\n${z.prettifyError(parsed.error)}`);
-    return parsed.data.clients;
+    // Paths in a clients file are relative to its folder.
+    const dir = path.dirname(path.resolve(source));
+    return parsed.data.clients.map((c) => (c.trustedDocuments === undefined ? c : { ...c, trustedDocuments: path.resolve(dir, c.trustedDocuments) }));
   }
 
   static readFile(file: string): ClientEntry[] {
@@ -168,6 +181,11 @@ export class ClientRegistry {
 
   get clients(): readonly ClientIdentity[] {
     return this.identities;
+  }
+
+  /** The registered operations a client is restricted to, or null when it may send free-form queries. */
+  trustedDocumentsOf(clientId: string): TrustedDocuments | null {
+    return this.trusted.get(clientId) ?? null;
   }
 
   /** Clear keys of demo clients, to print at start (never available for real clients). */

@@ -12,6 +12,7 @@ import type { ConcernFactory } from '../concern.js';
 import { isGraphQLRequest } from '../concern.js';
 import { errorBody } from '../errors/index.js';
 import type { ClientRegistry, ClientRole } from './clients.js';
+import { admitRequest } from './trusted-documents.js';
 
 /** Sends the refusal of `authenticate()` as a GraphQL-shaped JSON error. */
 function refuse(reply: FastifyReply, status: 401 | 403, code: string, message: string): FastifyReply {
@@ -32,12 +33,27 @@ export function requireRole(clients: ClientRegistry, role: ClientRole): preHandl
   };
 }
 
-/** `/graphql` requires a key with the `client` role. */
-export const authentication: ConcernFactory = ({ app, clients }) => {
+/**
+ * `/graphql` requires a key with the `client` role; a client restricted to trusted
+ * documents may send only those (checked here, before any concern parses the document).
+ */
+export const authentication: ConcernFactory = ({ app, clients, options, logger }) => {
   const guard = requireRole(clients, 'client');
+  if (options.production) {
+    const free = clients.clients.filter((c) => c.roles?.includes('client') && !clients.trustedDocumentsOf(c.id)).map((c) => c.id);
+    if (free.length > 0) {
+      logger.warn(`Clients that may send free-form queries in production: ${free.join(', ')}. Restricting TTHC systems to trusted documents is recommended (docs/SECURITY.md).`);
+    }
+  }
   app.addHook('preHandler', async function (request, reply) {
     if (!isGraphQLRequest(request)) return undefined;
-    return guard.call(this, request, reply);
+    const refused = await guard.call(this, request, reply);
+    if (refused) return refused;
+    const docs = request.motlan.client ? clients.trustedDocumentsOf(request.motlan.client.id) : null;
+    if (!docs) return undefined;
+    const verdict = admitRequest(request.method, request.body, request.query, docs);
+    if (!verdict.ok) return refuse(reply, 403, 'DOCUMENT_NOT_TRUSTED', verdict.message);
+    return undefined;
   });
   return { name: 'auth' };
 };

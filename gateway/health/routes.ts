@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { GatewayConcern } from '../concern.js';
 import { describeFailure } from '../datasource.js';
+import { newSubgraphRequestId, pathOf, signatureHeaders } from '../../lib/subgraph-signature.js';
 import type { SupergraphSource } from '../supergraph/manager.js';
 
 export interface HealthOptions {
@@ -18,22 +19,28 @@ export interface HealthOptions {
   /** Concerns whose `ready()` probes are asked. */
   concerns: () => readonly GatewayConcern[];
   instanceId: string;
+  /** The key a remote subgraph's probe is signed with (subgraphs refuse unsigned requests). */
+  signingKey: (subgraph: string) => Buffer;
   /** Per-probe timeout. Default: 2000 ms. */
   probeTimeoutMs?: number;
 }
 
-/** Asks a subgraph `{ __typename }`; null when it answers, else why not. */
-export async function probeSubgraph(url: string, timeoutMs: number, agent?: Agent): Promise<string | null> {
+/** Asks a subgraph `{ __typename }` (data-free), signed with `key`; null when it answers, else why not. */
+export async function probeSubgraph(url: string, timeoutMs: number, key: Buffer, agent?: Agent): Promise<string | null> {
   try {
+    const query = JSON.stringify({ query: 'query __MotlanReadiness__ { __typename }' });
+    const signed = signatureHeaders({ key, method: 'POST', path: pathOf(url), body: query, timestamp: Date.now(), requestId: newSubgraphRequestId() });
     const res = await undiciFetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: 'query __MotlanReadiness__ { __typename }' }),
+      headers: { 'content-type': 'application/json', ...signed },
+      body: query,
       signal: AbortSignal.timeout(timeoutMs),
       ...(agent ? { dispatcher: agent } : {}),
     });
     if (!res.ok) {
       await res.body?.cancel();
+      // A 401 here is a key mismatch between this gateway and the subgraph: say so.
+      if (res.status === 401) return 'HTTP 401 (the subgraph refuses this gateway\'s signature: check SUBGRAPH_SIGNING_KEY_<NAME> against its GATEWAY_SIGNING_KEY)';
       return `HTTP ${res.status}`;
     }
     const body = (await res.json()) as { data?: { __typename?: string } };
@@ -59,7 +66,7 @@ export function registerHealthRoutes(app: FastifyInstance, opts: HealthOptions):
       checks.supergraph = opts.supergraph.lastError() ? 'serving the previous version (the file on disk is invalid)' : 'ok';
     }
     const probes = opts.supergraph.subgraphs().map(async (s) => {
-      const problem = opts.localSubgraphs.has(s.name) ? null : await probeSubgraph(s.url, timeoutMs);
+      const problem = opts.localSubgraphs.has(s.name) ? null : await probeSubgraph(s.url, timeoutMs, opts.signingKey(s.name));
       checks[`subgraph:${s.name}`] = problem ?? 'ok';
       if (problem) notReady.push(`subgraph ${s.name}: ${problem}`);
     });

@@ -1,11 +1,13 @@
 /**
  * Runs one subgraph alone from environment variables (PORT, HOST, REGISTRY_URL,
- * REGISTRY_API_KEY, REGISTRY_TIMEOUT_MS, TODAY), as a registry owner would
+ * REGISTRY_API_KEY, REGISTRY_TIMEOUT_MS, TODAY, GATEWAY_SIGNING_KEY, DATA_DIR), as a registry owner would
  * host it next to its registry (docs/ARCHITECTURE.md, "Ports and environment").
  */
 import type { RegistryName } from '../../mocks/world/types.js';
 import { REGISTRIES } from '../../mocks/world/types.js';
+import path from 'node:path';
 import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
+import { GATEWAY_KEY_ENV, loadSubgraphKey } from '../../lib/subgraph-keys.js';
 
 export const DEFAULT_PORTS: Readonly<Record<RegistryName, number>> = {
   population: 4001,
@@ -29,9 +31,13 @@ export interface SubgraphEnvConfig {
   timeoutMs: number;
   /** TODAY (yyyy-MM-dd): the date for expired cards and mortgages; set it to the mocked world's asOf. Default: the real date in Vietnam. */
   today?: () => string;
+  /** The gateway's signing key for this subgraph (`GATEWAY_SIGNING_KEY`; development: generated under DATA_DIR). */
+  gatewayKey: Buffer | null;
+  /** Where that key came from (the variable or the development key file), for the start line. */
+  gatewayKeySource: string;
 }
 
-/** Reads PORT, HOST, REGISTRY_URL, REGISTRY_API_KEY, REGISTRY_TIMEOUT_MS, TODAY; throws with what to fix. */
+/** Reads PORT, HOST, REGISTRY_URL, REGISTRY_API_KEY, REGISTRY_TIMEOUT_MS, TODAY, GATEWAY_SIGNING_KEY, DATA_DIR; throws with what to fix. */
 export function subgraphConfigFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): SubgraphEnvConfig & { name: RegistryName } {
   if (!(REGISTRIES as readonly string[]).includes(name)) {
     throw new Error(`Unknown subgraph ${JSON.stringify(name)}: expected one of ${REGISTRIES.join(', ')}`);
@@ -59,8 +65,20 @@ export function subgraphConfigFromEnv(name: string, env: NodeJS.ProcessEnv = pro
   if (production && !env.REGISTRY_URL) {
     throw new Error(`REGISTRY_URL must point at the ${registry} registry when NODE_ENV=production`);
   }
+  // GATEWAY_SIGNATURE=off (benchmark contenders that cannot sign) is refused in production.
+  const unsigned = env.GATEWAY_SIGNATURE === 'off';
+  if (env.GATEWAY_SIGNATURE !== undefined && env.GATEWAY_SIGNATURE !== '' && !unsigned) {
+    throw new Error(`GATEWAY_SIGNATURE=${JSON.stringify(env.GATEWAY_SIGNATURE)} is not understood: the only value is "off" (development/benchmark only); unset it to require signatures.`);
+  }
+  if (unsigned && production) throw new Error('GATEWAY_SIGNATURE=off is refused when NODE_ENV=production: the subgraph would answer anyone.');
+  // Refused in production when missing or a development key: the subgraph would answer anyone.
+  const gateway = unsigned
+    ? null
+    : loadSubgraphKey({ subgraph: registry, value: env[GATEWAY_KEY_ENV], envName: GATEWAY_KEY_ENV, dataDir: path.resolve(env.DATA_DIR || 'data'), production });
   return {
     name: registry,
+    gatewayKey: gateway?.key ?? null,
+    gatewayKeySource: gateway?.source ?? 'nothing (GATEWAY_SIGNATURE=off: unsigned requests accepted)',
     port,
     host: env.HOST || 'localhost',
     registryUrl: env.REGISTRY_URL || DEFAULT_REGISTRY_URLS[registry],
@@ -82,7 +100,7 @@ export async function runSubgraphFromEnv(name: string): Promise<void> {
   // Imported here so a configuration error is reported before the schema loads.
   const { startSubgraph } = await import('../index.js');
   const running = await startSubgraph(config.name, config);
-  console.log(`${config.name} subgraph listening at ${running.url} (registry ${config.registryUrl})`);
+  console.log(`${config.name} subgraph listening at ${running.url} (registry ${config.registryUrl}; ${config.gatewayKey ? 'accepts only requests the gateway signed with ' : 'signature key: '}${config.gatewayKeySource})`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -12,7 +12,10 @@ import type { CitizenRecord } from '../../mocks/world/types.js';
 import { RegistryClient, RegistryError } from './registry-client.js';
 import { RegistryLoaders } from './loaders.js';
 
-const BASE = 'http://population.registry.test';
+// Loopback origins: nock (msw's interceptors) still opens a real connection to a mocked
+// origin, so a made-up host name would be looked up in DNS, which leaves the machine (the
+// egress guard of test/support refuses it). Nothing listens on port 9.
+const BASE = 'http://127.0.0.1:9';
 const KEY = 'test-registry-key';
 const an = fixtureWorld.citizens.find((c) => c.personalId === FIXTURE_IDS.an)!;
 
@@ -138,8 +141,8 @@ describe('RegistryClient', () => {
   });
 
   it('encodes keys that contain spaces (certificate serials)', async () => {
-    const land = new RegistryClient({ registry: 'land', url: 'http://land.registry.test', apiKey: KEY });
-    nockRegistry('land', 'http://land.registry.test', { apiKey: KEY });
+    const land = new RegistryClient({ registry: 'land', url: 'http://127.0.0.2:9', apiKey: KEY });
+    nockRegistry('land', 'http://127.0.0.2:9', { apiKey: KEY });
     const parcel = await land.get<{ parcelId: string }>('parcels-by-certificate', FIXTURE_IDS.homeCertificate);
     land.close();
     expect(parcel?.parcelId).toBe(FIXTURE_IDS.homeParcel);

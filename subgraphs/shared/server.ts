@@ -12,6 +12,13 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DocumentNode } from 'graphql';
 import type { RegistryName } from '../../mocks/world/types.js';
+import {
+  DEFAULT_MAX_SKEW_MS,
+  ReplayGuard,
+  SUBGRAPH_REQUEST_ID_HEADER,
+  VERIFY_FAILURE_MESSAGES,
+  verifySignature,
+} from '../../lib/subgraph-signature.js';
 import { RegistryLoaders, type RegistryLoadersOptions } from './loaders.js';
 import type { RegistryClient } from './registry-client.js';
 
@@ -38,7 +45,67 @@ export interface SubgraphServerOptions {
   production?: boolean;
   /** pino level for the fastify logger. Default: LOG_LEVEL or `warn`. */
   logLevel?: string;
+  /** Where log lines go (tests read them). Default: stdout. */
+  logStream?: NodeJS.WritableStream;
   loaders?: RegistryLoadersOptions;
+  /**
+   * The key the gateway signs this subgraph's requests with (lib/subgraph-signature.ts). Required:
+   * every request but `GET /health` must carry a valid, fresh, unreplayed signature, else 401.
+   * `null` accepts unsigned requests: only for the benchmark's third-party contenders
+   * (`GATEWAY_SIGNATURE=off`), refused when `production` is true.
+   */
+  gatewayKey: Buffer | null;
+  /** Clock skew accepted either way between gateway and subgraph. Default: 30 000 ms. */
+  maxSkewMs?: number;
+  /** Clock, ms since the epoch (tests). Default: Date.now. */
+  now?: () => number;
+}
+
+/** A request as the signature check needs it: the raw body the gateway signed. */
+declare module 'fastify' {
+  interface FastifyRequest {
+    motlanRawBody?: string;
+  }
+}
+
+/**
+ * Refuses every request but `GET /health` unless the gateway signed it: 401 with a
+ * GraphQL-shaped error, logged without the body (it may name a citizen).
+ */
+function requireGatewaySignature(app: FastifyInstance, name: string, opts: SubgraphServerOptions): void {
+  const maxSkewMs = opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
+  const now = opts.now ?? Date.now;
+  const replay = new ReplayGuard(2 * maxSkewMs);
+  const key = opts.gatewayKey;
+  if (!Buffer.isBuffer(key) || key.length === 0) throw new Error(`The ${name} subgraph needs the gateway's signing key (GATEWAY_SIGNING_KEY).`);
+  // Keep the exact bytes the gateway signed; the parsed body is what Apollo reads.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    request.motlanRawBody = text;
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      const err = new Error('The request body is not valid JSON') as Error & { statusCode: number };
+      err.statusCode = 400;
+      done(err, undefined);
+    }
+  });
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method === 'GET' && request.url === '/health') return;
+    const raw = request.motlanRawBody ?? (request.body === undefined || request.body === null ? '' : null);
+    const result =
+      raw === null
+        ? ({ ok: false, reason: 'malformed' } as const)
+        : verifySignature({ key, method: request.method, path: request.url, body: raw, headers: request.headers, now: now(), maxSkewMs, replay });
+    if (result.ok) return;
+    request.log.warn({ reason: result.reason, method: request.method, url: request.url.slice(0, 200), remote: request.ip }, `${name} subgraph refused a request not signed by the gateway`);
+    return reply
+      .code(401)
+      .header('www-authenticate', 'Motlan-Gateway-Signature')
+      .send({ errors: [{ message: VERIFY_FAILURE_MESSAGES[result.reason], extensions: { code: 'UNAUTHENTICATED', reason: result.reason } }] });
+  });
 }
 
 export interface RunningSubgraph {
@@ -56,11 +123,20 @@ export async function buildSubgraphServer<M extends object>(
 ): Promise<FastifyInstance> {
   const production = opts.production ?? process.env.NODE_ENV === 'production';
   const app = Fastify({
-    logger: { level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn' },
+    logger: { level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn', ...(opts.logStream ? { stream: opts.logStream } : {}) },
     // Longer than the gateway's idle keep-alive so the gateway closes first and
     // never writes on a socket we are closing.
     keepAliveTimeout: 72_000,
+    // Every log line of a request carries the gateway's per-fetch id, which the gateway's
+    // audit record keeps: a registry owner can reconcile its log with the gateway's.
+    requestIdHeader: SUBGRAPH_REQUEST_ID_HEADER,
   });
+  if (opts.gatewayKey === null) {
+    if (production) throw new Error(`The ${def.name} subgraph refuses to run without GATEWAY_SIGNING_KEY in production: it would answer anyone.`);
+    app.log.warn(`${def.name} subgraph: accepting UNSIGNED requests (GATEWAY_SIGNATURE=off, benchmark/development only)`);
+  } else {
+    requireGatewaySignature(app, def.name, opts);
+  }
   const apollo = new ApolloServer<SubgraphContext<M>>({
     schema: buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> }),
     includeStacktraceInErrorResponses: !production,

@@ -10,6 +10,7 @@
  * `query` sends the first demo client's key unless told otherwise (`key: null`
  * sends no Authorization header at all).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -64,6 +65,13 @@ export interface Stack {
   world: World;
   registries: Registries;
   subgraphs: Record<RegistryName, { url: string; close(): Promise<void> }>;
+  /** The key each subgraph accepts the gateway's signatures with (the gateways of this stack sign with them). */
+  subgraphKeys: Record<RegistryName, Buffer>;
+  /**
+   * The same keys as `GatewayOptions.subgraphSigningKeys` (plus `procedures`): give them to any other
+   * gateway you start over this stack's subgraphs, which refuse what is not signed with them.
+   */
+  subgraphSigningKeys: Record<string, string>;
   gateway: RunningGateway;
   /** A demo key with the `client` role (the one the sandbox prefills). */
   demoKey: string;
@@ -102,6 +110,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     closers.push(() => registries.close());
     for (const [name, f] of Object.entries(opts.faults ?? {})) if (f) registries.setFaults(name as RegistryName, f);
 
+    // A fresh key per subgraph per stack: the subgraphs refuse what the stack's gateways did not sign.
+    const subgraphKeys = Object.fromEntries(REGISTRIES.map((r) => [r, Buffer.from(randomBytes(32).toString('hex'), 'utf8')])) as Record<RegistryName, Buffer>;
     const started = await Promise.all(
       REGISTRIES.map(async (name) => {
         const s = await startSubgraph(name, {
@@ -111,6 +121,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           apiKey: REGISTRY_KEY,
           timeoutMs: opts.registryTimeoutMs ?? 2000,
           logLevel: 'silent',
+          gatewayKey: subgraphKeys[name],
         });
         closers.push(() => s.close());
         return [name, s] as const;
@@ -119,6 +130,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const subgraphs = Object.fromEntries(started) as unknown as Stack['subgraphs'];
 
     const subgraphUrls = Object.fromEntries(started.map(([n, s]) => [n, s.url]));
+    const subgraphSigningKeys: Record<string, string> = {
+      ...Object.fromEntries(REGISTRIES.map((r) => [r, subgraphKeys[r].toString('utf8')])),
+      // `procedures` runs in the gateway, unless a test turns its concern off (coreOnly): then it is
+      // a remote subgraph like the others and needs a key (production refuses to start without).
+      procedures: randomBytes(32).toString('hex'),
+    };
     const launch = async (overrides: Partial<GatewayOptions> = {}): Promise<RunningGateway> => {
       // Each gateway gets its own audit directory: tests never write to the repository's data/.
       const dataDir = mkdtempSync(path.join(tmpdir(), 'motlan-stack-'));
@@ -136,6 +153,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         // cache. When on, it evicts on this stack's registries' change feeds.
         cache: !overrides.cache ? false : { changeFeeds: registries.urls, changeFeedApiKey: REGISTRY_KEY, ...overrides.cache },
         subgraphUrls: { ...subgraphUrls, ...overrides.subgraphUrls },
+        subgraphSigningKeys: { ...subgraphSigningKeys, ...overrides.subgraphSigningKeys },
       });
       let closed = false;
       const close = gw.close;
@@ -179,6 +197,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       world: registries.world,
       registries,
       subgraphs,
+      subgraphKeys,
+      subgraphSigningKeys,
       gateway,
       demoKey,
       query,
