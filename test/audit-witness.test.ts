@@ -210,6 +210,7 @@ describe('observation 3, chain side: a lost store never restarts the chain silen
         sandbox: false as const,
         rateLimit: false as const,
         subgraphUrls: Object.fromEntries(Object.entries(stack.subgraphs).map(([n, s]) => [n, s.url])),
+        subgraphSigningKeys: stack.subgraphSigningKeys,
         audit: { dataDir: dir, instanceId: 'lost-chain', checkpointIntervalMs: 0 },
       };
       const gw = await startGateway(opts);
@@ -219,6 +220,7 @@ describe('observation 3, chain side: a lost store never restarts the chain silen
         body: JSON.stringify({ query: 'query C($p: ID!) { citizen(personalId: $p) { fullName } }', variables: { p: citizen.personalId } }),
       });
       expect(res.status).toBe(200);
+      expect(((await res.json()) as { data?: { citizen?: { fullName?: string } } }).data?.citizen?.fullName).toBe(citizen.fullName);
       await gw.close(); // signs and witnesses the final checkpoint
       for (const f of ['audit.db', 'audit.db-wal', 'audit.db-shm']) rmSync(path.join(dir, f), { force: true });
       await expect(startGateway(opts)).rejects.toThrow(/chain "lost-chain".*holds no record of it.*refuses to continue or restart this chain silently/s);
