@@ -14,7 +14,7 @@
  *    │             plugins, the subgraph data sources and local subgraph resolvers;
  *    │             a top-level field assigned inside Apollo (e.g. `purpose`) is seen
  *    │             by that operation's plugins and resolvers, not by Fastify hooks.
- *    │ plugins     purpose policy & subject binding → cache → (execution) → audit → metrics
+ *    │ plugins     purpose policy & subject binding → cache → response check → (execution) → audit → metrics
  *    │ execution   @apollo/gateway plans the query; `SubgraphDataSource`
  *    │             (gateway/datasource.ts) calls each subgraph with keep-alive and a
  *    │             timeout and fills `context.trace`; a failing subgraph becomes a
@@ -71,6 +71,7 @@ import { documentLimits } from './limits/concern.js';
 import { loadLimits } from './limits/options.js';
 import { purposePolicy } from './policy/concern.js';
 import { cacheConcern } from './cache/concern.js';
+import { disclosureCheck } from './disclosure/concern.js';
 import { sandbox } from './sandbox/concern.js';
 import { metricsConcern } from './metrics/index.js';
 import { statsConcern } from './stats/index.js';
@@ -94,6 +95,7 @@ const CONCERNS: ConcernFactory[] = [
   documentLimits, //   4. document limits (depth, cost, size)     gateway/limits
   purposePolicy, //    5. purpose policy & subject binding        gateway/policy
   cacheConcern, //     6. cache (subgraph fetches, dedupe, plans) gateway/cache
+  disclosureCheck, //  6b. response check (entities that leave)   gateway/disclosure
   execution, //        7. execution (trace of returned fields)    gateway/http
   auditConcern, //     8. audit (durable before the response)     gateway/audit
   metricsConcern, //   9. metrics (/metrics)                      gateway/metrics
@@ -181,6 +183,8 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
 
     // Cache and in-flight dedupe (gateway/cache) see every remote subgraph fetch.
     const intercept = concerns.find((c) => c.subgraphFetch)?.subgraphFetch;
+    // Entities returned (gateway/disclosure): keys added to subgraph fetches, answers recorded in the trace.
+    const entities = concerns.find((c) => c.entityCollector)?.entityCollector;
     const gateway = new ApolloGateway({
       supergraphSdl: supergraph,
       validateSupergraph: true,
@@ -190,7 +194,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
         if (local) return new CachedLocalDataSource(local);
         const target = options.subgraphUrls[name] ?? url;
         if (!target) throw new Error(`Subgraph "${name}" has no URL in ${options.supergraphFile} and no override: set subgraphUrls.${name}.`);
-        return new SubgraphDataSource({ name, url: target, timeoutMs: options.subgraphTimeoutMs, intercept, signingKey: options.subgraphSigningKey(name) });
+        return new SubgraphDataSource({ name, url: target, timeoutMs: options.subgraphTimeoutMs, intercept, entities, signingKey: options.subgraphSigningKey(name) });
       },
     });
     gateway.onSchemaLoadOrUpdate(({ apiSchema }) => supergraph.schemaLoaded(apiSchema));

@@ -15,7 +15,7 @@ import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { MotlanContext } from './context.js';
-import type { SubgraphFetchInterceptor } from './datasource.js';
+import type { SubgraphEntityCollector, SubgraphFetchInterceptor } from './datasource.js';
 import type { ClientRegistry } from './auth/clients.js';
 import type { SupergraphSource } from './supergraph/manager.js';
 import type { ResolvedGatewayOptions } from './options.js';
@@ -56,6 +56,11 @@ export interface GatewayConcern {
    * may answer it without calling the subgraph. At most one concern provides it.
    */
   subgraphFetch?: SubgraphFetchInterceptor;
+  /**
+   * Sees every client fetch to a remote subgraph and its answer, to record the entities
+   * returned (gateway/disclosure). At most one concern provides it.
+   */
+  entityCollector?: SubgraphEntityCollector;
   /** Readiness probe for /ready: resolve `null` when ready, or a reason when not. */
   ready?: () => Promise<string | null>;
   /** Release resources (flush, close pools); called once on shutdown, in reverse order. */

@@ -69,6 +69,50 @@ export interface RequestTrace {
    * with our audit records (by `requestId`) and with this list.
    */
   subgraphRequests: string[];
+  /**
+   * How the returned entities hang together, from the same subgraph answers (filled by
+   * gateway/disclosure/collect.ts; read by the response check, gateway/disclosure).
+   */
+  entityGraph: EntityGraph;
+  /** Set by the response check (gateway/disclosure) when it ran; `refused` explains a 403. */
+  responseCheck?: ResponseCheckResult;
+}
+
+/**
+ * The entities of the subgraph answers as a graph: an edge goes from an entity to an
+ * entity found below it, labelled by the FIELD NAMES between them (never aliases), e.g.
+ * `Citizen:S —[enterprises, enterprise]→ Enterprise:E`, `Citizen:S —[father]→ Citizen:F`.
+ * An `_entities` item is the entity of its representation, so edges from several
+ * subgraphs meet on one node. Identifiers in clear: in memory only.
+ */
+export interface EntityGraph {
+  /** Entities found at the top of an answer (under no other entity) → root field paths (`citizen`, `citizens`). */
+  roots: Map<string, Set<string>>;
+  /** Parent entity id (`Type:key`) → edges to the entities below it. */
+  edges: Map<string, EntityEdge[]>;
+  /** `from\nfield.path\nto` of every edge, to add each one once. */
+  edgeKeys: Set<string>;
+  /** Root fields that returned registry data which is no entity (e.g. `household`): outside every purpose. */
+  unanchored: Set<string>;
+  /** Why part of an answer could not be read (an entity without its key, an unknown type…): the check refuses. */
+  problems: string[];
+}
+
+export interface EntityEdge {
+  /** Field names from the parent entity to the child (no aliases, no list indexes). */
+  path: readonly string[];
+  /** `Type:key` of the child. */
+  to: string;
+}
+
+/** What the response check decided for this request. */
+export interface ResponseCheckResult {
+  /** `checked` (all entities within the purpose), `skipped` (no entities, explore), `refused`. */
+  outcome: 'checked' | 'skipped' | 'refused';
+  /** Machine-readable reason of a refusal, e.g. `RESPONSE_ENTITY_NOT_ALLOWED`. */
+  reason?: string;
+  /** Entities outside the purpose, counted per type (no identifiers: they are personal data). */
+  outside?: Record<string, number>;
 }
 
 /** An entity that left the registries in a response. */
@@ -121,5 +165,10 @@ export function newTrace(): RequestTrace {
     subgraphMs: {},
     returnedEntities: new Map(),
     subgraphRequests: [],
+    entityGraph: newEntityGraph(),
   };
+}
+
+export function newEntityGraph(): EntityGraph {
+  return { roots: new Map(), edges: new Map(), edgeKeys: new Set(), unanchored: new Set(), problems: [] };
 }

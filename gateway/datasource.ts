@@ -50,6 +50,21 @@ export interface SubgraphDataSourceOptions {
   signingKey: Buffer;
   /** Clock for signature timestamps (tests). Default: Date.now. */
   now?: () => number;
+  /** Adds entity keys to each fetch and records the entities of its answer (gateway/disclosure). Default: none. */
+  entities?: SubgraphEntityCollector;
+}
+
+type SubgraphRequest = GraphQLDataSourceProcessOptions<MotlanContext>['request'];
+
+/**
+ * Sees every client fetch to a remote subgraph and its answer (cached or fetched):
+ * `prepare` may add selections the gateway needs (entity keys; the client's response is
+ * built from the client's own selections, so they never reach it), `collect` records the
+ * answer's entities into the request's trace. At most one concern provides it.
+ */
+export interface SubgraphEntityCollector {
+  prepare<R extends SubgraphRequest>(request: R): R;
+  collect(context: MotlanContext, request: SubgraphRequest, data: Record<string, unknown> | null | undefined): void;
 }
 
 /**
@@ -171,12 +186,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<MotlanContext> {
   readonly name: string;
   readonly timeoutMs: number;
   private readonly intercept: SubgraphFetchInterceptor | undefined;
+  private readonly entities: SubgraphEntityCollector | undefined;
 
   constructor(opts: SubgraphDataSourceOptions) {
     super({ url: opts.url });
     this.name = opts.name;
     this.timeoutMs = opts.timeoutMs ?? 3000;
     this.intercept = opts.intercept;
+    this.entities = opts.entities;
     const agent = opts.agent ?? sharedAgent();
     const timeoutMs = this.timeoutMs;
     if (!Buffer.isBuffer(opts.signingKey) || opts.signingKey.length === 0) {
@@ -203,16 +220,21 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<MotlanContext> {
     const trace = isMotlanContext(options.context) ? options.context.trace : null;
     trace?.registries.add(this.name);
     const started = performance.now();
+    // Entity keys added to the subgraph operation (memoised), so every entity returned can be identified.
+    const request = this.entities ? this.entities.prepare(options.request) : options.request;
     try {
       const response = this.intercept
         ? await this.intercept({
             subgraph: this.name,
-            request: options.request,
+            request,
             context: trace ? options.context : null,
-            upstream: (request) => super.process({ ...options, request }),
+            upstream: (req) => super.process({ ...options, request: req }),
           })
-        : await super.process(options);
-      if (trace) recordResponse(trace, this.name, response);
+        : await super.process(request === options.request ? options : { ...options, request });
+      if (trace) {
+        recordResponse(trace, this.name, response);
+        this.entities?.collect(options.context, request, response.data);
+      }
       return response;
     } catch (err) {
       const error: GraphQLFormattedError = {

@@ -37,6 +37,12 @@ export type InnerExecutor = (request: InnerRequest, context: MotlanContext) => P
 /** Marks an inner execution: the context it runs with points at the outer request's context. */
 export interface InternalContext extends MotlanContext {
   internalOf: MotlanContext;
+  /**
+   * True for relation checks (`MotlanSubjectRelations`): what they read are identifiers
+   * the gateway compares and drops, never part of the response, so they are not counted
+   * as returned entities (gateway/disclosure). Set only by `identifierLookupContext`.
+   */
+  identifiersOnly?: true;
 }
 
 /** True for operations the gateway runs on behalf of a request (prefill's inner queries). */
@@ -57,6 +63,20 @@ export function innerContext(outer: MotlanContext, purpose: Purpose, subject: Su
   const root = outerContext(outer);
   // Object.assign, not a spread followed by properties: the latter is a slow path in V8.
   return Object.assign({}, root, { purpose, subject, internalOf: root });
+}
+
+/**
+ * The context of a relation check: the inner context, marked as reading identifiers that
+ * do not leave the gateway. An outer (client) context is returned as is: only inner
+ * executions, which server code alone builds, can be exempted from the entity record.
+ */
+export function identifierLookupContext(context: MotlanContext): MotlanContext {
+  return isInternalExecution(context) ? Object.assign({}, context, { identifiersOnly: true as const }) : context;
+}
+
+/** True for an inner execution whose answer does not leave the gateway (relation checks). */
+export function readsIdentifiersOnly(context: MotlanContext): boolean {
+  return isInternalExecution(context) && context.identifiersOnly === true;
 }
 
 /** An executor over an Apollo Server (the gateway's): `executeOperation` with our context. */

@@ -18,7 +18,7 @@
  */
 import { GraphQLError } from 'graphql';
 import type { MotlanContext, Subject } from '../context.js';
-import type { ExecutionError, ExecutionResult, InnerExecutor } from './executor.js';
+import { identifierLookupContext, type ExecutionError, type ExecutionResult, type InnerExecutor } from './executor.js';
 
 export type RelatedSubject = 'relatedPersonalId' | 'enterpriseCode' | 'parcelId';
 
@@ -202,7 +202,8 @@ export async function checkSubjectRelations(subject: Subject, execute: InnerExec
   if (subject.enterpriseCode) wanted.add('enterpriseCode');
   if (subject.parcelId) wanted.add('parcelId');
   const { query, operationName } = relationQuery(wanted);
-  const result = await execute({ query, operationName, variables: { personalId: subject.personalId } }, context);
+  // Marked so the identifiers it reads are not recorded as returned entities (they do not leave).
+  const result = await execute({ query, operationName, variables: { personalId: subject.personalId } }, identifierLookupContext(context));
   // An error that is not about a registry (e.g. refused by policy) is the caller's answer as is.
   const foreign = result.errors?.find((e) => e.extensions?.['code'] !== 'REGISTRY_UNAVAILABLE' && (result.data === null || result.data === undefined));
   if (foreign) throw new GraphQLError(foreign.message, { extensions: foreign.extensions ?? {} });

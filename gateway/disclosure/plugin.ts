@@ -1,0 +1,117 @@
+/**
+ * The response check, second line of defence behind the purpose policy: after
+ * execution and before the response leaves, every entity the subgraphs returned for
+ * the request (`trace.returnedEntities`, `trace.entityGraph`, filled by collect.ts
+ * from the subgraph answers, so the client's aliases change nothing) must be reachable
+ * from the request's subjects by field paths inside the purpose's path tree. If one is
+ * not, the WHOLE response is replaced by a 403 FORBIDDEN (no partial data).
+ *
+ * Runs in `willSendResponse`, synchronously, before the plugins after it in app.ts
+ * (returned fields, audit, metrics): Apollo calls every `willSendResponse` in list order
+ * and each runs until its first `await`, so they all see the refusal, not the data.
+ *
+ * Inner executions (prefill's operations, relation checks) are not checked on their
+ * own: they share the outer request's trace, and the outer request (the prefill) is
+ * checked with everything its inner operations fetched.
+ */
+import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
+import type { GraphQLSchema } from 'graphql';
+import type { MotlanContext, ResponseCheckResult } from '../context.js';
+import type { PathTree } from '../procedures/compile.js';
+import { isInternalExecution } from '../procedures/executor.js';
+import { allowedRoots, checkReach, rootBindingsOf, type RootBinding } from './reach.js';
+
+/** Why a response was refused (the `reason` of the error and the metric's label). */
+export const RESPONSE_REASONS = {
+  /** An entity outside the subjects and the relations the purpose declares, or data under no subject. */
+  notAllowed: 'RESPONSE_ENTITY_NOT_ALLOWED',
+  /** Part of a subgraph answer could not be read (entity without key, unknown type): refused rather than guessed. */
+  undecidable: 'RESPONSE_UNDECIDABLE',
+} as const;
+export type ResponseReason = (typeof RESPONSE_REASONS)[keyof typeof RESPONSE_REASONS];
+
+export interface ResponseCheckOptions {
+  /** The purpose's allowed path tree, null for an unknown procedure (`procedurePathTree`). Required. */
+  pathTree: (procedureId: string) => PathTree | null;
+  /** Production: `explore` no longer skips the check. Required. */
+  production: boolean;
+  /** Called once per refused response (the metric). Default: nothing. */
+  onRefusal?: (reason: ResponseReason) => void;
+}
+
+/** The decision for one finished request; pure apart from reading the context. */
+export function decide(ctx: MotlanContext, opts: Pick<ResponseCheckOptions, 'pathTree' | 'production'>, bindings: Record<string, RootBinding>): ResponseCheckResult {
+  const trace = ctx.trace;
+  const g = trace.entityGraph;
+  if (trace.returnedEntities.size === 0 && g.unanchored.size === 0 && g.problems.length === 0) return { outcome: 'skipped' };
+  if (!opts.production && ctx.client?.permissions.includes('explore')) return { outcome: 'skipped' };
+  if (g.problems.length > 0) return { outcome: 'refused', reason: RESPONSE_REASONS.undecidable };
+  const tree = ctx.purpose ? opts.pathTree(ctx.purpose.procedureId) : null;
+  if (!tree || g.unanchored.size > 0) {
+    return { outcome: 'refused', reason: RESPONSE_REASONS.notAllowed, outside: countByType(trace.returnedEntities.keys(), g.unanchored.size) };
+  }
+  const verdict = checkReach(g, trace.returnedEntities.keys(), allowedRoots(ctx.subject, tree, bindings));
+  return verdict.ok ? { outcome: 'checked' } : { outcome: 'refused', reason: RESPONSE_REASONS.notAllowed, outside: countByType(verdict.outside, 0) };
+}
+
+function countByType(ids: Iterable<string>, unanchored: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const id of ids) {
+    const type = id.slice(0, id.indexOf(':'));
+    out[type] = (out[type] ?? 0) + 1;
+  }
+  if (unanchored > 0) out['(no subject)'] = unanchored;
+  return out;
+}
+
+function refusalMessage(result: ResponseCheckResult, procedureId: string | undefined): string {
+  if (result.reason === RESPONSE_REASONS.undecidable) {
+    return 'The response was withheld: part of a registry answer could not be checked against the purpose (see the audit record by X-Request-Id). No data is returned.';
+  }
+  const what = Object.entries(result.outside ?? {}).map(([t, n]) => `${n} ${t}`).join(', ');
+  return (
+    `The response was withheld: it would disclose ${what || 'data'} that is neither a subject of this request nor a relation ` +
+    (procedureId ? `purpose "${procedureId}" declares` : 'a declared purpose allows') +
+    '. No data is returned; ask only for the subjects and the relations the procedure reads.'
+  );
+}
+
+export function responseCheckPlugin(opts: ResponseCheckOptions): ApolloServerPlugin<MotlanContext> {
+  const bindingsBySchema = new WeakMap<GraphQLSchema, Record<string, RootBinding>>();
+  const bindingsOf = (schema: GraphQLSchema) => {
+    let b = bindingsBySchema.get(schema);
+    if (!b) bindingsBySchema.set(schema, (b = rootBindingsOf(schema)));
+    return b;
+  };
+
+  // Synchronous on purpose (see the file comment): no await before the body is replaced.
+  const check = (rc: GraphQLRequestContextWillSendResponse<MotlanContext>): void => {
+    const ctx = rc.contextValue;
+    if (!ctx?.trace || isInternalExecution(ctx)) return;
+    const body = rc.response.body;
+    const data = body.kind === 'single' ? body.singleResult.data : body.initialResult.data;
+    if (data === null || data === undefined) return; // nothing leaves
+    const result = decide(ctx, opts, bindingsOf(rc.schema));
+    ctx.trace.responseCheck = result;
+    if (result.outcome !== 'refused') return;
+    ctx.trace.errorCodes.add('FORBIDDEN');
+    rc.response.http.status = 403;
+    rc.response.body = {
+      kind: 'single',
+      singleResult: {
+        errors: [{ message: refusalMessage(result, ctx.purpose?.procedureId), extensions: { code: 'FORBIDDEN', reason: result.reason } }],
+      },
+    };
+    opts.onRefusal?.(result.reason as ResponseReason);
+  };
+
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse(rc) {
+          check(rc);
+        },
+      };
+    },
+  };
+}
