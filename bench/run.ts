@@ -15,9 +15,11 @@
  *
  * Options (flags): --citizens 100000 --subjects 20000 --connections 64 --duration 15
  *   --warmup 5 --rounds 1 --contenders a,b,b-noaudit,c,d,e --workloads W1-zipf,W1-uniform,W2-zipf
- *   (b-noaudit: Motlan with cache and audit off, to price the audit trail)
+ *   (b-noaudit: Motlan with cache and audit off, to price the audit trail;
+ *    b-nocheck: Motlan with cache off and the response check off (DISCLOSURE=off, refused in
+ *    production), to price the entity collection and the response check: b vs b-nocheck)
  *   --soak 300 (memory soak at full load, seconds; 0 = skip) --soak-contender a --soak-warmup 120
- *   --port-base 4300 (ports used: base+1 … base+24)
+ *   --port-base 4300 (ports used: base+1 … base+25)
  *   --profile b (write a V8 CPU profile of that contender to bench/results/profiles/ when it stops)
  * Results: bench/results/<timestamp>.json and .md (the README table is copied from it).
  */
@@ -32,6 +34,7 @@ import { REPO_ROOT } from '../gateway/options.js';
 import { startProc, waitFor, type Proc } from './procs.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { W1_QUERY, W1_FLOOR, w2Query, W2_PREFILL, BENCH_PURPOSE } from './workloads.js';
+import { measureResponseCheck } from './response-check.js';
 import { REGISTRIES } from '../mocks/world/types.js';
 import { DEMO_REGISTRY_KEY } from '../lib/demo.js';
 
@@ -43,7 +46,7 @@ const { values: flags } = parseArgs({
     duration: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '1' },
-    contenders: { type: 'string', default: 'a,b,b-noaudit,c,d,e' },
+    contenders: { type: 'string', default: 'a,b,b-noaudit,b-nocheck,c,d,e' },
     workloads: { type: 'string', default: 'W1-zipf,W1-uniform,W2-zipf' },
     soak: { type: 'string', default: '0' },
     profile: { type: 'string', default: '' },
@@ -190,6 +193,8 @@ async function main(): Promise<void> {
       add({ id: 'b', label: 'Motlan (auth+policy+audit, cache off)', origin: `http://127.0.0.1:${BASE_PORT + 21}`, requests: motlanRequests }, 'gateway/main.ts', motlanEnv(BASE_PORT + 21, { CACHE: 'off' }));
     if (wanted.has('b-noaudit'))
       add({ id: 'b-noaudit', label: 'Motlan (auth+policy, audit off, cache off)', origin: `http://127.0.0.1:${BASE_PORT + 22}`, requests: motlanRequests }, 'gateway/main.ts', motlanEnv(BASE_PORT + 22, { CACHE: 'off', AUDIT: 'off' }));
+    if (wanted.has('b-nocheck'))
+      add({ id: 'b-nocheck', label: 'Motlan (auth+policy+audit, response check off, cache off)', origin: `http://127.0.0.1:${BASE_PORT + 25}`, requests: motlanRequests }, 'gateway/main.ts', motlanEnv(BASE_PORT + 25, { CACHE: 'off', DISCLOSURE: 'off' }));
     if (wanted.has('c'))
       add({ id: 'c', label: 'plain @apollo/gateway', origin: `http://127.0.0.1:${BASE_PORT + 23}`, requests: plainRequests }, 'bench/contenders/apollo-gateway.ts', { PORT: String(BASE_PORT + 23), BENCH_SUPERGRAPH: supergraphFile });
     if (wanted.has('d'))
@@ -247,7 +252,9 @@ async function main(): Promise<void> {
       log(`soak: end ${memEndMiB.toFixed(0)} MiB (${soak.growthPct.toFixed(1)}%); V8 heap used ${heapAfterWarmupMiB?.toFixed(0) ?? '?'} → ${heapEndMiB?.toFixed(0) ?? '?'} MiB`);
     }
 
-    const report = summarize(results, soak);
+    // The response check's CPU per W1 request, measured in process (steadier than b vs b-nocheck on a busy machine).
+    const check = measureResponseCheck();
+    const report = `${summarize(results, soak)}\n\nResponse check (entity collection + check) on W1, in process: ${check.microsPerRequest.toFixed(1)} µs CPU per request (${check.fetches} subgraph answers, ${check.entities} entities).`;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const outDir = path.join(REPO_ROOT, 'bench/results');
     mkdirSync(outDir, { recursive: true });
@@ -297,6 +304,7 @@ function summarize(
 ): string {
   const lines = ['| workload | contender | req/s | p50 ms | p99 ms | errors | gateway RSS MiB | × (c) |', '|---|---|---:|---:|---:|---:|---:|---:|'];
   const byWorkload = new Map<string, typeof results>();
+  const checkCost: string[] = [];
   for (const r of results) byWorkload.set(r.workload, [...(byWorkload.get(r.workload) ?? []), r]);
   for (const [workload, rs] of byWorkload) {
     const mean = (id: string, key: 'rps' | 'p50' | 'p99' | 'memMiB' | 'errors') => {
@@ -310,7 +318,14 @@ function summarize(
       const ratio = Number.isFinite(baseline) ? (mean(id, 'rps') / baseline).toFixed(2) : '–';
       lines.push(`| ${workload} | ${id}: ${label} | ${mean(id, 'rps').toFixed(0)} | ${mean(id, 'p50').toFixed(1)} | ${mean(id, 'p99').toFixed(1)} | ${mean(id, 'errors').toFixed(0)} | ${id === 'e' ? '–' : mean(id, 'memMiB').toFixed(0)} | ${ratio} |`);
     }
+    // What the entity collection and the response check cost (issue 10: under 5% of W1 throughput).
+    const checked = mean('b', 'rps');
+    const unchecked = mean('b-nocheck', 'rps');
+    if (Number.isFinite(checked) && Number.isFinite(unchecked) && unchecked > 0) {
+      checkCost.push(`${workload}: response check (collection + check) costs ${(((unchecked - checked) / unchecked) * 100).toFixed(1)}% of throughput (b ${checked.toFixed(0)} vs b-nocheck ${unchecked.toFixed(0)} req/s)`);
+    }
   }
+  if (checkCost.length) lines.push('', ...checkCost.map((l) => `- ${l}`));
   if (soak) lines.push('', `Memory soak (${soak.contender}, W1-zipf, ${soak.seconds} s): ${soak.memAfterWarmupMiB.toFixed(0)} MiB after warm-up → ${soak.memEndMiB.toFixed(0)} MiB at the end (${soak.growthPct.toFixed(1)}%); V8 heap used ${soak.heapAfterWarmupMiB?.toFixed(0) ?? '?'} → ${soak.heapEndMiB?.toFixed(0) ?? '?'} MiB.`);
   return lines.join('\n');
 }

@@ -192,27 +192,32 @@ function withKey(c: Compiler, set: SelectionSetNode, key: string): SelectionSetN
   return { ...set, selections: [...set.selections, field] };
 }
 
-/** Rewrites selections below `parent` so every entity-typed selection set selects its key. */
+/** Rewrites selections below `parent` so every entity-typed selection set selects its key (same object when nothing changes). */
 function rewriteSet(c: Compiler, set: SelectionSetNode, parent: GraphQLNamedType | null, boundByRepresentation = false): SelectionSetNode {
+  let changed = false;
   const selections = set.selections.map((sel): SelectionNode => {
+    let next: SelectionNode = sel;
     if (sel.kind === Kind.FIELD) {
       if (!sel.selectionSet) return sel;
       if (sel.name.value === '_entities' && parent === c.schema.getQueryType()) {
         // Items are bound to their representation's key: no key needed at their top.
-        return { ...sel, selectionSet: rewriteSet(c, sel.selectionSet, null, true) };
+        const inner = rewriteSet(c, sel.selectionSet, null, true);
+        if (inner !== sel.selectionSet) next = { ...sel, selectionSet: inner };
+      } else {
+        const fields = parent && (isObjectType(parent) || isAbstractType(parent)) && 'getFields' in parent ? parent.getFields() : null;
+        const def = fields?.[sel.name.value];
+        const inner = rewriteSet(c, sel.selectionSet, def ? getNamedType(def.type) : null);
+        if (inner !== sel.selectionSet) next = { ...sel, selectionSet: inner };
       }
-      const fields = parent && (isObjectType(parent) || isAbstractType(parent)) && 'getFields' in parent ? parent.getFields() : null;
-      const def = fields?.[sel.name.value];
-      const named = def ? getNamedType(def.type) : null;
-      return { ...sel, selectionSet: rewriteSet(c, sel.selectionSet, named) };
-    }
-    if (sel.kind === Kind.INLINE_FRAGMENT) {
+    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
       const t = sel.typeCondition ? (c.schema.getType(sel.typeCondition.name.value) ?? null) : parent;
-      return { ...sel, selectionSet: rewriteSet(c, sel.selectionSet, t, boundByRepresentation) };
+      const inner = rewriteSet(c, sel.selectionSet, t, boundByRepresentation);
+      if (inner !== sel.selectionSet) next = { ...sel, selectionSet: inner };
     }
-    return sel;
+    if (next !== sel) changed = true;
+    return next;
   });
-  let out: SelectionSetNode = { ...set, selections };
+  let out: SelectionSetNode = changed ? { ...set, selections } : set;
   const key = parent && !boundByRepresentation ? c.keys.get(parent.name) : undefined;
   if (key) out = withKey(c, out, key);
   return out;
@@ -240,11 +245,15 @@ export function compileOperation(index: EntityIndex, query: string, operationNam
     const definitions = doc.definitions.map((def) => {
       if (def.kind === Kind.FRAGMENT_DEFINITION) {
         const t = c.schema.getType(def.typeCondition.name.value) ?? null;
-        const rewritten = { ...def, selectionSet: rewriteSet(c, def.selectionSet, t) };
+        const selectionSet = rewriteSet(c, def.selectionSet, t);
+        if (selectionSet === def.selectionSet) return def;
+        const rewritten = { ...def, selectionSet };
         c.fragments.set(def.name.value, rewritten);
         return rewritten;
       }
-      return def === op ? { ...op, selectionSet: rewriteSet(c, op.selectionSet, rootType) } : def;
+      if (def !== op) return def;
+      const selectionSet = rewriteSet(c, op.selectionSet, rootType);
+      return selectionSet === op.selectionSet ? op : { ...op, selectionSet };
     });
     const rewrittenOp = definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION && (d === op || d.name?.value === op.name?.value)) as OperationDefinitionNode;
     const changed = definitions.some((d, i) => d !== doc.definitions[i]);

@@ -89,9 +89,11 @@ export function responseCheckPlugin(opts: ResponseCheckOptions): ApolloServerPlu
     const ctx = rc.contextValue;
     if (!ctx?.trace || isInternalExecution(ctx)) return;
     const body = rc.response.body;
+    // Later payloads of an incremental (@defer) response would leave unchecked; the gateway never
+    // produces one, so one is refused rather than half-checked.
     const data = body.kind === 'single' ? body.singleResult.data : body.initialResult.data;
-    if (data === null || data === undefined) return; // nothing leaves
-    const result = decide(ctx, opts, bindingsOf(rc.schema));
+    if (body.kind === 'single' && (data === null || data === undefined)) return; // nothing leaves
+    const result: ResponseCheckResult = body.kind === 'single' ? decide(ctx, opts, bindingsOf(rc.schema)) : { outcome: 'refused', reason: RESPONSE_REASONS.undecidable };
     ctx.trace.responseCheck = result;
     if (result.outcome !== 'refused') return;
     ctx.trace.errorCodes.add('FORBIDDEN');
