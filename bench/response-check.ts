@@ -76,7 +76,7 @@ export function measureResponseCheck(iterations = 20_000): ResponseCheckFigure {
   const subject = 'C0';
   // Every W1 fetch, with the answer its (key-completed) operation gets.
   const calls = fetches(plan.node?.kind === 'Subscription' ? undefined : plan.node).map((f) => {
-    const compiled = compileOperation(index, f.operation, f.operationName);
+    const compiled = compileOperation(index, f.operation);
     const doc = parse(compiled.query);
     const opDef = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION)!;
     const ids = { n: 1 };

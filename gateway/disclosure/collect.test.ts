@@ -64,6 +64,7 @@ describe('key rewrite', () => {
   it('an unparsable or unknown operation is a problem, never a silent pass', () => {
     expect(collect('{ citizen(', { citizen: { personalId: '1' } }).entityGraph.problems).toHaveLength(1);
     expect(collect('{ citizen(personalId: "1") { nope { x } } }', { citizen: { personalId: '1' } }).entityGraph.problems).toHaveLength(1);
+    expect(collect('query A { citizen(personalId: "1") { fullName } } query B { __typename }', { citizen: { personalId: '1' } }).entityGraph.problems).toHaveLength(1);
   });
 });
 

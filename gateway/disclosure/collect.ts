@@ -224,7 +224,7 @@ function rewriteSet(c: Compiler, set: SelectionSetNode, parent: GraphQLNamedType
 }
 
 /** Compiles a subgraph operation: the query to send (keys added) and how its answers are read. */
-export function compileOperation(index: EntityIndex, query: string, operationName?: string): OperationPlan {
+export function compileOperation(index: EntityIndex, query: string): OperationPlan {
   let doc: DocumentNode;
   try {
     doc = parse(query, { noLocation: true });
@@ -237,9 +237,10 @@ export function compileOperation(index: EntityIndex, query: string, operationNam
     if (def.kind === Kind.FRAGMENT_DEFINITION) c.fragments.set(def.name.value, def);
     else if (def.kind === Kind.OPERATION_DEFINITION) ops.push(def);
   }
-  const op = ops.length === 1 ? ops[0] : ops.find((o) => o.name?.value === operationName);
+  // The query planner writes one operation per subgraph fetch; anything else is not read (and so refused).
+  const op = ops.length === 1 ? ops[0] : undefined;
   const rootType = op ? c.schema.getRootType(op.operation) : undefined;
-  if (!op || !rootType) return { query, roots: [], rootLeaves: [], entities: [], problem: 'the subgraph operation names no known root type' };
+  if (!op || !rootType) return { query, roots: [], rootLeaves: [], entities: [], problem: 'the subgraph operation is not one operation on a known root type' };
   try {
     // Rewrite fragments (their nested entity selections) and the operation.
     const definitions = doc.definitions.map((def) => {
@@ -438,7 +439,7 @@ export class EntityCollector {
   }
 
   /** The plan of a subgraph query (null when no supergraph is loaded yet). */
-  plan(query: string, operationName?: string): OperationPlan | null {
+  plan(query: string): OperationPlan | null {
     const sdl = this.opts.supergraphSdl();
     if (!sdl) return null;
     if (sdl !== this.sdl) {
@@ -446,12 +447,11 @@ export class EntityCollector {
       this.sdl = sdl;
       this.memo.clear();
     }
-    const memoKey = operationName ? `${operationName}\n${query}` : query;
-    let plan = this.memo.get(memoKey);
+    let plan = this.memo.get(query);
     if (!plan) {
       if (this.memo.size >= this.max) this.memo.clear();
-      plan = compileOperation(this.index!, query, operationName);
-      this.memo.set(memoKey, plan);
+      plan = compileOperation(this.index!, query);
+      this.memo.set(query, plan);
     }
     return plan;
   }
@@ -459,14 +459,14 @@ export class EntityCollector {
   /** The request to send: same request, with entity keys added to the query when it lacked some. */
   prepare<R extends SubgraphRequest>(request: R): R {
     if (!request.query) return request;
-    const plan = this.plan(request.query, request.operationName);
+    const plan = this.plan(request.query);
     return plan && plan.query !== request.query ? { ...request, query: plan.query } : request;
   }
 
   /** Records the answer's entities into the context's trace (relation checks excepted: their identifiers do not leave). */
   collect(context: MotlanContext, request: SubgraphRequest, data: Record<string, unknown> | null | undefined): void {
     if (!data || readsIdentifiersOnly(context)) return;
-    const plan = request.query ? this.plan(request.query, request.operationName) : null;
+    const plan = request.query ? this.plan(request.query) : null;
     if (!plan) {
       context.trace.entityGraph.problems.push('no supergraph to read the answer with');
       return;
