@@ -220,9 +220,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<MotlanContext> {
     const trace = isMotlanContext(options.context) ? options.context.trace : null;
     trace?.registries.add(this.name);
     const started = performance.now();
-    // Entity keys added to the subgraph operation (memoised), so every entity returned can be identified.
-    const request = this.entities ? this.entities.prepare(options.request) : options.request;
+    let request = options.request;
     try {
+      // Entity keys added to the subgraph operation (memoised), so every entity returned can be identified.
+      // Inside the try: if that fails, the fetch fails (closed), it is not sent without the keys.
+      if (this.entities) request = this.entities.prepare(options.request);
       const response = this.intercept
         ? await this.intercept({
             subgraph: this.name,
