@@ -106,7 +106,9 @@ export function measureResponseCheck(batches = 15, perBatch = 2000): ResponseChe
   const tree = treeOf(W1_QUERY);
   const bindings = rootBindingsOf(index.schema);
   const ctxOf = (): MotlanContext => ({
-    requestId: 'bench', receivedAt: 0, client: null, purpose: { procedureId: 'bench-citizen-dossier', dossierId: null },
+    requestId: 'bench', receivedAt: 0,
+    client: { id: 'bench-client', agency: 'Benchmark', name: 'bench', demo: false, procedures: ['bench-citizen-dossier'], permissions: [], requireSubjectToken: false },
+    purpose: { procedureId: 'bench-citizen-dossier', dossierId: null },
     subject: { personalId: subject }, headers: {}, trace: newTrace(),
   });
   const run = () => {

@@ -241,6 +241,22 @@ describe('a response with an entity outside the purpose is refused whole', () =>
   });
 });
 
+describe('requests the purpose policy could not decide (issue 10, observation 1)', () => {
+  it('a nullable variable sent as null next to other root fields: no purpose, so nothing leaves', async () => {
+    const [b, c] = stack.world.citizens.slice(1, 3).map((x) => x.personalId);
+    const r = await stack.query(
+      {
+        query: `query Q($a: ID = "001200000001", $b: ID!, $c: ID!) { a: citizen(personalId: $a) { fullName } b: citizen(personalId: $b) { fullName identityCard { number } } c: citizen(personalId: $c) { fullName } }`,
+        variables: { a: null, b, c },
+      },
+      { key: hcmKey },
+    );
+    expect(r.status).toBe(403);
+    expect(r.body.data ?? null).toBeNull();
+    expect(r.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
 describe('with the cache on', () => {
   it('answers served from the cache are recorded and checked like fetched ones', async () => {
     const gw = await stack.startGateway({ cache: {}, extraPlugins: [traceCapture, subjectSwap] });

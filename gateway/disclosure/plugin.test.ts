@@ -42,6 +42,13 @@ describe('decide', () => {
     expect(decide(ctxWith(['Citizen:S'], [], { purpose: { procedureId: 'gone', dossierId: null } }), opts, DEFAULT_ROOT_BINDINGS).reason).toBe(RESPONSE_REASONS.notAllowed);
   });
 
+  it('refuses a purpose the client may not run, and entities without a client', () => {
+    expect(decide(ctxWith(['Citizen:S'], [], { client: { ...client(), procedures: ['other'] } }), opts, DEFAULT_ROOT_BINDINGS).outcome).toBe('refused');
+    expect(decide(ctxWith(['Citizen:S'], [], { client: { ...client(), procedures: ['*'] } }), opts, DEFAULT_ROOT_BINDINGS).outcome).toBe('refused');
+    expect(decide(ctxWith(['Citizen:S'], [], { client: { ...client(), procedures: ['*'] } }), { ...opts, production: false }, DEFAULT_ROOT_BINDINGS).outcome).toBe('checked');
+    expect(decide(ctxWith(['Citizen:S'], [], { client: null }), opts, DEFAULT_ROOT_BINDINGS).outcome).toBe('refused');
+  });
+
   it('refuses registry data under no subject, and answers that could not be read', () => {
     const unanchored = ctxWith([], []);
     unanchored.trace.entityGraph.unanchored.add('household');
@@ -74,7 +81,7 @@ describe('responseCheckPlugin', () => {
     expect(rc.response.http.status).toBe(403);
     expect(rc.response.body).toEqual({
       kind: 'single',
-      singleResult: { errors: [{ message: expect.stringContaining('1 Citizen'), extensions: { code: 'FORBIDDEN', reason: 'RESPONSE_ENTITY_NOT_ALLOWED' } }] },
+      singleResult: { errors: [{ message: expect.stringContaining('Citizen: 1'), extensions: { code: 'FORBIDDEN', reason: 'RESPONSE_ENTITY_NOT_ALLOWED' } }] },
     });
     expect(refused).toEqual(['RESPONSE_ENTITY_NOT_ALLOWED']);
     expect(ctx.trace.errorCodes.has('FORBIDDEN')).toBe(true);

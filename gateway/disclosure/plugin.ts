@@ -46,7 +46,11 @@ export function decide(ctx: MotlanContext, opts: Pick<ResponseCheckOptions, 'pat
   if (trace.returnedEntities.size === 0 && g.unanchored.size === 0 && g.problems.length === 0) return { outcome: 'skipped' };
   if (!opts.production && ctx.client?.permissions.includes('explore')) return { outcome: 'skipped' };
   if (g.problems.length > 0) return { outcome: 'refused', reason: RESPONSE_REASONS.undecidable };
-  const tree = ctx.purpose ? opts.pathTree(ctx.purpose.procedureId) : null;
+  // The purpose must be one this client may run ('*' only outside production), whoever recorded it.
+  const procedureId = ctx.purpose?.procedureId;
+  const client = ctx.client;
+  const mayRun = !!procedureId && !!client && (client.procedures.includes(procedureId) || (!opts.production && client.procedures.includes('*')));
+  const tree = mayRun ? opts.pathTree(procedureId) : null;
   if (!tree || g.unanchored.size > 0) {
     return { outcome: 'refused', reason: RESPONSE_REASONS.notAllowed, outside: countByType(trace.returnedEntities.keys(), g.unanchored.size) };
   }
@@ -68,10 +72,10 @@ function refusalMessage(result: ResponseCheckResult, procedureId: string | undef
   if (result.reason === RESPONSE_REASONS.undecidable) {
     return 'The response was withheld: part of a registry answer could not be checked against the purpose (see the audit record by X-Request-Id). No data is returned.';
   }
-  const what = Object.entries(result.outside ?? {}).map(([t, n]) => `${n} ${t}`).join(', ');
+  const what = Object.entries(result.outside ?? {}).map(([t, n]) => `${t}: ${n}`).join(', ');
   return (
-    `The response was withheld: it would disclose ${what || 'data'} that is neither a subject of this request nor a relation ` +
-    (procedureId ? `purpose "${procedureId}" declares` : 'a declared purpose allows') +
+    `The response was withheld: it would disclose registry data (${what || 'none readable'}) about someone who is neither a subject of this request nor a relation ` +
+    (procedureId ? `purpose "${procedureId}" declares` : 'a declared purpose allows (no purpose was established for this request)') +
     '. No data is returned; ask only for the subjects and the relations the procedure reads.'
   );
 }
