@@ -9,7 +9,7 @@ import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MotlanContext, RequestTrace } from '../gateway/context.js';
 import { isInternalExecution } from '../gateway/procedures/executor.js';
-import { procedurePathTree } from '../gateway/procedures/service.js';
+import { activeProcedureService, procedurePathTree } from '../gateway/procedures/service.js';
 import type { PathTree } from '../gateway/procedures/compile.js';
 import { findCitizen, findFullProfileCitizen, isAdult } from '../mocks/world/find.js';
 import { indexWorld } from '../mocks/world/index-world.js';
@@ -192,6 +192,40 @@ describe('entities returned are recorded from the subgraph answers', () => {
     const expected = expectedEntities(stack.gateway.supergraph.apiSchema()!, procedurePathTree('judicial-record-certificate')!, { citizen: withParents });
     expect(expected).toEqual(expect.arrayContaining([`Citizen:${withParents.fatherId}`, `Citizen:${withParents.motherId}`]));
     expect(ids(t)).toEqual(expected);
+  });
+});
+
+describe('every procedure of the catalog, prefilled by a checked client', () => {
+  it('passes the response check and records exactly the entities its path tree reaches in the world', async () => {
+    const ix = indexWorld(stack.world);
+    const deceased = findCitizen(stack.world, (c) => c.deceased && c.childrenIds.some((id) => isAdult(stack.world, ix.citizens.get(id)!)), 'deceased citizen with a living adult child');
+    const child = ix.citizens.get(deceased.childrenIds.find((id) => isAdult(stack.world, ix.citizens.get(id)!))!)!;
+    const enterprise = ix.enterprises.get(ix.rolesByPerson.get(full.personalId)!.roles[0]!.enterpriseCode)!;
+    const parcel = ix.parcels.get(ix.parcelsByHolder.get(full.personalId)!.parcelIds[0]!)!;
+    const procedures = activeProcedureService()!.list();
+    expect(procedures.length).toBeGreaterThanOrEqual(10);
+    for (const p of procedures) {
+      const subjects = new Set(p.def.subjects);
+      const roots = subjects.has('relatedCitizen')
+        ? { citizen: child, relatedCitizen: deceased }
+        : { citizen: full, ...(subjects.has('enterprise') ? { enterprise } : {}), ...(subjects.has('parcel') ? { parcel } : {}) };
+      const subject = {
+        personalId: roots.citizen.personalId,
+        ...('relatedCitizen' in roots ? { relatedPersonalId: roots.relatedCitizen!.personalId } : {}),
+        ...('enterprise' in roots ? { enterpriseCode: roots.enterprise!.enterpriseCode } : {}),
+        ...('parcel' in roots ? { parcelId: roots.parcel!.parcelId } : {}),
+      };
+      const res = await fetch(stack.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${hcmKey}` },
+        body: JSON.stringify({ query: `query P($id: ID!, $s: SubjectInput!) { prefill(procedureId: $id, subject: $s) { summary { fieldsPrefilled } } }`, variables: { id: p.def.id, s: subject } }),
+      });
+      const body = (await res.json()) as { errors?: unknown };
+      expect(res.status, `${p.def.id}: ${JSON.stringify(body.errors)}`).toBe(200);
+      const t = traceOf(res.headers);
+      expect(t.responseCheck?.outcome, p.def.id).toBe('checked');
+      expect(ids(t), p.def.id).toEqual(expectedEntities(stack.gateway.supergraph.apiSchema()!, p.pathTree, roots));
+    }
   });
 });
 
