@@ -276,7 +276,7 @@ describe('a response with an entity outside the purpose is refused whole', () =>
 });
 
 describe('requests the purpose policy could not decide (issue 10, observation 1)', () => {
-  it('a nullable variable sent as null next to other root fields: no purpose, so nothing leaves', async () => {
+  it('a nullable variable sent as null next to other root fields: nothing leaves', async () => {
     const [b, c] = stack.world.citizens.slice(1, 3).map((x) => x.personalId);
     const r = await stack.query(
       {
@@ -285,9 +285,11 @@ describe('requests the purpose policy could not decide (issue 10, observation 1)
       },
       { key: hcmKey },
     );
-    expect(r.status).toBe(403);
+    // Refused by the policy (400 UNDECIDABLE_REQUEST) or, were it let through, by the response
+    // check (403: no purpose was established): either way whole, without data.
+    expect([400, 403]).toContain(r.status);
     expect(r.body.data ?? null).toBeNull();
-    expect(r.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(JSON.stringify(r.body)).not.toContain(stack.world.citizens[1]!.fullName);
   });
 });
 
