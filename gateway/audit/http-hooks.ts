@@ -14,6 +14,8 @@ import type { ClientRegistry } from '../auth/clients.js';
 import type { AuditDraft } from './draft.js';
 import { AuditUnavailableError } from './log.js';
 import type { AuditRecorder } from './recorder.js';
+import type { FailureThrottle } from './throttle.js';
+import { errorBody } from '../errors/index.js';
 
 export const AUDIT_UNAVAILABLE_MESSAGE =
   'The audit trail cannot record this request right now, so no data is shared (every data access must be recorded first). ' +
@@ -30,21 +32,33 @@ export interface AuditHookOptions {
   /** Resolves the client of a request refused before authentication ran (e.g. invalid JSON). */
   clients?: ClientRegistry;
   onAuditFailure?: (err: Error, request: FastifyRequest) => void;
+  /** Throttling of failing sources (see throttle.ts); none: every request is recorded. */
+  throttle?: FailureThrottle;
 }
 
-/** Error codes in a JSON error body the gateway produced without GraphQL. */
-function codesOfBody(payload: unknown, status: number): string[] {
-  if (status < 400 || typeof payload !== 'string' || payload.length > 65_536) return [];
+/** Error codes (and `extensions.reason`s) in a JSON error body the gateway produced without GraphQL. */
+function codesOfBody(payload: unknown, status: number): { codes: string[]; reasons: string[] } {
+  const none = { codes: [], reasons: [] };
+  if (status < 400 || typeof payload !== 'string' || payload.length > 65_536) return none;
   try {
-    const body = JSON.parse(payload) as { errors?: Array<{ extensions?: { code?: unknown } }>; error?: unknown; code?: unknown };
+    const body = JSON.parse(payload) as { errors?: Array<{ extensions?: { code?: unknown; reason?: unknown } }>; error?: unknown; code?: unknown };
     const out: string[] = [];
-    for (const e of body.errors ?? []) if (typeof e.extensions?.code === 'string') out.push(e.extensions.code);
+    const reasons: string[] = [];
+    for (const e of body.errors ?? []) {
+      if (typeof e.extensions?.code === 'string') out.push(e.extensions.code);
+      if (typeof e.extensions?.reason === 'string') reasons.push(e.extensions.reason);
+    }
     if (out.length === 0 && typeof body.code === 'string') out.push(body.code);
     if (out.length === 0 && typeof body.error === 'string') out.push(body.error);
-    return out;
+    return { codes: out, reasons };
   } catch {
-    return [];
+    return none;
   }
+}
+
+/** A failure that counts against its source: unauthenticated, or refused/invalid without a client. */
+function countsAsFailure(outcome: string, clientId: string): boolean {
+  return outcome === 'UNAUTHENTICATED' || (clientId === 'anonymous' && (outcome === 'INVALID' || outcome === 'DENIED'));
 }
 
 function sizeOf(payload: unknown): number | null {
@@ -58,9 +72,30 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
   const { recorder } = opts;
   const drafts = new WeakMap<FastifyRequest, AuditDraft>();
   const recorded = new WeakSet<FastifyRequest>();
+  const { throttle } = opts;
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (!opts.isGraphQLRequest(request)) return;
+    if (throttle?.throttled(request.ip)) {
+      // A valid key still gets through: a legitimate client may share the address (NAT).
+      const keyed = opts.clients?.authenticate(request.headers, { role: 'client' }).ok ?? false;
+      if (!keyed) {
+        throttle.count(request.ip);
+        recorded.add(request); // covered by the burst's summary record, not one of its own
+        const retry = Math.max(1, Math.ceil(throttle.settings.windowMs / 1000));
+        return reply
+          .code(429)
+          .header('retry-after', String(retry))
+          .type('application/json; charset=utf-8')
+          .send(
+            errorBody(
+              'RATE_LIMITED',
+              `Too many failed requests from this address: requests without a valid API key are refused for up to ${retry} s. Send Authorization: Bearer <api key>.`,
+              { reason: 'SOURCE_THROTTLED', retryAfter: retry },
+            ),
+          );
+      }
+    }
     const d = recorder.open(request.id, request.motlan?.receivedAt ?? Date.now(), performance.now());
     d.context = request.motlan ?? null;
     drafts.set(request, d);
@@ -88,7 +123,9 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
       if (auth.ok) draft.fallbackClient = auth.client;
     }
     try {
-      await recorder.record(draft, { httpStatus: status, responseBytes: sizeOf(payload), bodyCodes: codesOfBody(payload, status) });
+      const body = codesOfBody(payload, status);
+      const record = await recorder.record(draft, { httpStatus: status, responseBytes: sizeOf(payload), bodyCodes: body.codes, bodyReasons: body.reasons });
+      if (throttle && record && countsAsFailure(record.outcome, record.clientId)) throttle.failed(request.ip);
       void reply.header('x-request-id', request.id);
       return payload;
     } catch (err) {

@@ -6,12 +6,14 @@
  * statistics, verifier) use this thread's connection; WAL lets them run beside
  * the writer.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { AuditRecord, Checkpoint } from './record.js';
 import {
+  ADDED_RECORD_COLUMNS,
+  AuditStoreLostError,
   ChainConflictError,
   RECORD_COLUMNS,
   recordToRow,
@@ -47,7 +49,19 @@ interface WriteJob {
   statements: Array<{ sql: string; rows: unknown[][] }>;
   check?: { headSql: string; anchorSql: string; instanceId: string; expected: ChainHead | null };
 }
-type WriteResult = { ok: true; changes: number[] } | { ok: false; conflict: boolean; actual?: ChainHead | null; message: string };
+type WriteResult =
+  | { ok: true; changes: number[] }
+  | { ok: false; conflict: boolean; lost?: boolean; actual?: ChainHead | null; message: string };
+
+/** dev:ino of a file, or null when it does not exist. */
+function identityOf(file: string): string | null {
+  try {
+    const st = statSync(file);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
 
 const HEAD_SQL = 'SELECT seq, hash FROM audit_records WHERE instance_id = ? ORDER BY seq DESC LIMIT 1';
 const ANCHOR_HEAD_SQL = 'SELECT seq, hash FROM audit_anchors WHERE instance_id = ?';
@@ -81,6 +95,9 @@ CREATE TABLE IF NOT EXISTS audit_records (
   prefill TEXT,
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL,
+  client_request_id TEXT,
+  reason_code TEXT,
+  covers INTEGER,
   UNIQUE (instance_id, seq)
 );
 CREATE INDEX IF NOT EXISTS audit_records_ts ON audit_records (ts, instance_id, seq);
@@ -116,7 +133,14 @@ CREATE TABLE IF NOT EXISTS audit_keys (
   public_key_pem TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS audit_probes (
+  instance_id TEXT PRIMARY KEY,
+  ts INTEGER NOT NULL
+);
 `;
+/** Indexes on columns an older table gets only after ADDED_RECORD_COLUMNS ran. */
+const LATE_INDEXES = 'CREATE INDEX IF NOT EXISTS audit_records_client_request ON audit_records (client_request_id);';
+const PROBE_SQL = 'INSERT INTO audit_probes (instance_id, ts) VALUES (?, ?) ON CONFLICT (instance_id) DO UPDATE SET ts = excluded.ts';
 
 type Row = Record<string, unknown>;
 
@@ -148,7 +172,28 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async init(): Promise<void> {
-    if (!this.readonlyMode) this.db.exec(SCHEMA);
+    if (this.readonlyMode) return;
+    this.db.exec(SCHEMA);
+    const have = new Set((this.db.prepare('PRAGMA table_info(audit_records)').all() as Row[]).map((r) => String(r.name)));
+    for (const c of ADDED_RECORD_COLUMNS) if (!have.has(c.name)) this.db.exec(`ALTER TABLE audit_records ADD COLUMN ${c.name} ${c.sqlite}`);
+    this.db.exec(LATE_INDEXES);
+    // The identity of the file this gateway opened: a removed or replaced file is a lost store.
+    this.identity = identityOf(this.location);
+  }
+
+  /** dev:ino of the database file at init (the worker keeps its own, with the -wal's). */
+  private identity: string | null = null;
+  /** Why the store is lost (sticky): set when the file was removed or replaced while serving. */
+  private lostReason: string | null = null;
+
+  /** Inline writes: the database file must still be the one opened (the worker checks its -wal too). */
+  private checkIdentity(): string | null {
+    if (this.identity === null) return null;
+    const now = identityOf(this.location);
+    if (now === this.identity) return null;
+    return now === null
+      ? `the audit database file ${this.location} was removed while the gateway was using it`
+      : `the audit database file ${this.location} was replaced by another file while the gateway was using it`;
   }
 
   async head(instanceId: string): Promise<ChainHead | null> {
@@ -178,7 +223,9 @@ export class SqliteAuditStore implements AuditStore {
   /** The writer thread, started on first use (and again if it died). */
   private writerThread(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), { workerData: { file: this.location } });
+    const w = new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), {
+      workerData: { file: this.location, identity: this.identity },
+    });
     w.unref();
     w.on('message', (m: { id: number } & WriteResult) => {
       const job = this.jobs.get(m.id);
@@ -200,6 +247,8 @@ export class SqliteAuditStore implements AuditStore {
 
   /** Runs a write job on this thread (CLI, read-mostly tools). Same semantics as the worker. */
   private runInline(job: WriteJob): WriteResult {
+    const before = this.checkIdentity();
+    if (before) return { ok: false, conflict: false, lost: true, message: before };
     try {
       const changes: number[] = [];
       const tx = this.db.transaction(() => {
@@ -216,6 +265,8 @@ export class SqliteAuditStore implements AuditStore {
       });
       // IMMEDIATE: take the write lock before reading the head, so the check and the insert are atomic.
       tx.immediate();
+      const after = this.checkIdentity();
+      if (after) return { ok: false, conflict: false, lost: true, message: after };
       return { ok: true, changes };
     } catch (err) {
       if (err instanceof ChainConflictError) return { ok: false, conflict: true, actual: this.headSync(job.check!.instanceId), message: err.message };
@@ -225,6 +276,7 @@ export class SqliteAuditStore implements AuditStore {
 
   private async write(job: WriteJob): Promise<number[]> {
     if (this.readonlyMode) throw new Error(`The audit database ${this.location} is open read-only.`);
+    if (this.lostReason) throw new AuditStoreLostError(this.lostReason);
     const result =
       this.writerMode === 'inline'
         ? this.runInline(job)
@@ -234,6 +286,10 @@ export class SqliteAuditStore implements AuditStore {
             this.writerThread().postMessage({ id, ...job });
           });
     if (result.ok) return result.changes;
+    if (result.lost) {
+      this.lostReason = result.message;
+      throw new AuditStoreLostError(result.message);
+    }
     if (result.conflict && job.check) throw new ChainConflictError(job.check.instanceId, job.check.expected, result.actual ?? null);
     throw new Error(result.message);
   }
@@ -254,6 +310,10 @@ export class SqliteAuditStore implements AuditStore {
       ],
       check: { headSql: HEAD_SQL, anchorSql: ANCHOR_HEAD_SQL, instanceId, expected },
     });
+  }
+
+  async probe(instanceId: string): Promise<void> {
+    await this.write({ statements: [{ sql: PROBE_SQL, rows: [[instanceId, Date.now()]] }] });
   }
 
   async registerKey(key: PublicKeyEntry): Promise<void> {

@@ -4,6 +4,12 @@
 // requests meanwhile. The SQL comes from sqlite-store.ts; this file only runs
 // a list of statements in one IMMEDIATE transaction, after an optional check
 // that the chain head is the one the writer expects.
+//
+// Before and after every transaction it checks that the database file and its
+// -wal are still the ones it opened (device and inode): SQLite keeps writing to a
+// file that was removed or replaced under it, so a commit "succeeds" into a file
+// nobody will ever read. Such a store is lost: every write is refused from then on.
+import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
@@ -11,6 +17,41 @@ const db = new Database(workerData.file);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
+
+function identityOf(file) {
+  try {
+    const st = statSync(file);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+const walFile = `${workerData.file}-wal`;
+// The main thread's identity of the file at init (null for a store opened without init).
+const dbIdentity = workerData.identity ?? identityOf(workerData.file);
+let walIdentity = null;
+let lost = null;
+
+/** Null while the files are the ones opened, else why the store is lost (sticky). */
+function checkFiles() {
+  if (lost) return lost;
+  const now = identityOf(workerData.file);
+  if (dbIdentity !== null && now !== dbIdentity) {
+    lost = now === null
+      ? `the audit database file ${workerData.file} was removed while the gateway was using it`
+      : `the audit database file ${workerData.file} was replaced by another file while the gateway was using it`;
+    return lost;
+  }
+  const wal = identityOf(walFile);
+  // The -wal exists once the first transaction ran; from then on it must stay the same file.
+  if (walIdentity === null) walIdentity = wal;
+  else if (wal !== walIdentity) {
+    lost = wal === null
+      ? `the audit write-ahead log ${walFile} was removed while the gateway was using it`
+      : `the audit write-ahead log ${walFile} was replaced by another file while the gateway was using it`;
+  }
+  return lost;
+}
 
 const cache = new Map();
 const prepared = (sql) => {
@@ -36,6 +77,11 @@ parentPort.on('message', (msg) => {
     parentPort.postMessage({ id: msg.id, ok: true });
     return;
   }
+  const before = checkFiles();
+  if (before) {
+    parentPort.postMessage({ id: msg.id, ok: false, conflict: false, lost: true, message: before });
+    return;
+  }
   try {
     const changes = [];
     const tx = db.transaction(() => {
@@ -51,6 +97,12 @@ parentPort.on('message', (msg) => {
       }
     });
     tx.immediate();
+    // Removed or replaced during the commit: the records went to a dead file, the waiters must not share data.
+    const after = checkFiles();
+    if (after) {
+      parentPort.postMessage({ id: msg.id, ok: false, conflict: false, lost: true, message: after });
+      return;
+    }
     parentPort.postMessage({ id: msg.id, ok: true, changes });
   } catch (err) {
     parentPort.postMessage({
