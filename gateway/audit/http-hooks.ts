@@ -56,10 +56,6 @@ function codesOfBody(payload: unknown, status: number): { codes: string[]; reaso
   }
 }
 
-/** A failure that counts against its source: unauthenticated, or refused/invalid without a client. */
-function countsAsFailure(outcome: string, clientId: string): boolean {
-  return outcome === 'UNAUTHENTICATED' || (clientId === 'anonymous' && (outcome === 'INVALID' || outcome === 'DENIED'));
-}
 
 function sizeOf(payload: unknown): number | null {
   if (payload === null || payload === undefined) return 0;
@@ -76,10 +72,11 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
 
   app.addHook('onRequest', async (request, reply) => {
     if (!opts.isGraphQLRequest(request)) return;
-    if (throttle?.throttled(request.ip)) {
-      // A valid key still gets through: a legitimate client may share the address (NAT).
-      const keyed = opts.clients?.authenticate(request.headers, { role: 'client' }).ok ?? false;
-      if (!keyed) {
+    if (throttle && !(opts.clients?.authenticate(request.headers, { role: 'client' }).ok ?? true)) {
+      // No valid key: this request fails whatever it asks (401, or 400 before auth ran). It is
+      // counted against its address now, so a burst of concurrent ones is held to the limit.
+      // A keyed request is never throttled here: a legitimate client may share the address.
+      if (throttle.throttled(request.ip)) {
         throttle.count(request.ip);
         recorded.add(request); // covered by the burst's summary record, not one of its own
         const retry = Math.max(1, Math.ceil(throttle.settings.windowMs / 1000));
@@ -95,6 +92,7 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
             ),
           );
       }
+      throttle.failed(request.ip);
     }
     const d = recorder.open(request.id, request.motlan?.receivedAt ?? Date.now(), performance.now());
     d.context = request.motlan ?? null;
@@ -124,8 +122,7 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
     }
     try {
       const body = codesOfBody(payload, status);
-      const record = await recorder.record(draft, { httpStatus: status, responseBytes: sizeOf(payload), bodyCodes: body.codes, bodyReasons: body.reasons });
-      if (throttle && record && countsAsFailure(record.outcome, record.clientId)) throttle.failed(request.ip);
+      await recorder.record(draft, { httpStatus: status, responseBytes: sizeOf(payload), bodyCodes: body.codes, bodyReasons: body.reasons });
       void reply.header('x-request-id', request.id);
       return payload;
     } catch (err) {
