@@ -10,8 +10,8 @@
  *      records and one summary, and a legitimate client keeps being served.
  * (Observation 6, logs, is test/audit-logs.test.ts.)
  */
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -255,6 +255,48 @@ describe('observation 4: /ready tells whether the store can commit', () => {
       await admin.query(`DROP OWNED BY ${role}`).catch(() => {});
       await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
       await admin.end();
+    }
+  });
+});
+
+describe('observation 4: a fault on SQLite shared memory cannot crash the gateway', () => {
+  /** Runs test/audit-shm-child.ts; resolves with its output lines and how it ended. */
+  const child = (locking: 'exclusive' | 'shared') =>
+    new Promise<{ lines: Array<Record<string, unknown>>; code: number | null; signal: string | null }>((resolve) => {
+      const dir = tempDir();
+      const p = execFile(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'audit-shm-child.ts')], {
+        env: { ...process.env, SHM_DIR: dir, SHM_LOCKING: locking },
+        timeout: 60_000,
+      });
+      let out = '';
+      p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      p.on('exit', (code, signal) => resolve({ lines: out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>), code, signal }));
+    });
+
+  it('exclusive locking (the default) maps no -shm: truncating one changes nothing; shared locking dies of SIGBUS', async () => {
+    const exclusive = await child('exclusive');
+    expect(exclusive.signal).toBeNull();
+    expect(exclusive.code).toBe(0);
+    expect(exclusive.lines).toEqual([{ step: 'first', shm: false }, { step: 'second', second: 'committed', seq: 2 }]);
+    // What the default avoids (the observation): the same fault on a memory-mapped -shm kills the process.
+    const shared = await child('shared');
+    expect(shared.lines[0]).toEqual({ step: 'first', shm: true });
+    expect(shared.signal).toBe('SIGBUS');
+  }, 120_000);
+
+  it('the serving gateway keeps no -shm; an unwritable one planted next to the database is ignored', async () => {
+    const dir = tempDir();
+    const gw = await stack.startGateway({ audit: { dataDir: dir }, rateLimit: false });
+    try {
+      expect((await askCitizen(gw)).status).toBe(200);
+      const shm = path.join(dir, 'audit.db-shm');
+      expect(existsSync(shm)).toBe(false);
+      writeFileSync(shm, '');
+      chmodSync(shm, 0o000);
+      expect((await askCitizen(gw)).status).toBe(200);
+      expect((await readyOf(gw)).status).toBe(200);
+    } finally {
+      await closeExtra(gw);
     }
   });
 });

@@ -61,6 +61,13 @@ export interface AuditOptions {
    * `false` turns it off.
    */
   throttle?: { failures?: number; windowMs?: number; maxSources?: number } | false;
+  /**
+   * SQLite locking: `exclusive` (one connection in the writer thread, no memory-mapped `-shm`:
+   * a fault on it is a 503, never a SIGBUS; no other process can open the file meanwhile) or
+   * `shared` (other processes, e.g. `motlan audit verify --db`, may read the live file).
+   * Default: `AUDIT_SQLITE_LOCKING` env, else `exclusive`.
+   */
+  sqliteLocking?: 'exclusive' | 'shared';
   /** Clock for the readiness probe cache and the throttle windows (tests). Default: Date.now. */
   now?: () => number;
 }
@@ -80,6 +87,7 @@ export interface ResolvedAuditConfig {
   /** Witness file (absolute), or null when turned off. */
   witnessFile: string | null;
   readyProbeCacheMs: number;
+  sqliteLocking: 'exclusive' | 'shared';
   /** null: throttling off. */
   throttle: { failures: number; windowMs: number; maxSources: number } | null;
   production: boolean;
@@ -157,6 +165,10 @@ export function resolveAuditConfig(
   const checkpointEvery = opts.checkpointEvery ?? int(env.AUDIT_CHECKPOINT_EVERY, 'AUDIT_CHECKPOINT_EVERY', 1) ?? 1000;
   const checkpointIntervalMs = opts.checkpointIntervalMs ?? int(env.AUDIT_CHECKPOINT_INTERVAL_MS, 'AUDIT_CHECKPOINT_INTERVAL_MS', 0) ?? 60_000;
   const commitWindowMs = opts.commitWindowMs ?? int(env.AUDIT_COMMIT_WINDOW_MS, 'AUDIT_COMMIT_WINDOW_MS', 0) ?? 0;
+  const locking = opts.sqliteLocking ?? (env.AUDIT_SQLITE_LOCKING || 'exclusive');
+  if (locking !== 'exclusive' && locking !== 'shared') {
+    throw new Error(`AUDIT_SQLITE_LOCKING=${JSON.stringify(locking)} must be "exclusive" or "shared": fix or unset it.`);
+  }
   const readyProbeCacheMs = opts.readyProbeCacheMs ?? int(env.AUDIT_READY_PROBE_CACHE_MS, 'AUDIT_READY_PROBE_CACHE_MS', 0) ?? 5000;
   const throttle =
     opts.throttle === false
@@ -193,6 +205,7 @@ export function resolveAuditConfig(
     checkpointIntervalMs,
     commitWindowMs,
     readyProbeCacheMs,
+    sqliteLocking: locking,
     throttle,
     production: ctx.production,
     releaseInstanceId: claimed?.release ?? (() => {}),
@@ -201,10 +214,15 @@ export function resolveAuditConfig(
 
 /** Opens (without `init`) the store the configuration names. */
 export function openStore(
-  cfg: Pick<ResolvedAuditConfig, 'databaseUrl' | 'databaseSchema' | 'sqliteFile'>,
+  cfg: Pick<ResolvedAuditConfig, 'databaseUrl' | 'databaseSchema' | 'sqliteFile'> & { sqliteLocking?: 'exclusive' | 'shared' },
   opts: { readonly?: boolean; sqliteWriter?: 'worker' | 'inline' } = {},
 ): AuditStore {
   return cfg.databaseUrl
     ? new PostgresAuditStore({ url: cfg.databaseUrl, schema: cfg.databaseSchema, readonly: opts.readonly ?? false })
-    : new SqliteAuditStore({ file: cfg.sqliteFile, readonly: opts.readonly ?? false, writer: opts.sqliteWriter ?? 'worker' });
+    : new SqliteAuditStore({
+        file: cfg.sqliteFile,
+        readonly: opts.readonly ?? false,
+        writer: opts.sqliteWriter ?? 'worker',
+        ...(cfg.sqliteLocking ? { locking: cfg.sqliteLocking } : {}),
+      });
 }

@@ -14,6 +14,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
 const db = new Database(workerData.file);
+// Exclusive: set BEFORE entering WAL, so SQLite keeps the WAL index in this process's heap and
+// never maps a -shm file (a truncated or unwritable -shm would otherwise kill the process
+// with SIGBUS). This connection then holds the database alone; the store sends its reads here.
+if (workerData.exclusive) db.pragma('locking_mode = EXCLUSIVE');
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
@@ -56,7 +60,11 @@ function checkFiles() {
 const cache = new Map();
 const prepared = (sql) => {
   let s = cache.get(sql);
-  if (!s) cache.set(sql, (s = db.prepare(sql)));
+  if (!s) {
+    // Reads (auditor searches, statistics) bring many statement texts: keep the cache bounded.
+    if (cache.size >= 256) cache.clear();
+    cache.set(sql, (s = db.prepare(sql)));
+  }
   return s;
 };
 
@@ -75,6 +83,20 @@ parentPort.on('message', (msg) => {
   if (msg.type === 'close') {
     db.close();
     parentPort.postMessage({ id: msg.id, ok: true });
+    return;
+  }
+  if (msg.type === 'read' || msg.type === 'exec') {
+    try {
+      if (msg.type === 'exec') {
+        db.exec(msg.sql);
+        parentPort.postMessage({ id: msg.id, ok: true, changes: [] });
+      } else {
+        const s = prepared(msg.sql);
+        parentPort.postMessage({ id: msg.id, ok: true, rows: msg.kind === 'get' ? s.get(...msg.params) : s.all(...msg.params) });
+      }
+    } catch (err) {
+      parentPort.postMessage({ id: msg.id, ok: false, read: true, message: err && err.message ? err.message : String(err) });
+    }
     return;
   }
   const before = checkFiles();
