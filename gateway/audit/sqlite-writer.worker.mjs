@@ -13,14 +13,26 @@ import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-const db = new Database(workerData.file);
-// Exclusive: set BEFORE entering WAL, so SQLite keeps the WAL index in this process's heap and
-// never maps a -shm file (a truncated or unwritable -shm would otherwise kill the process
-// with SIGBUS). This connection then holds the database alone; the store sends its reads here.
-if (workerData.exclusive) db.pragma('locking_mode = EXCLUSIVE');
-db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
-db.pragma('busy_timeout = 5000');
+let db = null;
+let startupError = null;
+try {
+  db = new Database(workerData.file);
+  // Exclusive: set BEFORE entering WAL, so SQLite keeps the WAL index in this process's heap and
+  // never maps a -shm file (a truncated or unwritable -shm would otherwise kill the process
+  // with SIGBUS). This connection then holds the database alone; the store sends its reads here.
+  if (workerData.exclusive) db.pragma('locking_mode = EXCLUSIVE');
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+} catch (err) {
+  const message = err && err.message ? err.message : String(err);
+  startupError =
+    err && err.code === 'SQLITE_BUSY'
+      ? `the audit database ${workerData.file} is held by another gateway or process (${message}). ` +
+        'With AUDIT_SQLITE_LOCKING=exclusive (the default) one gateway holds its SQLite file alone: give each gateway ' +
+        'its own DATA_DIR or AUDIT_SQLITE_FILE, use PostgreSQL (AUDIT_DATABASE_URL) for several replicas, or set AUDIT_SQLITE_LOCKING=shared.'
+      : `the audit database ${workerData.file} cannot be opened: ${message}`;
+}
 
 function identityOf(file) {
   try {
@@ -81,8 +93,12 @@ function same(a, b) {
 
 parentPort.on('message', (msg) => {
   if (msg.type === 'close') {
-    db.close();
+    db?.close();
     parentPort.postMessage({ id: msg.id, ok: true });
+    return;
+  }
+  if (startupError) {
+    parentPort.postMessage({ id: msg.id, ok: false, conflict: false, read: true, message: startupError });
     return;
   }
   if (msg.type === 'read' || msg.type === 'exec') {
