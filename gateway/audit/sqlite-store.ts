@@ -452,9 +452,11 @@ export class SqliteAuditStore implements AuditStore {
 
   async subjectIndex(instanceId: string, range: { fromSeq: number; toSeq: number }): Promise<Array<{ seq: number; hmac: string }>> {
     return (
-      this.db
-        .prepare('SELECT seq, hmac FROM audit_subjects WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq, hmac')
-        .all(instanceId, range.fromSeq, range.toSeq) as Row[]
+      await this.all('SELECT seq, hmac FROM audit_subjects WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq, hmac', [
+        instanceId,
+        range.fromSeq,
+        range.toSeq,
+      ])
     ).map((r) => ({ seq: Number(r.seq), hmac: String(r.hmac) }));
   }
 
