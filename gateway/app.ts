@@ -62,6 +62,7 @@ import { SubgraphDataSource } from './datasource.js';
 import { errorBody, makeFormatError, scrubInternals } from './errors/index.js';
 import { registerHealthRoutes } from './health/routes.js';
 import { genRequestId, requestContext } from './http/request-context.js';
+import { maskIdentifiers, redactQueryString } from '../lib/redact-url.js';
 import { returnedFieldsPlugin } from './http/returned-fields.js';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
 import { FileSupergraphManager } from './supergraph/manager.js';
@@ -80,6 +81,16 @@ import { auditConcern } from './audit/index.js';
 
 export type { GatewayOptions, ResolvedGatewayOptions } from './options.js';
 export type { ConcernEnv, ConcernFactory, GatewayConcern } from './concern.js';
+
+/** Fastify's request serializer, with the query string's values left out. */
+function requestForLog(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
+  return { method: req.method, url: redactQueryString(req.url ?? ''), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
+/** A pino destination that masks identifier-shaped digit runs before writing. */
+function maskedLogStream(dest: { write(line: string): unknown }): { write(line: string): void } {
+  return { write: (line: string) => void dest.write(maskIdentifiers(line)) };
+}
 
 /** Execution slot: records which fields were returned (the data sources record the rest of the trace). */
 const execution: ConcernFactory = () => ({ name: 'execution', plugins: [returnedFieldsPlugin()] });
@@ -134,7 +145,14 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const clients = ClientRegistry.load(options);
 
   const app = Fastify({
-    logger: { level: options.logLevel, base: { instance: options.instanceId } },
+    logger: {
+      level: options.logLevel,
+      base: { instance: options.instanceId },
+      // No personal data in any log line: URLs lose their query values (GET /graphql?variables=…,
+      // auditor searches), and every line is masked for identifier-shaped digits on its way out.
+      serializers: { req: requestForLog },
+      stream: maskedLogStream(opts.logDestination ?? process.stdout),
+    },
     genReqId: genRequestId,
     // Clients are servers on closed networks; no proxy is trusted unless configured in front.
     trustProxy: false,

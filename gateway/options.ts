@@ -57,6 +57,11 @@ export interface GatewayOptions {
   /** pino log level. Default: `LOG_LEVEL` env, else `info` (`silent` in tests). */
   logLevel?: string;
   /**
+   * Where log lines go (one JSON line per `write`). Default: standard output. Every line is
+   * filtered by `maskIdentifiers` (lib/redact-url.ts) on the way; tests capture it to scan it.
+   */
+  logDestination?: { write(line: string): unknown };
+  /**
    * Run only the core concerns (request context, auth, execution) plus `concerns`: for tests
    * of the core against a toy supergraph. Default: false (every concern of gateway/app.ts).
    */

@@ -8,3 +8,40 @@ export function redactUrl(url: string, fallback = '(unparseable URL)'): string {
     return fallback;
   }
 }
+
+/**
+ * A request URL fit for logs: the path, and the query string's parameter NAMES with every
+ * value replaced by `…`. `GET /graphql?variables={"personalId":"…"}` and auditor searches
+ * would otherwise put personal data in every access log line.
+ */
+export function redactQueryString(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const names = url
+    .slice(q + 1)
+    .split('&')
+    .filter((p) => p !== '')
+    .map((p) => {
+      const eq = p.indexOf('=');
+      const name = eq < 0 ? p : p.slice(0, eq);
+      // A name is shown only when it is a plain token: a value smuggled into a name stays out too.
+      return /^[A-Za-z_][A-Za-z0-9_.[\]-]{0,39}$/.test(name) ? `${name}=…` : '…';
+    });
+  return `${url.slice(0, q)}?${names.join('&')}`;
+}
+
+/**
+ * Digit runs shaped like a personal ID (12 digits), an enterprise code (10 digits, optional
+ * `-NNN` branch) or a social insurance number (10 digits), standing alone (not inside a
+ * UUID, a decimal or a longer number: millisecond timestamps have 13 digits).
+ */
+const IDENTIFIER_LIKE = /(?<![0-9A-Za-z_.-])(?:[0-9]{12}|[0-9]{10}(?:-[0-9]{3})?)(?![0-9A-Za-z_])/g;
+
+/**
+ * Last line of defence for log output: masks anything shaped like a personal identifier.
+ * Logs hold metadata, never personal data (docs/SECURITY.md); a message that slipped one in
+ * (an upstream error text, a stack) is masked before it is written.
+ */
+export function maskIdentifiers(text: string): string {
+  return text.replace(IDENTIFIER_LIKE, '[id]');
+}

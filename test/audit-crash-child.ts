@@ -10,7 +10,9 @@ if (!dataDir) throw new Error('CRASH_DATA_DIR must name the audit data directory
 
 const stack = await startStack({
   citizens: 200,
-  gateway: { audit: { dataDir, instanceId: 'crash-gw', checkpointEvery: 25, checkpointIntervalMs: 0 }, rateLimit: false },
+  // No failure throttle: the test checks one record per response, and its bad-key requests would
+  // otherwise be answered 429 under a burst summary (test/audit-ops.test.ts covers that).
+  gateway: { audit: { dataDir, instanceId: 'crash-gw', checkpointEvery: 25, checkpointIntervalMs: 0, throttle: false }, rateLimit: false },
 });
 const creds = stack.gateway.clients.demoCredentials();
 const client = creds.find((c) => {

@@ -121,7 +121,7 @@ it('every response received before a SIGKILL has its record, and the chain verif
 
     const reopened = new SqliteAuditStore({ file, readonly: true });
     try {
-      const first = (await reopened.search({ requestId: 'restart-0' }, { limit: 1 })).items[0]!;
+      const first = (await reopened.search({ requestId: more[0]! }, { limit: 1 })).items[0]!;
       expect(first.seq).toBe(headBefore.seq + 1);
       expect(first.prevHash).toBe(headBefore.hash);
     } finally {

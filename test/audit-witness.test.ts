@@ -65,7 +65,9 @@ async function copyStore(name: string): Promise<string> {
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'motlan-witness-stack-'));
   work = mkdtempSync(path.join(tmpdir(), 'motlan-witness-work-'));
-  stack = await startStack({ citizens: 300, gateway: { audit: { dataDir, checkpointEvery: 5, checkpointIntervalMs: 0 }, rateLimit: false } });
+  // Shared locking: the insider's online copy of the live file (copyStore) needs a second connection,
+  // which the default exclusive locking refuses (docs/AUDIT.md, SQLite locking).
+  stack = await startStack({ citizens: 300, gateway: { audit: { dataDir, checkpointEvery: 5, checkpointIntervalMs: 0, sqliteLocking: 'shared' }, rateLimit: false } });
   const creds = stack.gateway.clients.demoCredentials();
   clientKey = creds.find((c) => c.roles.includes('client') && !stack.gateway.clients.clients.find((x) => x.id === c.clientId)?.requireSubjectToken)!.key;
   auditorKey = creds.find((c) => c.roles.includes('auditor'))!.key;

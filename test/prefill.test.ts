@@ -356,7 +356,7 @@ describe('audit', () => {
     expect(res.status).toBe(200);
     const fieldCount = ((await res.json()) as { data: { prefill: { fields: unknown[] } } }).data.prefill.fields.length;
     const auditor = stack.gateway.clients.demoCredentials().find((c) => c.roles.includes('auditor'))!;
-    const audit = await fetch(`${stack.gatewayUrl}/audit/v1/records?requestId=${requestId}`, { headers: { authorization: `Bearer ${auditor.key}` } });
+    const audit = await fetch(`${stack.gatewayUrl}/audit/v1/records?clientRequestId=${requestId}`, { headers: { authorization: `Bearer ${auditor.key}` } });
     const { items } = (await audit.json()) as { items: Array<{ procedureId: string; dossierId: string; registries: string[]; fields: string[]; outcome: string; prefill: { fieldsTotal: number; fieldsPrefilled: number } | null }> };
     expect(items).toHaveLength(1);
     expect(items[0]!.prefill?.fieldsTotal).toBe(fieldCount);

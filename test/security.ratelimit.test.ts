@@ -4,6 +4,9 @@
  * Only catalog queries are sent (served inside the gateway), so no registry is needed.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/app.js';
 import { redisAnswers, writeClientsFile, type ClientsFixture } from './security-fixtures.js';
@@ -18,10 +21,19 @@ beforeAll(() => {
     { id: 'calm', procedures: ['lodging-notification'] },
   ]);
 });
-afterAll(() => clients.cleanup());
+// Each gateway its own audit directory: a gateway holds its SQLite store exclusively (and tests
+// never write to the repository's data/).
+const auditDirs: string[] = [];
+afterAll(() => {
+  clients.cleanup();
+  for (const d of auditDirs) rmSync(d, { recursive: true, force: true });
+});
 
 function gateway(rateLimit: Record<string, unknown>): Promise<RunningGateway> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'motlan-ratelimit-'));
+  auditDirs.push(dataDir);
   return startGateway({
+    audit: { dataDir },
     port: 0,
     host: '127.0.0.1',
     logLevel: 'silent',

@@ -8,7 +8,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../gateway/audit/record.js';
 import type { AuditStore } from '../gateway/audit/store.js';
@@ -89,20 +88,19 @@ describe('statistics API over the whole stack', () => {
 
   it('the totals match plain SQL counts on the audit database', async () => {
     const { body } = await get(`/stats/v1/summary?from=${filter.from}&to=${filter.to}&groupBy=outcome`, keys.auditor);
-    const db = new Database(path.join(dataDir, 'audit.db'), { readonly: true });
-    try {
-      const rows = db.prepare('SELECT outcome, COUNT(*) AS n FROM audit_records GROUP BY outcome').all() as Array<{ outcome: string; n: number }>;
-      const byOutcome = Object.fromEntries(rows.map((r) => [r.outcome, r.n]));
-      const s = body as unknown as SummaryBody;
-      expect(Object.fromEntries(s.groups.map((g) => [g.key, g.requests.total]))).toEqual(byOutcome);
-      const prefill = db
-        .prepare("SELECT COUNT(*) AS n, SUM(json_extract(prefill, '$.componentsCut')) AS cut FROM audit_records WHERE prefill IS NOT NULL")
-        .get() as { n: number; cut: number | null };
-      expect(s.total.prefills).toBe(prefill.n);
-      expect(s.total.componentsCut).toBe(prefill.cut ?? 0);
-    } finally {
-      db.close();
-    }
+    // Plain SQL on the gateway's own database connection: with exclusive locking (the default) the
+    // writer thread holds the file and no second connection may open it while the gateway runs.
+    const db = stack.gateway.app.motlanAuditStore as unknown as { all: (sql: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>> };
+    const rows = (await db.all('SELECT outcome, COUNT(*) AS n FROM audit_records GROUP BY outcome')) as Array<{ outcome: string; n: number }>;
+    const byOutcome = Object.fromEntries(rows.map((r) => [r.outcome, r.n]));
+    const s = body as unknown as SummaryBody;
+    expect(Object.fromEntries(s.groups.map((g) => [g.key, g.requests.total]))).toEqual(byOutcome);
+    const [prefill] = (await db.all("SELECT COUNT(*) AS n, SUM(json_extract(prefill, '$.componentsCut')) AS cut FROM audit_records WHERE prefill IS NOT NULL")) as Array<{
+      n: number;
+      cut: number | null;
+    }>;
+    expect(s.total.prefills).toBe(prefill!.n);
+    expect(s.total.componentsCut).toBe(prefill!.cut ?? 0);
   });
 
   it('filters and the fields listing reconcile too', async () => {

@@ -48,6 +48,28 @@ export interface AuditOptions {
   store?: AuditStore;
   /** Display name of a procedure id in the citizen history. Default: none (the id is shown). */
   procedureName?: (procedureId: string) => string | null;
+  /**
+   * How long /ready trusts a successful write probe of the store before writing again.
+   * Default: `AUDIT_READY_PROBE_CACHE_MS` env, else 5000. A failed commit forgets it at once.
+   */
+  readyProbeCacheMs?: number;
+  /**
+   * Throttling of failing sources (per source address): after `failures` unauthenticated or
+   * refused anonymous requests within `windowMs`, further ones from that address are answered
+   * 429 without a record each, and one summary record per burst says how many there were.
+   * Default: `{ failures: AUDIT_THROTTLE_FAILURES ?? 20, windowMs: AUDIT_THROTTLE_WINDOW_MS ?? 60000 }`;
+   * `false` turns it off.
+   */
+  throttle?: { failures?: number; windowMs?: number; maxSources?: number } | false;
+  /**
+   * SQLite locking: `exclusive` (one connection in the writer thread, no memory-mapped `-shm`:
+   * a fault on it is a 503, never a SIGBUS; no other process can open the file meanwhile) or
+   * `shared` (other processes, e.g. `motlan audit verify --db`, may read the live file).
+   * Default: `AUDIT_SQLITE_LOCKING` env, else `exclusive`.
+   */
+  sqliteLocking?: 'exclusive' | 'shared';
+  /** Clock for the readiness probe cache and the throttle windows (tests). Default: Date.now. */
+  now?: () => number;
 }
 
 export interface ResolvedAuditConfig {
@@ -64,6 +86,10 @@ export interface ResolvedAuditConfig {
   commitWindowMs: number;
   /** Witness file (absolute), or null when turned off. */
   witnessFile: string | null;
+  readyProbeCacheMs: number;
+  sqliteLocking: 'exclusive' | 'shared';
+  /** null: throttling off. */
+  throttle: { failures: number; windowMs: number; maxSources: number } | null;
   production: boolean;
   /** Gives back a generated chain id claimed for this process (call on shutdown). */
   releaseInstanceId: () => void;
@@ -139,6 +165,19 @@ export function resolveAuditConfig(
   const checkpointEvery = opts.checkpointEvery ?? int(env.AUDIT_CHECKPOINT_EVERY, 'AUDIT_CHECKPOINT_EVERY', 1) ?? 1000;
   const checkpointIntervalMs = opts.checkpointIntervalMs ?? int(env.AUDIT_CHECKPOINT_INTERVAL_MS, 'AUDIT_CHECKPOINT_INTERVAL_MS', 0) ?? 60_000;
   const commitWindowMs = opts.commitWindowMs ?? int(env.AUDIT_COMMIT_WINDOW_MS, 'AUDIT_COMMIT_WINDOW_MS', 0) ?? 0;
+  const locking = opts.sqliteLocking ?? (env.AUDIT_SQLITE_LOCKING || 'exclusive');
+  if (locking !== 'exclusive' && locking !== 'shared') {
+    throw new Error(`AUDIT_SQLITE_LOCKING=${JSON.stringify(locking)} must be "exclusive" or "shared": fix or unset it.`);
+  }
+  const readyProbeCacheMs = opts.readyProbeCacheMs ?? int(env.AUDIT_READY_PROBE_CACHE_MS, 'AUDIT_READY_PROBE_CACHE_MS', 0) ?? 5000;
+  const throttle =
+    opts.throttle === false
+      ? null
+      : {
+          failures: opts.throttle?.failures ?? int(env.AUDIT_THROTTLE_FAILURES, 'AUDIT_THROTTLE_FAILURES', 1) ?? 20,
+          windowMs: opts.throttle?.windowMs ?? int(env.AUDIT_THROTTLE_WINDOW_MS, 'AUDIT_THROTTLE_WINDOW_MS', 1) ?? 60_000,
+          maxSources: opts.throttle?.maxSources ?? 10_000,
+        };
   const claimed = explicitId === undefined && !databaseUrl ? claimPersistentInstanceId(dataDir) : null;
   const instanceId = explicitId ?? claimed?.id ?? hostname();
   if (!/^[A-Za-z0-9._:-]{1,100}$/.test(instanceId)) {
@@ -165,6 +204,9 @@ export function resolveAuditConfig(
     checkpointEvery,
     checkpointIntervalMs,
     commitWindowMs,
+    readyProbeCacheMs,
+    sqliteLocking: locking,
+    throttle,
     production: ctx.production,
     releaseInstanceId: claimed?.release ?? (() => {}),
   };
@@ -172,10 +214,15 @@ export function resolveAuditConfig(
 
 /** Opens (without `init`) the store the configuration names. */
 export function openStore(
-  cfg: Pick<ResolvedAuditConfig, 'databaseUrl' | 'databaseSchema' | 'sqliteFile'>,
+  cfg: Pick<ResolvedAuditConfig, 'databaseUrl' | 'databaseSchema' | 'sqliteFile'> & { sqliteLocking?: 'exclusive' | 'shared' },
   opts: { readonly?: boolean; sqliteWriter?: 'worker' | 'inline' } = {},
 ): AuditStore {
   return cfg.databaseUrl
     ? new PostgresAuditStore({ url: cfg.databaseUrl, schema: cfg.databaseSchema, readonly: opts.readonly ?? false })
-    : new SqliteAuditStore({ file: cfg.sqliteFile, readonly: opts.readonly ?? false, writer: opts.sqliteWriter ?? 'worker' });
+    : new SqliteAuditStore({
+        file: cfg.sqliteFile,
+        readonly: opts.readonly ?? false,
+        writer: opts.sqliteWriter ?? 'worker',
+        ...(cfg.sqliteLocking ? { locking: cfg.sqliteLocking } : {}),
+      });
 }

@@ -6,7 +6,7 @@
  * operation and, for prefill, the inner operations that share its request id —
  * and turned into ONE audit entry when the response is about to leave (`onSend`).
  */
-import type { DocumentNode } from 'graphql';
+import { Kind, valueFromASTUntyped, type DocumentNode } from 'graphql';
 import type { ClientIdentity, MotlanContext } from '../context.js';
 import type { SubjectHasher } from './keys.js';
 import type { AuditEntry, OperationType, Outcome, PrefillNote } from './record.js';
@@ -24,6 +24,8 @@ export interface OperationCapture {
   variables?: Record<string, unknown>;
   data?: unknown;
   errorCodes: string[];
+  /** Machine-readable refusal reasons (`extensions.reason` of its errors), e.g. SUBJECT_TOKEN_MISSING. */
+  reasons?: string[];
   /** True once the response of this execution was produced. */
   done: boolean;
 }
@@ -81,6 +83,8 @@ export interface HttpFacts {
   responseBytes: number | null;
   /** Error codes read from a body the gateway sent without executing GraphQL (401, 413, 429…). */
   bodyCodes: string[];
+  /** `extensions.reason` values of such a body. */
+  bodyReasons?: string[];
   /** Wall-clock end, ms since the epoch (for callers that need a fixed clock). */
   durationMs?: number;
 }
@@ -99,6 +103,42 @@ function prefillFromResponse(data: unknown): PrefillNote | null {
   if (!s) return null;
   const keys: (keyof PrefillNote)[] = ['fieldsTotal', 'fieldsPrefilled', 'fieldsForCitizen', 'componentsTotal', 'componentsCut', 'hoursSaved'];
   return keys.every((k) => typeof s[k] === 'number') ? (Object.fromEntries(keys.map((k) => [k, s[k]])) as unknown as PrefillNote) : null;
+}
+
+/** The `procedureId` and `dossierId` arguments of a `prefill` root field of the operation, if any. */
+function prefillArgsOf(op: OperationCapture | undefined): { procedureId: string | null; dossierId: string | null } | null {
+  if (!op?.document) return null;
+  const def = op.document.definitions.find(
+    (d) => d.kind === Kind.OPERATION_DEFINITION && (!op.operationName || d.name?.value === op.operationName),
+  );
+  if (!def || def.kind !== Kind.OPERATION_DEFINITION) return null;
+  for (const sel of def.selectionSet.selections) {
+    if (sel.kind !== Kind.FIELD || sel.name.value !== 'prefill') continue;
+    const arg = (name: string): string | null => {
+      const node = sel.arguments?.find((a) => a.name.value === name);
+      if (!node) return null;
+      try {
+        const v = valueFromASTUntyped(node.value, op.variables ?? {});
+        return typeof v === 'string' ? v : null;
+      } catch {
+        return null;
+      }
+    };
+    return { procedureId: arg('procedureId'), dossierId: arg('dossierId') };
+  }
+  return null;
+}
+
+/** The X-Purpose header as sent (the record keeps it only when it is a well-formed procedure id). */
+function purposeHeader(ctx: MotlanContext | null): string | null {
+  const v = ctx?.headers?.['x-purpose'];
+  return typeof v === 'string' ? v.trim() : null;
+}
+
+/** The caller's X-Request-Id header (validated by the record's normalisation). */
+function clientRequestIdOf(ctx: MotlanContext | null): string | undefined {
+  const v = ctx?.headers?.['x-request-id'];
+  return typeof v === 'string' ? v : undefined;
 }
 
 export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHasher): AuditEntry {
@@ -130,6 +170,12 @@ export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHa
   });
   // Nothing was shared when the request was refused or failed: no field, no entity counts.
   const shared = outcome === 'OK' || outcome === 'PARTIAL';
+  // A refusal keeps its context: the procedure asked for even when the policy refused before
+  // recording a purpose (prefill without a valid subject token), and the reason code.
+  const asked = ctx?.purpose ? null : prefillArgsOf(primary);
+  const reasons = [...(primary?.reasons ?? []), ...draft.ops.filter((o) => o !== primary).flatMap((o) => o.reasons ?? []), ...(http.bodyReasons ?? [])];
+  const reasonCode = shared ? undefined : reasons[0];
+  const clientRequestId = clientRequestIdOf(ctx);
 
   return {
     ts: draft.receivedAt,
@@ -139,8 +185,8 @@ export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHa
     operationName: primary?.operationName ?? null,
     operationType: primary?.operationType ?? null,
     documentHash: primary?.documentHash ?? null,
-    procedureId: ctx?.purpose?.procedureId ?? null,
-    dossierId: ctx?.purpose?.dossierId ?? null,
+    procedureId: ctx?.purpose?.procedureId ?? asked?.procedureId ?? purposeHeader(ctx),
+    dossierId: ctx?.purpose?.dossierId ?? asked?.dossierId ?? null,
     subjects: subjects.refs(hasher),
     registries: trace ? [...trace.registries] : [],
     fields: shared && trace ? [...trace.fields] : [],
@@ -151,5 +197,7 @@ export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHa
     durationMs: http.durationMs ?? performance.now() - draft.startedAt,
     responseBytes: http.responseBytes,
     prefill: shared ? (prefillNote(ctx) ?? prefillFromResponse(primary?.data)) : null,
+    ...(clientRequestId ? { clientRequestId } : {}),
+    ...(reasonCode ? { reasonCode } : {}),
   };
 }

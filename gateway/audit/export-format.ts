@@ -12,6 +12,12 @@
  * checkpoint) and one column per record field, so a spreadsheet can filter on
  * `type = record`. Lists are `;`-joined (their items never contain `;`),
  * entities are `registry=count;…`, subjects `kind:role:hmac;…`.
+ *
+ * CSV injection (OWASP "CSV Injection"): a cell that starts with `=`, `+`, `-`, `@`, a tab
+ * or a carriage return — or with `'`, so the rule can be undone — gets a leading `'` and is
+ * quoted, so a spreadsheet shows it as text and never runs it as a formula; cells holding a
+ * `"`, `,`, `;` or a line break are quoted, `"` doubled. The reader strips the `'` again, so
+ * the export still verifies byte for byte.
  */
 import { createPublicKey } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
@@ -58,13 +64,24 @@ export const CSV_COLUMNS = [
   'type', 'instanceId', 'seq', 'time', 'ts', 'requestId', 'clientId', 'agency', 'operationName', 'operationType',
   'documentHash', 'procedureId', 'dossierId', 'outcome', 'errorCodes', 'httpStatus', 'durationMs', 'responseBytes',
   'registries', 'fields', 'entities', 'subjects', 'prefill', 'contentHash', 'prevHash', 'hash', 'keyId', 'signature', 'publicKey',
+  'clientRequestId', 'reasonCode', 'covers',
 ] as const;
 type Col = (typeof CSV_COLUMNS)[number];
 
-function cell(v: string | number | null | undefined): string {
+/** Cells a spreadsheet would read as a formula (or that start with the escape itself). */
+const FORMULA_START = /^[=+\-@\t\r']/;
+
+export function cell(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  let s = String(v);
+  const formula = FORMULA_START.test(s);
+  if (formula) s = `'${s}`;
+  return formula || /[",;\r\n\t]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Undoes the formula escape of `cell` (the quotes are undone by splitCsvLine). */
+export function uncell(s: string): string {
+  return s.startsWith("'") ? s.slice(1) : s;
 }
 
 export function csvHeader(): string {
@@ -119,6 +136,9 @@ export function toCsvRow(line: ExportLine): string {
         entities: Object.entries(line.entities).map(([k, n]) => `${k}=${n}`).join(';'),
         subjects: line.subjects.map((s) => `${s.kind}:${s.role}:${s.hmac}`).join(';'),
         prefill: line.prefill ? canonicalJson(line.prefill) : null,
+        clientRequestId: line.clientRequestId ?? null,
+        reasonCode: line.reasonCode ?? null,
+        covers: line.covers ?? null,
         contentHash: contentHash(line),
         prevHash: line.prevHash,
         hash: line.hash,
@@ -163,7 +183,7 @@ const nullable = (s: string | undefined) => (s === undefined || s === '' ? null 
 export function parseCsvRow(text: string, header: string[], lineNo: number): ExportLine | null {
   const cells = splitCsvLine(text);
   if (cells.length !== header.length) throw new Error(`line ${lineNo}: ${cells.length} cells, the header has ${header.length}`);
-  const c = Object.fromEntries(header.map((h, i) => [h, cells[i]!])) as Record<Col, string>;
+  const c = Object.fromEntries(header.map((h, i) => [h, uncell(cells[i]!)])) as Record<Col, string>;
   const num = (s: string) => {
     const n = Number(s);
     if (s === '' || !Number.isFinite(n)) throw new Error(`line ${lineNo}: ${JSON.stringify(s)} is not a number`);
@@ -211,6 +231,10 @@ export function parseCsvRow(text: string, header: string[], lineNo: number): Exp
         prefill: c.prefill === '' ? null : (JSON.parse(c.prefill) as AuditRecord['prefill']),
         prevHash: c.prevHash,
         hash: c.hash,
+        // Columns added later: absent in older exports, empty when the record has no such field.
+        ...(c.clientRequestId ? { clientRequestId: c.clientRequestId } : {}),
+        ...(c.reasonCode ? { reasonCode: c.reasonCode } : {}),
+        ...(c.covers ? { covers: num(c.covers) } : {}),
       };
     default:
       throw new Error(`line ${lineNo}: unknown row type ${JSON.stringify(c.type)}`);

@@ -14,6 +14,8 @@ import type { ClientRegistry } from '../auth/clients.js';
 import type { AuditDraft } from './draft.js';
 import { AuditUnavailableError } from './log.js';
 import type { AuditRecorder } from './recorder.js';
+import type { FailureThrottle } from './throttle.js';
+import { errorBody } from '../errors/index.js';
 
 export const AUDIT_UNAVAILABLE_MESSAGE =
   'The audit trail cannot record this request right now, so no data is shared (every data access must be recorded first). ' +
@@ -30,22 +32,30 @@ export interface AuditHookOptions {
   /** Resolves the client of a request refused before authentication ran (e.g. invalid JSON). */
   clients?: ClientRegistry;
   onAuditFailure?: (err: Error, request: FastifyRequest) => void;
+  /** Throttling of failing sources (see throttle.ts); none: every request is recorded. */
+  throttle?: FailureThrottle;
 }
 
-/** Error codes in a JSON error body the gateway produced without GraphQL. */
-function codesOfBody(payload: unknown, status: number): string[] {
-  if (status < 400 || typeof payload !== 'string' || payload.length > 65_536) return [];
+/** Error codes (and `extensions.reason`s) in a JSON error body the gateway produced without GraphQL. */
+function codesOfBody(payload: unknown, status: number): { codes: string[]; reasons: string[] } {
+  const none = { codes: [], reasons: [] };
+  if (status < 400 || typeof payload !== 'string' || payload.length > 65_536) return none;
   try {
-    const body = JSON.parse(payload) as { errors?: Array<{ extensions?: { code?: unknown } }>; error?: unknown; code?: unknown };
+    const body = JSON.parse(payload) as { errors?: Array<{ extensions?: { code?: unknown; reason?: unknown } }>; error?: unknown; code?: unknown };
     const out: string[] = [];
-    for (const e of body.errors ?? []) if (typeof e.extensions?.code === 'string') out.push(e.extensions.code);
+    const reasons: string[] = [];
+    for (const e of body.errors ?? []) {
+      if (typeof e.extensions?.code === 'string') out.push(e.extensions.code);
+      if (typeof e.extensions?.reason === 'string') reasons.push(e.extensions.reason);
+    }
     if (out.length === 0 && typeof body.code === 'string') out.push(body.code);
     if (out.length === 0 && typeof body.error === 'string') out.push(body.error);
-    return out;
+    return { codes: out, reasons };
   } catch {
-    return [];
+    return none;
   }
 }
+
 
 function sizeOf(payload: unknown): number | null {
   if (payload === null || payload === undefined) return 0;
@@ -58,9 +68,32 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
   const { recorder } = opts;
   const drafts = new WeakMap<FastifyRequest, AuditDraft>();
   const recorded = new WeakSet<FastifyRequest>();
+  const { throttle } = opts;
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (!opts.isGraphQLRequest(request)) return;
+    if (throttle && !(opts.clients?.authenticate(request.headers, { role: 'client' }).ok ?? true)) {
+      // No valid key: this request fails whatever it asks (401, or 400 before auth ran). It is
+      // counted against its address now, so a burst of concurrent ones is held to the limit.
+      // A keyed request is never throttled here: a legitimate client may share the address.
+      if (throttle.throttled(request.ip)) {
+        throttle.count(request.ip);
+        recorded.add(request); // covered by the burst's summary record, not one of its own
+        const retry = Math.max(1, Math.ceil(throttle.settings.windowMs / 1000));
+        return reply
+          .code(429)
+          .header('retry-after', String(retry))
+          .type('application/json; charset=utf-8')
+          .send(
+            errorBody(
+              'RATE_LIMITED',
+              `Too many failed requests from this address: requests without a valid API key are refused for up to ${retry} s. Send Authorization: Bearer <api key>.`,
+              { reason: 'SOURCE_THROTTLED', retryAfter: retry },
+            ),
+          );
+      }
+      throttle.failed(request.ip);
+    }
     const d = recorder.open(request.id, request.motlan?.receivedAt ?? Date.now(), performance.now());
     d.context = request.motlan ?? null;
     drafts.set(request, d);
@@ -88,7 +121,8 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
       if (auth.ok) draft.fallbackClient = auth.client;
     }
     try {
-      await recorder.record(draft, { httpStatus: status, responseBytes: sizeOf(payload), bodyCodes: codesOfBody(payload, status) });
+      const body = codesOfBody(payload, status);
+      await recorder.record(draft, { httpStatus: status, responseBytes: sizeOf(payload), bodyCodes: body.codes, bodyReasons: body.reasons });
       void reply.header('x-request-id', request.id);
       return payload;
     } catch (err) {

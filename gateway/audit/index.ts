@@ -26,6 +26,8 @@ import { registerAuditRoutes } from './routes.js';
 import type { AuditStore } from './store.js';
 import { metricsFor } from '../metrics/index.js';
 import { procedureName } from '../procedures/service.js';
+import { randomUUID } from 'node:crypto';
+import { FailureThrottle, type ThrottledBurst } from './throttle.js';
 
 export type { AuditOptions } from './config.js';
 export type { AuditRecord, AuditEntry, Checkpoint, Outcome } from './record.js';
@@ -37,6 +39,8 @@ export interface AuditTrail {
   log: AuditLog;
   recorder: AuditRecorder;
   instanceId: string;
+  /** Throttling of failing sources; null when off. `sweep()` ends finished bursts (their summary records). */
+  throttle: FailureThrottle | null;
 }
 
 declare module 'fastify' {
@@ -105,6 +109,8 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
     commitWindowMs: cfg.commitWindowMs,
     ...(witness ? { witness } : {}),
     onWitnessError: (err) => env.logger.error({ err }, 'Audit witness write failed: /ready fails until checkpoints reach the witness again'),
+    probeCacheMs: cfg.readyProbeCacheMs,
+    ...(opts.now ? { now: opts.now } : {}),
     onError: (err) => {
       metrics.auditCommitFailed();
       env.logger.error({ err }, 'Audit commit failed: requests are refused with 503 AUDIT_UNAVAILABLE until the store recovers');
@@ -126,12 +132,46 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
   const recorder = new AuditRecorder(log, hasher);
   env.logger.info(`Audit trail: ${store.kind} at ${store.location}, chain "${cfg.instanceId}", signing key ${signing.signer.keyId}`);
 
+  // One summary record per throttled burst: how many requests it stands for (none shared data).
+  const summarise = (burst: ThrottledBurst) => {
+    env.logger.warn(`Audit: throttled ${burst.covers} request(s) from ${burst.source} without a valid API key (one summary record).`);
+    log
+      .append({
+        ts: burst.from,
+        requestId: randomUUID(),
+        clientId: 'anonymous',
+        agency: 'anonymous',
+        operationName: null,
+        operationType: null,
+        documentHash: null,
+        procedureId: null,
+        dossierId: null,
+        subjects: [],
+        registries: [],
+        fields: [],
+        entities: {},
+        outcome: 'DENIED',
+        errorCodes: ['RATE_LIMITED'],
+        httpStatus: 429,
+        durationMs: burst.to - burst.from,
+        responseBytes: null,
+        prefill: null,
+        reasonCode: 'SOURCE_THROTTLED',
+        covers: burst.covers,
+      })
+      .catch((err: Error) => env.logger.error({ err }, 'Audit: the summary record of a throttled burst could not be committed'));
+  };
+  const throttle = cfg.throttle ? new FailureThrottle({ ...cfg.throttle, now: opts.now ?? Date.now }, summarise) : null;
+  const sweeper = throttle ? setInterval(() => throttle.sweep(), Math.min(cfg.throttle!.windowMs, 60_000)) : null;
+  sweeper?.unref();
+
   env.app.decorate('motlanAuditStore', store);
-  env.app.decorate('motlanAudit', { store, log, recorder, instanceId: cfg.instanceId } satisfies AuditTrail);
+  env.app.decorate('motlanAudit', { store, log, recorder, instanceId: cfg.instanceId, throttle } satisfies AuditTrail);
   registerAuditHooks(env.app, {
     recorder,
     isGraphQLRequest,
     clients: env.clients,
+    ...(throttle ? { throttle } : {}),
     onAuditFailure: (err, request) => request.log.error({ err }, 'Response replaced by 503 AUDIT_UNAVAILABLE: the audit record could not be committed'),
   });
   registerAuditRoutes(env.app, {
@@ -169,11 +209,18 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
     plugins: [auditPlugin(recorder)],
     ready: async () => {
       const problem = await log.probe();
-      if (problem !== null) return `the audit store cannot commit (${problem}); requests are refused with 503 AUDIT_UNAVAILABLE`;
+      if (problem !== null) {
+        if (log.lostReason()) {
+          return `the audit store is lost (${problem}); no data is shared until an operator restarts the gateway with the store back (docs/AUDIT.md, "When the store is lost")`;
+        }
+        return `the audit store cannot commit (${problem}); requests are refused with 503 AUDIT_UNAVAILABLE`;
+      }
       return log.witnessProblem();
     },
     close: async () => {
       try {
+        if (sweeper) clearInterval(sweeper);
+        throttle?.flush();
         await log.close();
         if (ownStore) await store.close();
       } finally {

@@ -13,7 +13,7 @@
  * next flush reuses the same sequence numbers.
  */
 import { chainRecord, checkpointMessage, genesisHash, type AuditEntry, type AuditRecord, type Checkpoint } from './record.js';
-import { ChainConflictError, type AuditStore, type ChainHead } from './store.js';
+import { AuditStoreLostError, ChainConflictError, type AuditStore, type ChainHead } from './store.js';
 import type { Signer } from './keys.js';
 import type { CheckpointWitness, WitnessedCheckpoint } from './witness.js';
 
@@ -56,6 +56,12 @@ export interface AuditLogOptions {
    * be cut unnoticed either. 0: after every commit. Default: 1000 ms.
    */
   witnessHeadIntervalMs?: number;
+  /**
+   * How long a successful readiness probe (a real write, see `probe()`) is trusted before
+   * /ready writes again, so a load balancer polling every second does not write every second.
+   * A failed commit forgets it at once. Default: 5000 ms (on the `now` clock).
+   */
+  probeCacheMs?: number;
 }
 
 /**
@@ -117,6 +123,11 @@ export class AuditLog {
   private chainLost: string | null = null;
   /** Highest seq of other chains already witnessed by this log. */
   private readonly othersWitnessed = new Map<string, number>();
+  /** Why the store is lost (sticky until restart): its file was removed or replaced while serving. */
+  private lost: string | null = null;
+  private lastProbe: { at: number; problem: string | null } | null = null;
+  private probing: Promise<string | null> | null = null;
+  private readonly probeCacheMs: number;
 
   constructor(opts: AuditLogOptions) {
     this.opts = opts;
@@ -128,6 +139,7 @@ export class AuditLog {
     this.windowMs = opts.commitWindowMs ?? 0;
     this.maxBatch = opts.maxBatch ?? 1000;
     this.now = opts.now ?? Date.now;
+    this.probeCacheMs = opts.probeCacheMs ?? 5000;
   }
 
   /** Reads the chain head and registers the public key; starts the checkpoint timer. */
@@ -239,6 +251,7 @@ export class AuditLog {
 
   /** Queues an entry; resolves with its record once durable, rejects with `AuditUnavailableError`. */
   append(entry: AuditEntry): Promise<AuditRecord> {
+    if (this.lost) return Promise.reject(new AuditUnavailableError(new AuditStoreLostError(this.lost)));
     if (this.closed) return Promise.reject(new AuditUnavailableError(new Error('the audit log is closed (gateway shutting down)')));
     return new Promise((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
@@ -252,29 +265,55 @@ export class AuditLog {
   }
 
   /** The last commit error, or null after a successful commit (readiness probe). */
-  status(): { ok: boolean; lastError: string | null; head: ChainHead | null; committed: number } {
-    return { ok: this.lastError === null, lastError: this.lastError, head: this.head, committed: this.committed };
+  status(): { ok: boolean; lastError: string | null; head: ChainHead | null; committed: number; lost: string | null } {
+    return { ok: this.lastError === null && this.lost === null, lastError: this.lastError, head: this.head, committed: this.committed, lost: this.lost };
+  }
+
+  /** Why the store is lost (nothing is shared until restart): file removed/replaced, or the chain went back. */
+  lostReason(): string | null {
+    return this.lost ?? this.chainLost;
   }
 
   /**
-   * Readiness after a failed commit: tries an empty transaction through the same
-   * write path (lock, head check, commit). Resolves null when writes work again.
+   * Readiness: can this replica commit a record right now? Resolves null when yes, else why
+   * not. It writes (the store's `probe`, a real commit outside the chain; after a failed
+   * commit also an empty transaction through the append path: lock, head check), because a
+   * store that reads fine may be unable to commit (disk full, INSERT revoked). A success is
+   * trusted for `probeCacheMs`; concurrent callers share one probe.
    */
   async probe(): Promise<string | null> {
     // A chain that went back stays refused until an operator restarts the gateway (see resync).
     if (this.chainLost !== null) return this.chainLost;
-    if (this.lastError === null) return null;
-    await this.flush();
-    if (this.lastError === null) return null;
-    try {
-      await this.store.appendBatch(this.instanceId, await this.store.head(this.instanceId), [], []);
-      this.lastError = null;
-      this.needsResync = true;
+    if (this.lost) return this.lost;
+    if (this.lastProbe && this.lastProbe.problem === null && this.lastError === null && this.now() - this.lastProbe.at < this.probeCacheMs) {
       return null;
-    } catch (err) {
-      this.lastError = (err as Error).message;
-      return this.lastError;
     }
+    this.probing ??= this.runProbe().finally(() => {
+      this.probing = null;
+    });
+    return this.probing;
+  }
+
+  private async runProbe(): Promise<string | null> {
+    await this.flush();
+    if (this.chainLost !== null) return this.chainLost;
+    if (this.lost) return this.lost;
+    const at = this.now();
+    let problem: string | null = null;
+    try {
+      if (this.lastError !== null) await this.store.appendBatch(this.instanceId, await this.store.head(this.instanceId), [], []);
+      await this.store.probe?.(this.instanceId);
+      if (this.lastError !== null) {
+        this.lastError = null;
+        this.needsResync = true;
+      }
+    } catch (err) {
+      if (err instanceof AuditStoreLostError) this.lost = err.message;
+      problem = this.lost ?? (err as Error).message;
+      this.lastError = problem;
+    }
+    this.lastProbe = { at, problem };
+    return problem;
   }
 
   private schedule(): void {
@@ -355,7 +394,9 @@ export class AuditLog {
         this.needsResync = true;
         // Another writer moved the head (same instance id elsewhere): re-read it and chain the batch again.
         if (err instanceof ChainConflictError && attempt < 4) continue;
+        if (err instanceof AuditStoreLostError) this.lost = err.message;
         this.lastError = (err as Error).message;
+        this.lastProbe = null;
         this.opts.onError?.(err as Error);
         this.checkpointDue = false;
         const failure = new AuditUnavailableError(err);

@@ -28,6 +28,13 @@ function errorCodes(errors: ReadonlyArray<{ extensions?: Record<string, unknown>
   return out;
 }
 
+/** `extensions.reason` of refusals (the policy's machine-readable reason codes). */
+function reasonsOf(errors: ReadonlyArray<{ extensions?: Record<string, unknown> }> | undefined): string[] {
+  const out: string[] = [];
+  for (const e of errors ?? []) if (typeof e.extensions?.reason === 'string') out.push(e.extensions.reason);
+  return out;
+}
+
 export function auditPlugin(recorder: AuditRecorder): ApolloServerPlugin<MotlanContext> {
   return {
     async requestDidStart(rc: GraphQLRequestContext<MotlanContext>) {
@@ -74,9 +81,11 @@ export function auditPlugin(recorder: AuditRecorder): ApolloServerPlugin<MotlanC
           if (r.response.body.kind === 'single') {
             op.data = r.response.body.singleResult.data;
             op.errorCodes = errorCodes(r.response.body.singleResult.errors as never);
+            op.reasons = reasonsOf(r.response.body.singleResult.errors as never);
           } else {
             op.data = r.response.body.initialResult.data;
             op.errorCodes = errorCodes(r.response.body.initialResult.errors as never);
+            op.reasons = reasonsOf(r.response.body.initialResult.errors as never);
           }
           op.done = true;
           if (!d.standalone || internal) return;

@@ -8,6 +8,7 @@
 import pg from 'pg';
 import type { AuditRecord, Checkpoint } from './record.js';
 import {
+  ADDED_RECORD_COLUMNS,
   ChainConflictError,
   RECORD_COLUMNS,
   recordToRow,
@@ -55,7 +56,7 @@ export class PostgresAuditStore implements AuditStore {
   private readonly pool: pg.Pool;
   private readonly pageSize: number;
   private readonly readonlyMode: boolean;
-  private readonly t: { records: string; subjects: string; checkpoints: string; anchors: string; keys: string };
+  private readonly t: { records: string; subjects: string; checkpoints: string; anchors: string; keys: string; probes: string };
 
   constructor(opts: PostgresStoreOptions) {
     this.schema = opts.schema ?? 'motlan_audit';
@@ -73,6 +74,7 @@ export class PostgresAuditStore implements AuditStore {
       checkpoints: `${s}.audit_checkpoints`,
       anchors: `${s}.audit_anchors`,
       keys: `${s}.audit_keys`,
+      probes: `${s}.audit_probes`,
     };
   }
 
@@ -134,7 +136,12 @@ export class PostgresAuditStore implements AuditStore {
         CREATE TABLE IF NOT EXISTS ${t.keys} (
           key_id TEXT PRIMARY KEY, public_key_pem TEXT NOT NULL, created_at BIGINT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS ${t.probes} (
+          instance_id TEXT PRIMARY KEY, ts BIGINT NOT NULL
+        );
       `);
+      for (const c of ADDED_RECORD_COLUMNS) await client.query(`ALTER TABLE ${t.records} ADD COLUMN IF NOT EXISTS ${c.name} ${c.postgres}`);
+      await client.query(`CREATE INDEX IF NOT EXISTS audit_records_client_request ON ${t.records} (client_request_id)`);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
@@ -194,6 +201,33 @@ export class PostgresAuditStore implements AuditStore {
           [c.instanceId, c.seq, c.hash, c.ts, c.keyId, c.signature],
         );
       }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async probe(instanceId: string): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // The privilege and constraints a real commit needs (INSERT on the records), rolled back…
+      await client.query('SAVEPOINT motlan_probe');
+      await client.query(
+        `INSERT INTO ${this.t.records} (instance_id, seq, ts, request_id, client_id, agency, subjects, registries, fields, entities,
+           outcome, error_codes, http_status, duration_ms, prev_hash, hash)
+         VALUES ($1, -1, 0, 'readiness-probe', 'readiness-probe', 'readiness-probe', '[]', '[]', '[]', '{}', 'OK', '[]', 0, 0, '', '')`,
+        [`readiness-probe:${instanceId}`],
+      );
+      await client.query('ROLLBACK TO SAVEPOINT motlan_probe');
+      // …then a committed write, so a database that cannot commit says so.
+      await client.query(
+        `INSERT INTO ${this.t.probes} (instance_id, ts) VALUES ($1, $2) ON CONFLICT (instance_id) DO UPDATE SET ts = EXCLUDED.ts`,
+        [instanceId, Date.now()],
+      );
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});

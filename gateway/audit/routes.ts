@@ -68,6 +68,10 @@ const filterQuery = z.object({
   registry: z.string().min(1).max(64).optional(),
   instanceId: z.string().min(1).max(100).optional(),
   requestId: z.string().min(1).max(128).optional(),
+  clientRequestId: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be the X-Request-Id a client sent: 1-64 letters, digits, ".", "_", ":" or "-"')
+    .optional(),
   outcome: z
     .string()
     .transform((s, ctx) => {
@@ -145,6 +149,7 @@ function toFilter(q: z.infer<typeof filterQuery>, subjectHmac: string | undefine
   if (q.registry) f.registry = q.registry;
   if (q.instanceId) f.instanceId = q.instanceId;
   if (q.requestId) f.requestId = q.requestId;
+  if (q.clientRequestId) f.clientRequestId = q.clientRequestId;
   if (q.outcome?.length) f.outcomes = q.outcome;
   if (subjectHmac) f.subjectHmac = subjectHmac;
   return f;

@@ -25,6 +25,7 @@ export function buildWhere(filter: AuditFilter, dialect: Dialect, after: SearchC
   if (filter.agency !== undefined) where.push(`r.agency = ${p(filter.agency)}`);
   if (filter.procedureId !== undefined) where.push(`r.procedure_id = ${p(filter.procedureId)}`);
   if (filter.requestId !== undefined) where.push(`r.request_id = ${p(filter.requestId)}`);
+  if (filter.clientRequestId !== undefined) where.push(`r.client_request_id = ${p(filter.clientRequestId)}`);
   if (filter.outcomes !== undefined && filter.outcomes.length > 0) {
     where.push(`r.outcome IN (${filter.outcomes.map((o) => p(o)).join(', ')})`);
   }

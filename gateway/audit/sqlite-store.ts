@@ -2,16 +2,26 @@
  * The embedded audit store: one SQLite file (WAL, `synchronous=FULL`, so a commit
  * is on disk when it returns). better-sqlite3 is synchronous, so commits run in a
  * writer thread (sqlite-writer.worker.mjs) with its own connection: the fsync of
- * a group commit no longer holds the gateway's event loop. Reads (auditor API,
- * statistics, verifier) use this thread's connection; WAL lets them run beside
- * the writer.
+ * a group commit no longer holds the gateway's event loop.
+ *
+ * Locking (`locking`):
+ * - `exclusive` (what the gateway opens): ONE connection, in the writer thread, with
+ *   `locking_mode=EXCLUSIVE` set before WAL is entered, so SQLite keeps the WAL index in
+ *   its heap and never memory-maps a `-shm` file: a fault on that file (truncated,
+ *   unwritable, unmappable) cannot kill the gateway with SIGBUS. Reads (auditor API,
+ *   statistics) go through that thread too, between commits; no other process can open
+ *   the database while the gateway runs (use the auditor API or an export, see docs/AUDIT.md).
+ * - `shared` (the default of this class: CLI, tools, tests): reads use this thread's
+ *   connection beside the writer's; WAL lets them run concurrently.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { AuditRecord, Checkpoint } from './record.js';
 import {
+  ADDED_RECORD_COLUMNS,
+  AuditStoreLostError,
   ChainConflictError,
   RECORD_COLUMNS,
   recordToRow,
@@ -40,6 +50,12 @@ export interface SqliteStoreOptions {
    * block the gateway's event loop) or `inline` (this thread; the CLI). Default: `worker`.
    */
   writer?: 'worker' | 'inline';
+  /**
+   * `exclusive`: one connection in the writer thread holds the database (no `-shm` mapping, no
+   * other process); `shared`: a reader connection on this thread too. Exclusive needs the
+   * worker writer. Default: `shared` (the gateway's openStore asks for `exclusive`).
+   */
+  locking?: 'exclusive' | 'shared';
 }
 
 /** A write: statements run in ONE immediate transaction, after an optional chain-head check. */
@@ -47,7 +63,21 @@ interface WriteJob {
   statements: Array<{ sql: string; rows: unknown[][] }>;
   check?: { headSql: string; anchorSql: string; instanceId: string; expected: ChainHead | null };
 }
-type WriteResult = { ok: true; changes: number[] } | { ok: false; conflict: boolean; actual?: ChainHead | null; message: string };
+type WriteResult =
+  | { ok: true; changes: number[] }
+  | { ok: false; conflict: boolean; lost?: boolean; actual?: ChainHead | null; message: string };
+/** What the writer thread answers: a write's result, or a read's rows (or its error). */
+type WorkerReply = { id: number; rows?: unknown } & (WriteResult | { ok: false; read: true; message: string });
+
+/** dev:ino of a file, or null when it does not exist. */
+function identityOf(file: string): string | null {
+  try {
+    const st = statSync(file);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
 
 const HEAD_SQL = 'SELECT seq, hash FROM audit_records WHERE instance_id = ? ORDER BY seq DESC LIMIT 1';
 const ANCHOR_HEAD_SQL = 'SELECT seq, hash FROM audit_anchors WHERE instance_id = ?';
@@ -81,6 +111,9 @@ CREATE TABLE IF NOT EXISTS audit_records (
   prefill TEXT,
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL,
+  client_request_id TEXT,
+  reason_code TEXT,
+  covers INTEGER,
   UNIQUE (instance_id, seq)
 );
 CREATE INDEX IF NOT EXISTS audit_records_ts ON audit_records (ts, instance_id, seq);
@@ -116,24 +149,38 @@ CREATE TABLE IF NOT EXISTS audit_keys (
   public_key_pem TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS audit_probes (
+  instance_id TEXT PRIMARY KEY,
+  ts INTEGER NOT NULL
+);
 `;
+/** Indexes on columns an older table gets only after ADDED_RECORD_COLUMNS ran. */
+const LATE_INDEXES = 'CREATE INDEX IF NOT EXISTS audit_records_client_request ON audit_records (client_request_id);';
+const PROBE_SQL = 'INSERT INTO audit_probes (instance_id, ts) VALUES (?, ?) ON CONFLICT (instance_id) DO UPDATE SET ts = excluded.ts';
 
 type Row = Record<string, unknown>;
 
 export class SqliteAuditStore implements AuditStore {
   readonly kind = 'sqlite' as const;
   readonly location: string;
-  private readonly db: Database.Database;
+  /** This thread's connection; null when the writer thread holds the database exclusively. */
+  private readonly db: Database.Database | null;
   private readonly pageSize: number;
   private readonly readonlyMode: boolean;
   private readonly writerMode: 'worker' | 'inline';
+  readonly locking: 'exclusive' | 'shared';
 
   constructor(opts: SqliteStoreOptions) {
     this.location = path.resolve(opts.file);
     this.readonlyMode = opts.readonly ?? false;
     this.pageSize = opts.pageSize ?? 2000;
     this.writerMode = opts.writer ?? 'worker';
+    this.locking = opts.locking === 'exclusive' && this.writerMode === 'worker' && !this.readonlyMode ? 'exclusive' : 'shared';
     if (!this.readonlyMode) mkdirSync(path.dirname(this.location), { recursive: true });
+    if (this.locking === 'exclusive') {
+      this.db = null;
+      return;
+    }
     try {
       this.db = new Database(this.location, { readonly: this.readonlyMode, fileMustExist: this.readonlyMode });
     } catch (err) {
@@ -148,39 +195,101 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async init(): Promise<void> {
-    if (!this.readonlyMode) this.db.exec(SCHEMA);
+    if (this.readonlyMode) return;
+    await this.execute(SCHEMA);
+    const have = new Set((await this.all('PRAGMA table_info(audit_records)')).map((r) => String(r.name)));
+    for (const c of ADDED_RECORD_COLUMNS) if (!have.has(c.name)) await this.execute(`ALTER TABLE audit_records ADD COLUMN ${c.name} ${c.sqlite}`);
+    await this.execute(LATE_INDEXES);
+    // The identity of the file this gateway opened: a removed or replaced file is a lost store.
+    this.identity = identityOf(this.location);
+  }
+
+  /** This thread's connection (shared locking only). */
+  private conn(): Database.Database {
+    if (!this.db) throw new Error('internal: no reader connection on this thread (exclusive locking)');
+    return this.db;
+  }
+
+  /** Runs a read: on this thread's connection, or in the writer thread when it holds the database. */
+  async all(sql: string, params: unknown[] = []): Promise<Row[]> {
+    if (this.db) return this.locked(() => this.db!.prepare(sql).all(...params) as Row[]);
+    return (await this.call({ type: 'read', kind: 'all', sql, params })).rows as Row[];
+  }
+
+  /** Says who holds the file when a read finds it locked (a gateway with exclusive locking). */
+  private locked<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      throw new Error(
+        `The audit database ${this.location} is locked: a running gateway holds it (AUDIT_SQLITE_LOCKING=exclusive, the default). ` +
+          'Verify or export through the gateway (GET /audit/v1/verify, /audit/v1/export), or stop the gateway first.',
+      );
+    }
+  }
+
+  private async one(sql: string, params: unknown[] = []): Promise<Row | undefined> {
+    if (this.db) return this.locked(() => this.db!.prepare(sql).get(...params) as Row | undefined);
+    return (await this.call({ type: 'read', kind: 'get', sql, params })).rows as Row | undefined;
+  }
+
+  /** Runs SQL statements without results (schema). */
+  private async execute(sql: string): Promise<void> {
+    if (this.db) this.db.exec(sql);
+    else await this.call({ type: 'exec', sql });
+  }
+
+  /** dev:ino of the database file at init (the worker keeps its own, with the -wal's). */
+  private identity: string | null = null;
+  /** Why the store is lost (sticky): set when the file was removed or replaced while serving. */
+  private lostReason: string | null = null;
+
+  /** Inline writes: the database file must still be the one opened (the worker checks its -wal too). */
+  private checkIdentity(): string | null {
+    if (this.identity === null) return null;
+    const now = identityOf(this.location);
+    if (now === this.identity) return null;
+    return now === null
+      ? `the audit database file ${this.location} was removed while the gateway was using it`
+      : `the audit database file ${this.location} was replaced by another file while the gateway was using it`;
   }
 
   async head(instanceId: string): Promise<ChainHead | null> {
-    return this.headSync(instanceId);
-  }
-
-  private headSync(instanceId: string): ChainHead | null {
-    const row = this.db.prepare(HEAD_SQL).get(instanceId) as Row | undefined;
+    const row = await this.one(HEAD_SQL, [instanceId]);
     if (row) return { seq: Number(row.seq), hash: String(row.hash) };
     // An archived-then-empty chain continues from its anchor.
-    const anchor = this.db.prepare(ANCHOR_HEAD_SQL).get(instanceId) as Row | undefined;
+    const anchor = await this.one(ANCHOR_HEAD_SQL, [instanceId]);
+    return anchor ? { seq: Number(anchor.seq), hash: String(anchor.hash) } : null;
+  }
+
+  /** The head read on this thread's connection inside a transaction (inline writes). */
+  private headSync(instanceId: string): ChainHead | null {
+    const db = this.conn();
+    const row = db.prepare(HEAD_SQL).get(instanceId) as Row | undefined;
+    if (row) return { seq: Number(row.seq), hash: String(row.hash) };
+    const anchor = db.prepare(ANCHOR_HEAD_SQL).get(instanceId) as Row | undefined;
     return anchor ? { seq: Number(anchor.seq), hash: String(anchor.hash) } : null;
   }
 
   async lastCheckpoint(instanceId: string): Promise<Checkpoint | null> {
-    const row = this.db
-      .prepare('SELECT * FROM audit_checkpoints WHERE instance_id = ? ORDER BY seq DESC LIMIT 1')
-      .get(instanceId) as Row | undefined;
+    const row = await this.one('SELECT * FROM audit_checkpoints WHERE instance_id = ? ORDER BY seq DESC LIMIT 1', [instanceId]);
     if (row) return rowToCheckpoint(row);
     return this.anchor(instanceId);
   }
 
   private worker: Worker | null = null;
   private nextJob = 1;
-  private readonly jobs = new Map<number, { resolve: (r: WriteResult) => void; reject: (e: Error) => void }>();
+  private readonly jobs = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
 
   /** The writer thread, started on first use (and again if it died). */
   private writerThread(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), { workerData: { file: this.location } });
+    const w = new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), {
+      workerData: { file: this.location, identity: this.identity, exclusive: this.locking === 'exclusive' },
+    });
     w.unref();
-    w.on('message', (m: { id: number } & WriteResult) => {
+    w.on('message', (m: WorkerReply) => {
       const job = this.jobs.get(m.id);
       this.jobs.delete(m.id);
       job?.resolve(m);
@@ -198,17 +307,32 @@ export class SqliteAuditStore implements AuditStore {
     return w;
   }
 
+  /** Sends a message to the writer thread; resolves with its reply. */
+  private call(msg: Record<string, unknown>): Promise<WorkerReply> {
+    return new Promise<WorkerReply>((resolve, reject) => {
+      const id = this.nextJob++;
+      this.jobs.set(id, { resolve, reject });
+      this.writerThread().postMessage({ id, ...msg });
+    }).then((r) => {
+      if (!r.ok && 'read' in r) throw new Error(r.message);
+      return r;
+    });
+  }
+
   /** Runs a write job on this thread (CLI, read-mostly tools). Same semantics as the worker. */
   private runInline(job: WriteJob): WriteResult {
+    const before = this.checkIdentity();
+    if (before) return { ok: false, conflict: false, lost: true, message: before };
     try {
       const changes: number[] = [];
-      const tx = this.db.transaction(() => {
+      const db = this.conn();
+      const tx = db.transaction(() => {
         if (job.check) {
           const actual = this.headSync(job.check.instanceId);
           if (!sameHead(actual, job.check.expected)) throw new ChainConflictError(job.check.instanceId, job.check.expected, actual);
         }
         for (const st of job.statements) {
-          const stmt = this.db.prepare(st.sql);
+          const stmt = db.prepare(st.sql);
           let n = 0;
           for (const row of st.rows) n += stmt.run(...row).changes;
           changes.push(n);
@@ -216,6 +340,8 @@ export class SqliteAuditStore implements AuditStore {
       });
       // IMMEDIATE: take the write lock before reading the head, so the check and the insert are atomic.
       tx.immediate();
+      const after = this.checkIdentity();
+      if (after) return { ok: false, conflict: false, lost: true, message: after };
       return { ok: true, changes };
     } catch (err) {
       if (err instanceof ChainConflictError) return { ok: false, conflict: true, actual: this.headSync(job.check!.instanceId), message: err.message };
@@ -225,15 +351,13 @@ export class SqliteAuditStore implements AuditStore {
 
   private async write(job: WriteJob): Promise<number[]> {
     if (this.readonlyMode) throw new Error(`The audit database ${this.location} is open read-only.`);
-    const result =
-      this.writerMode === 'inline'
-        ? this.runInline(job)
-        : await new Promise<WriteResult>((resolve, reject) => {
-            const id = this.nextJob++;
-            this.jobs.set(id, { resolve, reject });
-            this.writerThread().postMessage({ id, ...job });
-          });
+    if (this.lostReason) throw new AuditStoreLostError(this.lostReason);
+    const result = this.writerMode === 'inline' ? this.runInline(job) : ((await this.call({ ...job })) as WriteResult);
     if (result.ok) return result.changes;
+    if (result.lost) {
+      this.lostReason = result.message;
+      throw new AuditStoreLostError(result.message);
+    }
     if (result.conflict && job.check) throw new ChainConflictError(job.check.instanceId, job.check.expected, result.actual ?? null);
     throw new Error(result.message);
   }
@@ -256,6 +380,10 @@ export class SqliteAuditStore implements AuditStore {
     });
   }
 
+  async probe(instanceId: string): Promise<void> {
+    await this.write({ statements: [{ sql: PROBE_SQL, rows: [[instanceId, Date.now()]] }] });
+  }
+
   async registerKey(key: PublicKeyEntry): Promise<void> {
     await this.write({
       statements: [{ sql: 'INSERT OR IGNORE INTO audit_keys (key_id, public_key_pem, created_at) VALUES (?, ?, ?)', rows: [[key.keyId, key.publicKeyPem, key.createdAt]] }],
@@ -263,7 +391,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async publicKeys(): Promise<PublicKeyEntry[]> {
-    return (this.db.prepare('SELECT * FROM audit_keys ORDER BY created_at').all() as Row[]).map((r) => ({
+    return (await this.all('SELECT * FROM audit_keys ORDER BY created_at')).map((r) => ({
       keyId: String(r.key_id),
       publicKeyPem: String(r.public_key_pem),
       createdAt: Number(r.created_at),
@@ -271,17 +399,13 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async instances(): Promise<string[]> {
-    const rows = this.db
-      .prepare('SELECT instance_id FROM audit_records UNION SELECT instance_id FROM audit_anchors UNION SELECT instance_id FROM audit_checkpoints ORDER BY 1')
-      .all() as Row[];
+    const rows = await this.all('SELECT instance_id FROM audit_records UNION SELECT instance_id FROM audit_anchors UNION SELECT instance_id FROM audit_checkpoints ORDER BY 1');
     return rows.map((r) => String(r.instance_id));
   }
 
   async search(filter: AuditFilter, page: { limit: number; after?: SearchCursor | null }): Promise<SearchPage> {
     const w = buildWhere(filter, 'sqlite', page.after, 'audit_subjects');
-    const rows = this.db
-      .prepare(`SELECT r.* FROM audit_records r ${w.sql} ${NEWEST_FIRST} LIMIT ?`)
-      .all(...w.params, page.limit + 1) as Row[];
+    const rows = await this.all(`SELECT r.* FROM audit_records r ${w.sql} ${NEWEST_FIRST} LIMIT ?`, [...w.params, page.limit + 1]);
     const items = rows.slice(0, page.limit).map(rowToRecord);
     const last = items[items.length - 1];
     return { items, next: rows.length > page.limit && last ? { ts: last.ts, instanceId: last.instanceId, seq: last.seq } : null };
@@ -289,29 +413,27 @@ export class SqliteAuditStore implements AuditStore {
 
   async count(filter: AuditFilter): Promise<number> {
     const w = buildWhere(filter, 'sqlite', null, 'audit_subjects');
-    const row = this.db.prepare(`SELECT COUNT(*) AS n FROM audit_records r ${w.sql}`).get(...w.params) as Row;
-    return Number(row.n);
+    const row = await this.one(`SELECT COUNT(*) AS n FROM audit_records r ${w.sql}`, w.params);
+    return Number(row?.n ?? 0);
   }
 
   async get(instanceId: string, seq: number): Promise<AuditRecord | null> {
-    const row = this.db.prepare('SELECT * FROM audit_records WHERE instance_id = ? AND seq = ?').get(instanceId, seq) as Row | undefined;
+    const row = await this.one('SELECT * FROM audit_records WHERE instance_id = ? AND seq = ?', [instanceId, seq]);
     return row ? rowToRecord(row) : null;
   }
 
   async byRequestId(requestId: string): Promise<AuditRecord | null> {
-    const row = this.db
-      .prepare('SELECT * FROM audit_records WHERE request_id = ? ORDER BY ts DESC, id DESC LIMIT 1')
-      .get(requestId) as Row | undefined;
+    const row = await this.one('SELECT * FROM audit_records WHERE request_id = ? ORDER BY ts DESC, id DESC LIMIT 1', [requestId]);
     return row ? rowToRecord(row) : null;
   }
 
   async *chain(instanceId: string, range: { fromSeq?: number; toSeq?: number } = {}): AsyncIterable<AuditRecord> {
-    // Paged by seq, never holding a statement open across an await: the writer shares this connection.
-    const stmt = this.db.prepare('SELECT * FROM audit_records WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq, id LIMIT ?');
+    // Paged by seq, never holding a statement open across an await: the writer shares the connection.
+    const sql = 'SELECT * FROM audit_records WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq, id LIMIT ?';
     let from = range.fromSeq ?? 0;
     const to = range.toSeq ?? Number.MAX_SAFE_INTEGER;
     for (;;) {
-      const rows = stmt.all(instanceId, from, to, this.pageSize) as Row[];
+      const rows = await this.all(sql, [instanceId, from, to, this.pageSize]);
       for (const row of rows) yield rowToRecord(row);
       if (rows.length < this.pageSize) return;
       from = Number(rows[rows.length - 1]!.seq) + 1;
@@ -320,22 +442,26 @@ export class SqliteAuditStore implements AuditStore {
 
   async checkpoints(instanceId: string, range: { fromSeq?: number; toSeq?: number } = {}): Promise<Checkpoint[]> {
     return (
-      this.db
-        .prepare('SELECT * FROM audit_checkpoints WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq')
-        .all(instanceId, range.fromSeq ?? 0, range.toSeq ?? Number.MAX_SAFE_INTEGER) as Row[]
+      await this.all('SELECT * FROM audit_checkpoints WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq', [
+        instanceId,
+        range.fromSeq ?? 0,
+        range.toSeq ?? Number.MAX_SAFE_INTEGER,
+      ])
     ).map(rowToCheckpoint);
   }
 
   async subjectIndex(instanceId: string, range: { fromSeq: number; toSeq: number }): Promise<Array<{ seq: number; hmac: string }>> {
     return (
-      this.db
-        .prepare('SELECT seq, hmac FROM audit_subjects WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq, hmac')
-        .all(instanceId, range.fromSeq, range.toSeq) as Row[]
+      await this.all('SELECT seq, hmac FROM audit_subjects WHERE instance_id = ? AND seq >= ? AND seq <= ? ORDER BY seq, hmac', [
+        instanceId,
+        range.fromSeq,
+        range.toSeq,
+      ])
     ).map((r) => ({ seq: Number(r.seq), hmac: String(r.hmac) }));
   }
 
   async anchor(instanceId: string): Promise<Checkpoint | null> {
-    const row = this.db.prepare('SELECT * FROM audit_anchors WHERE instance_id = ?').get(instanceId) as Row | undefined;
+    const row = await this.one('SELECT * FROM audit_anchors WHERE instance_id = ?', [instanceId]);
     return row ? rowToCheckpoint(row) : null;
   }
 
@@ -356,9 +482,16 @@ export class SqliteAuditStore implements AuditStore {
     return changes[0] ?? 0;
   }
 
-  /** Runs raw SQL (tests simulate tampering with it). */
-  exec(sql: string): void {
-    this.db.exec(sql);
+  /**
+   * Runs raw SQL (tests simulate tampering with it). Synchronous with shared locking; with
+   * exclusive locking it runs in the writer thread (await it).
+   */
+  exec(sql: string): void | Promise<void> {
+    if (this.db) {
+      this.db.exec(sql);
+      return;
+    }
+    return this.call({ type: 'exec', sql }).then(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -373,6 +506,6 @@ export class SqliteAuditStore implements AuditStore {
       });
       await w.terminate();
     }
-    if (this.db.open) this.db.close();
+    if (this.db?.open) this.db.close();
   }
 }

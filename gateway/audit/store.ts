@@ -35,6 +35,8 @@ export interface AuditFilter {
   outcomes?: Outcome[];
   registry?: string;
   requestId?: string;
+  /** The caller's own X-Request-Id (`clientRequestId`); several records may share one. */
+  clientRequestId?: string;
   /** A subject HMAC (computed by the gateway from a personal ID, enterprise code or parcel id). */
   subjectHmac?: string;
 }
@@ -96,7 +98,26 @@ export interface AuditStore {
    */
   prune(instanceId: string, checkpoint: Checkpoint): Promise<number>;
 
+  /**
+   * Readiness: proves the store can still commit by committing a small write outside the
+   * chain (SQLite: a row of `audit_probes`, fsynced; PostgreSQL: a record insert rolled back
+   * to a savepoint, then a row of `audit_probes`). Throws what went wrong.
+   */
+  probe?(instanceId: string): Promise<void>;
+
   close(): Promise<void>;
+}
+
+/**
+ * The store is no longer the one this gateway opened: its file was removed or replaced, or
+ * records it committed are gone. Nothing is shared again until an operator restarts the
+ * gateway with the store back (docs/AUDIT.md, "When the store is lost").
+ */
+export class AuditStoreLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuditStoreLostError';
+  }
 }
 
 /** The chain moved under the writer (another process appended with the same instance id). */
@@ -142,12 +163,15 @@ export interface RecordRow {
   prefill: string | null;
   prev_hash: string;
   hash: string;
+  client_request_id: string | null;
+  reason_code: string | null;
+  covers: number | null;
 }
 
 export const RECORD_COLUMNS = [
   'instance_id', 'seq', 'ts', 'request_id', 'client_id', 'agency', 'operation_name', 'operation_type', 'document_hash',
   'procedure_id', 'dossier_id', 'subjects', 'registries', 'fields', 'entities', 'outcome', 'error_codes', 'http_status',
-  'duration_ms', 'response_bytes', 'prefill', 'prev_hash', 'hash',
+  'duration_ms', 'response_bytes', 'prefill', 'prev_hash', 'hash', 'client_request_id', 'reason_code', 'covers',
 ] as const satisfies readonly (keyof RecordRow)[];
 
 export function recordToRow(r: AuditRecord): RecordRow {
@@ -175,8 +199,22 @@ export function recordToRow(r: AuditRecord): RecordRow {
     prefill: r.prefill ? JSON.stringify(r.prefill) : null,
     prev_hash: r.prevHash,
     hash: r.hash,
+    client_request_id: r.clientRequestId ?? null,
+    reason_code: r.reasonCode ?? null,
+    covers: r.covers ?? null,
   };
 }
+
+/**
+ * Columns added after the first release, with their SQL type: both stores add them to an
+ * existing table at start. They are NULL for older records, which then read back without
+ * the field (and keep their hashes).
+ */
+export const ADDED_RECORD_COLUMNS: ReadonlyArray<{ name: keyof RecordRow; sqlite: string; postgres: string }> = [
+  { name: 'client_request_id', sqlite: 'TEXT', postgres: 'TEXT' },
+  { name: 'reason_code', sqlite: 'TEXT', postgres: 'TEXT' },
+  { name: 'covers', sqlite: 'INTEGER', postgres: 'BIGINT' },
+];
 
 /** Accepts JSON text (SQLite) or already-parsed jsonb values (PostgreSQL). */
 function json<T>(v: unknown): T {
@@ -208,6 +246,9 @@ export function rowToRecord(row: Record<string, unknown>): AuditRecord {
     prefill: row.prefill === null || row.prefill === undefined ? null : json(row.prefill),
     prevHash: String(row.prev_hash),
     hash: String(row.hash),
+    ...(row.client_request_id === null || row.client_request_id === undefined ? {} : { clientRequestId: String(row.client_request_id) }),
+    ...(row.reason_code === null || row.reason_code === undefined ? {} : { reasonCode: String(row.reason_code) }),
+    ...(row.covers === null || row.covers === undefined ? {} : { covers: Number(row.covers) }),
   };
 }
 

@@ -19,13 +19,14 @@ declare module 'fastify' {
   }
 }
 
-/** Accept a caller's X-Request-Id when it is a plain token, so logs correlate across systems. */
-const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
-
-/** Fastify `genReqId`: the caller's X-Request-Id when well-formed, else a random UUID. */
-export function genRequestId(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+/**
+ * Fastify `genReqId`: always a random UUID, generated here. The request id is the audit
+ * record's id and is returned as X-Request-Id; a caller's own X-Request-Id never becomes it
+ * (two clients could choose the same one, and one record would hide the other). The audit
+ * trail keeps a well-formed caller value as the record's `clientRequestId`.
+ */
+export function genRequestId(_req: IncomingMessage): string {
+  return randomUUID();
 }
 
 export function createContext(request: FastifyRequest): MotlanContext {

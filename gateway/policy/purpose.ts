@@ -6,15 +6,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Purpose } from '../context.js';
 import { policyError } from './errors.js';
+import { DOSSIER_ID, DOSSIER_ID_RULE, PROCEDURE_ID } from '../../lib/purpose-ids.js';
 
 export const PURPOSE_HEADER = 'x-purpose';
 export const DOSSIER_HEADER = 'x-dossier-id';
 export const SUBJECT_TOKEN_HEADER = 'x-subject-token';
 
-/** Procedure ids are the catalog's slugs, e.g. `judicial-record-certificate`. */
-const PROCEDURE_ID = /^[a-z0-9][a-z0-9-]{0,79}$/;
-/** Dossier ids (mã hồ sơ) of the TTHC systems: letters, digits and a few separators. */
-const DOSSIER_ID = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$/;
+// Procedure and dossier id formats: lib/purpose-ids.ts (shared with prefill's arguments and the audit record).
 
 /** One header value, or undefined; a header sent twice is refused (which one would count?). */
 export function singleHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -35,7 +33,7 @@ export function purposeFromHeaders(headers: IncomingHttpHeaders): Purpose | null
   const procedureId = singleHeader(headers, PURPOSE_HEADER)?.trim();
   const dossierId = singleHeader(headers, DOSSIER_HEADER)?.trim() ?? null;
   if (dossierId !== null && !DOSSIER_ID.test(dossierId)) {
-    throw policyError('BAD_USER_INPUT', 'X-Dossier-Id must be 1-64 letters, digits or . _ - / characters, starting with a letter or digit.');
+    throw policyError('BAD_USER_INPUT', `X-Dossier-Id ${DOSSIER_ID_RULE}.`);
   }
   if (procedureId === undefined) return null;
   if (!PROCEDURE_ID.test(procedureId)) {

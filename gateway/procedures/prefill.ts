@@ -17,6 +17,7 @@
  */
 import { GraphQLError } from 'graphql';
 import { validateEnterpriseCode, validateParcelId, validatePersonalId } from '../../lib/identifiers.js';
+import { DOSSIER_ID_RULE, isDossierId } from '../../lib/purpose-ids.js';
 import type { MotlanContext, Subject } from '../context.js';
 import type { SubjectRoot } from './catalog-format.js';
 import type { Catalog } from './catalog.js';
@@ -106,6 +107,8 @@ export function checkPrefillArgs(catalog: Catalog, args: PrefillArgs): { procedu
       extensions: { code: 'NOT_FOUND' },
     });
   }
+  // The same rule as the X-Dossier-Id header: the value is recorded and exported to auditors.
+  if (args.dossierId != null && !isDossierId(args.dossierId)) throw badInput(`dossierId ${DOSSIER_ID_RULE}.`);
   const s = args.subject;
   const problems = [
     validatePersonalId(s.personalId),

@@ -20,6 +20,8 @@ import { OUTCOMES, VN_OFFSET_MS, type GroupBy, type StatsFilter, type StatsQuery
 /** Where the records are: the audit store's own connection (see gateway/stats/source.ts). */
 export type StatsDb =
   | { kind: 'sqlite'; db: Database.Database }
+  /** A SQLite store whose connection lives in its writer thread (exclusive locking). */
+  | { kind: 'sqlite'; all: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]> }
   | { kind: 'postgres'; pool: pg.Pool; schema: string };
 
 export interface LatencyStats {
@@ -178,7 +180,10 @@ export class StatsEngine {
   }
 
   private async rows(sql: Sql, text: string): Promise<Record<string, unknown>[]> {
-    if (this.source.kind === 'sqlite') return this.source.db.prepare(text).all(...sql.params) as Record<string, unknown>[];
+    if (this.source.kind === 'sqlite') {
+      if ('all' in this.source) return this.source.all(text, sql.params);
+      return this.source.db.prepare(text).all(...sql.params) as Record<string, unknown>[];
+    }
     return (await this.source.pool.query(text, sql.params)).rows as Record<string, unknown>[];
   }
 

@@ -39,6 +39,11 @@ export interface StackOptions {
    * temporary directory removed by `close()`.
    */
   gateway?: Partial<GatewayOptions>;
+  /**
+   * Capture what the stack's gateways write to their log, at `info` (or the given level), in
+   * `Stack.logLines` (tests scan it for personal data). Default: off (silent logs).
+   */
+  captureLog?: boolean | 'debug' | 'info' | 'warn';
 }
 
 export interface QueryOptions {
@@ -80,6 +85,8 @@ export interface Stack {
     opts?: QueryOptions,
   ): Promise<GraphQLResult<TData>>;
   setFaults(registry: RegistryName, faults: RegistryFaults): void;
+  /** Every line the stack's gateways logged, when started with `captureLog` (else empty). */
+  logLines: string[];
   /**
    * Another gateway over the same subgraphs (own port, own temporary audit directory),
    * e.g. with one subgraph URL pointing nowhere. Closed by `close()` if not before.
@@ -136,6 +143,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       // a remote subgraph like the others and needs a key (production refuses to start without).
       procedures: randomBytes(32).toString('hex'),
     };
+    const logLines: string[] = [];
+    const capture = opts.captureLog
+      ? { logLevel: opts.captureLog === true ? 'info' : opts.captureLog, logDestination: { write: (line: string) => logLines.push(line) } }
+      : {};
     const launch = async (overrides: Partial<GatewayOptions> = {}): Promise<RunningGateway> => {
       // Each gateway gets its own audit directory: tests never write to the repository's data/.
       const dataDir = mkdtempSync(path.join(tmpdir(), 'motlan-stack-'));
@@ -145,6 +156,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         host: HOST,
         logLevel: 'silent',
         audit: { dataDir },
+        ...capture,
         ...overrides,
         // The sandbox's example tabs must name records of this stack's world.
         sandbox: overrides.sandbox === false ? false : { world: registries.world, ...overrides.sandbox },
@@ -203,6 +215,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       demoKey,
       query,
       setFaults: (registry, f) => registries.setFaults(registry, f),
+      logLines,
       startGateway: (overrides) => launch({ ...opts.gateway, ...overrides }),
       close: closeAll,
     };
