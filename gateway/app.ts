@@ -239,6 +239,9 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       introspection: !options.production,
       // Arrays of operations only when the operator raised limits.maxBatchedOperations (gateway/limits).
       allowBatchedHttpRequests: loadLimits(options.gateway.limits ?? {}, options.env).maxBatchedOperations > 1,
+      // The process owner (gateway/main.ts) handles SIGTERM/SIGINT with gw.close(). Apollo's own handler
+      // would re-raise the signal as soon as Apollo stopped, killing the process before the audit tail is signed.
+      stopOnTerminationSignals: false,
     });
     apolloServer = apollo;
     await apollo.start();

@@ -34,7 +34,7 @@ export interface RateLimitOptions {
   unknownLookupWindowSeconds: number;
   /** Redis URL for budgets shared by replicas. Default: REDIS_URL env; unset = in memory. */
   redisUrl: string | undefined;
-  /** Prefix of the Redis keys. Default `motlan:rl`. */
+  /** Prefix of the Redis keys (several deployments or test runs on one Redis). Default: RATE_LIMIT_KEY_PREFIX env, else `motlan:rl`. */
   keyPrefix: string;
 }
 
@@ -54,7 +54,7 @@ export function loadRateLimitOptions(overrides: Partial<RateLimitOptions> = {}, 
     unknownLookups: overrides.unknownLookups ?? num(env, 'RATE_LIMIT_UNKNOWN_LOOKUPS', 20),
     unknownLookupWindowSeconds: overrides.unknownLookupWindowSeconds ?? 600,
     redisUrl: 'redisUrl' in overrides ? overrides.redisUrl : env.REDIS_URL || undefined,
-    keyPrefix: overrides.keyPrefix ?? 'motlan:rl',
+    keyPrefix: overrides.keyPrefix ?? (env.RATE_LIMIT_KEY_PREFIX || 'motlan:rl'),
   };
 }
 
