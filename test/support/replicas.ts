@@ -160,7 +160,7 @@ export interface Haproxy {
   child: ChildProcess;
   /** Frontend origin, e.g. http://127.0.0.1:40001 */
   url: string;
-  /** `show stat` of the backend's servers: status (UP, DOWN, …), last check, requests sent to each. */
+  /** `show stat` of the backend's servers: status (UP, DOWN, …), last check's result (L7OK, L4CON…; HAProxy's "* " for a check in progress dropped), sessions sent to each. */
   servers(): Promise<Array<{ name: string; status: string; checkStatus: string; sessionsTotal: number }>>;
   output(): string;
   stop(): Promise<void>;
@@ -246,7 +246,7 @@ export async function startHaproxy(dir: string, servers: HaproxyServer[], timeou
     return rows
       .map((r) => r.split(','))
       .filter((r) => at(r, 'pxname') === 'gateways' && at(r, 'svname') !== 'BACKEND')
-      .map((r) => ({ name: at(r, 'svname'), status: at(r, 'status'), checkStatus: at(r, 'check_status'), sessionsTotal: Number(at(r, 'stot')) }));
+      .map((r) => ({ name: at(r, 'svname'), status: at(r, 'status'), checkStatus: at(r, 'check_status').replace(/^\* /, ''), sessionsTotal: Number(at(r, 'stot')) }));
   };
 
   // Ready when the stats socket answers (the frontend is bound by then).
