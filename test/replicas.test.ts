@@ -1,7 +1,9 @@
 /**
  * Two gateway replicas behind a real load balancer (Debian's HAProxy), on one
  * PostgreSQL audit store and one Redis, as an operator scales out: separate processes
- * configured by the environment, health-checked by `GET /ready`. Under load from
+ * configured by the environment, health-checked by `GET /ready`. First, a replica
+ * that is alive but not ready (its own land subgraph gone) is drained by its 503 and
+ * taken back once ready again; no request goes to it meanwhile. Then, under load from
  * several clients (purpose-bound queries and prefills), one replica is killed with
  * SIGKILL and the clients keep sending. Then:
  *
@@ -56,6 +58,14 @@ interface Sent {
   error?: string;
 }
 
+interface AuditRecordJson {
+  instanceId: string;
+  requestId: string;
+  httpStatus: number;
+  outcome: string;
+  procedureId: string | null;
+}
+
 interface Demo {
   clientKey: string;
   auditorKey: string;
@@ -92,11 +102,14 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
   let haproxy: Haproxy | undefined;
   let demo: Demo;
   let personalIds: string[];
+  /** gw-a's own land subgraph: closing it makes gw-a alone not ready. */
+  let privateLand: { url: string; port: number; close(): Promise<void> } | undefined;
 
   beforeAll(async () => {
     demo = demoKeys();
     backends = await startBackends({ citizens: 200 });
     personalIds = backends.world.citizens.filter((c) => !c.dateOfDeath).slice(0, 80).map((c) => c.personalId);
+    privateLand = await backends.startSubgraph('land');
     const hmacKey = randomBytes(32).toString('hex');
     // The shared cache in Redis under this run's own prefix (other runs use the same Redis).
     const cacheConfig = path.join(dir, 'cache.json');
@@ -131,6 +144,7 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
           RATE_LIMIT_BURST: '10000',
           CACHE_CONFIG: cacheConfig,
           ...Object.fromEntries(REGISTRIES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, backends!.subgraphUrls[name]])),
+          ...(id === 'gw-a' ? { SUBGRAPH_URL_LAND: privateLand!.url } : {}),
         };
         return startReplica(id, env).then((r) => (replicas.push(r), r));
       }),
@@ -153,6 +167,7 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
     await haproxy?.stop().catch(() => undefined);
     for (const r of replicas) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
     await Promise.all(replicas.map((r) => r.exited));
+    await privateLand?.close().catch(() => undefined);
     await backends?.close().catch(() => undefined);
     const db = new pg.Client({ connectionString: PG_TEST_URL });
     await db.connect().then(
@@ -174,44 +189,81 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
+  /** One client request through the balancer: a purpose-bound query (even n) or a prefill (odd n). Never retried. */
+  const send = async (n: number, phase: Phase): Promise<Sent> => {
+    const kind = n % 2 === 0 ? 'query' : 'prefill';
+    const personalId = personalIds[n % personalIds.length]!;
+    const entry: Sent = { n, kind, phase, status: null, requestId: null, withData: false };
+    const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${demo.clientKey}` };
+    let body: string;
+    if (kind === 'query') {
+      headers['x-purpose'] = PROCEDURE;
+      body = JSON.stringify({ query: CITIZEN_QUERY, variables: { personalId } });
+    } else {
+      body = JSON.stringify({ query: PREFILL_QUERY, variables: { procedureId: PROCEDURE, subject: { personalId }, dossierId: `H01.01-RPL-${String(n).padStart(4, '0')}` } });
+    }
+    try {
+      const res = await fetch(`${haproxy!.url}/graphql`, { method: 'POST', headers, body });
+      const text = await res.text();
+      entry.status = res.status;
+      entry.requestId = res.headers.get('x-request-id');
+      if (res.status === 200) {
+        const json = JSON.parse(text) as { data?: Record<string, unknown> | null };
+        entry.withData = json.data != null && Object.values(json.data).some((v) => v != null);
+      }
+    } catch (err) {
+      const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+      entry.error = `${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
+    }
+    return entry;
+  };
+
+  /** The record of a response, read through `replica`'s auditor API; null when there is none. */
+  const recordOf = async (replica: Replica, requestId: string): Promise<AuditRecordJson | null> => {
+    const res = await fetch(`${replica.url}/audit/v1/requests/${encodeURIComponent(requestId)}`, { headers: { authorization: `Bearer ${demo.auditorKey}` } });
+    if (res.status === 404) return null;
+    if (res.status !== 200) throw new Error(`The auditor API answered HTTP ${res.status} for ${requestId}: ${(await res.text()).slice(0, 200)}`);
+    return ((await res.json()) as { record: AuditRecordJson }).record;
+  };
+
+  const server = async (name: string) => (await haproxy!.servers()).find((s) => s.name === name);
+
+  it('drains a live replica whose /ready fails, and takes it back once it is ready', async () => {
+    const [drained, other] = [...replicas].sort((a, b) => a.instanceId.localeCompare(b.instanceId)) as [Replica, Replica];
+    // gw-a's own land subgraph goes away: gw-a is alive but not ready (the queries here need only population).
+    const { port } = privateLand!;
+    await privateLand!.close();
+    privateLand = undefined;
+    const ready = await fetch(`${drained.url}/ready`);
+    expect(ready.status).toBe(503);
+    expect(JSON.stringify(await ready.json())).toContain('subgraph land');
+    const down = await eventually(`HAProxy to mark ${drained.instanceId} DOWN by its /ready`, async () => {
+      const s = await server(drained.instanceId);
+      return s?.status.startsWith('DOWN') ? s : undefined;
+    });
+    expect(down.checkStatus).toBe('L7STS'); // an HTTP answer with a bad status: /ready's 503
+
+    const answered: Sent[] = [];
+    for (let n = 0; n < 24; n += 4) answered.push(...(await Promise.all([0, 1, 2, 3].map((i) => send(n + i, 'before-kill')))));
+    expect(answered.filter((s) => !s.withData)).toEqual([]);
+    for (const s of answered) expect((await recordOf(other, s.requestId!))?.instanceId, `request ${s.n}`).toBe(other.instanceId);
+
+    privateLand = await backends!.startSubgraph('land', port);
+    await eventually(`HAProxy to take ${drained.instanceId} back`, async () => ((await server(drained.instanceId))?.status === 'UP' ? true : undefined));
+  }, 60_000);
+
   it('loses no record, verifies every chain, and drains the killed replica', async () => {
     const startedAt = Date.now();
     const lb = haproxy!;
-    const [victim, survivor] = replicas.sort((a, b) => a.instanceId.localeCompare(b.instanceId)) as [Replica, Replica];
+    const [victim, survivor] = [...replicas].sort((a, b) => a.instanceId.localeCompare(b.instanceId)) as [Replica, Replica];
+    await eventually('both replicas UP before the load', async () => ((await lb.servers()).every((x) => x.status === 'UP') ? true : undefined));
     const sent: Sent[] = [];
     let phase: Phase = 'before-kill';
-    let next = 0;
+    let next = 100;
     let stop = false;
 
-    const one = async (n: number): Promise<Sent> => {
-      const kind = n % 2 === 0 ? 'query' : 'prefill';
-      const personalId = personalIds[n % personalIds.length]!;
-      const entry: Sent = { n, kind, phase, status: null, requestId: null, withData: false };
-      const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${demo.clientKey}` };
-      let body: string;
-      if (kind === 'query') {
-        headers['x-purpose'] = PROCEDURE;
-        body = JSON.stringify({ query: CITIZEN_QUERY, variables: { personalId } });
-      } else {
-        body = JSON.stringify({ query: PREFILL_QUERY, variables: { procedureId: PROCEDURE, subject: { personalId }, dossierId: `H01.01-RPL-${String(n).padStart(4, '0')}` } });
-      }
-      try {
-        const res = await fetch(`${lb.url}/graphql`, { method: 'POST', headers, body });
-        const text = await res.text();
-        entry.status = res.status;
-        entry.requestId = res.headers.get('x-request-id');
-        if (res.status === 200) {
-          const json = JSON.parse(text) as { data?: Record<string, unknown> | null };
-          entry.withData = json.data != null && Object.values(json.data).some((v) => v != null);
-        }
-      } catch (err) {
-        const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
-        entry.error = `${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
-      }
-      return entry;
-    };
     const client = async () => {
-      while (!stop && next < MAX_REQUESTS) sent.push(await one(next++));
+      while (!stop && next < MAX_REQUESTS) sent.push(await send(next++, phase));
     };
     const clients = Array.from({ length: CLIENTS }, client);
     const withData = (p?: Phase) => sent.filter((s) => s.withData && (p === undefined || s.phase === p)).length;
@@ -260,12 +312,11 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
     const queue = [...answered];
     const lookup = async () => {
       for (let s = queue.shift(); s; s = queue.shift()) {
-        const res = await fetch(`${survivor.url}/audit/v1/requests/${encodeURIComponent(s.requestId!)}`, { headers: { authorization: `Bearer ${demo.auditorKey}` } });
-        if (res.status !== 200) {
-          missing.push(`${s.requestId} (HTTP ${res.status}: ${(await res.text()).slice(0, 200)})`);
+        const record = await recordOf(survivor, s.requestId!);
+        if (!record) {
+          missing.push(s.requestId!);
           continue;
         }
-        const { record } = (await res.json()) as { record: { instanceId: string; httpStatus: number; outcome: string; procedureId: string | null; requestId: string } };
         expect(record).toMatchObject({ requestId: s.requestId, httpStatus: 200, procedureId: PROCEDURE });
         expect(['OK', 'PARTIAL']).toContain(record.outcome);
         if (s.phase === 'after-down') expect(record.instanceId, `request ${s.n} after the drain`).toBe(survivor.instanceId);

@@ -57,6 +57,8 @@ export interface Backends {
   registryApiKey: string;
   /** Subgraph URLs by name, for SUBGRAPH_URL_<NAME>. */
   subgraphUrls: Record<RegistryName, string>;
+  /** One more subgraph over the same registry (e.g. private to one replica, to take it down alone); port 0 = free. Not closed by `close()`. */
+  startSubgraph(name: RegistryName, port?: number): Promise<{ url: string; port: number; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,8 @@ export async function startBackends(opts: { citizens: number; seed?: number }): 
       world: registries.world,
       registryApiKey,
       subgraphUrls: urls,
+      startSubgraph: (name, port = 0) =>
+        startSubgraph(name, { port, host: HOST, registryUrl: registries.urls[name], apiKey: registryApiKey, timeoutMs: 2000, logLevel: 'silent' }),
       close: async () => {
         for (const s of subgraphs) await s.close().catch(() => undefined);
         await registries.close();
