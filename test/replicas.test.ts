@@ -47,7 +47,8 @@ const AFTER_DOWN = 100;
 const PROCEDURE = 'lodging-notification';
 const CITIZEN_QUERY = 'query Citizen($personalId: ID!) { citizen(personalId: $personalId) { fullName permanentResidence { fullAddress } } }';
 
-type Phase = 'before-kill' | 'killing' | 'after-exit' | 'after-down';
+/** When a request was sent: while a live replica was drained, or relative to the SIGKILL. */
+type Phase = 'drained' | 'before-kill' | 'killing' | 'after-exit' | 'after-down';
 interface Sent {
   n: number;
   kind: 'query' | 'prefill';
@@ -244,7 +245,7 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
     expect(down.checkStatus).toBe('L7STS'); // an HTTP answer with a bad status: /ready's 503
 
     const answered: Sent[] = [];
-    for (let n = 0; n < 24; n += 4) answered.push(...(await Promise.all([0, 1, 2, 3].map((i) => send(n + i, 'before-kill')))));
+    for (let n = 0; n < 24; n += 4) answered.push(...(await Promise.all([0, 1, 2, 3].map((i) => send(n + i, 'drained')))));
     expect(answered.filter((s) => !s.withData)).toEqual([]);
     for (const s of answered) expect((await recordOf(other, s.requestId!))?.instanceId, `request ${s.n}`).toBe(other.instanceId);
 
