@@ -10,7 +10,10 @@
  * - every response a client received with data has its audit record, found by its
  *   X-Request-Id through the surviving replica's auditor API (the store is shared);
  * - every chain verifies with `motlan audit verify` against PostgreSQL, signatures
- *   pinned to each replica's public key;
+ *   pinned to each replica's public key, against witnessed checkpoints (both replicas'
+ *   witness files, the survivor's /audit/v1/checkpoints/latest saved and as a URL);
+ *   and the killed replica's chain cut back by an insider fails against the
+ *   survivor's witness file alone;
  * - the balancer takes the dead replica out: HAProxy's stats show it DOWN, and every
  *   request sent after the kill is answered with data (HAProxy's own retries and
  *   redispatch only; the clients never retry), by the survivor. Only requests in
@@ -83,9 +86,10 @@ function demoKeys(): Demo {
   return { clientKey: client.keys[0]!.key, auditorKey: auditor.keys[0]!.key };
 }
 
-function runCli(args: string[]): Promise<{ code: number; out: string }> {
+/** `motlan …` as an auditor runs it, in a child process; `env` on top of PATH only. */
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(REPO_ROOT, 'bin', 'motlan.mjs'), ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [path.join(REPO_ROOT, 'bin', 'motlan.mjs'), ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH, ...env } }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
       resolve({ code, out: `${stdout}${stderr}` });
     });
@@ -98,6 +102,8 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
   const redisPrefix = `motlan:test:replicas:${randomUUID()}`;
   const ids = ['gw-a', 'gw-b'] as const;
   const keys = ids.map(() => testSigner());
+  /** Each replica's witness file, apart from its data directory (another disk, in production). */
+  const witnessFile = (id: string) => path.join(dir, `witness-${id}`, 'audit-witness.jsonl');
   let backends: Backends | undefined;
   const replicas: Replica[] = [];
   let haproxy: Haproxy | undefined;
@@ -136,6 +142,8 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
           AUDIT_DATABASE_SCHEMA: schema,
           AUDIT_SIGNING_KEY: signingKey,
           AUDIT_HMAC_KEY: hmacKey,
+          // Signed checkpoints also go outside the store: this replica's own and the other chains' it sees.
+          AUDIT_WITNESS_FILE: witnessFile(id),
           AUDIT_CHECKPOINT_EVERY: '25',
           AUDIT_CHECKPOINT_INTERVAL_MS: '1000',
           REDIS_URL,
@@ -330,17 +338,29 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
     expect(byInstance.get(victim.instanceId) ?? 0).toBeGreaterThan(0);
     expect(byInstance.get(survivor.instanceId) ?? 0).toBeGreaterThan(0);
 
-    // A clean stop signs the survivor's tail; the killed replica's tail stays unsigned but chained.
+    // What an auditor pins: the survivor's latest signed checkpoints, of every chain in the shared store.
+    const latestUrl = `${survivor.url}/audit/v1/checkpoints/latest`;
+    const latest = await fetch(latestUrl, { headers: { authorization: `Bearer ${demo.auditorKey}` } });
+    expect(latest.status).toBe(200);
+    const latestText = await latest.text();
+    expect(new Set((JSON.parse(latestText) as { checkpoints: Array<{ instanceId: string }> }).checkpoints.map((c) => c.instanceId))).toEqual(new Set(ids));
+    const pinned = path.join(dir, 'checkpoints-latest.json');
+    writeFileSync(pinned, latestText);
+    const publicKeys = ids.flatMap((id) => ['--public-key', path.join(dir, `${id}.pub.pem`)]);
+    const source = ['--url', PG_TEST_URL, '--schema', schema];
+    // The endpoint itself, while the survivor serves.
+    const viaUrl = await runCli(['audit', 'verify', ...source, ...publicKeys, '--witness', latestUrl], { MOTLAN_AUDITOR_KEY: demo.auditorKey });
+    expect(viaUrl.code, viaUrl.out).toBe(0);
+
+    // A clean stop signs the survivor's tail; the killed replica's tail stays chained, covered by its witnessed heads.
     survivor.child.kill('SIGTERM');
     expect(await survivor.exited, survivor.output()).toEqual({ code: 0, signal: null });
-    const verify = await runCli([
-      'audit', 'verify', '--url', PG_TEST_URL, '--schema', schema,
-      '--public-key', path.join(dir, `${ids[0]}.pub.pem`), '--public-key', path.join(dir, `${ids[1]}.pub.pem`), '--json',
-    ]);
+    const witnesses = [witnessFile(victim.instanceId), witnessFile(survivor.instanceId), pinned].flatMap((w) => ['--witness', w]);
+    const verify = await runCli(['audit', 'verify', ...source, ...publicKeys, ...witnesses, '--json']);
     expect(verify.code, verify.out).toBe(0);
     const report = JSON.parse(verify.out) as {
       ok: boolean;
-      chains: Array<{ instanceId: string; ok: boolean; records: number; checkpointsVerified: number; unsignedTail: number }>;
+      chains: Array<{ instanceId: string; ok: boolean; records: number; checkpointsVerified: number; unsignedTail: number; witnessVerified?: number; witnessedSeq?: number | null }>;
       warnings: string[];
     };
     expect(report.ok).toBe(true);
@@ -352,7 +372,30 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
       expect(chain, `chain ${id}`).toMatchObject({ ok: true });
       expect(chain!.records).toBeGreaterThanOrEqual(byInstance.get(id) ?? 0);
       expect(chain!.checkpointsVerified).toBeGreaterThan(0);
+      expect(chain!.witnessVerified ?? 0, `witnessed checkpoints of ${id}`).toBeGreaterThan(0);
     }
+
+    // The killed replica's host (and its witness file) is gone; an insider cuts its chain back and
+    // deletes its last stored checkpoint. The survivor's witness file still holds that checkpoint.
+    const db = new pg.Client({ connectionString: PG_TEST_URL });
+    await db.connect();
+    let cutAt: number;
+    try {
+      const { rows } = await db.query<{ s: string }>(`SELECT max(seq) AS s FROM ${schema}.audit_checkpoints WHERE instance_id = $1`, [victim.instanceId]);
+      cutAt = Number(rows[0]!.s);
+      expect(cutAt).toBeGreaterThan(0);
+      for (const table of ['audit_checkpoints', 'audit_subjects', 'audit_records']) {
+        await db.query(`DELETE FROM ${schema}.${table} WHERE instance_id = $1 AND seq >= $2`, [victim.instanceId, cutAt]);
+      }
+    } finally {
+      await db.end();
+    }
+    const tampered = await runCli(['audit', 'verify', ...source, ...publicKeys, '--witness', witnessFile(survivor.instanceId), '--json']);
+    expect(tampered.code, tampered.out).toBe(1);
+    const tamperedChain = (JSON.parse(tampered.out) as typeof report).chains.find((c) => c.instanceId === victim.instanceId);
+    expect(tamperedChain?.ok, `chain ${victim.instanceId} cut back to seq ${cutAt - 1}`).toBe(false);
+    // For the record (not a guarantee): what the store alone says about the same cut.
+    const storeAlone = await runCli(['audit', 'verify', ...source, ...publicKeys]);
 
     const statuses = new Map<string, number>();
     for (const s of sent) statuses.set(String(s.status ?? 'none'), (statuses.get(String(s.status ?? 'none')) ?? 0) + 1);
@@ -361,7 +404,8 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
         `${answered.length} answered with data, ${answered.length - missing.length} records found ` +
         `(${[...byInstance].map(([k, v]) => `${k}: ${v}`).join(', ')}); ${cutOff.length} cut off by the kill; ` +
         `${afterKill.length} sent after the kill, all with data; ` +
-        `${report.chains.length} chains verified (${report.chains.map((c) => `${c.instanceId}: ${c.records} records, ${c.checkpointsVerified} checkpoints, ${c.unsignedTail} unsigned`).join('; ')}); ` +
+        `${report.chains.length} chains verified with pinned keys and 3 witnesses (${report.chains.map((c) => `${c.instanceId}: ${c.records} records, ${c.checkpointsVerified} checkpoints, ${c.witnessVerified} witnessed up to seq ${c.witnessedSeq}, ${c.unsignedTail} unsigned`).join('; ')}); ` +
+        `${victim.instanceId} cut back to seq ${cutAt - 1}: caught by ${survivor.instanceId}'s witness file (store alone: exit ${storeAlone.code}); ` +
         `load ${((loadDone - startedAt) / 1000).toFixed(1)} s, test ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
     );
   }, 150_000);
