@@ -397,6 +397,14 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
     // For the record (not a guarantee): what the store alone says about the same cut.
     const storeAlone = await runCli(['audit', 'verify', ...source, ...publicKeys]);
 
+    // Nothing the replicas logged (info level, the whole run) names a citizen of the world.
+    const everyId = backends!.world.citizens.map((c) => c.personalId);
+    for (const r of replicas) {
+      const log = r.log();
+      expect(log.length).toBeGreaterThan(0);
+      expect(everyId.filter((id) => log.includes(id)), `personal IDs in ${r.instanceId}'s log`).toEqual([]);
+    }
+
     const statuses = new Map<string, number>();
     for (const s of sent) statuses.set(String(s.status ?? 'none'), (statuses.get(String(s.status ?? 'none')) ?? 0) + 1);
     console.info(

@@ -109,6 +109,8 @@ export interface Replica {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** The last lines the process wrote (stdout and stderr), for failure messages. */
   output(): string;
+  /** Everything the process wrote (stdout and stderr): its log. */
+  log(): string;
 }
 
 /**
@@ -122,7 +124,9 @@ export async function startReplica(instanceId: string, env: NodeJS.ProcessEnv, t
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail: string[] = [];
+  const all: string[] = [];
   const keep = (line: string) => {
+    all.push(line);
     tail.push(line);
     if (tail.length > 40) tail.shift();
   };
@@ -146,7 +150,7 @@ export async function startReplica(instanceId: string, env: NodeJS.ProcessEnv, t
         timer = setTimeout(() => reject(new Error(`Replica ${instanceId} did not log "ready" within ${timeoutMs} ms:\n${tail.join('\n')}`)), timeoutMs);
       }),
     ]);
-    return { instanceId, child, url, port: Number(new URL(url).port), exited, output: () => tail.join('\n') };
+    return { instanceId, child, url, port: Number(new URL(url).port), exited, output: () => tail.join('\n'), log: () => all.join('\n') };
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
