@@ -34,6 +34,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../gateway/options.js';
 import { PG_TEST_URL, testSigner, uniqueSchema } from '../gateway/audit/testing.js';
 import { REGISTRIES } from '../mocks/world/types.js';
+import { gatewayKeyEnvOf } from '../lib/subgraph-keys.js';
 import { PREFILL_QUERY } from './prefill-support.js';
 import { eventually, replicasUnavailable, startBackends, startHaproxy, startReplica, type Backends, type Haproxy, type Replica } from './support/replicas.js';
 
@@ -153,6 +154,7 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
           RATE_LIMIT_BURST: '10000',
           CACHE_CONFIG: cacheConfig,
           ...Object.fromEntries(REGISTRIES.map((name) => [`SUBGRAPH_URL_${name.toUpperCase()}`, backends!.subgraphUrls[name]])),
+          ...Object.fromEntries(REGISTRIES.map((name) => [gatewayKeyEnvOf(name), backends!.signingKeys[name]])),
           ...(id === 'gw-a' ? { SUBGRAPH_URL_LAND: privateLand!.url } : {}),
         };
         return startReplica(id, env).then((r) => (replicas.push(r), r));

@@ -10,6 +10,7 @@
  * than a parent that would leave it running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -57,6 +58,8 @@ export interface Backends {
   registryApiKey: string;
   /** Subgraph URLs by name, for SUBGRAPH_URL_<NAME>. */
   subgraphUrls: Record<RegistryName, string>;
+  /** The key each subgraph checks the gateway's request signatures with, for SUBGRAPH_SIGNING_KEY_<NAME>. */
+  signingKeys: Record<RegistryName, string>;
   /** One more subgraph over the same registry (e.g. private to one replica, to take it down alone); port 0 = free. Not closed by `close()`. */
   startSubgraph(name: RegistryName, port?: number): Promise<{ url: string; port: number; close(): Promise<void> }>;
   close(): Promise<void>;
@@ -73,11 +76,23 @@ export async function startBackends(opts: { citizens: number; seed?: number }): 
     ports: { population: 0, enterprise: 0, insurance: 0, land: 0 },
     env: {},
   });
+  // A fresh key per subgraph per run: the subgraphs refuse what the replicas did not sign.
+  const signingKeys = Object.fromEntries(REGISTRIES.map((r) => [r, randomBytes(32).toString('hex')])) as Record<RegistryName, string>;
+  const start = (name: RegistryName, port = 0) =>
+    startSubgraph(name, {
+      port,
+      host: HOST,
+      registryUrl: registries.urls[name],
+      apiKey: registryApiKey,
+      timeoutMs: 2000,
+      logLevel: 'silent',
+      gatewayKey: Buffer.from(signingKeys[name], 'utf8'),
+    });
   const subgraphs: Array<{ close(): Promise<void> }> = [];
   try {
     const urls = {} as Record<RegistryName, string>;
     for (const name of REGISTRIES) {
-      const s = await startSubgraph(name, { port: 0, host: HOST, registryUrl: registries.urls[name], apiKey: registryApiKey, timeoutMs: 2000, logLevel: 'silent' });
+      const s = await start(name);
       subgraphs.push(s);
       urls[name] = s.url;
     }
@@ -85,8 +100,8 @@ export async function startBackends(opts: { citizens: number; seed?: number }): 
       world: registries.world,
       registryApiKey,
       subgraphUrls: urls,
-      startSubgraph: (name, port = 0) =>
-        startSubgraph(name, { port, host: HOST, registryUrl: registries.urls[name], apiKey: registryApiKey, timeoutMs: 2000, logLevel: 'silent' }),
+      signingKeys,
+      startSubgraph: start,
       close: async () => {
         for (const s of subgraphs) await s.close().catch(() => undefined);
         await registries.close();
