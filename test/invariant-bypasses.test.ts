@@ -33,7 +33,7 @@ beforeAll(async () => {
   eid = await startEidIssuer({ port: 0 });
   clients = writeClientsFile([
     { id: 'jrc', procedures: [JRC], requireSubjectToken: true },
-    { id: 'open', procedures: [JRC] },
+    { id: 'open', procedures: [JRC, 'death-residence-removal-funeral-allowance'] },
   ]);
   stack = await startStack({
     citizens: 300,
@@ -103,6 +103,18 @@ describe('bypass class A: an undecidable root argument switches every check off'
     expectRefused(r, 'a stranger\'s household');
   });
 
+  it('…and with the undecidable root skipped (@skip(if: true)), the leak comes with no error at all', async () => {
+    const card = stack.world.healthInsurance.find((h) => h.personalId === stranger.personalId) ?? stack.world.healthInsurance.at(-1)!;
+    const r = await stack.query(
+      {
+        query: `query($a: ID = "${subject.personalId}") { c: citizen(personalId: $a) @skip(if: true) { fullName } x: healthInsuranceCard(cardNumber: "${card.cardNumber}") { cardNumber registeredFacility validTo } }`,
+        variables: { a: null },
+      },
+      { key: clients.keys['jrc']!, headers: {} },
+    );
+    expectRefused(r, 'a health insurance card by number, no purpose, no token');
+  });
+
   it('prefill of a procedure the client may not run, for a stranger, without token, next to a null-defaulted catalog lookup', async () => {
     const r = await stack.query(
       {
@@ -160,6 +172,19 @@ describe('bypass class C: a relative named as a second root gets the whole citiz
       jrc(),
     );
     expectRefused(r, 'a child through citizens(personalIds:)');
+  });
+});
+
+describe('bypass class D: relation-check coordinates are selectable by the client', () => {
+  it('a procedure with a related citizen lets the client read the whole household and every child', async () => {
+    const r = await stack.query(
+      {
+        query: `query($id: ID!) { citizen(personalId: $id) { fullName children { personalId fullName } household { members { citizen { personalId fullName dateOfBirth socialInsurance { totalContributionMonths } } } } } }`,
+        variables: { id: subject.personalId },
+      },
+      open({ 'x-purpose': 'death-residence-removal-funeral-allowance' }),
+    );
+    expectRefused(r, 'children and household members with their insurance under the funeral-allowance purpose');
   });
 });
 

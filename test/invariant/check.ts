@@ -58,6 +58,8 @@ export interface CheckResult {
   violations: Violation[];
   /** Every entity the response carries (allowed or not), for the audit invariant. */
   entities: Set<EntityId>;
+  /** Those whose key the response itself shows (under any alias); the others are identified by their path only. */
+  keyed: Set<EntityId>;
   /** Objects whose selected key disagreed with the world's answer for their path (oracle drift, reported apart). */
   oracleMismatches: number;
 }
@@ -107,7 +109,7 @@ export function checkResponse(
   variables: Record<string, unknown> | undefined,
   data: Obj | null | undefined,
 ): CheckResult {
-  const result: CheckResult = { violations: [], entities: new Set(), oracleMismatches: 0 };
+  const result: CheckResult = { violations: [], entities: new Set(), keyed: new Set(), oracleMismatches: 0 };
   if (!data) return result;
   const op = selectOperation(document, operationName);
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -210,7 +212,7 @@ function walkRoots(
   queryType: GraphQLObjectType,
   data: Obj,
 ): CheckResult {
-  const result: CheckResult = { violations: [], entities: new Set(), oracleMismatches: 0 };
+  const result: CheckResult = { violations: [], entities: new Set(), keyed: new Set(), oracleMismatches: 0 };
   const seenViolation = new Set<string>();
   const violate = (v: Violation) => {
     const k = `${v.kind}|${v.at}|${v.detail}`;
@@ -241,6 +243,7 @@ function walkRoots(
           const fromKey = entityId(type.name, value[k] as string);
           if (fromWorld && fromWorld !== fromKey) result.oracleMismatches++;
           ids.add(fromKey);
+          result.keyed.add(fromKey);
         }
       }
       for (const id of ids) {
