@@ -126,6 +126,8 @@ interface Outcome {
 describe('generated-query invariant (issue 10)', () => {
   it(`holds for ${ONLY !== null ? 'one replayed case' : `${RUNS} generated operations`} through the real gateway`, async () => {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const stackCpu0 = await stack.cpuMs();
     const procedures = [...catalog.catalog.byId.keys()];
     const pathTree = (id: string) => catalog.pathTree(id);
     const pools = buildPools(oracle, procedures);
@@ -225,6 +227,8 @@ describe('generated-query invariant (issue 10)', () => {
       }),
     );
     const tRun = performance.now();
+    const cpu1 = process.cpuUsage(cpu0);
+    const stackCpu = (await stack.cpuMs()) - stackCpu0;
 
     // ── (c) the audit record of every answered request names every entity it carried ──
     const records = new Map<string, { subjects: Array<{ hmac: string }>; procedureId: string | null; outcome: string }>();
@@ -288,6 +292,7 @@ describe('generated-query invariant (issue 10)', () => {
     const mismatches = outcomes.reduce((n, o) => n + o.mismatches, 0);
     const lines = [
       `invariant: seed ${SEED}; generated ${cases.length} (discarded ${generated.discarded} invalid candidates; generation ${Math.round(genMs)} ms); sent in ${Math.round(tRun - tGen)} ms at concurrency ${CONCURRENCY} (${Math.round((cases.length / (tRun - tGen)) * 1000)} req/s); total ${Math.round(performance.now() - t0)} ms`,
+      `invariant: CPU during the run: test process ${Math.round((cpu1.user + cpu1.system) / 1000)} ms (generation ${Math.round(genMs)} ms wall), stack process ${stackCpu} ms`,
       `invariant: answered ${outcomes.filter((o) => o.answered).length}, refused ${outcomes.filter((o) => !o.answered).length}: ${[...refused].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ')}`,
       `invariant: statuses ${JSON.stringify(Object.fromEntries(outcomes.reduce((m, o) => m.set(o.status, (m.get(o.status) ?? 0) + 1), new Map<number, number>())))}`,
       `invariant: VIOLATIONS ${violating.length} requests (entity ${violating.filter((o) => o.violations.some((v) => v.kind === 'entity')).length}, path ${violating.filter((o) => o.violations.some((v) => v.kind === 'path')).length}, prefill ${violating.filter((o) => o.violations.some((v) => v.kind === 'prefill')).length}, other ${violating.filter((o) => o.violations.some((v) => !['entity', 'path', 'prefill'].includes(v.kind))).length}); oracle mismatches ${mismatches}`,

@@ -171,6 +171,13 @@ class Builder {
   /** Off-tree steps left in this document: most documents stay on the tree, some step off once. */
   offTree = 0;
   guided = false;
+  /**
+   * Whether the document uses the undecidable tricks (nullable variables with defaults sent
+   * null or absent, lists for scalars, variables in directives). The others are written as
+   * a careful client would, so that a deny-by-default gateway still answers many of them.
+   */
+  tricky = true;
+  namedSubject = false;
   private n = 0;
 
   constructor(
@@ -196,6 +203,11 @@ class Builder {
   personalId(): string {
     const r = this.rng;
     const h = this.hood;
+    // A careful client names its citizen first; the attack is in what follows.
+    if (this.guided && !this.namedSubject && r.chance(0.9)) {
+      this.namedSubject = true;
+      return h.citizen;
+    }
     const roll = r.int(0, 99);
     if (roll < 40 || (h.relatives.length === 0 && roll < 70)) return h.citizen;
     if (roll < 70 && h.relatives.length) { this.features.add('id:relative'); return r.pick(h.relatives); }
@@ -209,7 +221,7 @@ class Builder {
   enterpriseCode(): string {
     const r = this.rng;
     const h = this.hood;
-    const roll = r.int(0, 99);
+    const roll = this.guided ? r.int(0, 70) : r.int(0, 99);
     if (roll < 45 && h.enterprisesRep.length) return r.pick(h.enterprisesRep);
     if (roll < 60 && h.enterprisesMember.length) return r.pick(h.enterprisesMember);
     if (roll < 85) { this.features.add('id:unrelated'); return r.pick(this.pools.unrelated.enterprise); }
@@ -221,7 +233,7 @@ class Builder {
   parcelId(): string {
     const r = this.rng;
     const h = this.hood;
-    const roll = r.int(0, 99);
+    const roll = this.guided ? r.int(0, 70) : r.int(0, 99);
     if (roll < 40 && h.parcelsOwn.length) return r.pick(h.parcelsOwn);
     if (roll < 60 && h.parcelsViaEnterprise.length) return r.pick(h.parcelsViaEnterprise);
     if (roll < 85) { this.features.add('id:unrelated'); return r.pick(this.pools.unrelated.parcel); }
@@ -256,9 +268,9 @@ class Builder {
     const value = this.identifierFor(arg);
     const roll = r.int(0, 99);
     if (roll < 55) return JSON.stringify(value);
-    if (roll < 75) {
+    if (roll < 75 || !this.tricky) {
       this.features.add('var:non-null');
-      const send = r.chance(0.05) ? [value] : value;
+      const send = this.tricky && r.chance(0.05) ? [value] : value;
       if (Array.isArray(send)) this.features.add('var:list-for-scalar');
       return this.addVar('ID!', send);
     }
@@ -277,7 +289,7 @@ class Builder {
     const ids = Array.from({ length: r.int(1, 4) }, () => this.personalId());
     const roll = r.int(0, 99);
     if (roll < 40) return `[${ids.map((v) => JSON.stringify(v)).join(', ')}]`;
-    if (roll < 55) { this.features.add('var:list'); return this.addVar('[ID!]!', ids); }
+    if (roll < 55 || (!this.tricky && roll < 70)) { this.features.add('var:list'); return this.addVar('[ID!]!', ids); }
     if (roll < 70) {
       const how = r.int(0, 2);
       this.features.add(how === 0 ? 'var:default-sent-null' : how === 1 ? 'var:default-absent' : 'var:list');
@@ -300,7 +312,7 @@ class Builder {
     void procedureId;
     const roll = r.int(0, 99);
     if (roll < 50) return `{ ${fields.map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ')} }`;
-    if (roll < 75) {
+    if (roll < 75 || !this.tricky) {
       this.features.add('var:input-object');
       return this.addVar('SubjectInput!', Object.fromEntries(fields));
     }
@@ -321,7 +333,7 @@ class Builder {
     const name = r.chance(0.5) ? 'include' : 'skip';
     this.features.add(`directive:${name}`);
     const roll = r.int(0, 9);
-    if (roll < 5) return ` @${name}(if: ${r.chance(0.5)})`;
+    if (roll < 5 || !this.tricky) return ` @${name}(if: ${r.chance(0.5)})`;
     this.features.add('directive:variable');
     const how = r.int(0, 3);
     if (how === 0) return ` @${name}(if: ${this.addVar('Boolean!', r.chance(0.5))})`;
@@ -351,7 +363,7 @@ class Builder {
       else if (a.name === 'dossierId') {
         const roll = this.rng.int(0, 9);
         if (roll < 6) continue;
-        parts.push(`${a.name}: ${roll < 8 ? '"HS-2025-0001"' : this.addVar('String', this.rng.chance(0.5) ? null : ABSENT)}`);
+        parts.push(`${a.name}: ${roll < 8 || !this.tricky ? '"HS-2025-0001"' : this.addVar('String', this.rng.chance(0.5) ? null : ABSENT)}`);
       } else if (isNonNullType(a.type) || this.rng.chance(0.5)) parts.push(`${a.name}: ${this.idArgument(a.name)}`);
     }
     return parts.length ? `(${parts.join(', ')})` : '';
@@ -480,6 +492,8 @@ function generateOne(opts: Omit<GenerateOptions, 'seed' | 'count'>, rng: Random,
   const hood = pools.neighbourhoods.get(subject)!;
   const b = new Builder(rng, schema, pools, hood, client.procedures);
   b.offTree = rng.chance(0.45) ? 1 : 0;
+  b.tricky = rng.chance(0.45);
+  if (b.tricky) b.features.add('tricky-document');
   // Most documents are what a purpose-bound client would write (on its path tree, stepping off at most once).
   b.guided = rng.chance(0.7);
   if (b.guided) b.features.add('tree:guided-document');

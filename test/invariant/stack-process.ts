@@ -21,6 +21,8 @@ export interface StackProcess {
   world: World;
   /** A subject token from the mock e-ID issuer (its development `POST /token`). */
   issueToken(personalId: string, procedureId: string): Promise<string>;
+  /** CPU time the stack process has used (user + system, ms). */
+  cpuMs(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,18 @@ export async function startStackProcess(opts: StackProcessOptions = {}): Promise
       });
       if (!res.ok) throw new Error(`mock e-ID refused a token: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { token: string }).token;
+    },
+    cpuMs() {
+      return new Promise((resolve) => {
+        const onMessage = (m: unknown) => {
+          const cpu = (m as { cpu?: { user: number; system: number } }).cpu;
+          if (!cpu) return;
+          child.off('message', onMessage);
+          resolve(Math.round((cpu.user + cpu.system) / 1000));
+        };
+        child.on('message', onMessage);
+        child.send('cpu');
+      });
     },
     async close() {
       if (child.exitCode !== null) return;
