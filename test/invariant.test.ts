@@ -189,7 +189,7 @@ describe('generated-query invariant (issue 10)', () => {
         pathTree,
         subjectsOf,
       };
-      const checked = checkResponse(ctx, parse(c.query), c.operationName, c.variables, body.data);
+      const checked = checkResponse(ctx, c.document ?? parse(c.query), c.operationName, c.variables, body.data);
       const answered = !!body.data && Object.entries(body.data).some(([k, v]) => v !== null && !['procedures', 'procedure', '__typename'].includes(k));
       const e = body.errors?.[0];
       const reason = answered
@@ -223,6 +223,7 @@ describe('generated-query invariant (issue 10)', () => {
           genMs += performance.now() - g0;
           cases[i] = c;
           outcomes[i] = await run(c);
+          c.document = null;
         }
       }),
     );
@@ -306,11 +307,11 @@ describe('generated-query invariant (issue 10)', () => {
       lines.push(`    e.g. case ${example.c.index} client=${example.c.client} purpose=${example.c.purpose ?? '-'} token=${example.c.token ? `${example.c.token.personalId}/${example.c.token.procedureId}` : '-'} status=${example.status}`);
       lines.push(`    query=${example.c.query.replace(/\s+/g, ' ').slice(0, 400)} variables=${JSON.stringify(example.c.variables ?? null).slice(0, 200)} op=${example.c.operationName ?? '-'}`);
     }
-    if (ONLY !== null) lines.push(`case ${ONLY}: ${JSON.stringify({ ...cases[0], features: [...cases[0]!.features] }, null, 1)}`, `response: ${outcomes[0]!.body.slice(0, 3000)}`, `violations: ${JSON.stringify(outcomes[0]!.violations, null, 1)}`);
+    if (ONLY !== null) lines.push(`case ${ONLY}: ${JSON.stringify({ ...cases[0], document: undefined, features: [...cases[0]!.features] }, null, 1)}`, `response: ${outcomes[0]!.body.slice(0, 3000)}`, `violations: ${JSON.stringify(outcomes[0]!.violations, null, 1)}`);
     console.info(lines.join('\n'));
     if (process.env.INVARIANT_DUMP) {
       // Every violating case in full, for triage (INVARIANT_DUMP=<file>).
-      writeFileSync(process.env.INVARIANT_DUMP, JSON.stringify(violating.map((o) => ({ ...o.c, features: [...o.c.features], status: o.status, violations: o.violations, body: o.body.slice(0, 4000) })), null, 1));
+      writeFileSync(process.env.INVARIANT_DUMP, JSON.stringify(violating.map((o) => ({ ...o.c, document: undefined, features: [...o.c.features], status: o.status, violations: o.violations, body: o.body.slice(0, 4000) })), null, 1));
     }
 
     // The run must exercise both sides (no vacuous pass), then hold strictly.

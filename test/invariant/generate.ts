@@ -24,6 +24,7 @@ import {
   isObjectType,
   parse,
   validate,
+  type DocumentNode,
   type GraphQLField,
   type GraphQLObjectType,
   type GraphQLSchema,
@@ -74,6 +75,8 @@ export interface GeneratedCase {
   /** Subject token to mint: for whom and which procedure; undefined sends none. */
   token: { personalId: string; procedureId: string } | undefined;
   query: string;
+  /** `query` parsed (and validated) once, for the checker; dropped (null) once checked, to keep memory flat. */
+  document: DocumentNode | null;
   variables: Record<string, unknown> | undefined;
   operationName: string | undefined;
   /** Features the case uses (for the coverage figures). */
@@ -579,6 +582,7 @@ function generateOne(opts: Omit<GenerateOptions, 'seed' | 'count'>, rng: Random,
     purpose,
     token,
     query: text,
+    document: doc,
     variables: b.vars.length || rng.chance(0.2) ? variables : undefined,
     operationName,
     features: b.features,
