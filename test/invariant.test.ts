@@ -119,6 +119,7 @@ interface Outcome {
   violations: Violation[];
   entities: Set<string>;
   keyed: Set<string>;
+  bare: Set<string>;
   mismatches: number;
   body: string;
 }
@@ -206,6 +207,7 @@ describe('generated-query invariant (issue 10)', () => {
         violations: checked.violations,
         entities: checked.entities,
         keyed: checked.keyed,
+        bare: checked.bare,
         mismatches: checked.oracleMismatches,
         body: text,
       };
@@ -244,7 +246,7 @@ describe('generated-query invariant (issue 10)', () => {
         cursor = page.nextCursor;
       } while (cursor);
     }
-    const audit = { answered: 0, recordMissing: 0, entities: 0, entitiesMissing: 0, keyedMissing: 0, pathOnlyMissing: 0, namedMissing: 0, missingByType: new Map<string, number>(), prefillEntities: 0, prefillMissing: 0, example: '' };
+    const audit = { answered: 0, recordMissing: 0, entities: 0, entitiesMissing: 0, keyedMissing: 0, pathOnlyMissing: 0, namedMissing: 0, bare: 0, bareMissing: 0, missingByType: new Map<string, number>(), prefillEntities: 0, prefillMissing: 0, example: '' };
     for (const o of outcomes) {
       const rec = records.get(o.requestId ?? '') ?? records.get(`inv-${SEED}-${o.c.index}`);
       if (!rec) {
@@ -261,6 +263,12 @@ describe('generated-query invariant (issue 10)', () => {
         if (prefill) {
           audit.prefillEntities++;
           if (!found) audit.prefillMissing++;
+          continue;
+        }
+        if (o.bare.has(id)) {
+          // Only its existence left (`{ __typename }`): reported, not required.
+          audit.bare++;
+          if (!found) audit.bareMissing++;
           continue;
         }
         audit.entities++;
@@ -297,7 +305,7 @@ describe('generated-query invariant (issue 10)', () => {
       `invariant: answered ${outcomes.filter((o) => o.answered).length}, refused ${outcomes.filter((o) => !o.answered).length}: ${[...refused].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ')}`,
       `invariant: statuses ${JSON.stringify(Object.fromEntries(outcomes.reduce((m, o) => m.set(o.status, (m.get(o.status) ?? 0) + 1), new Map<number, number>())))}`,
       `invariant: VIOLATIONS ${violating.length} requests (entity ${violating.filter((o) => o.violations.some((v) => v.kind === 'entity')).length}, path ${violating.filter((o) => o.violations.some((v) => v.kind === 'path')).length}, prefill ${violating.filter((o) => o.violations.some((v) => v.kind === 'prefill')).length}, other ${violating.filter((o) => o.violations.some((v) => !['entity', 'path', 'prefill'].includes(v.kind))).length}); oracle mismatches ${mismatches}`,
-      `invariant: audit (c): ${audit.answered} answered requests with a record, ${audit.recordMissing} requests without a record; entities ${audit.entities}, missing from the record ${audit.entitiesMissing} ${JSON.stringify(Object.fromEntries(audit.missingByType))} (key in the response ${audit.keyedMissing}, identified by path only ${audit.pathOnlyMissing}, named in the document ${audit.namedMissing}); prefill form entities ${audit.prefillEntities}, missing ${audit.prefillMissing}${audit.example ? `; e.g. ${audit.example}` : ''}`,
+      `invariant: audit (c): ${audit.answered} answered requests with a record, ${audit.recordMissing} requests without a record; entities ${audit.entities}, missing from the record ${audit.entitiesMissing} ${JSON.stringify(Object.fromEntries(audit.missingByType))} (key in the response ${audit.keyedMissing}, identified by path only ${audit.pathOnlyMissing}, named in the document ${audit.namedMissing}); bare objects (only __typename) ${audit.bare}, missing ${audit.bareMissing}; prefill form entities ${audit.prefillEntities}, missing ${audit.prefillMissing}${audit.example ? `; e.g. ${audit.example}` : ''}`,
       `invariant: features ${[...features].sort().map(([f, n]) => `${f}=${n}`).join(' ')}`,
     ];
     const odd = outcomes.filter((o) => o.status >= 500 || /INTERNAL_SERVER_ERROR|DOWNSTREAM_SERVICE_ERROR/.test(o.reason));

@@ -60,6 +60,11 @@ export interface CheckResult {
   entities: Set<EntityId>;
   /** Those whose key the response itself shows (under any alias); the others are identified by their path only. */
   keyed: Set<EntityId>;
+  /**
+   * Those that appear only as bare objects (`{}` or `{ __typename }`): nothing of theirs but
+   * their existence left. Still held to (a) and (b); the audit invariant counts them apart.
+   */
+  bare: Set<EntityId>;
   /** Objects whose selected key disagreed with the world's answer for their path (oracle drift, reported apart). */
   oracleMismatches: number;
 }
@@ -109,7 +114,7 @@ export function checkResponse(
   variables: Record<string, unknown> | undefined,
   data: Obj | null | undefined,
 ): CheckResult {
-  const result: CheckResult = { violations: [], entities: new Set(), keyed: new Set(), oracleMismatches: 0 };
+  const result: CheckResult = { violations: [], entities: new Set(), keyed: new Set(), bare: new Set(), oracleMismatches: 0 };
   if (!data) return result;
   const op = selectOperation(document, operationName);
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -212,7 +217,7 @@ function walkRoots(
   queryType: GraphQLObjectType,
   data: Obj,
 ): CheckResult {
-  const result: CheckResult = { violations: [], entities: new Set(), keyed: new Set(), oracleMismatches: 0 };
+  const result: CheckResult = { violations: [], entities: new Set(), keyed: new Set(), bare: new Set(), oracleMismatches: 0 };
   const seenViolation = new Set<string>();
   const violate = (v: Violation) => {
     const k = `${v.kind}|${v.at}|${v.detail}`;
@@ -246,7 +251,10 @@ function walkRoots(
           result.keyed.add(fromKey);
         }
       }
+      const isBare = Object.keys(value).every((k) => sub.get(k)?.[0]?.name.value === '__typename');
       for (const id of ids) {
+        if (isBare && !result.entities.has(id)) result.bare.add(id);
+        if (!isBare) result.bare.delete(id);
         result.entities.add(id);
         if (!positions.has(id)) violate({ kind: 'entity', at, detail: `${id} is neither the subject nor a relation the purpose declares here` });
       }
