@@ -9,7 +9,10 @@
  * mother/spouse names and birth dates) and needs a subject token; `open` may run it
  * without a token.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { startEidIssuer, type StartedEidIssuer } from '../mocks/eid/issuer.js';
@@ -17,6 +20,7 @@ import { startStack, type GraphQLResult, type Stack } from './helpers/stack.js';
 import { writeClientsFile, type ClientsFixture } from './security-fixtures.js';
 
 const JRC = 'judicial-record-certificate';
+const HMAC_KEY = 'bypass-test-hmac-key-0123456789abcdef0123';
 
 let stack: Stack;
 let eid: StartedEidIssuer;
@@ -28,13 +32,20 @@ let child: CitizenRecord;
 let stranger: CitizenRecord;
 let unknownId: string;
 let token: string;
+let auditDir: string;
 
 beforeAll(async () => {
   eid = await startEidIssuer({ port: 0 });
   clients = writeClientsFile([
     { id: 'jrc', procedures: [JRC], requireSubjectToken: true },
     { id: 'open', procedures: [JRC, 'death-residence-removal-funeral-allowance'] },
+    { id: 'auditor', procedures: [] },
   ]);
+  // The fixture writes TTHC clients; this one reads the audit trail.
+  const file = JSON.parse(readFileSync(clients.file, 'utf8')) as { clients: Array<{ id: string; roles: string[] }> };
+  file.clients.find((c) => c.id === 'auditor')!.roles = ['auditor'];
+  writeFileSync(clients.file, JSON.stringify(file));
+  auditDir = mkdtempSync(path.join(tmpdir(), 'motlan-bypass-audit-'));
   stack = await startStack({
     citizens: 300,
     gateway: {
@@ -43,6 +54,7 @@ beforeAll(async () => {
       watchSupergraph: false,
       rateLimit: { ratePerSecond: 100_000, burst: 100_000, unknownLookups: 100_000, redisUrl: undefined },
       policy: { subjectTokens: { jwksUrl: eid.jwksUrl } },
+      audit: { dataDir: auditDir, hmacKey: HMAC_KEY },
     },
   });
   const byId = new Map(stack.world.citizens.map((c) => [c.personalId, c]));
@@ -62,6 +74,7 @@ afterAll(async () => {
   await stack?.close();
   await eid?.close();
   clients?.cleanup();
+  if (auditDir) rmSync(auditDir, { recursive: true, force: true });
 });
 
 const jrc = (extra: Record<string, string> = {}) => ({ key: clients.keys['jrc']!, headers: { 'x-purpose': JRC, 'x-subject-token': token, ...extra } });
@@ -253,5 +266,24 @@ describe('transports and request shapes', () => {
       open(),
     );
     expectRefused(r, 'the father as a second whole subject');
+  });
+});
+
+describe('evidence: the audit record names every citizen whose data left (issue 11, observation 1)', () => {
+  it('records the subject returned under an alias and the mother returned without her key', async () => {
+    const mother = stack.world.citizens.find((c) => c.personalId === subject.motherId)!;
+    const r = await stack.query(
+      { query: `query($id: ID!) { citizen(personalId: $id) { who: personalId fullName mother { dateOfBirth } } }`, variables: { id: subject.personalId } },
+      jrc(),
+    );
+    expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
+    expect(JSON.stringify(r.body.data)).toContain(mother.dateOfBirth);
+    const res = await fetch(`${stack.gatewayUrl}/audit/v1/requests/${encodeURIComponent(r.headers.get('x-request-id') ?? '')}`, { headers: { authorization: `Bearer ${clients.keys['auditor']}` } });
+    expect(res.status).toBe(200);
+    const { record } = (await res.json()) as { record: { subjects: Array<{ kind: string; hmac: string }> } };
+    const hmacs = new Set(record.subjects.map((s) => s.hmac));
+    const h = (id: string) => createHmac('sha256', Buffer.from(HMAC_KEY, 'utf8')).update(`personal:${id}`).digest('hex');
+    expect(hmacs.has(h(subject.personalId)), 'the subject').toBe(true);
+    expect(hmacs.has(h(mother.personalId)), 'the mother, whose birth date left without her key').toBe(true);
   });
 });
