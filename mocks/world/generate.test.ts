@@ -18,10 +18,10 @@ import {
   findMarriedWithChildren,
   findMortgagedParcel,
   findTemporaryResident,
-  generateWorld,
-  indexWorld,
   isMortgaged,
-} from './generate.js';
+} from './find.js';
+import { generateWorld } from './generate.js';
+import { indexWorld } from './index-world.js';
 import type { World } from './types.js';
 
 const world = generateWorld({ citizens: 2000 });
