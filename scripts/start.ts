@@ -16,7 +16,8 @@
  *                               GATEWAY_SIGNING_KEY [development: <DATA_DIR>/subgraph-signing-<name>.dev.key,
  *                               generated once; production: required]
  *   DATA_DIR [./data]           audit database and development keys
- *   MOCK_SEED, MOCK_CITIZENS, MOCK_LATENCY_MS, MOCK_ERROR_RATE  passed to the mock registries
+ *   MOCK_SEED, MOCK_CITIZENS, MOCK_LATENCY_MS, MOCK_ERROR_RATE  passed to the mock registries; the
+ *                               gateway gets SANDBOX_EXAMPLE_* naming records of that world (development)
  *   START_TIMEOUT_MS [180000]   how long a child may take to answer /health
  *   STOP_GRACE_MS [5000]        how long children get to exit before SIGKILL
  *   LOG_LEVEL [warn]            log level of every child (info shows each request)
@@ -29,7 +30,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REGISTRIES, type RegistryName } from '../mocks/world/types.js';
-import { DEFAULT_AS_OF } from '../mocks/world/generate.js';
+import { DEFAULT_AS_OF, generateWorld } from '../mocks/world/generate.js';
+import { pickExampleSubjects } from '../mocks/world/examples.js';
+import { worldOptionsFromEnv } from '../mocks/registry/server.js';
+import { exampleSubjectsToEnv } from '../gateway/sandbox/examples.js';
 import { DEMO_REGISTRY_KEY } from '../lib/demo.js';
 import { NO_EGRESS_ENV } from '../lib/no-egress.js';
 import { GATEWAY_KEY_ENV, gatewayKeyEnvOf, loadSubgraphKey } from '../lib/subgraph-keys.js';
@@ -161,6 +165,15 @@ function childSpecs(s: Settings): { registries: ChildSpec; eid: ChildSpec | null
     healthUrls: [`http://${probeHost(s.gatewayHost)}:${s.gatewayPort}/health`],
   };
   return { registries, eid, subgraphs, gateway };
+}
+
+/**
+ * SANDBOX_EXAMPLE_* for the gateway: records of the world the mock registries serve
+ * (same MOCK_SEED and MOCK_CITIZENS, so the same world), for the sandbox's tabs. The
+ * gateway never loads the generator; we generate while the registries boot.
+ */
+function sandboxExampleEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  return exampleSubjectsToEnv(pickExampleSubjects(generateWorld(worldOptionsFromEnv(env))));
 }
 
 // ---------------------------------------------------------------------------
@@ -408,8 +421,10 @@ async function main(): Promise<number> {
 
   try {
     const stages: ChildSpec[][] = [specs.eid ? [specs.registries, specs.eid] : [specs.registries], specs.subgraphs, [specs.gateway]];
-    for (const stage of stages) {
+    for (const [i, stage] of stages.entries()) {
       const started = stage.map(launch);
+      // Production shows placeholders (its sandbox refuses SANDBOX_EXAMPLE_*).
+      if (i === 0 && !settings.production) Object.assign(specs.gateway.env, sandboxExampleEnv(process.env));
       await Promise.all(started.map((r) => waitHealthy(r, settings.startTimeoutMs)));
       // Ctrl-C during startup: the signal handler is stopping everything; wait for it.
       if (interrupted) return new Promise<number>(() => undefined);

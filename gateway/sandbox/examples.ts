@@ -1,11 +1,11 @@
 /**
  * The example operations preloaded as sandbox tabs. Their variables name real
- * records of the demo world, so running a tab as is returns data rather than null:
- * a newcomer's first query must show the four registries answering.
+ * records when the gateway is told which (`npm start` passes the demo world's, see
+ * EXAMPLE_SUBJECT_ENV), so running a tab as is returns data rather than null: a
+ * newcomer's first query must show the four registries answering. The gateway
+ * never generates or reads the mock world itself.
  */
-import { findEnterprise, findFullProfileCitizen, findMortgagedParcel } from '../../mocks/world/find.js';
-import { indexWorld } from '../../mocks/world/index-world.js';
-import type { World } from '../../mocks/world/types.js';
+import { validateEnterpriseCode, validateParcelId, validatePersonalId } from '../../lib/identifiers.js';
 
 /** One sandbox tab: an operation, its variables (JSON text) and an optional title for docs. */
 export interface SandboxExample {
@@ -122,44 +122,6 @@ query LandParcel($parcelId: ID!) {
 }
 `;
 
-/**
- * Picks the most telling records with the world's own finders: a living adult
- * known to all four registries, an enterprise where that citizen has a role
- * (else the first active one), and a parcel the citizen holds (else a mortgaged
- * one). Deterministic for a world, so docs and tests see the same subjects; a tiny
- * world without such a citizen falls back to the first living one.
- */
-export function pickExampleSubjects(world: World): ExampleSubjects {
-  const index = indexWorld(world);
-  const citizen = orNull(() => findFullProfileCitizen(world)) ?? world.citizens.find((c) => !c.deceased) ?? world.citizens[0];
-  if (!citizen) throw new Error('The demo world has no citizens: cannot build sandbox examples (check MOCK_CITIZENS).');
-
-  const roles = index.rolesByPerson.get(citizen.personalId)?.roles ?? [];
-  const enterpriseCode =
-    roles.find((r) => r.role === 'LEGAL_REPRESENTATIVE')?.enterpriseCode ??
-    roles[0]?.enterpriseCode ??
-    orNull(() => findEnterprise(world, 'ACTIVE'))?.enterpriseCode ??
-    world.enterprises[0]?.enterpriseCode;
-  const parcelId =
-    index.parcelsByHolder.get(citizen.personalId)?.parcelIds[0] ?? orNull(() => findMortgagedParcel(world))?.parcelId ?? world.parcels[0]?.parcelId;
-
-  return {
-    personalId: citizen.personalId,
-    // Placeholders that pass format validation keep the tabs runnable (→ null) in a world without enterprises or parcels.
-    enterpriseCode: enterpriseCode ?? PLACEHOLDER_SUBJECTS.enterpriseCode,
-    parcelId: parcelId ?? PLACEHOLDER_SUBJECTS.parcelId,
-  };
-}
-
-/** The finders throw when nothing matches; here a missing profile only means a plainer example. */
-function orNull<T>(find: () => T): T | null {
-  try {
-    return find();
-  } catch {
-    return null;
-  }
-}
-
 /** The default tabs, in the order shown: the four-registry dossier first. */
 export function buildExamples(subjects: ExampleSubjects): SandboxExample[] {
   return [
@@ -178,3 +140,51 @@ export const PLACEHOLDER_SUBJECTS: ExampleSubjects = {
   enterpriseCode: '0100109106',
   parcelId: '00004-1-1',
 };
+
+/** The environment variables naming the example records (development only; `npm start` sets them). */
+export const EXAMPLE_SUBJECT_ENV: Readonly<Record<keyof ExampleSubjects, string>> = {
+  personalId: 'SANDBOX_EXAMPLE_PERSONAL_ID',
+  enterpriseCode: 'SANDBOX_EXAMPLE_ENTERPRISE_CODE',
+  parcelId: 'SANDBOX_EXAMPLE_PARCEL_ID',
+};
+
+const VALIDATORS: Readonly<Record<keyof ExampleSubjects, (value: unknown) => string | null>> = {
+  personalId: validatePersonalId,
+  enterpriseCode: validateEnterpriseCode,
+  parcelId: validateParcelId,
+};
+
+const SUBJECT_KEYS = Object.keys(EXAMPLE_SUBJECT_ENV) as Array<keyof ExampleSubjects>;
+
+/** The environment that hands `subjects` to a gateway process (the inverse of exampleSubjectsFromEnv). */
+export function exampleSubjectsToEnv(subjects: ExampleSubjects): Record<string, string> {
+  return Object.fromEntries(SUBJECT_KEYS.map((k) => [EXAMPLE_SUBJECT_ENV[k], subjects[k]]));
+}
+
+/**
+ * The example subjects the environment names, a placeholder for each one left
+ * unset; null when none is set. A value that is not a valid identifier stops the
+ * start with a message naming the variable (a typo would otherwise show as a tab
+ * that answers a validation error).
+ */
+export function exampleSubjectsFromEnv(env: NodeJS.ProcessEnv): ExampleSubjects | null {
+  if (SUBJECT_KEYS.every((k) => !env[EXAMPLE_SUBJECT_ENV[k]])) return null;
+  const subjects = { ...PLACEHOLDER_SUBJECTS };
+  for (const k of SUBJECT_KEYS) {
+    const raw = env[EXAMPLE_SUBJECT_ENV[k]];
+    if (!raw) continue;
+    const problem = VALIDATORS[k](raw);
+    if (problem) throw new Error(`${EXAMPLE_SUBJECT_ENV[k]} is wrong: ${problem} Fix or unset it.`);
+    subjects[k] = raw;
+  }
+  return subjects;
+}
+
+/** Throws naming the field when a subject passed in code is not a valid identifier. */
+export function checkExampleSubjects(subjects: ExampleSubjects): ExampleSubjects {
+  for (const k of SUBJECT_KEYS) {
+    const problem = VALIDATORS[k](subjects[k]);
+    if (problem) throw new Error(`Sandbox option exampleSubjects.${k} is wrong: ${problem}`);
+  }
+  return subjects;
+}

@@ -1,18 +1,26 @@
 /**
  * The sandbox: GraphiQL at `GET /`, served entirely from npm-installed assets so it
  * works with no internet access. In development it opens with example operations
- * on real records of the demo world and the demo API key in the headers editor; in
- * production it never carries a key and uses placeholder identifiers.
+ * on the records it is told about (`npm start` names records of the demo world) and
+ * the demo API key in the headers editor; in production it never carries a key and
+ * uses placeholder identifiers.
  */
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { World } from '../../mocks/world/types.js';
 import { loadSandboxAssets, type SandboxAsset } from './assets.js';
-import { buildExamples, pickExampleSubjects, PLACEHOLDER_SUBJECTS, type SandboxExample } from './examples.js';
+import {
+  buildExamples,
+  checkExampleSubjects,
+  EXAMPLE_SUBJECT_ENV,
+  exampleSubjectsFromEnv,
+  PLACEHOLDER_SUBJECTS,
+  type ExampleSubjects,
+  type SandboxExample,
+} from './examples.js';
 import { readDemoKey, type DemoKey } from './demo-key.js';
 import { renderSandboxPage, SANDBOX_CSS, sandboxPageHeaders, type SandboxPage } from './page.js';
 
-export type { SandboxExample } from './examples.js';
+export type { ExampleSubjects, SandboxExample } from './examples.js';
 
 export interface SandboxOptions {
   /** Path of the page. Default `/`. */
@@ -32,42 +40,37 @@ export interface SandboxOptions {
   demoClientLabel?: string | null;
   /** Demo clients file the default demo key is read from. Default `mocks/clients.demo.json`. */
   demoClientsFile?: string;
-  /**
-   * The tabs. Default: the dossier, enterprise and parcel examples on records of
-   * `world`, else of the demo world generated from `MOCK_SEED`/`MOCK_CITIZENS`
-   * (exactly what the mock registries serve), else placeholders in production.
-   */
+  /** The tabs. Default: the dossier, enterprise and parcel examples on `exampleSubjects`. */
   examples?: SandboxExample[];
-  /** The world the mock registries serve (tests pass theirs to skip generating it again). */
-  world?: World;
-  /** Where MOCK_SEED/MOCK_CITIZENS are read from. Default `process.env`. */
+  /**
+   * The records the default tabs name (ignored in production, whose page is public
+   * and shows placeholders). Default: those of the SANDBOX_EXAMPLE_PERSONAL_ID,
+   * SANDBOX_EXAMPLE_ENTERPRISE_CODE and SANDBOX_EXAMPLE_PARCEL_ID variables (set by
+   * `npm start` to records of the world the mock registries serve), else placeholders
+   * that pass validation (the tabs then answer null).
+   */
+  exampleSubjects?: ExampleSubjects;
+  /** Where NODE_ENV and SANDBOX_EXAMPLE_* are read from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
 
 /** Long, immutable caching: asset URLs carry a content version (`?v=`). */
 const ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
-function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  return Number.isInteger(n) && n >= 0 ? n : undefined;
-}
-
 /**
- * The demo world is generated here only when nobody handed us one: the gateway
- * process and the mock registries derive it from the same seed, so the examples
- * name records the registries really hold. Imported lazily so production never
- * loads the generator.
+ * The records the tabs name. Production never shows one (a real person's identifier
+ * on a public page): a SANDBOX_EXAMPLE_* variable there stops the start instead of
+ * being silently ignored.
  */
-async function demoWorldExamples(opts: SandboxOptions): Promise<SandboxExample[]> {
-  let world = opts.world;
-  if (!world) {
-    const env = opts.env ?? process.env;
-    const { generateWorld } = await import('../../mocks/world/generate.js');
-    world = generateWorld({ seed: envInt(env, 'MOCK_SEED'), citizens: envInt(env, 'MOCK_CITIZENS') });
+function exampleSubjectsFor(opts: SandboxOptions, production: boolean, env: NodeJS.ProcessEnv): ExampleSubjects {
+  if (production) {
+    const set = Object.values(EXAMPLE_SUBJECT_ENV).filter((name) => env[name]);
+    if (set.length > 0) {
+      throw new Error(`${set.join(', ')} set with NODE_ENV=production: the public sandbox page would show a real person's or business's identifier. Unset ${set.length > 1 ? 'them' : 'it'} (production shows placeholders).`);
+    }
+    return PLACEHOLDER_SUBJECTS;
   }
-  return buildExamples(pickExampleSubjects(world));
+  return opts.exampleSubjects ? checkExampleSubjects(opts.exampleSubjects) : (exampleSubjectsFromEnv(env) ?? PLACEHOLDER_SUBJECTS);
 }
 
 function acceptsGzip(request: FastifyRequest): boolean {
@@ -103,11 +106,13 @@ function sendAsset(request: FastifyRequest, reply: FastifyReply, asset: SandboxA
 
 /**
  * Adds the sandbox routes to `app` (call before `app.ready()`/`listen()`). Assets
- * are read synchronously here, so a broken install fails at startup, not on the
- * first visit. The page itself is built on first request (it may need the world).
+ * and example subjects are read synchronously here, so a broken install or a bad
+ * SANDBOX_EXAMPLE_* value fails at startup, not on the first visit. The page itself
+ * is built on first request.
  */
 export function registerSandbox(app: FastifyInstance, opts: SandboxOptions = {}): void {
-  const production = opts.production ?? (opts.env ?? process.env).NODE_ENV === 'production';
+  const env = opts.env ?? process.env;
+  const production = opts.production ?? env.NODE_ENV === 'production';
   const pagePath = opts.path ?? '/';
   const endpoint = opts.endpoint ?? '/graphql';
   const assetsPrefix = opts.assetsPrefix ?? '/sandbox/assets/';
@@ -118,6 +123,8 @@ export function registerSandbox(app: FastifyInstance, opts: SandboxOptions = {})
   assets.set('sandbox.css', { name: 'sandbox.css', contentType: 'text/css; charset=utf-8', body: css, etag: `"sandbox-css-${css.length}"` });
   const assetVersions = Object.fromEntries([...assets.values()].map((a) => [a.name, a.etag.replace(/"/g, '')]));
 
+  // Resolved now, so a bad SANDBOX_EXAMPLE_* value stops the start rather than the first visit.
+  const examples = opts.examples ?? buildExamples(exampleSubjectsFor(opts, production, env));
   let page: Promise<SandboxPage> | undefined;
   const buildPage = async (): Promise<SandboxPage> => {
     const demo: DemoKey | null = production
@@ -125,7 +132,6 @@ export function registerSandbox(app: FastifyInstance, opts: SandboxOptions = {})
       : opts.demoApiKey !== undefined
         ? (opts.demoApiKey ? { key: opts.demoApiKey, label: opts.demoClientLabel ?? null } : null)
         : readDemoKey(opts.demoClientsFile);
-    const examples = opts.examples ?? (production ? buildExamples(PLACEHOLDER_SUBJECTS) : await demoWorldExamples(opts));
     return renderSandboxPage({
       endpoint,
       assetsPrefix,
@@ -143,7 +149,7 @@ export function registerSandbox(app: FastifyInstance, opts: SandboxOptions = {})
     try {
       built = await page;
     } catch (err) {
-      page = undefined; // let the next visit retry (e.g. after fixing MOCK_CITIZENS)
+      page = undefined; // let the next visit retry (e.g. after fixing the demo clients file)
       throw err;
     }
     return reply.headers(sandboxPageHeaders(built.csp)).send(built.html);

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateWorld } from '../../mocks/world/generate.js';
 import { chooseDemoKey } from './demo-key.js';
-import { buildExamples, pickExampleSubjects, PLACEHOLDER_SUBJECTS } from './examples.js';
+import { buildExamples, EXAMPLE_SUBJECT_ENV, exampleSubjectsFromEnv, exampleSubjectsToEnv, PLACEHOLDER_SUBJECTS } from './examples.js';
 import { registerSandbox, type SandboxOptions } from './index.js';
 import { validateEnterpriseCode, validateParcelId, validatePersonalId } from '../../lib/identifiers.js';
 
@@ -128,25 +127,40 @@ describe('sandbox assets', () => {
 });
 
 describe('example subjects', () => {
-  const world = generateWorld({ seed: 424242, citizens: 400 });
+  const OTHER = { personalId: '079185012345', enterpriseCode: '0312345673', parcelId: '26734-12-305' };
 
-  it('picks a living citizen known to all four registries, and real enterprise and parcel records', () => {
-    const s = pickExampleSubjects(world);
-    expect(validatePersonalId(s.personalId)).toBeNull();
-    expect(validateEnterpriseCode(s.enterpriseCode)).toBeNull();
-    expect(validateParcelId(s.parcelId)).toBeNull();
-    const citizen = world.citizens.find((c) => c.personalId === s.personalId);
-    expect(citizen?.deceased).toBe(false);
-    expect(world.socialInsurance.some((r) => r.personalId === s.personalId)).toBe(true);
-    expect(world.healthInsurance.some((r) => r.personalId === s.personalId)).toBe(true);
-    expect(world.parcels.some((p) => p.holders.some((h) => h.kind === 'CITIZEN' && h.personalId === s.personalId))).toBe(true);
-    expect(world.enterprises.some((e) => [...e.legalRepresentatives, ...e.members].some((p) => p.personalId === s.personalId))).toBe(true);
-    expect(world.enterprises.some((e) => e.enterpriseCode === s.enterpriseCode)).toBe(true);
-    expect(world.parcels.some((p) => p.parcelId === s.parcelId)).toBe(true);
+  async function firstTabs(opts: SandboxOptions): Promise<unknown[]> {
+    const a = await sandboxApp({ demoApiKey: null, examples: undefined, ...opts });
+    return configOf((await a.inject({ method: 'GET', url: '/' })).body).tabs.map((t) => JSON.parse(t.variables!));
+  }
+
+  it('names the records given in SANDBOX_EXAMPLE_* in development', async () => {
+    expect(await firstTabs({ production: false, env: exampleSubjectsToEnv(OTHER) })).toEqual([
+      { personalId: OTHER.personalId }, { enterpriseCode: OTHER.enterpriseCode }, { parcelId: OTHER.parcelId },
+    ]);
   });
 
-  it('is deterministic for a given world', () => {
-    expect(pickExampleSubjects(generateWorld({ seed: 424242, citizens: 400 }))).toEqual(pickExampleSubjects(world));
+  it('prefers the exampleSubjects option, and falls back to placeholders when nothing is given', async () => {
+    expect(await firstTabs({ production: false, exampleSubjects: OTHER, env: exampleSubjectsToEnv(SUBJECTS) })).toContainEqual({ personalId: OTHER.personalId });
+    expect(await firstTabs({ production: false, env: {} })).toEqual([
+      { personalId: PLACEHOLDER_SUBJECTS.personalId }, { enterpriseCode: PLACEHOLDER_SUBJECTS.enterpriseCode }, { parcelId: PLACEHOLDER_SUBJECTS.parcelId },
+    ]);
+    // One variable alone: the others keep their placeholders.
+    expect(exampleSubjectsFromEnv({ [EXAMPLE_SUBJECT_ENV.parcelId]: OTHER.parcelId })).toEqual({ ...PLACEHOLDER_SUBJECTS, parcelId: OTHER.parcelId });
+    expect(exampleSubjectsFromEnv({ [EXAMPLE_SUBJECT_ENV.parcelId]: '' })).toBeNull();
+  });
+
+  it('stops the start on a value that is not an identifier, naming the variable', () => {
+    for (const k of Object.keys(EXAMPLE_SUBJECT_ENV) as Array<keyof typeof EXAMPLE_SUBJECT_ENV>) {
+      const env = { ...exampleSubjectsToEnv(OTHER), [EXAMPLE_SUBJECT_ENV[k]]: 'x1' };
+      expect(() => registerSandbox(Fastify(), { production: false, demoApiKey: null, env })).toThrow(EXAMPLE_SUBJECT_ENV[k]);
+    }
+    expect(() => registerSandbox(Fastify(), { production: false, demoApiKey: null, exampleSubjects: { ...OTHER, personalId: '12' } })).toThrow(/exampleSubjects\.personalId/);
+  });
+
+  it('never names a record in production: the option is ignored and the variables stop the start', async () => {
+    expect(await firstTabs({ production: true, exampleSubjects: OTHER, env: {} })).toContainEqual({ personalId: PLACEHOLDER_SUBJECTS.personalId });
+    expect(() => registerSandbox(Fastify(), { production: true, env: { [EXAMPLE_SUBJECT_ENV.personalId]: OTHER.personalId } })).toThrow(/SANDBOX_EXAMPLE_PERSONAL_ID set with NODE_ENV=production/);
   });
 
   it('keeps the placeholders syntactically valid', () => {

@@ -265,6 +265,11 @@ function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return value;
 }
 
+/** The world the registries generate for this environment: MOCK_SEED and MOCK_CITIZENS, else the defaults. */
+export function worldOptionsFromEnv(env: NodeJS.ProcessEnv): { seed: number; citizens: number } {
+  return { seed: envInt(env, 'MOCK_SEED') ?? DEFAULT_SEED, citizens: envInt(env, 'MOCK_CITIZENS') ?? DEFAULT_CITIZENS };
+}
+
 /** Throws when the demo key would be used in production. */
 export function resolveRegistryApiKey(apiKey: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const key = apiKey ?? env.REGISTRY_API_KEY ?? DEMO_REGISTRY_API_KEY;
@@ -288,8 +293,8 @@ function urlFor(host: string, port: number): string {
 export async function startRegistries(opts: StartRegistriesOptions = {}): Promise<RunningRegistries> {
   const env = opts.env ?? process.env;
   const apiKey = resolveRegistryApiKey(opts.apiKey, env);
-  const seed = opts.seed ?? envInt(env, 'MOCK_SEED') ?? DEFAULT_SEED;
-  const world = opts.world ?? generateWorld({ seed, citizens: opts.citizens ?? envInt(env, 'MOCK_CITIZENS') ?? DEFAULT_CITIZENS });
+  const fromEnv = worldOptionsFromEnv(env);
+  const world = opts.world ?? generateWorld({ seed: opts.seed ?? fromEnv.seed, citizens: opts.citizens ?? fromEnv.citizens });
   const initialFaults = opts.faults ?? faultsFromEnv(env);
   const host = opts.host ?? '127.0.0.1';
   const index = indexWorld(world);

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { startRegistries } from '../../mocks/registry/server.js';
 import type { RegistryName, World } from '../../mocks/world/types.js';
 import { REGISTRIES } from '../../mocks/world/types.js';
+import { pickExampleSubjects } from '../../mocks/world/examples.js';
 import { startSubgraph } from '../../subgraphs/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/app.js';
 
@@ -159,7 +160,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         ...capture,
         ...overrides,
         // The sandbox's example tabs must name records of this stack's world.
-        sandbox: overrides.sandbox === false ? false : { world: registries.world, ...overrides.sandbox },
+        sandbox: overrides.sandbox === false ? false : { exampleSubjects: pickExampleSubjects(registries.world), ...overrides.sandbox },
         // Caching (gateway/cache) is OFF in stacks unless a test asks for it (`cache: {}` or settings): other
         // concerns' tests (outages, counts of upstream calls) must not be answered from an earlier test's
         // cache. When on, it evicts on this stack's registries' change feeds.
