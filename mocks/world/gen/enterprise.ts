@@ -51,8 +51,8 @@ export function buildEnterprises(s: WorldState, r: Random): void {
   }
 }
 
-function newEnterprise(s: WorldState,
-  r: Random, status: EnterpriseStatus, adults: Person[], adultsByProvince: Map<string, Person[]>,
+function newEnterprise(
+  s: WorldState, r: Random, status: EnterpriseStatus, adults: Person[], adultsByProvince: Map<string, Person[]>,
   codes: Set<string>, names: Set<string>,
 ): EnterpriseInfo | null {
   const type = r.pickWeighted(ENTERPRISE_TYPES);

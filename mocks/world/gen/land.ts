@@ -47,8 +47,8 @@ export function buildLand(s: WorldState, r: Random): void {
   }
 }
 
-function addParcel(s: WorldState,
-  r: Random, commune: Commune, use: LandUse, holders: Person[] | EnterpriseInfo,
+function addParcel(
+  s: WorldState, r: Random, commune: Commune, use: LandUse, holders: Person[] | EnterpriseInfo,
   parcelIds: Set<string>, serials: Set<string>, detail: string | null,
 ): void {
   let parcelId: string;

@@ -40,6 +40,7 @@ export function opposite(g: Gender): Gender {
   return g === 'MALE' ? 'FEMALE' : 'MALE';
 }
 
+/** Founds households until the world holds its target number of citizens. */
 export function buildPopulation(s: WorldState, r: Random): void {
   while (!isFull(s)) buildHousehold(s, r);
 }
@@ -69,8 +70,8 @@ function nextPersonalId(s: WorldState, r: Random, formerProvince: string, gender
   return makePersonalId(formerProvince, gender, birthYear, serial);
 }
 
-function newPerson(s: WorldState,
-  r: Random,
+function newPerson(
+  s: WorldState, r: Random,
   o: {
     gender: Gender; birth: number; familyName: string; ethnicity: Ethnicity; religion: string | null;
     formerProvince: string; hometown: AddressRecord; commune: Commune; death?: number | null;
@@ -152,8 +153,8 @@ function birthProvince(r: Random, commune: Commune, stayRate: number): string {
 }
 
 /** An adult founding a family line: own family name, birth province, hometown. */
-function founder(s: WorldState,
-  r: Random, commune: Commune, region: Region, gender: Gender, birth: number, ethnicity: Ethnicity,
+function founder(
+  s: WorldState, r: Random, commune: Commune, region: Region, gender: Gender, birth: number, ethnicity: Ethnicity,
   religion: string | null, death: number | null = null,
 ): Person | null {
   const formerProvince = birthProvince(r, commune, 0.8);
@@ -189,8 +190,8 @@ function child(s: WorldState, r: Random, commune: Commune, birth: number, father
  * Children of a mother born between her 19th and 42nd year, spaced 1.5 to 5 years, none after asOf,
  * none once the father is past PARENT_AGE.max, none after `until` (a parent's death).
  */
-function childrenBirths(s: WorldState,
-  r: Random, motherBirth: number, count: number, maxAge = 30, fatherBirth?: number, until = Infinity,
+function childrenBirths(
+  s: WorldState, r: Random, motherBirth: number, count: number, maxAge = 30, fatherBirth?: number, until = Infinity,
 ): number[] {
   const births: number[] = [];
   let next = r.int(addYears(motherBirth, 19), addYears(motherBirth, 32));
