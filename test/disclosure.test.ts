@@ -6,6 +6,8 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MotlanContext, RequestTrace } from '../gateway/context.js';
 import { isInternalExecution } from '../gateway/procedures/executor.js';
@@ -248,10 +250,12 @@ describe('a response with an entity outside the purpose is refused whole', () =>
 
     const rec = await fetch(`${stack.gatewayUrl}/audit/v1/requests/${r.headers.get('x-request-id')}`, { headers: { authorization: `Bearer ${auditorKey}` } });
     expect(rec.status).toBe(200);
-    const record = ((await rec.json()) as { record: { httpStatus: number; errorCodes: string[]; outcome: string } }).record;
+    const record = ((await rec.json()) as { record: { httpStatus: number; errorCodes: string[]; outcome: string; reasonCode?: string } }).record;
     expect(record.httpStatus).toBe(403);
     expect(record.errorCodes).toContain('FORBIDDEN');
     expect(record.outcome).toBe('DENIED');
+    // The record says why, like the policy's refusals (issue 11: refusals keep their context).
+    expect(record.reasonCode).toBe('RESPONSE_ENTITY_NOT_ALLOWED');
   });
 
   it('nested relations beyond the purpose (the father\'s father) never come back', async () => {
@@ -310,5 +314,66 @@ describe('with the cache on', () => {
     expect(ids(traceOf(second.headers))).toEqual(expected);
     const refused = await send({ 'x-test-subject': withParents.fatherId! });
     expect(refused.status).toBe(403);
+  });
+});
+
+/**
+ * A pass-through in front of one subgraph that notes the X-Motlan-Subgraph-Request-Id of every
+ * request it forwards: what the registry owner's log would hold, observed outside the gateway.
+ */
+async function recordingProxy(target: string, seen: string[]): Promise<{ url: string; server: Server }> {
+  const to = new URL(target);
+  const server = createServer((req, res) => {
+    const id = req.headers['x-motlan-subgraph-request-id'];
+    seen.push(typeof id === 'string' ? id : '(none)');
+    const up = httpRequest({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers: { ...req.headers, host: to.host } }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}${to.pathname}`, server };
+}
+
+describe('the record keeps the gateway→subgraph request ids (issue 10: a registry owner reconciles its log)', () => {
+  it('a purpose query lists one id per subgraph fetch, each starting with the record id and naming the subgraph', async () => {
+    const seen: Record<string, string[]> = {};
+    const proxies: Server[] = [];
+    const urls: Record<string, string> = {};
+    for (const [name, sg] of Object.entries(stack.subgraphs)) {
+      seen[name] = [];
+      const p = await recordingProxy(sg.url, seen[name]!);
+      proxies.push(p.server);
+      urls[name] = p.url;
+    }
+    try {
+      const gw = await stack.startGateway({ subgraphUrls: urls });
+      const creds = gw.clients.demoCredentials();
+      const key = creds.find((c) => c.clientId === 'demo-hcm')!.key;
+      const auditor = creds.find((c) => c.roles.includes('auditor'))!.key;
+      const res = await fetch(gw.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...purpose('judicial-record-certificate') },
+        body: JSON.stringify({ query: `query Q($id: ID!) { citizen(personalId: $id) { fullName father { fullName } } }`, variables: { id: withParents.personalId } }),
+      });
+      expect(res.status).toBe(200);
+      const recordId = res.headers.get('x-request-id')!;
+      const rec = await fetch(`${gw.url}/audit/v1/requests/${recordId}`, { headers: { authorization: `Bearer ${auditor}` } });
+      expect(rec.status).toBe(200);
+      const record = ((await rec.json()) as { record: { requestId: string; subgraphRequests?: string[] } }).record;
+      expect(record.requestId).toBe(recordId);
+
+      // Fetches of this request (health probes of the gateway, if any, carry other ids or none).
+      const fetched = Object.entries(seen).flatMap(([name, ids]) => ids.filter((id) => id.startsWith(`${recordId}:`)).map((id) => ({ name, id })));
+      expect(fetched.length, 'the query reached a subgraph').toBeGreaterThan(0);
+      expect([...(record.subgraphRequests ?? [])].sort()).toEqual(fetched.map((f) => f.id).sort());
+      for (const { name, id } of fetched) expect(id.startsWith(`${recordId}:${name}:`), id).toBe(true);
+    } finally {
+      for (const p of proxies) p.closeAllConnections();
+      await Promise.all(proxies.map((p) => new Promise((resolve) => p.close(resolve))));
+    }
   });
 });

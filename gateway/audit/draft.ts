@@ -173,7 +173,11 @@ export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHa
   // A refusal keeps its context: the procedure asked for even when the policy refused before
   // recording a purpose (prefill without a valid subject token), and the reason code.
   const asked = ctx?.purpose ? null : prefillArgsOf(primary);
-  const reasons = [...(primary?.reasons ?? []), ...draft.ops.filter((o) => o !== primary).flatMap((o) => o.reasons ?? []), ...(http.bodyReasons ?? [])];
+  // The response check (gateway/disclosure) replaces the body of a response it refuses: its
+  // reason is taken from the trace, whatever order the plugins read the body in.
+  const check = trace?.responseCheck;
+  const checkReason = check?.outcome === 'refused' && check.reason ? [check.reason] : [];
+  const reasons = [...checkReason, ...(primary?.reasons ?? []), ...draft.ops.filter((o) => o !== primary).flatMap((o) => o.reasons ?? []), ...(http.bodyReasons ?? [])];
   const reasonCode = shared ? undefined : reasons[0];
   const clientRequestId = clientRequestIdOf(ctx);
 
@@ -199,5 +203,6 @@ export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHa
     prefill: shared ? (prefillNote(ctx) ?? prefillFromResponse(primary?.data)) : null,
     ...(clientRequestId ? { clientRequestId } : {}),
     ...(reasonCode ? { reasonCode } : {}),
+    ...(trace && trace.subgraphRequests.length > 0 ? { subgraphRequests: [...trace.subgraphRequests] } : {}),
   };
 }

@@ -76,6 +76,12 @@ export interface AuditEntry {
   reasonCode?: string;
   /** A summary record of a throttled burst: how many requests it stands for (each answered 429, none shared data). */
   covers?: number;
+  /**
+   * The id of every request the gateway sent a subgraph for this one (X-Motlan-Subgraph-Request-Id,
+   * `<requestId>:<subgraph>:<hex>`), in the order sent: a registry owner reconciles its own log with
+   * ours by them. Left out when none was sent.
+   */
+  subgraphRequests?: string[];
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -104,7 +110,7 @@ export interface Checkpoint {
 export const CONTENT_FIELDS = [
   'instanceId', 'seq', 'ts', 'requestId', 'clientId', 'agency', 'operationName', 'operationType', 'documentHash',
   'procedureId', 'dossierId', 'subjects', 'registries', 'fields', 'entities', 'outcome', 'errorCodes', 'httpStatus',
-  'durationMs', 'responseBytes', 'prefill', 'clientRequestId', 'reasonCode', 'covers',
+  'durationMs', 'responseBytes', 'prefill', 'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests',
 ] as const satisfies readonly (keyof AuditRecord)[];
 
 export type RecordContent = Pick<AuditRecord, (typeof CONTENT_FIELDS)[number]>;
@@ -167,6 +173,10 @@ function finite(n: number, digits = 3): number {
 
 /** A client's X-Request-Id as kept in `clientRequestId` (the gateway's own ids are UUIDs). */
 export const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** A gateway→subgraph request id: `<requestId>:<subgraph>:<hex>` (no `;`, which CSV cells join lists with). */
+const SUBGRAPH_REQUEST_ID = /^[A-Za-z0-9._:-]{1,200}$/;
+/** Bound on the subgraph request ids kept in one record (a real request makes a handful of fetches). */
+export const MAX_SUBGRAPH_REQUESTS = 500;
 /** Reason codes are upper-case tokens, like error codes. */
 const REASON_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 /** GraphQL names (operation names); anything else a client sent is made one. */
@@ -222,7 +232,13 @@ export function normalizeEntry(e: AuditEntry): AuditEntry {
     ...(e.clientRequestId && CLIENT_REQUEST_ID.test(e.clientRequestId) ? { clientRequestId: e.clientRequestId } : {}),
     ...(e.reasonCode && REASON_CODE.test(e.reasonCode) ? { reasonCode: e.reasonCode } : {}),
     ...(e.covers !== undefined && Number.isSafeInteger(e.covers) && e.covers >= 1 ? { covers: e.covers } : {}),
+    ...subgraphRequestsOf(e.subgraphRequests),
   };
+}
+
+function subgraphRequestsOf(ids: readonly string[] | undefined): { subgraphRequests?: string[] } {
+  const kept = (ids ?? []).filter((id) => typeof id === 'string' && SUBGRAPH_REQUEST_ID.test(id)).slice(0, MAX_SUBGRAPH_REQUESTS);
+  return kept.length > 0 ? { subgraphRequests: kept } : {};
 }
 
 /** Builds the chained record that follows `prevHash` at `seq`. */

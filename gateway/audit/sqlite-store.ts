@@ -114,6 +114,7 @@ CREATE TABLE IF NOT EXISTS audit_records (
   client_request_id TEXT,
   reason_code TEXT,
   covers INTEGER,
+  subgraph_requests TEXT,
   UNIQUE (instance_id, seq)
 );
 CREATE INDEX IF NOT EXISTS audit_records_ts ON audit_records (ts, instance_id, seq);

@@ -166,12 +166,14 @@ export interface RecordRow {
   client_request_id: string | null;
   reason_code: string | null;
   covers: number | null;
+  /** JSON array of `subgraphRequests`, NULL when the record has none. */
+  subgraph_requests: string | null;
 }
 
 export const RECORD_COLUMNS = [
   'instance_id', 'seq', 'ts', 'request_id', 'client_id', 'agency', 'operation_name', 'operation_type', 'document_hash',
   'procedure_id', 'dossier_id', 'subjects', 'registries', 'fields', 'entities', 'outcome', 'error_codes', 'http_status',
-  'duration_ms', 'response_bytes', 'prefill', 'prev_hash', 'hash', 'client_request_id', 'reason_code', 'covers',
+  'duration_ms', 'response_bytes', 'prefill', 'prev_hash', 'hash', 'client_request_id', 'reason_code', 'covers', 'subgraph_requests',
 ] as const satisfies readonly (keyof RecordRow)[];
 
 export function recordToRow(r: AuditRecord): RecordRow {
@@ -202,6 +204,7 @@ export function recordToRow(r: AuditRecord): RecordRow {
     client_request_id: r.clientRequestId ?? null,
     reason_code: r.reasonCode ?? null,
     covers: r.covers ?? null,
+    subgraph_requests: r.subgraphRequests ? JSON.stringify(r.subgraphRequests) : null,
   };
 }
 
@@ -214,6 +217,7 @@ export const ADDED_RECORD_COLUMNS: ReadonlyArray<{ name: keyof RecordRow; sqlite
   { name: 'client_request_id', sqlite: 'TEXT', postgres: 'TEXT' },
   { name: 'reason_code', sqlite: 'TEXT', postgres: 'TEXT' },
   { name: 'covers', sqlite: 'INTEGER', postgres: 'BIGINT' },
+  { name: 'subgraph_requests', sqlite: 'TEXT', postgres: 'JSONB' },
 ];
 
 /** Accepts JSON text (SQLite) or already-parsed jsonb values (PostgreSQL). */
@@ -249,6 +253,7 @@ export function rowToRecord(row: Record<string, unknown>): AuditRecord {
     ...(row.client_request_id === null || row.client_request_id === undefined ? {} : { clientRequestId: String(row.client_request_id) }),
     ...(row.reason_code === null || row.reason_code === undefined ? {} : { reasonCode: String(row.reason_code) }),
     ...(row.covers === null || row.covers === undefined ? {} : { covers: Number(row.covers) }),
+    ...(row.subgraph_requests === null || row.subgraph_requests === undefined ? {} : { subgraphRequests: json<string[]>(row.subgraph_requests) }),
   };
 }
 
