@@ -13,9 +13,10 @@
  * "No registry called" is measured on the mock registries' own request counters.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Kind, parse, print, type ObjectTypeDefinitionNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../gateway/app.js';
 import { activeProcedureService } from '../gateway/procedures/service.js';
@@ -213,6 +214,28 @@ describe.each(['development', 'production'] as const)('%s mode', (mode) => {
         { client: 'narrow' },
       );
       expect(first(notAllowed)!.extensions!.reason).toBe('PROCEDURE_NOT_ALLOWED');
+    });
+
+    it('catalog roots too: a null sent for a non-null argument through a defaulted variable is the client\'s error (400), on every catalog root', async () => {
+      // Every root of the catalog subgraph that takes a non-null argument (prefill has its own tests above).
+      const doc = parse(readFileSync(path.join(import.meta.dirname, '..', 'schema', 'procedures.graphql'), 'utf8'));
+      const query = doc.definitions.find((d): d is ObjectTypeDefinitionNode => d.kind === Kind.OBJECT_TYPE_DEFINITION && d.name.value === 'Query')!;
+      const roots = (query.fields ?? []).filter((f) => f.name.value !== 'prefill' && (f.arguments ?? []).some((a) => a.type.kind === Kind.NON_NULL_TYPE));
+      expect(roots.map((f) => f.name.value)).toContain('procedure');
+      for (const f of roots) {
+        const args = (f.arguments ?? []).filter((a) => a.type.kind === Kind.NON_NULL_TYPE);
+        const vars = args.map((a) => `$${a.name.value}: ${print(a.type).replace(/!$/, '')} = "judicial-record-certificate"`).join(', ');
+        const call = args.map((a) => `${a.name.value}: $${a.name.value}`).join(', ');
+        const variables = Object.fromEntries(args.map((a) => [a.name.value, null]));
+        for (const q of [`query(${vars}) { ${f.name.value}(${call}) { __typename } }`, `query(${vars}) { procedures { id } x: ${f.name.value}(${call}) { __typename } }`]) {
+          for (const opts of [{}, { purpose: 'lodging-notification' }]) {
+            const a = await refused({ query: q, variables }, opts);
+            expect(a.status, a.text).toBe(400);
+            expect(first(a)!.extensions!.code, a.text).toBe('BAD_USER_INPUT');
+            expect(a.text).not.toContain('DOWNSTREAM_SERVICE_ERROR');
+          }
+        }
+      }
     });
 
     it('an unknown procedure still answers NOT_FOUND UNKNOWN_PROCEDURE (to a client that may run any, in development)', async () => {

@@ -356,7 +356,13 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
       return;
     }
 
-    if (registryFields.length === 0 && lookups.length === 0 && prefills.length === 0) return; // catalog or introspection only
+    if (registryFields.length === 0 && lookups.length === 0 && prefills.length === 0) {
+      // Catalog or introspection only: no purpose needed, but arguments the subgraph could not
+      // take (a null sent for a non-null argument through a defaulted variable) are the client's
+      // error, refused here (400) rather than failing in the subgraph. Defaults are fine here.
+      rootArguments(rc.schema, analysis, rc.request.variables, () => false);
+      return;
+    }
     if (!client) throw policyError('UNAUTHENTICATED', 'Registry data needs an authenticated client: send Authorization: Bearer <api key>.');
 
     if (prefills.length > 0) {
