@@ -293,11 +293,13 @@ describe('unrelated subjects are refused, and nothing of them is returned', () =
   it('an enterprise the citizen has no role in', async () => {
     const citizen = findCitizen(world, (c, x) => isAdult(world, c) && !hasEnterpriseRole(x, c), 'adult without an enterprise role');
     const enterprise = world.enterprises.find((e) => e.status === 'ACTIVE')!;
-    const { body, text } = await postPrefill(stack.graphqlUrl, stack.demoKey, 'enterprise-legal-representative-change', {
+    const { status, body, text } = await postPrefill(stack.graphqlUrl, stack.demoKey, 'enterprise-legal-representative-change', {
       personalId: citizen.personalId,
       enterpriseCode: enterprise.enterpriseCode,
     });
     expect(body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    // A refusal is one for HTTP too (clients, balancers' error rates), like the policy's.
+    expect(status).toBe(403);
     // One reason for unknown and unrelated subjects alike (no existence oracle).
     expect(body.errors?.[0]?.extensions?.['reason']).toBe('SUBJECT_NOT_RELATED');
     expect(body.data ?? null).toBeNull();
@@ -307,8 +309,9 @@ describe('unrelated subjects are refused, and nothing of them is returned', () =
   it('a parcel held by someone else', async () => {
     const citizen = findCitizenWithoutLand(world);
     const parcel = world.parcels.find((p) => p.certificate && p.holders.every((h) => h.kind === 'CITIZEN'))!;
-    const { body, text } = await postPrefill(stack.graphqlUrl, stack.demoKey, 'land-use-right-transfer', { personalId: citizen.personalId, parcelId: parcel.parcelId });
+    const { status, body, text } = await postPrefill(stack.graphqlUrl, stack.demoKey, 'land-use-right-transfer', { personalId: citizen.personalId, parcelId: parcel.parcelId });
     expect(body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect(status).toBe(403);
     expect(text).not.toContain(parcel.certificate!.serial);
     expect(text).not.toContain(citizen.fullName);
   });
@@ -318,11 +321,12 @@ describe('unrelated subjects are refused, and nothing of them is returned', () =
     const family = new Set([citizen.fatherId, citizen.motherId, citizen.spouseId, ...citizen.childrenIds]);
     const household = citizen.householdId ? ix.households.get(citizen.householdId)!.members.map((m) => m.personalId) : [];
     const stranger = findCitizen(world, (c) => c.deceased && !family.has(c.personalId) && !household.includes(c.personalId) && c.personalId !== citizen.personalId, 'stranger');
-    const { body, text } = await postPrefill(stack.graphqlUrl, stack.demoKey, 'death-residence-removal-funeral-allowance', {
+    const { status, body, text } = await postPrefill(stack.graphqlUrl, stack.demoKey, 'death-residence-removal-funeral-allowance', {
       personalId: citizen.personalId,
       relatedPersonalId: stranger.personalId,
     });
     expect(body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect(status).toBe(403);
     expect(text).not.toContain(stranger.fullName);
   });
 
@@ -332,11 +336,22 @@ describe('unrelated subjects are refused, and nothing of them is returned', () =
     while (taken.has(unknown)) unknown = String(Number(unknown) - 1).padStart(12, '0');
     const a = await postPrefill(stack.graphqlUrl, stack.demoKey, 'lodging-notification', { personalId: unknown });
     expect(a.body.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    expect(a.status).toBe(404);
     const b = await postPrefill(stack.graphqlUrl, stack.demoKey, 'lodging-notification', { personalId: '0011909' });
     expect(b.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     expect(b.body.errors?.[0]?.message).toContain('12 digits');
+    expect(b.status).toBe(400);
     const c = await postPrefill(stack.graphqlUrl, stack.demoKey, 'no-such-procedure', { personalId: world.citizens[0]!.personalId });
     expect(c.body.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    expect(c.status).toBe(404);
+  });
+
+  it('a superfluous subject → 400 BAD_USER_INPUT, with no data', async () => {
+    const [citizen, other] = findCitizens((c) => isAdult(world, c)).slice(3, 5);
+    const { status, body } = await postPrefill(stack.graphqlUrl, stack.demoKey, 'lodging-notification', { personalId: citizen!.personalId, relatedPersonalId: other!.personalId });
+    expect(body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(body.data ?? null).toBeNull();
+    expect(status).toBe(400);
   });
 });
 

@@ -15,6 +15,7 @@ import type { ConcernFactory } from '../concern.js';
 import { apolloExecutor } from '../procedures/executor.js';
 import { procedureFieldCoordinates, procedurePathTree } from '../procedures/service.js';
 import { prefillRelationChecks, purposePolicyPlugin } from './plugin.js';
+import { prefillRefusalStatusPlugin } from './refusal-status.js';
 import { createSubjectTokenVerifier, subjectTokensConfigured, type SubjectTokenOptions } from './subject-token.js';
 
 export interface PolicyConcernOptions {
@@ -38,6 +39,8 @@ export const purposePolicy: ConcernFactory = ({ options, logger, apollo }) => {
         subjectTokens: createSubjectTokenVerifier(tokens, options.env),
         production: options.production,
       }),
+      // Prefill's refusals (resolver errors of the local subgraph) get the policy's statuses.
+      prefillRefusalStatusPlugin(),
       // "Did you mean …?" would let clients map the schema field by field without introspection.
       ...(options.production ? [ApolloServerPluginDisableSuggestions()] : []),
     ],
