@@ -44,6 +44,13 @@ export interface AuditOptions {
    * value `off`) disables it, refused in production.
    */
   witnessFile?: string | false;
+  /**
+   * Between stored checkpoints, sign the chain head and append it to the witness at most this
+   * often, after the commit whose responses already left (0: after every commit). The records
+   * of the last interval before a crash are covered by no witness (docs/AUDIT.md, threat model).
+   * Default: `AUDIT_WITNESS_HEAD_INTERVAL_MS` env, else 1000.
+   */
+  witnessHeadIntervalMs?: number;
   /** Use this store instead of opening one (tests: a failing store). The concern does not close it. */
   store?: AuditStore;
   /** Display name of a procedure id in the citizen history. Default: none (the id is shown). */
@@ -86,6 +93,7 @@ export interface ResolvedAuditConfig {
   commitWindowMs: number;
   /** Witness file (absolute), or null when turned off. */
   witnessFile: string | null;
+  witnessHeadIntervalMs: number;
   readyProbeCacheMs: number;
   sqliteLocking: 'exclusive' | 'shared';
   /** null: throttling off. */
@@ -169,6 +177,7 @@ export function resolveAuditConfig(
   if (locking !== 'exclusive' && locking !== 'shared') {
     throw new Error(`AUDIT_SQLITE_LOCKING=${JSON.stringify(locking)} must be "exclusive" or "shared": fix or unset it.`);
   }
+  const witnessHeadIntervalMs = opts.witnessHeadIntervalMs ?? int(env.AUDIT_WITNESS_HEAD_INTERVAL_MS, 'AUDIT_WITNESS_HEAD_INTERVAL_MS', 0) ?? 1000;
   const readyProbeCacheMs = opts.readyProbeCacheMs ?? int(env.AUDIT_READY_PROBE_CACHE_MS, 'AUDIT_READY_PROBE_CACHE_MS', 0) ?? 5000;
   const throttle =
     opts.throttle === false
@@ -194,6 +203,7 @@ export function resolveAuditConfig(
   return {
     dataDir,
     witnessFile,
+    witnessHeadIntervalMs,
     sqliteFile: path.resolve(cwd, opts.sqliteFile ?? env.AUDIT_SQLITE_FILE ?? path.join(dataDir, 'audit.db')),
     databaseUrl,
     databaseSchema: opts.databaseSchema ?? env.AUDIT_DATABASE_SCHEMA ?? 'motlan_audit',

@@ -107,7 +107,7 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
     checkpointEvery: cfg.checkpointEvery,
     checkpointIntervalMs: cfg.checkpointIntervalMs,
     commitWindowMs: cfg.commitWindowMs,
-    ...(witness ? { witness } : {}),
+    ...(witness ? { witness, witnessHeadIntervalMs: cfg.witnessHeadIntervalMs } : {}),
     onWitnessError: (err) => env.logger.error({ err }, 'Audit witness write failed: /ready fails until checkpoints reach the witness again'),
     probeCacheMs: cfg.readyProbeCacheMs,
     ...(opts.now ? { now: opts.now } : {}),

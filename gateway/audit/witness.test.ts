@@ -13,6 +13,7 @@ import { AuditDraft, buildEntry } from './draft.js';
 import { subjectHasher } from './keys.js';
 import { checkpointMessage, type Checkpoint } from './record.js';
 import { ENTITY_KINDS } from './subjects.js';
+import { resolveAuditConfig } from './config.js';
 import { AuditLog } from './log.js';
 import { SqliteAuditStore } from './sqlite-store.js';
 import { sampleEntry, testSigner } from './testing.js';
@@ -137,5 +138,15 @@ describe('a witness that cannot be written', () => {
     expect(got.map((c) => [c.instanceId, c.seq])).toContainEqual(['ro', 2]);
     await log.close();
     await store.close();
+  });
+});
+
+describe('AUDIT_WITNESS_HEAD_INTERVAL_MS: how long a committed tail may stay unwitnessed', () => {
+  const resolve = (env: NodeJS.ProcessEnv) => resolveAuditConfig({ instanceId: 'cfg', dataDir: dir }, { env, production: false });
+  it('defaults to 1000 ms, reads the variable (0: a head after every commit), refuses a bad value', () => {
+    expect(resolve({}).witnessHeadIntervalMs).toBe(1000);
+    expect(resolve({ AUDIT_WITNESS_HEAD_INTERVAL_MS: '0' }).witnessHeadIntervalMs).toBe(0);
+    expect(resolve({ AUDIT_WITNESS_HEAD_INTERVAL_MS: '250' }).witnessHeadIntervalMs).toBe(250);
+    expect(() => resolve({ AUDIT_WITNESS_HEAD_INTERVAL_MS: '-1' })).toThrow(/AUDIT_WITNESS_HEAD_INTERVAL_MS/);
   });
 });
