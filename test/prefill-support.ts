@@ -6,16 +6,11 @@
  */
 import type { AddressRecord, CitizenRecord, EnterpriseRecord, LandParcelRecord, World } from '../mocks/world/types.js';
 import { indexWorld } from '../mocks/world/generate.js';
+import { PREFILL_DOCUMENT } from '../scripts/generate-documents.js';
 import type { DossierComponentResult, PrefilledField, PrefillSummary } from '../gateway/procedures/prefill.js';
 
-export const PREFILL_QUERY = `query Prefill($procedureId: ID!, $subject: SubjectInput!, $dossierId: String) {
-  prefill(procedureId: $procedureId, subject: $subject, dossierId: $dossierId) {
-    procedure { id name }
-    fields { key label value source registry retrievedAt unavailable }
-    dossierComponents { code name status registry reason }
-    summary { fieldsTotal fieldsPrefilled fieldsForCitizen componentsTotal componentsCut hoursSaved }
-  }
-}`;
+/** The prefill operation with every field of the form: the same document the trusted-documents file registers. */
+export const PREFILL_QUERY = PREFILL_DOCUMENT;
 
 // The JSON of a prefilled form is the server's own types (the API returns them as is).
 export type PrefilledFieldJson = PrefilledField;

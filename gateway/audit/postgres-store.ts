@@ -81,10 +81,8 @@ export class PostgresAuditStore implements AuditStore {
   async init(): Promise<void> {
     if (this.readonlyMode) return;
     const t = this.t;
-    const client = await this.pool.connect();
-    try {
+    await this.transaction(async (client) => {
       // Serialise concurrent first starts of several replicas.
-      await client.query('BEGIN');
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('motlan-audit-schema:' || $1))`, [this.schema]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       await client.query(`
@@ -142,13 +140,9 @@ export class PostgresAuditStore implements AuditStore {
       `);
       for (const c of ADDED_RECORD_COLUMNS) await client.query(`ALTER TABLE ${t.records} ADD COLUMN IF NOT EXISTS ${c.name} ${c.postgres}`);
       await client.query(`CREATE INDEX IF NOT EXISTS audit_records_client_request ON ${t.records} (client_request_id)`);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
+    }).catch((err: unknown) => {
       throw new Error(`Cannot prepare the audit tables in ${this.location}: ${(err as Error).message}`);
-    } finally {
-      client.release();
-    }
+    });
   }
 
   private async headWith(q: pg.Pool | pg.PoolClient, instanceId: string): Promise<ChainHead | null> {
@@ -168,9 +162,7 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async appendBatch(instanceId: string, expected: ChainHead | null, records: AuditRecord[], checkpoints: Checkpoint[]): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.transaction(async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('motlan-audit:' || $1))`, [instanceId]);
       const actual = await this.headWith(client, instanceId);
       if (!sameHead(actual, expected)) throw new ChainConflictError(instanceId, expected, actual);
@@ -201,19 +193,11 @@ export class PostgresAuditStore implements AuditStore {
           [c.instanceId, c.seq, c.hash, c.ts, c.keyId, c.signature],
         );
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async probe(instanceId: string): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.transaction(async (client) => {
       // The privilege and constraints a real commit needs (INSERT on the records), rolled back…
       await client.query('SAVEPOINT motlan_probe');
       await client.query(
@@ -228,13 +212,7 @@ export class PostgresAuditStore implements AuditStore {
         `INSERT INTO ${this.t.probes} (instance_id, ts) VALUES ($1, $2) ON CONFLICT (instance_id) DO UPDATE SET ts = EXCLUDED.ts`,
         [instanceId, Date.now()],
       );
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async registerKey(key: PublicKeyEntry): Promise<void> {
@@ -319,9 +297,7 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async prune(instanceId: string, cp: Checkpoint): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.transaction(async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('motlan-audit:' || $1))`, [instanceId]);
       const d = await client.query(`DELETE FROM ${this.t.records} WHERE instance_id = $1 AND seq <= $2`, [instanceId, cp.seq]);
       await client.query(`DELETE FROM ${this.t.subjects} WHERE instance_id = $1 AND seq <= $2`, [instanceId, cp.seq]);
@@ -332,8 +308,18 @@ export class PostgresAuditStore implements AuditStore {
            key_id = EXCLUDED.key_id, signature = EXCLUDED.signature`,
         [instanceId, cp.seq, cp.hash, cp.ts, cp.keyId, cp.signature],
       );
-      await client.query('COMMIT');
       return d.rowCount ?? 0;
+    });
+  }
+
+  /** Runs `work` in one transaction on one pooled connection: committed if it resolves, rolled back if it throws. */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});
       throw err;
