@@ -11,6 +11,24 @@
  * summarised and dropped first.
  */
 
+/**
+ * The source a failure is counted against: an IPv4 address, or the /64 network of an IPv6
+ * address. One IPv6 host usually holds a whole /64 (2^64 addresses): counted per address,
+ * it could write `failures` records from each of as many addresses as it likes and never be
+ * throttled. IPv4-mapped addresses (`::ffff:a.b.c.d`, dual-stack sockets) count as IPv4.
+ */
+export function throttleSource(ip: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!ip.includes(':')) return ip;
+  const zoneless = ip.split('%')[0]!.toLowerCase();
+  const [head = '', tail = ''] = zoneless.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = zoneless.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const groups = zoneless.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => (g === '' ? '0' : g.replace(/^0+(?=.)/, ''))).join(':')}::/64`;
+}
+
 export interface ThrottleSettings {
   /** Failures within a window before the source is throttled. */
   failures: number;

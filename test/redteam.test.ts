@@ -1,0 +1,70 @@
+/**
+ * Red team reproductions (issues 10 and 11), each a claim of docs/SECURITY.md or
+ * docs/AUDIT.md tried as an attacker would. Every test here failed before its fix.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { throttleSource } from '../gateway/audit/throttle.js';
+import { startStack, type Stack } from './helpers/stack.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'motlan-redteam-'));
+  dirs.push(d);
+  return d;
+};
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ citizens: 300, gateway: { rateLimit: false } });
+}, 120_000);
+afterAll(async () => {
+  await stack?.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('the failure throttle (issue 11, observation 8)', () => {
+  it('counts an IPv6 attacker per /64: rotating addresses inside its network does not write a record per address', async () => {
+    const failures = 3;
+    const gw = await stack.startGateway({ audit: { dataDir: tempDir(), throttle: { failures, windowMs: 60_000 } }, rateLimit: false });
+    try {
+      const trail = gw.app.motlanAudit!;
+      const before = await trail.store.count({});
+      const statuses: number[] = [];
+      // One host with a /64 (what any IPv6 customer gets): 200 addresses, 2 requests each.
+      for (let i = 1; i <= 200; i++) {
+        for (let j = 0; j < 2; j++) {
+          const r = await gw.app.inject({
+            method: 'POST',
+            url: '/graphql',
+            remoteAddress: `2001:db8:0:1:${i.toString(16)}::${j + 1}`,
+            // A spoofed X-Forwarded-For changes nothing either (no proxy is trusted).
+            headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-key', 'x-forwarded-for': `203.0.113.${i}` },
+            payload: { query: '{ __typename }' },
+          });
+          statuses.push(r.statusCode);
+        }
+      }
+      await trail.log.flush();
+      expect(statuses.filter((s) => s === 401)).toHaveLength(failures);
+      expect(await trail.store.count({})).toBe(before + failures);
+      // Another /64 is another source.
+      const other = await gw.app.inject({ method: 'POST', url: '/graphql', remoteAddress: '2001:db8:0:2::1', headers: { 'content-type': 'application/json' }, payload: { query: '{ __typename }' } });
+      expect(other.statusCode).toBe(401);
+    } finally {
+      await gw.close();
+    }
+  }, 120_000);
+
+  it('names sources: IPv4 as is, IPv4-mapped as IPv4, IPv6 by its /64', () => {
+    expect(throttleSource('192.0.2.7')).toBe('192.0.2.7');
+    expect(throttleSource('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(throttleSource('2001:db8:0:1:abcd::1')).toBe('2001:db8:0:1::/64');
+    expect(throttleSource('2001:0DB8:0000:0001:ffff:1:2:3')).toBe('2001:db8:0:1::/64');
+    expect(throttleSource('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(throttleSource('::1')).toBe('0:0:0:0::/64');
+    expect(throttleSource('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+  });
+});
