@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { throttleSource } from '../gateway/audit/throttle.js';
+import { maskIdentifiers, redactQueryString } from '../lib/redact-url.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 const dirs: string[] = [];
@@ -18,7 +19,7 @@ const tempDir = () => {
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ citizens: 300, gateway: { rateLimit: false } });
+  stack = await startStack({ citizens: 300, captureLog: 'info', gateway: { rateLimit: false } });
 }, 120_000);
 afterAll(async () => {
   await stack?.close();
@@ -66,5 +67,34 @@ describe('the failure throttle (issue 11, observation 8)', () => {
     expect(throttleSource('2001:db8::1')).toBe('2001:db8:0:0::/64');
     expect(throttleSource('::1')).toBe('0:0:0:0::/64');
     expect(throttleSource('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+  });
+});
+
+describe('the gateway log (issue 11, observation 6)', () => {
+  it('names no citizen for a URL that matches no route: query values and identifiers in the path', async () => {
+    const creds = stack.gateway.clients.demoCredentials();
+    const auditor = creds.find((c) => c.roles.includes('auditor'))!.key;
+    const pid = stack.world.citizens[5]!.personalId;
+    const from = stack.logLines.length;
+    const json = encodeURIComponent(JSON.stringify({ personalId: pid }));
+    // An auditor's typo (record for records), a personal ID where a request id goes, a scanner.
+    for (const url of [`/audit/v1/record?personalId=${pid}`, `/audit/v1/recordz?q=${json}`, `/audit/v1/requests/req-${pid}`, `/graphql/x${pid}`, `/nope?variables=${json}`]) {
+      const res = await fetch(`${stack.gatewayUrl}${url}`, { headers: { authorization: `Bearer ${auditor}` } });
+      await res.arrayBuffer();
+      expect(res.status).toBe(404);
+    }
+    const lines = stack.logLines.slice(from);
+    expect(lines.join('')).toContain('not found');
+    const leaks = lines.filter((l) => l.includes(pid));
+    expect(leaks, leaks.join('\n')).toEqual([]);
+    // The root cause is fixed, not hidden by the last-line mask.
+    const masked = lines.filter((l) => l.includes('[id]'));
+    expect(masked, masked.join('\n')).toEqual([]);
+  });
+
+  it('the mask catches an identifier right after a percent-escape; URLs lose long digit runs of their path', () => {
+    expect(maskIdentifiers('Route GET:/x?v=%7B%22personalId%22%3A%22079203001234%22%7D')).toBe('Route GET:/x?v=%7B%22personalId%22%3A%22[id]%22%7D');
+    expect(maskIdentifiers('"time":1751356800123,"reqId":"4f656938-7fb2-42bb-a6ba-38151b4bab68"')).toBe('"time":1751356800123,"reqId":"4f656938-7fb2-42bb-a6ba-38151b4bab68"');
+    expect(redactQueryString('/audit/v1/requests/req-079203001234?x=1')).toBe('/audit/v1/requests/req-…?x=…');
   });
 });
