@@ -74,7 +74,7 @@ describe('a client restricted to trusted documents, over GET', () => {
   });
 
   it('still refuses a hash sent with another text, and free-form text', async () => {
-    for (const params of [
+    for (const params of <Array<Record<string, string>>>[
       { documentId: `sha256:${lodging.sha256}`, query: '{ __typename }' },
       { query: `{ citizen(personalId: "${personalId}") { fullName father { fullName } } }` },
     ]) {
