@@ -98,3 +98,10 @@ describe('the gateway log (issue 11, observation 6)', () => {
     expect(redactQueryString('/audit/v1/requests/req-079203001234?x=1')).toBe('/audit/v1/requests/req-…?x=…');
   });
 });
+
+describe('subgraph signing keys (issue 10, observation 4)', () => {
+  it('refuses one key for two subgraphs: the signature does not name its subgraph, so a request signed for one could be replayed to the other', async () => {
+    const keys = stack.subgraphSigningKeys;
+    await expect(stack.startGateway({ subgraphSigningKeys: { ...keys, land: keys.population! } })).rejects.toThrow(/is the same key as SUBGRAPH_SIGNING_KEY_/);
+  });
+});
