@@ -2,7 +2,7 @@
  * Red team reproductions (issues 10 and 11), each a claim of docs/SECURITY.md or
  * docs/AUDIT.md tried as an attacker would. Every test here failed before its fix.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,4 +104,31 @@ describe('subgraph signing keys (issue 10, observation 4)', () => {
     const keys = stack.subgraphSigningKeys;
     await expect(stack.startGateway({ subgraphSigningKeys: { ...keys, land: keys.population! } })).rejects.toThrow(/is the same key as SUBGRAPH_SIGNING_KEY_/);
   });
+});
+
+describe('a lost witness (issue 11: is a missing witness loud?)', () => {
+  it('refuses to continue a chain the store holds but the witness no longer does; AUDIT_WITNESS_ADOPT=true starts it once', async () => {
+    const dataDir = tempDir();
+    const audit = { dataDir, instanceId: 'witness-lost', checkpointIntervalMs: 0 };
+    const creds = stack.gateway.clients.demoCredentials();
+    const key = creds.find((c) => c.clientId === 'demo-hcm')!.key;
+    const gw = await stack.startGateway({ audit, rateLimit: false });
+    const res = await fetch(gw.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-purpose': 'lodging-notification' },
+      body: JSON.stringify({ query: 'query C($p: ID!) { citizen(personalId: $p) { fullName } }', variables: { p: stack.world.citizens[3]!.personalId } }),
+    });
+    expect(res.status).toBe(200);
+    await gw.close(); // signs and witnesses the final checkpoint
+    const witnessFile = path.join(dataDir, 'audit-witness.jsonl');
+    expect(existsSync(witnessFile)).toBe(true);
+    // The insider removes the witness (next: rewrite the store and let the gateway sign over it).
+    rmSync(witnessFile);
+    await expect(stack.startGateway({ audit, rateLimit: false })).rejects.toThrow(/witness .* holds no checkpoint of chain "witness-lost".*refuses to continue the chain unwitnessed/s);
+    const adopted = await stack.startGateway({ audit: { ...audit, adoptWitness: true }, rateLimit: false });
+    await adopted.close();
+    // Witnessed again: an ordinary restart works.
+    const again = await stack.startGateway({ audit, rateLimit: false });
+    await again.close();
+  }, 60_000);
 });

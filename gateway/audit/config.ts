@@ -51,6 +51,13 @@ export interface AuditOptions {
    * Default: `AUDIT_WITNESS_HEAD_INTERVAL_MS` env, else 1000.
    */
   witnessHeadIntervalMs?: number;
+  /**
+   * Start although the witness holds nothing of a chain the store has records of (the
+   * witness is configured for the first time on an existing store). Otherwise the gateway
+   * refuses: the witness file was removed or replaced. Default: `AUDIT_WITNESS_ADOPT=true`
+   * env, else false. Set it for one start only.
+   */
+  adoptWitness?: boolean;
   /** Use this store instead of opening one (tests: a failing store). The concern does not close it. */
   store?: AuditStore;
   /** Display name of a procedure id in the citizen history. Default: none (the id is shown). */
@@ -94,6 +101,7 @@ export interface ResolvedAuditConfig {
   /** Witness file (absolute), or null when turned off. */
   witnessFile: string | null;
   witnessHeadIntervalMs: number;
+  adoptWitness: boolean;
   readyProbeCacheMs: number;
   sqliteLocking: 'exclusive' | 'shared';
   /** null: throttling off. */
@@ -204,6 +212,7 @@ export function resolveAuditConfig(
     dataDir,
     witnessFile,
     witnessHeadIntervalMs,
+    adoptWitness: opts.adoptWitness ?? env.AUDIT_WITNESS_ADOPT === 'true',
     sqliteFile: path.resolve(cwd, opts.sqliteFile ?? env.AUDIT_SQLITE_FILE ?? path.join(dataDir, 'audit.db')),
     databaseUrl,
     databaseSchema: opts.databaseSchema ?? env.AUDIT_DATABASE_SCHEMA ?? 'motlan_audit',
