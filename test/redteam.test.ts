@@ -59,6 +59,36 @@ describe('the failure throttle (issue 11, observation 8)', () => {
     }
   }, 120_000);
 
+  it('holds many sources together to one budget: 1,000 addresses failing once each write a bounded number of records and ONE summary', async () => {
+    let clock = 50_000_000;
+    const gw = await stack.startGateway({ audit: { dataDir: tempDir(), now: () => clock, throttle: { failures: 3, windowMs: 60_000, maxFailures: 10 } }, rateLimit: false });
+    try {
+      const trail = gw.app.motlanAudit!;
+      const before = await trail.store.count({});
+      const statuses = new Map<number, number>();
+      // A /48 holds 65,536 /64 sources; a botnet as many IPv4 addresses. 1,000 here, one request each.
+      for (let i = 0; i < 1000; i++) {
+        const r = await gw.app.inject({
+          method: 'POST',
+          url: '/graphql',
+          remoteAddress: `2001:db8:7:${i.toString(16)}::1`,
+          headers: { 'content-type': 'application/json', authorization: 'Bearer not-a-key' },
+          payload: { query: '{ __typename }' },
+        });
+        statuses.set(r.statusCode, (statuses.get(r.statusCode) ?? 0) + 1);
+      }
+      expect(Object.fromEntries(statuses)).toEqual({ 401: 10, 429: 990 });
+      clock += 60_001;
+      trail.throttle!.sweep();
+      await trail.log.flush();
+      expect(await trail.store.count({})).toBe(before + 10 + 1);
+      const summaries = (await trail.store.search({ outcomes: ['DENIED'] }, { limit: 20 })).items.filter((r) => r.reasonCode === 'SOURCE_THROTTLED');
+      expect(summaries.map((r) => r.covers)).toEqual([990]);
+    } finally {
+      await gw.close();
+    }
+  }, 120_000);
+
   it('names sources: IPv4 as is, IPv4-mapped as IPv4, IPv6 by its /64', () => {
     expect(throttleSource('192.0.2.7')).toBe('192.0.2.7');
     expect(throttleSource('::ffff:192.0.2.7')).toBe('192.0.2.7');

@@ -74,7 +74,7 @@ export interface AuditOptions {
    * Default: `{ failures: AUDIT_THROTTLE_FAILURES ?? 20, windowMs: AUDIT_THROTTLE_WINDOW_MS ?? 60000 }`;
    * `false` turns it off.
    */
-  throttle?: { failures?: number; windowMs?: number; maxSources?: number } | false;
+  throttle?: { failures?: number; windowMs?: number; maxSources?: number; maxFailures?: number } | false;
   /**
    * SQLite locking: `exclusive` (one connection in the writer thread, no memory-mapped `-shm`:
    * a fault on it is a 503, never a SIGBUS; no other process can open the file meanwhile) or
@@ -105,7 +105,7 @@ export interface ResolvedAuditConfig {
   readyProbeCacheMs: number;
   sqliteLocking: 'exclusive' | 'shared';
   /** null: throttling off. */
-  throttle: { failures: number; windowMs: number; maxSources: number } | null;
+  throttle: { failures: number; windowMs: number; maxSources: number; maxFailures?: number } | null;
   production: boolean;
   /** Gives back a generated chain id claimed for this process (call on shutdown). */
   releaseInstanceId: () => void;
@@ -194,6 +194,7 @@ export function resolveAuditConfig(
           failures: opts.throttle?.failures ?? int(env.AUDIT_THROTTLE_FAILURES, 'AUDIT_THROTTLE_FAILURES', 1) ?? 20,
           windowMs: opts.throttle?.windowMs ?? int(env.AUDIT_THROTTLE_WINDOW_MS, 'AUDIT_THROTTLE_WINDOW_MS', 1) ?? 60_000,
           maxSources: opts.throttle?.maxSources ?? 10_000,
+          ...(opts.throttle?.maxFailures !== undefined ? { maxFailures: opts.throttle.maxFailures } : {}),
         };
   const claimed = explicitId === undefined && !databaseUrl ? claimPersistentInstanceId(dataDir) : null;
   const instanceId = explicitId ?? claimed?.id ?? hostname();

@@ -77,8 +77,9 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
       // counted against its address now, so a burst of concurrent ones is held to the limit.
       // A keyed request is never throttled here: a legitimate client may share the address.
       const source = throttleSource(request.ip);
-      if (throttle.throttled(source)) {
-        throttle.count(source);
+      const bucket = throttle.throttledAs(source);
+      if (bucket !== null) {
+        throttle.count(bucket);
         recorded.add(request); // covered by the burst's summary record, not one of its own
         const retry = Math.max(1, Math.ceil(throttle.settings.windowMs / 1000));
         return reply

@@ -36,6 +36,12 @@ export interface ThrottleSettings {
   windowMs: number;
   /** Most sources tracked at once. */
   maxSources: number;
+  /**
+   * Failures of ALL sources within a window before every key-less request is throttled, under
+   * one summary (source `*`): many addresses (an IPv6 /48 holds 65 536 /64s, a botnet) must not
+   * buy `failures` records each. Default: 50 × `failures`.
+   */
+  maxFailures?: number;
   /** Clock (ms). */
   now: () => number;
 }
@@ -58,8 +64,12 @@ interface SourceState {
   lastAt: number;
 }
 
+/** The bucket of requests throttled by the global budget rather than their own source's. */
+export const ALL_SOURCES = '*';
+
 export class FailureThrottle {
   private readonly sources = new Map<string, SourceState>();
+  private global = { windowStart: Number.NEGATIVE_INFINITY, failures: 0 };
 
   constructor(
     readonly settings: ThrottleSettings,
@@ -102,6 +112,17 @@ export class FailureThrottle {
     return s.failures >= this.settings.failures;
   }
 
+  /**
+   * The bucket a key-less request of `source` is throttled under (its own source, or
+   * ALL_SOURCES once every source together used the global budget), or null to let it through.
+   */
+  throttledAs(source: string): string | null {
+    if (this.throttled(source)) return source;
+    const now = this.settings.now();
+    if (now - this.global.windowStart >= this.settings.windowMs) this.global = { windowStart: now, failures: 0 };
+    return this.global.failures >= (this.settings.maxFailures ?? 50 * this.settings.failures) ? ALL_SOURCES : null;
+  }
+
   /** Counts a request answered 429 by the throttle (it has no record of its own). */
   count(source: string): void {
     const s = this.state(source);
@@ -114,6 +135,9 @@ export class FailureThrottle {
   /** Counts a failed (recorded) request of the source. */
   failed(source: string): void {
     this.state(source).failures++;
+    const now = this.settings.now();
+    if (now - this.global.windowStart >= this.settings.windowMs) this.global = { windowStart: now, failures: 0 };
+    this.global.failures++;
   }
 
   /** Ends the windows that are over (their bursts are summarised). */
