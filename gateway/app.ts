@@ -258,6 +258,13 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       instanceId: options.instanceId,
     });
 
+    // Fastify's own 404 logs `Route GET:<url> not found` with the whole URL, query values
+    // included (a mistyped auditor URL `…/record?personalId=…`): log it redacted instead.
+    app.setNotFoundHandler((request, reply) => {
+      request.log.info(`Route ${request.method}:${redactQueryString(request.url)} not found`);
+      return reply.code(404).send({ message: `Route ${request.method}:${request.url} not found`, error: 'Not Found', statusCode: 404 });
+    });
+
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
       if (status >= 500) request.log.error({ err: error }, 'Request failed');

@@ -133,6 +133,11 @@ export function resolveOptions(opts: GatewayOptions = {}): ResolvedGatewayOption
     let key = loadedKeys.get(name);
     if (!key) {
       key = loadSubgraphKey({ subgraph: name, value: signingKeys[name], envName: gatewayKeyEnvOf(name), dataDir: path.resolve(env.DATA_DIR || 'data'), production }).key;
+      // The signature does not name its subgraph: with one key for two subgraphs, a request
+      // signed for one could be replayed to the other inside the time window.
+      for (const [other, k] of loadedKeys) {
+        if (k.equals(key)) throw new Error(`${gatewayKeyEnvOf(name)} is the same key as ${gatewayKeyEnvOf(other)}: give each subgraph a key of its own (openssl rand -hex 32).`);
+      }
       loadedKeys.set(name, key);
     }
     return key;

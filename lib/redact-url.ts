@@ -10,13 +10,16 @@ export function redactUrl(url: string, fallback = '(unparseable URL)'): string {
 }
 
 /**
- * A request URL fit for logs: the path, and the query string's parameter NAMES with every
- * value replaced by `…`. `GET /graphql?variables={"personalId":"…"}` and auditor searches
+ * A request URL fit for logs: the path (without runs of 10 or more digits), and the query
+ * string's parameter NAMES with every value replaced by `…`. `GET /graphql?variables={"personalId":"…"}` and auditor searches
  * would otherwise put personal data in every access log line.
  */
 export function redactQueryString(url: string): string {
   const q = url.indexOf('?');
-  if (q < 0) return url;
+  // A path may carry an identifier too (`/audit/v1/requests/<a personal ID>` by mistake,
+  // `/graphql/x<id>`): long digit runs in it are dropped, whatever surrounds them.
+  const path = (q < 0 ? url : url.slice(0, q)).replace(/[0-9]{10,}/g, '…');
+  if (q < 0) return path;
   const names = url
     .slice(q + 1)
     .split('&')
@@ -27,15 +30,16 @@ export function redactQueryString(url: string): string {
       // A name is shown only when it is a plain token: a value smuggled into a name stays out too.
       return /^[A-Za-z_][A-Za-z0-9_.[\]-]{0,39}$/.test(name) ? `${name}=…` : '…';
     });
-  return `${url.slice(0, q)}?${names.join('&')}`;
+  return `${path}?${names.join('&')}`;
 }
 
 /**
  * Digit runs shaped like a personal ID (12 digits), an enterprise code (10 digits, optional
  * `-NNN` branch) or a social insurance number (10 digits), standing alone (not inside a
- * UUID, a decimal or a longer number: millisecond timestamps have 13 digits).
+ * UUID, a decimal or a longer number: millisecond timestamps have 13 digits). A
+ * percent-escape right before the digits is a boundary too (`%22079203001234%22` in a URL).
  */
-const IDENTIFIER_LIKE = /(?<![0-9A-Za-z_.-])(?:[0-9]{12}|[0-9]{10}(?:-[0-9]{3})?)(?![0-9A-Za-z_])/g;
+const IDENTIFIER_LIKE = /(?:(?<![0-9A-Za-z_.-])|(?<=%[0-9A-Fa-f]{2}))(?:[0-9]{12}|[0-9]{10}(?:-[0-9]{3})?)(?![0-9A-Za-z_])/g;
 
 /**
  * Last line of defence for log output: masks anything shaped like a personal identifier.

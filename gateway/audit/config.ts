@@ -51,6 +51,13 @@ export interface AuditOptions {
    * Default: `AUDIT_WITNESS_HEAD_INTERVAL_MS` env, else 1000.
    */
   witnessHeadIntervalMs?: number;
+  /**
+   * Start although the witness holds nothing of a chain the store has records of (the
+   * witness is configured for the first time on an existing store). Otherwise the gateway
+   * refuses: the witness file was removed or replaced. Default: `AUDIT_WITNESS_ADOPT=true`
+   * env, else false. Set it for one start only.
+   */
+  adoptWitness?: boolean;
   /** Use this store instead of opening one (tests: a failing store). The concern does not close it. */
   store?: AuditStore;
   /** Display name of a procedure id in the citizen history. Default: none (the id is shown). */
@@ -67,7 +74,7 @@ export interface AuditOptions {
    * Default: `{ failures: AUDIT_THROTTLE_FAILURES ?? 20, windowMs: AUDIT_THROTTLE_WINDOW_MS ?? 60000 }`;
    * `false` turns it off.
    */
-  throttle?: { failures?: number; windowMs?: number; maxSources?: number } | false;
+  throttle?: { failures?: number; windowMs?: number; maxSources?: number; maxFailures?: number } | false;
   /**
    * SQLite locking: `exclusive` (one connection in the writer thread, no memory-mapped `-shm`:
    * a fault on it is a 503, never a SIGBUS; no other process can open the file meanwhile) or
@@ -94,10 +101,11 @@ export interface ResolvedAuditConfig {
   /** Witness file (absolute), or null when turned off. */
   witnessFile: string | null;
   witnessHeadIntervalMs: number;
+  adoptWitness: boolean;
   readyProbeCacheMs: number;
   sqliteLocking: 'exclusive' | 'shared';
   /** null: throttling off. */
-  throttle: { failures: number; windowMs: number; maxSources: number } | null;
+  throttle: { failures: number; windowMs: number; maxSources: number; maxFailures?: number } | null;
   production: boolean;
   /** Gives back a generated chain id claimed for this process (call on shutdown). */
   releaseInstanceId: () => void;
@@ -186,6 +194,7 @@ export function resolveAuditConfig(
           failures: opts.throttle?.failures ?? int(env.AUDIT_THROTTLE_FAILURES, 'AUDIT_THROTTLE_FAILURES', 1) ?? 20,
           windowMs: opts.throttle?.windowMs ?? int(env.AUDIT_THROTTLE_WINDOW_MS, 'AUDIT_THROTTLE_WINDOW_MS', 1) ?? 60_000,
           maxSources: opts.throttle?.maxSources ?? 10_000,
+          ...(opts.throttle?.maxFailures !== undefined ? { maxFailures: opts.throttle.maxFailures } : {}),
         };
   const claimed = explicitId === undefined && !databaseUrl ? claimPersistentInstanceId(dataDir) : null;
   const instanceId = explicitId ?? claimed?.id ?? hostname();
@@ -204,6 +213,7 @@ export function resolveAuditConfig(
     dataDir,
     witnessFile,
     witnessHeadIntervalMs,
+    adoptWitness: opts.adoptWitness ?? env.AUDIT_WITNESS_ADOPT === 'true',
     sqliteFile: path.resolve(cwd, opts.sqliteFile ?? env.AUDIT_SQLITE_FILE ?? path.join(dataDir, 'audit.db')),
     databaseUrl,
     databaseSchema: opts.databaseSchema ?? env.AUDIT_DATABASE_SCHEMA ?? 'motlan_audit',

@@ -14,7 +14,7 @@ import type { ClientRegistry } from '../auth/clients.js';
 import type { AuditDraft } from './draft.js';
 import { AuditUnavailableError } from './log.js';
 import type { AuditRecorder } from './recorder.js';
-import type { FailureThrottle } from './throttle.js';
+import { throttleSource, type FailureThrottle } from './throttle.js';
 import { errorBody } from '../errors/index.js';
 
 export const AUDIT_UNAVAILABLE_MESSAGE =
@@ -76,8 +76,10 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
       // No valid key: this request fails whatever it asks (401, or 400 before auth ran). It is
       // counted against its address now, so a burst of concurrent ones is held to the limit.
       // A keyed request is never throttled here: a legitimate client may share the address.
-      if (throttle.throttled(request.ip)) {
-        throttle.count(request.ip);
+      const source = throttleSource(request.ip);
+      const bucket = throttle.throttledAs(source);
+      if (bucket !== null) {
+        throttle.count(bucket);
         recorded.add(request); // covered by the burst's summary record, not one of its own
         const retry = Math.max(1, Math.ceil(throttle.settings.windowMs / 1000));
         return reply
@@ -92,7 +94,7 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
             ),
           );
       }
-      throttle.failed(request.ip);
+      throttle.failed(source);
     }
     const d = recorder.open(request.id, request.motlan?.receivedAt ?? Date.now(), performance.now());
     d.context = request.motlan ?? null;

@@ -122,7 +122,26 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
   });
   metrics.setAuditQueueDepthSource(() => log.queueDepth());
   try {
+    // The mirror of a lost store: a witness that holds nothing of a chain the store has
+    // records of was removed, emptied or replaced. Continuing would sign new checkpoints over
+    // whatever the store now holds (a rewritten chain included) and witness those instead.
+    if (witness && !cfg.adoptWitness && !witness.latest().has(cfg.instanceId)) {
+      const head = await store.head(cfg.instanceId);
+      if (head && head.seq > 0) {
+        throw new AuditChainLostError(
+          `The witness ${witness.location} holds no checkpoint of chain "${cfg.instanceId}", but the audit store ${store.location} holds it up to seq ${head.seq}: ` +
+            'the witness file was removed, emptied or replaced. The gateway refuses to continue the chain unwitnessed. Restore the witness file from its backup; ' +
+            'or, if this store never had a witness (first configuration), start once with AUDIT_WITNESS_ADOPT=true and record why.',
+        );
+      }
+    }
     await log.start();
+    if (witness && cfg.adoptWitness && !witness.latest().has(cfg.instanceId)) {
+      // Adopted: the store's newest signed checkpoint is witnessed now, so the next start checks against it.
+      const cp = await store.lastCheckpoint(cfg.instanceId);
+      if (cp) await witness.append([cp]);
+      env.logger.warn(`Audit: AUDIT_WITNESS_ADOPT: the witness ${witness.location} now starts at seq ${cp?.seq ?? 0} of chain "${cfg.instanceId}"; nothing before it was witnessed.`);
+    }
   } catch (err) {
     if (ownStore) await store.close().catch(() => {});
     if (err instanceof AuditChainLostError) throw err;

@@ -133,6 +133,25 @@ export async function verifyExportLines(
       problem: { kind: 'malformed', instanceId: '(file)', seq: null, line: parsed.malformed.line, message: parsed.malformed.message },
     });
   }
+  // A proof (`motlan audit prove`) names its record in the header: the record must be there in
+  // full, not only as a redacted line with the same hashes (which still links the chain).
+  const wanted = (parsed.filter as { requestId?: unknown } | null | undefined)?.requestId;
+  if (typeof wanted === 'string' && ![...parsed.chains.values()].some((c) => c.items.some((i) => i.type === 'record' && i.record.requestId === wanted))) {
+    report.ok = false;
+    report.chains.unshift({
+      instanceId: '(file)',
+      ok: false,
+      records: 0,
+      firstSeq: null,
+      lastSeq: null,
+      headHash: null,
+      anchoredAt: null,
+      checkpointsVerified: 0,
+      lastCheckpointSeq: null,
+      unsignedTail: 0,
+      problem: { kind: 'deleted', instanceId: '(file)', seq: null, message: `the file names request id ${wanted} (filter) but holds no record with it in full: it proves nothing about that record` },
+    });
+  }
   if (sources.length === 0 && !parsed.malformed) report.warnings.push('The file holds no audit records.');
   return report;
 }

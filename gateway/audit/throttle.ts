@@ -11,6 +11,24 @@
  * summarised and dropped first.
  */
 
+/**
+ * The source a failure is counted against: an IPv4 address, or the /64 network of an IPv6
+ * address. One IPv6 host usually holds a whole /64 (2^64 addresses): counted per address,
+ * it could write `failures` records from each of as many addresses as it likes and never be
+ * throttled. IPv4-mapped addresses (`::ffff:a.b.c.d`, dual-stack sockets) count as IPv4.
+ */
+export function throttleSource(ip: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!ip.includes(':')) return ip;
+  const zoneless = ip.split('%')[0]!.toLowerCase();
+  const [head = '', tail = ''] = zoneless.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = zoneless.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const groups = zoneless.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => (g === '' ? '0' : g.replace(/^0+(?=.)/, ''))).join(':')}::/64`;
+}
+
 export interface ThrottleSettings {
   /** Failures within a window before the source is throttled. */
   failures: number;
@@ -18,6 +36,12 @@ export interface ThrottleSettings {
   windowMs: number;
   /** Most sources tracked at once. */
   maxSources: number;
+  /**
+   * Failures of ALL sources within a window before every key-less request is throttled, under
+   * one summary (source `*`): many addresses (an IPv6 /48 holds 65 536 /64s, a botnet) must not
+   * buy `failures` records each. Default: 50 × `failures`.
+   */
+  maxFailures?: number;
   /** Clock (ms). */
   now: () => number;
 }
@@ -40,8 +64,12 @@ interface SourceState {
   lastAt: number;
 }
 
+/** The bucket of requests throttled by the global budget rather than their own source's. */
+export const ALL_SOURCES = '*';
+
 export class FailureThrottle {
   private readonly sources = new Map<string, SourceState>();
+  private global = { windowStart: Number.NEGATIVE_INFINITY, failures: 0 };
 
   constructor(
     readonly settings: ThrottleSettings,
@@ -84,6 +112,17 @@ export class FailureThrottle {
     return s.failures >= this.settings.failures;
   }
 
+  /**
+   * The bucket a key-less request of `source` is throttled under (its own source, or
+   * ALL_SOURCES once every source together used the global budget), or null to let it through.
+   */
+  throttledAs(source: string): string | null {
+    if (this.throttled(source)) return source;
+    const now = this.settings.now();
+    if (now - this.global.windowStart >= this.settings.windowMs) this.global = { windowStart: now, failures: 0 };
+    return this.global.failures >= (this.settings.maxFailures ?? 50 * this.settings.failures) ? ALL_SOURCES : null;
+  }
+
   /** Counts a request answered 429 by the throttle (it has no record of its own). */
   count(source: string): void {
     const s = this.state(source);
@@ -96,6 +135,9 @@ export class FailureThrottle {
   /** Counts a failed (recorded) request of the source. */
   failed(source: string): void {
     this.state(source).failures++;
+    const now = this.settings.now();
+    if (now - this.global.windowStart >= this.settings.windowMs) this.global = { windowStart: now, failures: 0 };
+    this.global.failures++;
   }
 
   /** Ends the windows that are over (their bursts are summarised). */

@@ -349,6 +349,11 @@ export async function verifyChains(sources: ChainSource[], trust: TrustedKeys, w
     if (c.ok && c.unsignedTail > 0) {
       warnings.push(`${c.instanceId}: the last ${c.unsignedTail} record(s) after seq ${c.lastCheckpointSeq ?? 0} are chained but not yet covered by a signed checkpoint.`);
     }
+    // A witness was given but vouches for nothing of this chain (lines dropped, or a chain it
+    // never saw): say so, or "intact" would read as if the witness had been checked.
+    if (c.ok && witness && witness.checkpoints.length > 0 && !c.witnessVerified && c.records > 0) {
+      warnings.push(`${c.instanceId}: no witnessed checkpoint of this chain was found, so it was checked against nothing outside the source; give the witness that holds it (or a pinned /audit/v1/checkpoints/latest).`);
+    }
     if (c.ok && c.anchoredAt !== null) {
       warnings.push(`${c.instanceId}: records up to seq ${c.anchoredAt} were archived; verify the archive file for them.`);
     }

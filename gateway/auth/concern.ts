@@ -53,6 +53,16 @@ export const authentication: ConcernFactory = ({ app, clients, options, logger }
     if (!docs) return undefined;
     const verdict = admitRequest(request.method, request.body, request.query, docs);
     if (!verdict.ok) return refuse(reply, 403, 'DOCUMENT_NOT_TRUSTED', verdict.message);
+    if (request.method === 'GET') {
+      // Apollo reads a GET operation from the URL, not from the query string Fastify parsed
+      // and admitRequest rewrote: rebuild the URL from the admitted parameters, so what runs
+      // is exactly what was admitted (and no second parser reads the client's original URL).
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(request.query as Record<string, unknown>)) {
+        for (const item of Array.isArray(v) ? v : [v]) if (typeof item === 'string') params.append(k, item);
+      }
+      request.raw.url = `${request.raw.url!.split('?')[0]}?${params.toString()}`;
+    }
     return undefined;
   });
   return { name: 'auth' };

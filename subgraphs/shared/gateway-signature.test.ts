@@ -3,6 +3,7 @@
  * every line of an accepted request, logs each refusal with its reason and
  * without the body (which names a citizen), and refuses to run unsigned in production.
  */
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_IDS } from '../../mocks/fixtures/index.js';
@@ -36,7 +37,7 @@ const post = (headers: Record<string, string>) =>
 
 describe('a subgraph', () => {
   it("logs the gateway's fetch id on the lines of an accepted request", async () => {
-    const id = newSubgraphRequestId('gw-req-42', 'population');
+    const id = newSubgraphRequestId(randomUUID(), 'population'); // the gateway's request ids are UUIDs
     const res = await post(signatureHeaders({ key: KEY, method: 'POST', path: pathOf(sub.url), body, timestamp: Date.now(), requestId: id }));
     expect(res.status).toBe(200);
     const mine = lines.filter((l) => l.reqId === id);

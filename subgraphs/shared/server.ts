@@ -9,6 +9,8 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DocumentNode } from 'graphql';
 import type { RegistryName } from '../../mocks/world/types.js';
@@ -19,6 +21,7 @@ import {
   VERIFY_FAILURE_MESSAGES,
   verifySignature,
 } from '../../lib/subgraph-signature.js';
+import { maskIdentifiers, redactQueryString } from '../../lib/redact-url.js';
 import { RegistryLoaders, type RegistryLoadersOptions } from './loaders.js';
 import type { RegistryClient } from './registry-client.js';
 
@@ -100,7 +103,7 @@ function requireGatewaySignature(app: FastifyInstance, name: string, opts: Subgr
         ? ({ ok: false, reason: 'malformed' } as const)
         : verifySignature({ key, method: request.method, path: request.url, body: raw, headers: request.headers, now: now(), maxSkewMs, replay });
     if (result.ok) return;
-    request.log.warn({ reason: result.reason, method: request.method, url: request.url.slice(0, 200), remote: request.ip }, `${name} subgraph refused a request not signed by the gateway`);
+    request.log.warn({ reason: result.reason, method: request.method, url: redactQueryString(request.url).slice(0, 200), remote: request.ip }, `${name} subgraph refused a request not signed by the gateway`);
     return reply
       .code(401)
       .header('www-authenticate', 'Motlan-Gateway-Signature')
@@ -116,20 +119,43 @@ export interface RunningSubgraph {
   close(): Promise<void>;
 }
 
+/** `<uuid>` or `<uuid>:<subgraph>:<12 hex>`, as `newSubgraphRequestId` makes them. */
+const GATEWAY_REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?::[a-z][a-z0-9-]{0,30}:[0-9a-f]{12})?$/;
+
+function subgraphRequestIdOf(req: IncomingMessage): string {
+  const h = req.headers[SUBGRAPH_REQUEST_ID_HEADER];
+  return typeof h === 'string' && GATEWAY_REQUEST_ID.test(h) ? h : randomUUID();
+}
+
+/** Fastify's request serializer, with the query string's values left out. */
+function requestForLog(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
+  return { method: req.method, url: redactQueryString(req.url ?? ''), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
 /** Builds the fastify app with the subgraph mounted at `/graphql`, not listening yet. */
 export async function buildSubgraphServer<M extends object>(
   def: SubgraphDefinition<M>,
   opts: SubgraphServerOptions,
 ): Promise<FastifyInstance> {
   const production = opts.production ?? process.env.NODE_ENV === 'production';
+  const dest = opts.logStream ?? process.stdout;
   const app = Fastify({
-    logger: { level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn', ...(opts.logStream ? { stream: opts.logStream } : {}) },
+    logger: {
+      level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn',
+      // Logs hold no personal data: URLs lose their query values (an unsigned
+      // `GET /graphql?variables={"personalId":…}` is logged before it is refused), and
+      // identifier-shaped digits are masked on the way out, as in the gateway.
+      serializers: { req: requestForLog },
+      stream: { write: (line: string) => void dest.write(maskIdentifiers(line)) },
+    },
     // Longer than the gateway's idle keep-alive so the gateway closes first and
     // never writes on a socket we are closing.
     keepAliveTimeout: 72_000,
     // Every log line of a request carries the gateway's per-fetch id, which the gateway's
     // audit record keeps: a registry owner can reconcile its log with the gateway's.
-    requestIdHeader: SUBGRAPH_REQUEST_ID_HEADER,
+    // Only a value shaped like the gateway's ids is adopted (the header is read before the
+    // signature is checked, so anyone could otherwise write what they like into the log).
+    genReqId: subgraphRequestIdOf,
   });
   if (opts.gatewayKey === null) {
     if (production) throw new Error(`The ${def.name} subgraph refuses to run without GATEWAY_SIGNING_KEY in production: it would answer anyone.`);

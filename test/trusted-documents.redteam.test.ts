@@ -1,0 +1,86 @@
+/**
+ * Red team (issue 10, trusted documents): over GET, Apollo reads the operation from the URL,
+ * not from the parsed query string the trusted-documents check rewrote. A restricted client
+ * could therefore not run a registered operation by `documentId` over GET (an accepted
+ * transport), and the persisted-query hash of a GET went on to Apollo's own APQ cache (which
+ * the documentation says is never consulted for such clients). What runs must be exactly
+ * what was admitted, whatever the transport.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../gateway/auth/keys.js';
+import { loadCatalog } from '../gateway/procedures/catalog.js';
+import { REPO_ROOT } from '../gateway/options.js';
+import { findFullProfileCitizen } from '../mocks/world/generate.js';
+import { trustedDocumentsOfCatalog } from '../scripts/generate-documents.js';
+import { startStack, type Stack } from './helpers/stack.js';
+
+const KEY = 'trusted-client-key-redteam-0123456789';
+const dir = mkdtempSync(path.join(tmpdir(), 'motlan-trusted-rt-'));
+let stack: Stack;
+let personalId: string;
+let lodging: { sha256: string; query: string };
+
+beforeAll(async () => {
+  const catalog = loadCatalog({ supergraphSdl: readFileSync(path.join(REPO_ROOT, 'schema/supergraph.graphql'), 'utf8') });
+  const file = trustedDocumentsOfCatalog(catalog);
+  writeFileSync(path.join(dir, 'trusted-documents.json'), JSON.stringify(file));
+  lodging = file.documents.find((d) => d.procedureId === 'lodging-notification')!;
+  writeFileSync(
+    path.join(dir, 'clients.json'),
+    JSON.stringify({
+      clients: [
+        {
+          id: 'hanoi-tthc',
+          agency: 'UBND Thành phố Hà Nội',
+          name: 'Hệ thống TTHC Hà Nội (restricted)',
+          procedures: ['lodging-notification'],
+          trustedDocuments: 'trusted-documents.json',
+          keys: [{ id: 'k1', sha256: hashApiKey(KEY), createdAt: '2025-07-01T00:00:00Z' }],
+        },
+      ],
+    }),
+  );
+  stack = await startStack({ citizens: 300, gateway: { clientsFile: path.join(dir, 'clients.json'), rateLimit: false } });
+  personalId = findFullProfileCitizen(stack.world).personalId;
+}, 120_000);
+afterAll(async () => {
+  await stack?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const get = async (params: Record<string, string>) => {
+  const res = await fetch(`${stack.graphqlUrl}?${new URLSearchParams(params)}`, {
+    headers: { authorization: `Bearer ${KEY}`, 'apollo-require-preflight': '1', 'x-purpose': 'lodging-notification' },
+  });
+  return { status: res.status, body: (await res.json()) as { data?: { citizen?: { fullName: string } }; errors?: Array<{ message: string; extensions?: { code?: string } }> } };
+};
+
+describe('a client restricted to trusted documents, over GET', () => {
+  const name = () => stack.world.citizens.find((c) => c.personalId === personalId)!.fullName;
+
+  it('runs the registered operation named by documentId', async () => {
+    const r = await get({ documentId: `sha256:${lodging.sha256}`, variables: JSON.stringify({ personalId }) });
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data?.citizen?.fullName).toBe(name());
+  });
+
+  it("runs it by persisted-query hash without Apollo's APQ cache (which has never seen it)", async () => {
+    const r = await get({ extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: lodging.sha256 } }), variables: JSON.stringify({ personalId }) });
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data?.citizen?.fullName).toBe(name());
+  });
+
+  it('still refuses a hash sent with another text, and free-form text', async () => {
+    for (const params of <Array<Record<string, string>>>[
+      { documentId: `sha256:${lodging.sha256}`, query: '{ __typename }' },
+      { query: `{ citizen(personalId: "${personalId}") { fullName father { fullName } } }` },
+    ]) {
+      const r = await get(params);
+      expect(r.status).toBe(403);
+      expect(r.body.errors?.[0]?.extensions?.code).toBe('DOCUMENT_NOT_TRUSTED');
+    }
+  });
+});
