@@ -10,7 +10,7 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'data/**'],
     // No egress: Apollo telemetry off and the egress guard in every worker (fails a file that tries).
-    setupFiles: ['test/support/egress-setup.ts'],
+    setupFiles: ['test/support/egress-setup.ts', 'test/support/data-dir-setup.ts'],
     // Whole-stack tests start real HTTP servers; give them room on a 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 60_000,
