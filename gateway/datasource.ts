@@ -97,11 +97,11 @@ export function sharedAgent(): Agent {
  * over method, path, body digest, timestamp and id. Signing here, not in
  * `willSendRequest`, because only the fetcher sees the exact body bytes sent.
  */
-export function signingFetcher(inner: Fetcher, key: Buffer, now: () => number = Date.now): Fetcher {
+export function signingFetcher(inner: Fetcher, subgraph: string, key: Buffer, now: () => number = Date.now): Fetcher {
   const signed = async (url: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => {
     const headers: Record<string, string> = { ...init?.headers };
     const requestId = headers[SUBGRAPH_REQUEST_ID_HEADER] ?? newSubgraphRequestId();
-    Object.assign(headers, signatureHeaders({ key, method: init?.method ?? 'POST', path: pathOf(url), body: init?.body ?? '', timestamp: now(), requestId }));
+    Object.assign(headers, signatureHeaders({ key, subgraph, method: init?.method ?? 'POST', path: pathOf(url), body: init?.body ?? '', timestamp: now(), requestId }));
     return inner(url, { ...init, headers } as Parameters<Fetcher>[1]);
   };
   return signed as unknown as Fetcher;
@@ -199,7 +199,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<MotlanContext> {
     if (!Buffer.isBuffer(opts.signingKey) || opts.signingKey.length === 0) {
       throw new Error(`The ${opts.name} subgraph has no signing key: set ${`SUBGRAPH_SIGNING_KEY_${opts.name.toUpperCase()}`} (it refuses unsigned requests).`);
     }
-    this.fetcher = signingFetcher(requestFetcher(agent, timeoutMs), opts.signingKey, opts.now);
+    this.fetcher = signingFetcher(requestFetcher(agent, timeoutMs), opts.name, opts.signingKey, opts.now);
   }
 
   override willSendRequest(options: GraphQLDataSourceProcessOptions<MotlanContext>): void {

@@ -5,8 +5,12 @@
  *
  *   X-Motlan-Subgraph-Request-Id: <random id of this fetch>   (kept in the audit record)
  *   X-Motlan-Timestamp:           <unix time, ms>
- *   X-Motlan-Signature:           v1=<hex HMAC-SHA256(key, canonical)>
- *   canonical = "motlan-subgraph-v1\n" METHOD "\n" path?query "\n" timestamp "\n" id "\n" hex SHA-256(body)
+ *   X-Motlan-Signature:           v2=<hex HMAC-SHA256(key, canonical)>
+ *   canonical = "motlan-subgraph-v2\n" subgraph "\n" METHOD "\n" path?query "\n" timestamp "\n" id "\n" hex SHA-256(body)
+ *
+ * The subgraph's name is signed (v2): a request signed for `population` does not verify
+ * at `insurance`, even if an operator gave both the same key. v1 signatures (no name)
+ * are refused.
  *
  * Why an HMAC and not a short-lived JWT (jose): the signature must cover the body
  * (otherwise a captured header could be replayed with another query inside the
@@ -24,8 +28,8 @@ import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto
 export const SUBGRAPH_REQUEST_ID_HEADER = 'x-motlan-subgraph-request-id';
 export const SUBGRAPH_TIMESTAMP_HEADER = 'x-motlan-timestamp';
 export const SUBGRAPH_SIGNATURE_HEADER = 'x-motlan-signature';
-const VERSION = 'v1';
-const DOMAIN = 'motlan-subgraph-v1';
+const VERSION = 'v2';
+const DOMAIN = 'motlan-subgraph-v2';
 
 /** Default tolerance between the gateway's clock and the subgraph's, either way. */
 export const DEFAULT_MAX_SKEW_MS = 30_000;
@@ -36,6 +40,8 @@ export const DEV_KEY_PREFIX = 'dev-';
 
 export interface SignInput {
   key: Buffer;
+  /** The subgraph the request is for (the gateway's data source name = the subgraph's own name). */
+  subgraph: string;
   method: string;
   /** Path and query string, e.g. `/graphql`. */
   path: string;
@@ -50,7 +56,7 @@ function sha256Hex(body: string | Buffer): string {
 }
 
 function mac(input: SignInput): string {
-  const canonical = [DOMAIN, input.method.toUpperCase(), input.path, String(input.timestamp), input.requestId, sha256Hex(input.body)].join('\n');
+  const canonical = [DOMAIN, input.subgraph, input.method.toUpperCase(), input.path, String(input.timestamp), input.requestId, sha256Hex(input.body)].join('\n');
   return createHmac('sha256', input.key).update(canonical).digest('hex');
 }
 
@@ -83,7 +89,7 @@ export function pathOf(url: string): string {
   return `${u.pathname}${u.search}`;
 }
 
-export type VerifyFailure = 'missing' | 'malformed' | 'stale' | 'bad-signature' | 'replayed';
+export type VerifyFailure = 'missing' | 'malformed' | 'unsupported-version' | 'stale' | 'bad-signature' | 'replayed';
 
 export type VerifyResult = { ok: true; requestId: string } | { ok: false; reason: VerifyFailure };
 
@@ -119,6 +125,8 @@ export class ReplayGuard {
 
 export interface VerifyInput {
   key: Buffer;
+  /** This subgraph's own name: a request signed for another subgraph does not verify. */
+  subgraph: string;
   method: string;
   path: string;
   body: string | Buffer;
@@ -142,11 +150,13 @@ export function verifySignature(input: VerifyInput): VerifyResult {
   const ts = single(input.headers[SUBGRAPH_TIMESTAMP_HEADER]);
   const sig = single(input.headers[SUBGRAPH_SIGNATURE_HEADER]);
   if (id === undefined && ts === undefined && sig === undefined) return { ok: false, reason: 'missing' };
-  if (!id || !ts || !sig || !ID_PATTERN.test(id) || !/^\d{1,16}$/.test(ts) || !sig.startsWith(`${VERSION}=`)) return { ok: false, reason: 'malformed' };
+  if (!id || !ts || !sig || !ID_PATTERN.test(id) || !/^\d{1,16}$/.test(ts)) return { ok: false, reason: 'malformed' };
+  // v1 did not name the subgraph (replayable to another subgraph sharing the key): refused.
+  if (!sig.startsWith(`${VERSION}=`)) return { ok: false, reason: /^v\d+=/.test(sig) ? 'unsupported-version' : 'malformed' };
   const timestamp = Number(ts);
   const skew = input.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
   if (Math.abs(input.now - timestamp) > skew) return { ok: false, reason: 'stale' };
-  const expected = Buffer.from(mac({ key: input.key, method: input.method, path: input.path, body: input.body, timestamp, requestId: id }), 'hex');
+  const expected = Buffer.from(mac({ key: input.key, subgraph: input.subgraph, method: input.method, path: input.path, body: input.body, timestamp, requestId: id }), 'hex');
   const given = Buffer.from(sig.slice(VERSION.length + 1), 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad-signature' };
   if (input.replay && !input.replay.accept(id, input.now)) return { ok: false, reason: 'replayed' };
@@ -156,7 +166,8 @@ export function verifySignature(input: VerifyInput): VerifyResult {
 /** What each refusal tells the caller (no secret, nothing about the expected value). */
 export const VERIFY_FAILURE_MESSAGES: Record<VerifyFailure, string> = {
   missing: 'This subgraph answers only the Motlan gateway: the request carries no gateway signature (X-Motlan-Signature).',
-  malformed: 'The gateway signature headers are malformed (X-Motlan-Subgraph-Request-Id, X-Motlan-Timestamp, X-Motlan-Signature: v1=<hex>).',
+  malformed: 'The gateway signature headers are malformed (X-Motlan-Subgraph-Request-Id, X-Motlan-Timestamp, X-Motlan-Signature: v2=<hex>).',
+  'unsupported-version': 'The gateway signature has an unsupported version: this subgraph accepts only v2 (which names the subgraph); upgrade the gateway.',
   stale: 'The gateway signature is outside the accepted time window: check that the gateway and subgraph clocks agree.',
   'bad-signature': 'The gateway signature does not match: the gateway and this subgraph do not share the same key, or the request was altered.',
   replayed: 'This signed request was already accepted once: replays are refused.',

@@ -49,7 +49,7 @@ export async function startSubgraphWithStub(
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...signatureHeaders({ key: gatewayKey, method: 'POST', path: pathOf(sub.url), body, timestamp: Date.now(), requestId: newSubgraphRequestId() }),
+          ...signatureHeaders({ key: gatewayKey, subgraph: name, method: 'POST', path: pathOf(sub.url), body, timestamp: Date.now(), requestId: newSubgraphRequestId() }),
         },
         body,
       });

@@ -67,7 +67,7 @@ describe('a subgraph reached directly', () => {
     const url = stack.subgraphs.population.url;
     const body = JSON.stringify(directQueries('population', citizen.personalId)[0]);
     const sign = (key: Buffer, timestamp = Date.now(), requestId = newSubgraphRequestId()) =>
-      signatureHeaders({ key, method: 'POST', path: pathOf(url), body, timestamp, requestId });
+      signatureHeaders({ key, subgraph: 'population', method: 'POST', path: pathOf(url), body, timestamp, requestId });
 
     const otherKey = stack.subgraphKeys.enterprise;
     expect((await post(url, body, sign(otherKey))).body.errors?.[0]?.extensions?.reason).toBe('bad-signature');
@@ -102,7 +102,7 @@ describe('a subgraph reached directly', () => {
         const body = JSON.stringify(q);
         const unsigned = await post(prod.url, body);
         expect([unsigned.status, unsigned.body.errors?.[0]?.extensions?.code, unsigned.body.data]).toEqual([401, 'UNAUTHENTICATED', undefined]);
-        const signed = await post(prod.url, body, signatureHeaders({ key, method: 'POST', path: pathOf(prod.url), body, timestamp: Date.now(), requestId: newSubgraphRequestId() }));
+        const signed = await post(prod.url, body, signatureHeaders({ key, subgraph: 'population', method: 'POST', path: pathOf(prod.url), body, timestamp: Date.now(), requestId: newSubgraphRequestId() }));
         expect(signed.status).toBe(200);
         expect(JSON.stringify(signed.body.data)).toContain(citizen.personalId);
       }

@@ -26,10 +26,10 @@ export interface HealthOptions {
 }
 
 /** Asks a subgraph `{ __typename }` (data-free), signed with `key`; null when it answers, else why not. */
-export async function probeSubgraph(url: string, timeoutMs: number, key: Buffer, agent?: Agent): Promise<string | null> {
+export async function probeSubgraph(url: string, subgraph: string, timeoutMs: number, key: Buffer, agent?: Agent): Promise<string | null> {
   try {
     const query = JSON.stringify({ query: 'query __MotlanReadiness__ { __typename }' });
-    const signed = signatureHeaders({ key, method: 'POST', path: pathOf(url), body: query, timestamp: Date.now(), requestId: newSubgraphRequestId() });
+    const signed = signatureHeaders({ key, subgraph, method: 'POST', path: pathOf(url), body: query, timestamp: Date.now(), requestId: newSubgraphRequestId() });
     const res = await undiciFetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...signed },
@@ -66,7 +66,7 @@ export function registerHealthRoutes(app: FastifyInstance, opts: HealthOptions):
       checks.supergraph = opts.supergraph.lastError() ? 'serving the previous version (the file on disk is invalid)' : 'ok';
     }
     const probes = opts.supergraph.subgraphs().map(async (s) => {
-      const problem = opts.localSubgraphs.has(s.name) ? null : await probeSubgraph(s.url, timeoutMs, opts.signingKey(s.name));
+      const problem = opts.localSubgraphs.has(s.name) ? null : await probeSubgraph(s.url, s.name, timeoutMs, opts.signingKey(s.name));
       checks[`subgraph:${s.name}`] = problem ?? 'ok';
       if (problem) notReady.push(`subgraph ${s.name}: ${problem}`);
     });

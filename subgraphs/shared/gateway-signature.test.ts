@@ -38,7 +38,7 @@ const post = (headers: Record<string, string>) =>
 describe('a subgraph', () => {
   it("logs the gateway's fetch id on the lines of an accepted request", async () => {
     const id = newSubgraphRequestId(randomUUID(), 'population'); // the gateway's request ids are UUIDs
-    const res = await post(signatureHeaders({ key: KEY, method: 'POST', path: pathOf(sub.url), body, timestamp: Date.now(), requestId: id }));
+    const res = await post(signatureHeaders({ key: KEY, subgraph: 'population', method: 'POST', path: pathOf(sub.url), body, timestamp: Date.now(), requestId: id }));
     expect(res.status).toBe(200);
     const mine = lines.filter((l) => l.reqId === id);
     expect(mine.map((l) => l.msg)).toEqual(expect.arrayContaining(['incoming request', 'request completed']));

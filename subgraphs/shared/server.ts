@@ -10,18 +10,17 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DocumentNode } from 'graphql';
 import type { RegistryName } from '../../mocks/world/types.js';
 import {
   DEFAULT_MAX_SKEW_MS,
   ReplayGuard,
-  SUBGRAPH_REQUEST_ID_HEADER,
   VERIFY_FAILURE_MESSAGES,
   verifySignature,
 } from '../../lib/subgraph-signature.js';
 import { maskIdentifiers, redactQueryString } from '../../lib/redact-url.js';
+import { RefusalLog, type RefusalLogOptions } from './refusal-log.js';
 import { RegistryLoaders, type RegistryLoadersOptions } from './loaders.js';
 import type { RegistryClient } from './registry-client.js';
 
@@ -62,12 +61,19 @@ export interface SubgraphServerOptions {
   maxSkewMs?: number;
   /** Clock, ms since the epoch (tests). Default: Date.now. */
   now?: () => number;
+  /**
+   * Bound on the log lines of refused and other unauthenticated requests (per reason, per
+   * window; then one summary line). Default: 20 lines per reason per minute, on `now`.
+   */
+  refusalLog?: Omit<RefusalLogOptions, 'now'>;
 }
 
 /** A request as the signature check needs it: the raw body the gateway signed. */
 declare module 'fastify' {
   interface FastifyRequest {
     motlanRawBody?: string;
+    /** Set once the gateway's signature verified (or the server runs unsigned): its lines are logged in full. */
+    motlanVerified?: boolean;
   }
 }
 
@@ -75,7 +81,7 @@ declare module 'fastify' {
  * Refuses every request but `GET /health` unless the gateway signed it: 401 with a
  * GraphQL-shaped error, logged without the body (it may name a citizen).
  */
-function requireGatewaySignature(app: FastifyInstance, name: string, opts: SubgraphServerOptions): void {
+function requireGatewaySignature(app: FastifyInstance, name: string, opts: SubgraphServerOptions, refusals: RefusalLog): void {
   const maxSkewMs = opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
   const now = opts.now ?? Date.now;
   const replay = new ReplayGuard(2 * maxSkewMs);
@@ -101,9 +107,15 @@ function requireGatewaySignature(app: FastifyInstance, name: string, opts: Subgr
     const result =
       raw === null
         ? ({ ok: false, reason: 'malformed' } as const)
-        : verifySignature({ key, method: request.method, path: request.url, body: raw, headers: request.headers, now: now(), maxSkewMs, replay });
-    if (result.ok) return;
-    request.log.warn({ reason: result.reason, method: request.method, url: redactQueryString(request.url).slice(0, 200), remote: request.ip }, `${name} subgraph refused a request not signed by the gateway`);
+        : verifySignature({ key, subgraph: name, method: request.method, path: request.url, body: raw, headers: request.headers, now: now(), maxSkewMs, replay });
+    if (result.ok) {
+      adoptGatewayRequestId(app, request, reply, name, result.requestId);
+      return;
+    }
+    // Bounded: an unauthenticated flood must not fill the log disk (one line per refusal did).
+    refusals.refuse(result.reason, () =>
+      request.log.warn({ reason: result.reason, method: request.method, url: redactQueryString(request.url).slice(0, 200), remote: request.ip }, `${name} subgraph refused a request not signed by the gateway`),
+    );
     return reply
       .code(401)
       .header('www-authenticate', 'Motlan-Gateway-Signature')
@@ -119,12 +131,53 @@ export interface RunningSubgraph {
   close(): Promise<void>;
 }
 
-/** `<uuid>` or `<uuid>:<subgraph>:<12 hex>`, as `newSubgraphRequestId` makes them. */
-const GATEWAY_REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?::[a-z][a-z0-9-]{0,30}:[0-9a-f]{12})?$/;
+/** Exactly what the gateway sends for a client fetch: `<uuid v4>:<subgraph>:<12 hex>` (newSubgraphRequestId). */
+function isGatewayFetchId(id: string, subgraph: string): boolean {
+  const m = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}):([a-z][a-z0-9-]{0,30}):([0-9a-f]{12})$/.exec(id);
+  return m !== null && m[2] === subgraph;
+}
 
-function subgraphRequestIdOf(req: IncomingMessage): string {
-  const h = req.headers[SUBGRAPH_REQUEST_ID_HEADER];
-  return typeof h === 'string' && GATEWAY_REQUEST_ID.test(h) ? h : randomUUID();
+/**
+ * Once the signature verified, the request's log lines carry the gateway's per-fetch id as
+ * `reqId` (and its "incoming request" line is written then). Before that, the id is ours:
+ * the header is the client's choice until the signature proves it is the gateway's, and even
+ * a signed id is adopted only in the gateway's exact format for this subgraph (a UUID-shaped
+ * value could carry a personal ID in its last group). Schema loads and probes (a bare UUID)
+ * keep a fresh id.
+ */
+function adoptGatewayRequestId(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply, subgraph: string, id: string): void {
+  request.motlanVerified = true;
+  if (isGatewayFetchId(id, subgraph)) {
+    (request as { id: string }).id = id;
+    const log = app.log.child({ reqId: id });
+    request.log = log;
+    reply.log = log;
+  }
+  request.log.info({ req: request }, 'incoming request');
+}
+
+/**
+ * Fastify's own per-request lines, bounded for requests the gateway did not sign: their
+ * "incoming request" line is not written (a verified request writes it after the check),
+ * their "request completed" line neither, and not-found and error lines go through the
+ * refusal log. An unauthenticated flood costs at most the refusal log's budget.
+ */
+class SubgraphLogController extends LogController {
+  constructor(private readonly refusals: RefusalLog) {
+    super();
+  }
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (request.motlanVerified) super.requestCompleted(error, request, reply);
+    else if (error) this.refusals.refuse('errored', () => super.requestCompleted(error, request, reply));
+  }
+  override defaultErrorLog(error: Error, request: FastifyRequest, reply: FastifyReply): void {
+    if (request.motlanVerified) super.defaultErrorLog(error, request, reply);
+    else this.refusals.refuse(`error-${reply.statusCode}`, () => super.defaultErrorLog(error, request, reply));
+  }
+  override routeNotFound(request: FastifyRequest): void {
+    this.refusals.refuse('not-found', () => request.log.info({ method: request.method, url: redactQueryString(request.url).slice(0, 200) }, 'Route not found'));
+  }
 }
 
 /** Fastify's request serializer, with the query string's values left out. */
@@ -139,6 +192,9 @@ export async function buildSubgraphServer<M extends object>(
 ): Promise<FastifyInstance> {
   const production = opts.production ?? process.env.NODE_ENV === 'production';
   const dest = opts.logStream ?? process.stdout;
+  // Created before the app (the log controller needs it); it writes through the app's logger.
+  let summaryLog: ((fields: Record<string, unknown>, msg: string) => void) | null = null;
+  const refusals = new RefusalLog((fields, msg) => summaryLog?.(fields, `${def.name} subgraph: ${msg}`), { ...opts.refusalLog, now: opts.now });
   const app = Fastify({
     logger: {
       level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn',
@@ -151,17 +207,21 @@ export async function buildSubgraphServer<M extends object>(
     // Longer than the gateway's idle keep-alive so the gateway closes first and
     // never writes on a socket we are closing.
     keepAliveTimeout: 72_000,
-    // Every log line of a request carries the gateway's per-fetch id, which the gateway's
-    // audit record keeps: a registry owner can reconcile its log with the gateway's.
-    // Only a value shaped like the gateway's ids is adopted (the header is read before the
-    // signature is checked, so anyone could otherwise write what they like into the log).
-    genReqId: subgraphRequestIdOf,
+    // A fresh id until the signature verifies; then the gateway's per-fetch id, which the
+    // gateway's audit record keeps, is adopted (adoptGatewayRequestId): a registry owner can
+    // reconcile its log with the gateway's.
+    genReqId: () => randomUUID(),
+    logController: new SubgraphLogController(refusals),
   });
+  summaryLog = (fields, msg) => app.log.warn(fields, msg);
+  app.addHook('onClose', async () => refusals.flush());
   if (opts.gatewayKey === null) {
     if (production) throw new Error(`The ${def.name} subgraph refuses to run without GATEWAY_SIGNING_KEY in production: it would answer anyone.`);
     app.log.warn(`${def.name} subgraph: accepting UNSIGNED requests (GATEWAY_SIGNATURE=off, benchmark/development only)`);
+    // Nothing verified the header: its id is never adopted (the lines keep a fresh one).
+    app.addHook('preHandler', async (request, reply) => adoptGatewayRequestId(app, request, reply, def.name, ''));
   } else {
-    requireGatewaySignature(app, def.name, opts);
+    requireGatewaySignature(app, def.name, opts, refusals);
   }
   const apollo = new ApolloServer<SubgraphContext<M>>({
     schema: buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as GraphQLResolverMap<unknown> }),
