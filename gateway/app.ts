@@ -246,7 +246,13 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     apolloServer = apollo;
     await apollo.start();
 
-    const handler = fastifyApolloHandler<MotlanContext>(apollo, { context: async (request) => request.motlan });
+    const handler = fastifyApolloHandler<MotlanContext>(apollo, {
+      context: async (request) => {
+        // Batched operations share this context's subject and trace (see MotlanContext.batchSize).
+        request.motlan.batchSize = request.method === 'POST' && Array.isArray(request.body) ? request.body.length : 1;
+        return request.motlan;
+      },
+    });
     app.route({ method: ['GET', 'POST'], url: '/graphql', handler });
 
     registerHealthRoutes(app, {

@@ -133,6 +133,13 @@ export interface MotlanContext {
   headers: IncomingHttpHeaders;
   trace: RequestTrace;
   /**
+   * Operations in this HTTP request (a batched array; 1 otherwise). Apollo shallow-copies the
+   * context per operation, so batched operations share `subject` and `trace`: the policy
+   * refuses purpose-bound operations in a batch (each would be checked and recorded with the
+   * others' subjects and entities). Set by the Apollo context function; absent means 1.
+   */
+  batchSize?: number;
+  /**
    * Set by prefill on the OUTER context: the summary counts of the form it returned
    * (no values), kept in the audit record for the data-sharing statistics.
    */

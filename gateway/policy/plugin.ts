@@ -364,6 +364,12 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
       return;
     }
     if (!client) throw policyError('UNAUTHENTICATED', 'Registry data needs an authenticated client: send Authorization: Bearer <api key>.');
+    // Batched operations share one subject and one trace (Apollo shallow-copies the context):
+    // each one's response check and audit record would be decided on the others' subjects
+    // and entities. Registry reads and prefill go one per request; catalog reads may batch.
+    if ((ctx.batchSize ?? 1) > 1) {
+      throw forbidden('Operations that read registry data cannot be batched: send each as its own request, with its own purpose and subject.', { reason: 'BATCHED_PURPOSE' });
+    }
 
     if (prefills.length > 0) {
       if (prefills.length > 1) throw forbidden('One prefill per request: send each procedure and citizen as its own request.', { reason: 'TOO_MANY_SUBJECTS' });

@@ -1,0 +1,140 @@
+/**
+ * Red team, round 2 (whole stack), as a client with a valid key. Every test here either
+ * failed before its fix or pins a claim of docs/SECURITY.md that had no test.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type RunningGateway } from '../gateway/app.js';
+import { activeProcedureService } from '../gateway/procedures/service.js';
+import type { CitizenRecord } from '../mocks/world/types.js';
+import { writeClientsFile, type ClientsFixture } from './security-fixtures.js';
+import { startStack, type Stack } from './helpers/stack.js';
+
+let stack: Stack;
+let clients: ClientsFixture;
+let a: CitizenRecord;
+let b: CitizenRecord;
+
+beforeAll(async () => {
+  clients = writeClientsFile([
+    { id: 'plain', procedures: ['lodging-notification'] },
+    { id: 'explorer', procedures: ['*'], permissions: ['explore'] },
+  ]);
+  stack = await startStack({
+    citizens: 300,
+    gateway: {
+      clientsFile: clients.file,
+      demoClientsFile: false,
+      watchSupergraph: false,
+      rateLimit: false,
+      // An operator raised the batch limit (docs/SECURITY.md: limits).
+      limits: { maxBatchedOperations: 4 },
+    },
+  });
+  const living = stack.world.citizens.filter((c) => !c.deceased && c.permanentResidence);
+  a = living[0]!;
+  b = living.find((c) => c.personalId !== a.personalId && c.householdId !== a.householdId)!;
+}, 120_000);
+afterAll(async () => {
+  await stack?.close();
+  clients?.cleanup();
+});
+
+function lodging(personalId: string) {
+  const op = activeProcedureService()!.get('lodging-notification')!.operation;
+  return { query: op.query, operationName: op.operationName, variables: { personalId } };
+}
+
+async function post(url: string, body: unknown, key: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, ...headers }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as unknown };
+}
+
+type Single = { data?: unknown; errors?: Array<{ extensions?: { code?: string; reason?: string } }> };
+
+describe('batched operations, when an operator raises maxBatchedOperations', () => {
+  // Apollo Server shallow-copies the context per operation of a batch: the subject and the
+  // trace (returned entities) are shared, so one operation's response check and audit record
+  // were decided on the other operations' subjects and entities.
+  it('refuses a batch of purpose-bound operations: each would be checked against the others\' subjects', async () => {
+    const r = await post(stack.graphqlUrl, [lodging(a.personalId), lodging(b.personalId)], clients.keys.plain!, { 'x-purpose': 'lodging-notification' });
+    const answers = r.body as Single[];
+    expect(Array.isArray(answers)).toBe(true);
+    for (const one of answers) {
+      expect(one.data ?? null).toBeNull();
+      expect(one.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'BATCHED_PURPOSE' });
+    }
+    expect(JSON.stringify(r.body)).not.toContain(a.fullName);
+    expect(JSON.stringify(r.body)).not.toContain(b.fullName);
+  });
+
+  it('refuses prefill in a batch, and registry reads by an explorer too', async () => {
+    const prefill = { query: 'query P($s: SubjectInput!) { prefill(procedureId: "lodging-notification", subject: $s) { summary { fieldsTotal } } }', variables: { s: { personalId: a.personalId } } };
+    const r1 = await post(stack.graphqlUrl, [prefill, prefill], clients.keys.plain!);
+    for (const one of r1.body as Single[]) expect(one.errors?.[0]?.extensions?.reason).toBe('BATCHED_PURPOSE');
+    const q = { query: `{ citizen(personalId: "${a.personalId}") { fullName } }` };
+    const r2 = await post(stack.graphqlUrl, [q, q], clients.keys.explorer!);
+    for (const one of r2.body as Single[]) expect(one.errors?.[0]?.extensions?.reason).toBe('BATCHED_PURPOSE');
+  });
+
+  it('still answers a batch of catalog reads (no purpose, no personal data)', async () => {
+    const r = await post(stack.graphqlUrl, [{ query: '{ procedures { id } }' }, { query: '{ procedures { id } }' }], clients.keys.plain!);
+    expect(r.status).toBe(200);
+    for (const one of r.body as Single[]) expect(one.errors).toBeUndefined();
+  });
+
+  it('a single operation (not an array) is unaffected', async () => {
+    const r = await post(stack.graphqlUrl, lodging(a.personalId), clients.keys.plain!, { 'x-purpose': 'lodging-notification' });
+    expect(r.status).toBe(200);
+    expect(JSON.stringify(r.body)).toContain(a.fullName);
+  });
+});
+
+describe("'*' procedures and the explore permission in production", () => {
+  let prod: RunningGateway;
+  let prodClients: ClientsFixture;
+  let auditDir: string;
+  beforeAll(async () => {
+    prodClients = writeClientsFile([
+      { id: 'star', procedures: ['*'] },
+      { id: 'star-explorer', procedures: ['*'], permissions: ['explore'] },
+    ]);
+    auditDir = mkdtempSync(path.join(tmpdir(), 'motlan-redteam2-audit-'));
+    const signingKeyPath = path.join(auditDir, 'signing.pem');
+    writeFileSync(signingKeyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+    prod = await startGateway({
+      production: true,
+      audit: { dataDir: auditDir, signingKeyPath, hmacKey: randomBytes(32).toString('hex') },
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: 'silent',
+      watchSupergraph: false,
+      sandbox: false,
+      clientsFile: prodClients.file,
+      demoClientsFile: false,
+      subgraphUrls: Object.fromEntries(Object.entries(stack.subgraphs).map(([n, sg]) => [n, sg.url])),
+      subgraphSigningKeys: stack.subgraphSigningKeys,
+      rateLimit: false,
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await prod?.close();
+    prodClients?.cleanup();
+    rmSync(auditDir, { recursive: true, force: true });
+  });
+
+  it("refuses X-Purpose, prefill and free queries for a client whose procedures are ['*'], explore or not", async () => {
+    for (const key of [prodClients.keys.star!, prodClients.keys['star-explorer']!]) {
+      const plain = await post(prod.graphqlUrl, lodging(a.personalId), key, { 'x-purpose': 'lodging-notification' });
+      expect([plain.status, (plain.body as Single).errors?.[0]?.extensions?.reason]).toEqual([403, 'PROCEDURE_NOT_ALLOWED']);
+      const prefill = await post(prod.graphqlUrl, { query: 'query P($s: SubjectInput!) { prefill(procedureId: "lodging-notification", subject: $s) { summary { fieldsTotal } } }', variables: { s: { personalId: a.personalId } } }, key);
+      expect([prefill.status, (prefill.body as Single).errors?.[0]?.extensions?.reason]).toEqual([403, 'PROCEDURE_NOT_ALLOWED']);
+      const free = await post(prod.graphqlUrl, { query: `{ citizen(personalId: "${a.personalId}") { fullName religion } }` }, key);
+      expect(free.status).toBe(403);
+      expect(JSON.stringify(free.body)).not.toContain(a.fullName);
+    }
+  });
+});
