@@ -93,6 +93,33 @@ describe('batched operations, when an operator raises maxBatchedOperations', () 
   });
 });
 
+describe('GET /graphql with both a query string and a body', () => {
+  it('runs (and checks) only the query string: a body cannot smuggle another operation past the policy, or be what the policy checked', async () => {
+    const sneaky = encodeURIComponent(`{ citizen(personalId: "${b.personalId}") { fullName religion } }`);
+    const r = await stack.gateway.app.inject({
+      method: 'GET',
+      url: `/graphql?query=${sneaky}`,
+      headers: { authorization: `Bearer ${clients.keys.plain!}`, 'x-purpose': 'lodging-notification', 'apollo-require-preflight': '1', 'content-type': 'application/json' },
+      payload: JSON.stringify(lodging(a.personalId)),
+    });
+    expect(r.statusCode).toBe(403);
+    expect(r.body).not.toContain(b.fullName);
+    expect(JSON.parse(r.body).errors[0].extensions.reason).toBe('FIELDS_NOT_ALLOWED');
+    // The reverse: an allowed query string, a disallowed body. The query string is what runs.
+    const allowed = lodging(a.personalId);
+    const qs = `query=${encodeURIComponent(allowed.query)}&operationName=${allowed.operationName}&variables=${encodeURIComponent(JSON.stringify(allowed.variables))}`;
+    const r2 = await stack.gateway.app.inject({
+      method: 'GET',
+      url: `/graphql?${qs}`,
+      headers: { authorization: `Bearer ${clients.keys.plain!}`, 'x-purpose': 'lodging-notification', 'apollo-require-preflight': '1', 'content-type': 'application/json' },
+      payload: JSON.stringify({ query: `{ citizen(personalId: "${b.personalId}") { fullName religion } }` }),
+    });
+    expect(r2.statusCode).toBe(200);
+    expect(r2.body).toContain(a.fullName);
+    expect(r2.body).not.toContain(b.fullName);
+  });
+});
+
 describe("'*' procedures and the explore permission in production", () => {
   let prod: RunningGateway;
   let prodClients: ClientsFixture;
