@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { generateWorld } from '../mocks/world/generate.js';
-import { REPO_ROOT } from '../gateway/options.js';
+import { REPO_ROOT } from '../lib/repo-root.js';
 import { startProc, waitFor, type Proc } from './procs.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import { W1_QUERY, W1_FLOOR, w2Query, W2_PREFILL, BENCH_PURPOSE } from './workloads.js';

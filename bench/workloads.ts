@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../gateway/options.js';
+import { REPO_ROOT } from '../lib/repo-root.js';
 import { loadCatalog } from '../gateway/procedures/catalog.js';
 
 export const BENCH_PURPOSE = 'bench-citizen-dossier';

@@ -55,17 +55,17 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import { ClientRegistry } from './auth/clients.js';
 import { authentication } from './auth/concern.js';
-import type { ConcernEnv, ConcernFactory, GatewayConcern } from './concern.js';
-import { isGraphQLRequest } from './concern.js';
-import type { MotlanContext } from './context.js';
-import { SubgraphDataSource } from './datasource.js';
-import { errorBody, makeFormatError, scrubInternals } from './errors/index.js';
+import type { ConcernEnv, ConcernFactory, GatewayConcern } from './core/concern.js';
+import { isGraphQLRequest } from './core/concern.js';
+import type { MotlanContext } from './core/context.js';
+import { SubgraphDataSource } from './core/datasource.js';
+import { errorBody, makeFormatError, scrubInternals } from './core/errors.js';
 import { registerHealthRoutes } from './health/routes.js';
 import { genRequestId, requestContext } from './http/request-context.js';
 import { maskIdentifiers, redactQueryString } from '../lib/redact-url.js';
 import { returnedFieldsPlugin } from './http/returned-fields.js';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
-import { FileSupergraphManager } from './supergraph/manager.js';
+import { FileSupergraphManager } from './core/supergraph.js';
 import { procedures } from './procedures/concern.js';
 import { rateLimits } from './ratelimit/concern.js';
 import { documentLimits } from './limits/concern.js';
@@ -80,7 +80,7 @@ import { consoleConcern } from './console/index.js';
 import { auditConcern } from './audit/index.js';
 
 export type { GatewayOptions, ResolvedGatewayOptions } from './options.js';
-export type { ConcernEnv, ConcernFactory, GatewayConcern } from './concern.js';
+export type { ConcernEnv, ConcernFactory, GatewayConcern } from './core/concern.js';
 
 /** Fastify's request serializer, with the query string's values left out. */
 function requestForLog(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CLIENT_ROLES, ClientRegistry, type ClientRole, type ClientsFile } from '../gateway/auth/clients.js';
 import { generateApiKey, hashApiKey } from '../gateway/auth/keys.js';
-import { REPO_ROOT } from '../gateway/options.js';
+import { REPO_ROOT } from '../lib/repo-root.js';
 
 export interface AddClientInput {
   id: string;

@@ -11,7 +11,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT } from '../gateway/options.js';
+import { REPO_ROOT } from '../lib/repo-root.js';
 import { loadCatalog, type Catalog } from '../gateway/procedures/catalog.js';
 import { documentHash, TRUSTED_DOCUMENTS_FORMAT, type TrustedDocumentsFile } from '../gateway/auth/trusted-documents.js';
 

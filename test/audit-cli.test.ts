@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../gateway/options.js';
+import { REPO_ROOT } from '../lib/repo-root.js';
 import { AuditLog } from '../gateway/audit/log.js';
 import { PostgresAuditStore } from '../gateway/audit/postgres-store.js';
 import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';

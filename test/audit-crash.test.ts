@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
-import { REPO_ROOT } from '../gateway/options.js';
+import { REPO_ROOT } from '../lib/repo-root.js';
 import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
 import { verifyStore } from '../gateway/audit/sources.js';
 

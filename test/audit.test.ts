@@ -16,7 +16,7 @@ import type { AuditStore } from '../gateway/audit/store.js';
 import { verifyExportLines } from '../gateway/audit/sources.js';
 import { PG_TEST_URL, postgresUnavailable, uniqueSchema } from '../gateway/audit/testing.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
-import { newTrace, type MotlanContext } from '../gateway/context.js';
+import { newTrace, type MotlanContext } from '../gateway/core/context.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 const CITIZEN_QUERY = `query Citizen($personalId: ID!) {

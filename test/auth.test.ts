@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from '../gateway/app.js';
-import { REPO_ROOT } from '../gateway/options.js';
+import { REPO_ROOT } from '../lib/repo-root.js';
 import { findFullProfileCitizen } from '../mocks/world/generate.js';
 import { addClient } from '../scripts/add-client.js';
 import { startStack, type Stack } from './helpers/stack.js';

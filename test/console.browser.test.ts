@@ -17,7 +17,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../gateway/audit/record.js';
 import type { AuditStore } from '../gateway/audit/store.js';
-import { REPO_ROOT } from '../gateway/options.js';
+import { REPO_ROOT } from '../lib/repo-root.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import { allRecords } from './stats-recount.js';
 import { sendMixedTraffic, staffKeys, writeHistory, type StaffKeys } from './stats-traffic.js';

@@ -10,7 +10,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFullProfileCitizen, indexWorld } from '../mocks/world/generate.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
-import type { MotlanContext, RequestTrace } from '../gateway/context.js';
+import type { MotlanContext, RequestTrace } from '../gateway/core/context.js';
 import { startStack, type Stack } from './helpers/stack.js';
 
 const CITIZEN_QUERY = /* GraphQL */ `

@@ -9,7 +9,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFullProfileCitizen } from '../mocks/world/generate.js';
 import { REGISTRIES, type CitizenRecord, type RegistryName } from '../mocks/world/types.js';
-import type { MotlanContext } from '../gateway/context.js';
+import type { MotlanContext } from '../gateway/core/context.js';
 import { newSubgraphRequestId, pathOf, signatureHeaders } from '../lib/subgraph-signature.js';
 import { startSubgraph } from '../subgraphs/index.js';
 import { startStack, type Stack } from './helpers/stack.js';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../gateway/auth/keys.js';
 import { documentHash } from '../gateway/auth/trusted-documents.js';
 import { loadCatalog } from '../gateway/procedures/catalog.js';
-import { REPO_ROOT } from '../gateway/options.js';
+import { REPO_ROOT } from '../lib/repo-root.js';
 import { findFullProfileCitizen } from '../mocks/world/generate.js';
 import { PREFILL_DOCUMENT, trustedDocumentsOfCatalog } from '../scripts/generate-documents.js';
 import { startStack, type Stack } from './helpers/stack.js';

@@ -7,11 +7,11 @@
  * and turned into ONE audit entry when the response is about to leave (`onSend`).
  */
 import { Kind, valueFromASTUntyped, type DocumentNode } from 'graphql';
-import type { ClientIdentity, MotlanContext } from '../context.js';
+import type { ClientIdentity, MotlanContext } from '../core/context.js';
 import type { SubjectHasher } from './keys.js';
 import type { AuditEntry, OperationType, Outcome, PrefillNote } from './record.js';
 import { SubjectCollector } from './subjects.js';
-import { classifyOutcome } from '../outcome.js';
+import { classifyOutcome } from '../core/outcome.js';
 
 /** What one GraphQL execution contributed. */
 export interface OperationCapture {

@@ -15,7 +15,7 @@ import type { AuditDraft } from './draft.js';
 import { AuditUnavailableError } from './log.js';
 import type { AuditRecorder } from './recorder.js';
 import { throttleSource, type FailureThrottle } from './throttle.js';
-import { errorBody } from '../errors/index.js';
+import { errorBody } from '../core/errors.js';
 
 export const AUDIT_UNAVAILABLE_MESSAGE =
   'The audit trail cannot record this request right now, so no data is shared (every data access must be recorded first). ' +

@@ -11,8 +11,8 @@
  * `GatewayOptions.audit = false` (or `AUDIT=off`) turns the whole trail off, for
  * benchmarks that compare throughput with and without it; refused in production.
  */
-import type { ConcernEnv, ConcernFactory, GatewayConcern } from '../concern.js';
-import { isGraphQLRequest } from '../concern.js';
+import type { ConcernEnv, ConcernFactory, GatewayConcern } from '../core/concern.js';
+import { isGraphQLRequest } from '../core/concern.js';
 import { resolveAuditConfig, openStore, type AuditOptions, type ResolvedAuditConfig } from './config.js';
 import { registerAuditHooks } from './http-hooks.js';
 import { loadHmacKey, loadSigner, subjectHasher } from './keys.js';

@@ -12,8 +12,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
-import type { MotlanContext } from '../context.js';
-import { isInternalExecution } from '../procedures/executor.js';
+import type { MotlanContext } from '../core/context.js';
+import { isInternalExecution } from '../core/inner-execution.js';
 import { AuditDraft, type OperationCapture } from './draft.js';
 import { AuditUnavailableError } from './log.js';
 import type { AuditRecorder } from './recorder.js';

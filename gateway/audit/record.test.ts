@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
-import { newTrace, type MotlanContext } from '../context.js';
+import { newTrace, type MotlanContext } from '../core/context.js';
 import { AuditDraft, buildEntry, classify, type OperationCapture } from './draft.js';
 import { DEV_HMAC_KEY_FILE, DEV_SIGNING_KEY_FILE, loadHmacKey, loadSigner, subjectHasher } from './keys.js';
 import { chainRecord, contentHash, genesisHash } from './record.js';

@@ -12,13 +12,13 @@
  * and still be verified end to end against the signed checkpoints.
  */
 import { canonicalJson, sha256Hex } from './canonical.js';
-import type { PrefillSummary } from '../context.js';
+import type { PrefillSummary } from '../core/context.js';
 import { isDossierId, isProcedureId } from '../../lib/purpose-ids.js';
 
 export const CHAIN_FORMAT = 'motlan-audit/1';
 
-export { OUTCOMES, type Outcome } from '../outcome.js';
-import type { Outcome } from '../outcome.js';
+export { OUTCOMES, type Outcome } from '../core/outcome.js';
+import type { Outcome } from '../core/outcome.js';
 
 export type OperationType = 'query' | 'mutation' | 'subscription';
 

@@ -21,7 +21,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ClientRegistry } from '../auth/clients.js';
 import { requireRole } from '../auth/concern.js';
-import { errorBody } from '../errors/index.js';
+import { errorBody } from '../core/errors.js';
 import { validateEnterpriseCode, validateParcelId, validatePersonalId } from '../../lib/identifiers.js';
 import { csvHeader, toCsvRow, toJsonLine } from './export-format.js';
 import { exportLines } from './export.js';

@@ -11,7 +11,7 @@
  *   entities, kept as a fallback for executions that bypass the subgraph data source).
  */
 import { Kind, valueFromASTUntyped, type DocumentNode, type SelectionSetNode } from 'graphql';
-import type { ReturnedEntity, Subject } from '../context.js';
+import type { ReturnedEntity, Subject } from '../core/context.js';
 import type { SubjectHasher } from './keys.js';
 import { MAX_SUBJECTS, type SubjectKind, type SubjectRef, type SubjectRole } from './record.js';
 

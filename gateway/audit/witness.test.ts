@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { newTrace, type MotlanContext } from '../context.js';
+import { newTrace, type MotlanContext } from '../core/context.js';
 import { AuditDraft, buildEntry } from './draft.js';
 import { subjectHasher } from './keys.js';
 import { checkpointMessage, type Checkpoint } from './record.js';

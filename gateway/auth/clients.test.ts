@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addClient } from '../../scripts/add-client.js';
-import { REPO_ROOT } from '../options.js';
+import { REPO_ROOT } from '../../lib/repo-root.js';
 import { ClientRegistry, type ClientEntry } from './clients.js';
 import { generateApiKey, hashApiKey } from './keys.js';
 

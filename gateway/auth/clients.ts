@@ -20,7 +20,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
-import type { ClientIdentity } from '../context.js';
+import type { ClientIdentity } from '../core/context.js';
 import { digestsEqual, hashApiKey } from './keys.js';
 import { TrustedDocuments } from './trusted-documents.js';
 

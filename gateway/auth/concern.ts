@@ -8,9 +8,9 @@
  * themselves with the role they need, or use `requireRole` below.
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { ConcernFactory } from '../concern.js';
-import { isGraphQLRequest } from '../concern.js';
-import { errorBody } from '../errors/index.js';
+import type { ConcernFactory } from '../core/concern.js';
+import { isGraphQLRequest } from '../core/concern.js';
+import { errorBody } from '../core/errors.js';
 import type { ClientRegistry, ClientRole } from './clients.js';
 import { admitRequest } from './trusted-documents.js';
 

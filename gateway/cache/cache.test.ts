@@ -10,7 +10,7 @@ import { canonicalJson, entityKey, rootKey, tagOf } from './keys.js';
 import { classifyFetch } from './policy.js';
 import { loadCacheSettings, type CachePolicy } from './settings.js';
 import { LocalStore } from './store.js';
-import type { SubgraphFetch } from '../datasource.js';
+import type { SubgraphFetch } from '../core/datasource.js';
 
 const POLICIES: Record<string, CachePolicy> = {
   'Query.citizen': { ttl: 60, stale: 10 },

@@ -13,10 +13,10 @@
  * REGISTRY_API_KEY), then `config/cache.json`.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { ConcernFactory } from '../concern.js';
-import type { MotlanContext } from '../context.js';
+import type { ConcernFactory } from '../core/concern.js';
+import type { MotlanContext } from '../core/context.js';
 import { activeProcedureService } from '../procedures/service.js';
-import { relationQuery, type RelatedSubject } from '../procedures/relations.js';
+import { relationQuery, type RelatedSubject } from '../core/relations.js';
 import { metricsFor, type MotlanMetrics } from '../metrics/index.js';
 import { ChangeFeedSubscriber } from './change-feed.js';
 import { FetchCache, type CacheCounters } from './fetch-cache.js';

@@ -12,7 +12,7 @@
  * - Identical fetches under way are shared (`InFlight`), cached or not.
  */
 import type { GraphQLFormattedError } from 'graphql';
-import type { SubgraphFetch, SubgraphFetchInterceptor } from '../datasource.js';
+import type { SubgraphFetch, SubgraphFetchInterceptor } from '../core/datasource.js';
 import { InFlight } from './inflight.js';
 import { collectIdentifiers, collectLeaves, entityKey, registryTag, rootKey, tagOf } from './keys.js';
 import { FetchClassifier, type FetchShape } from './policy.js';

@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { REPO_ROOT } from '../options.js';
+import { REPO_ROOT } from '../../lib/repo-root.js';
 import { namedFromEnv } from '../../lib/env.js';
 import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
 

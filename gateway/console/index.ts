@@ -18,11 +18,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { gzipSync } from 'node:zlib';
 import type { ClientRole } from '../auth/clients.js';
-import type { ConcernFactory } from '../concern.js';
+import type { ConcernFactory } from '../core/concern.js';
 import { requireAnyRole } from '../stats/access.js';
 import { STATS_ROLES } from '../stats/index.js';
 import { loadConsoleFiles, type ConsoleAsset } from './assets.js';
-import { pageCsp } from '../http/csp.js';
+import { pageCsp } from '../core/csp.js';
 
 /** Roles that may open the console (the monitoring role reads the statistics API, not the console). */
 export const CONSOLE_ROLES: readonly ClientRole[] = ['auditor', 'operator'];

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { newTrace, type MotlanContext, type RequestTrace } from '../context.js';
+import { newTrace, type MotlanContext, type RequestTrace } from '../core/context.js';
 import { collectAnswer, compileOperation, EntityCollector } from './collect.js';
 import { indexEntities } from './entity-index.js';
 

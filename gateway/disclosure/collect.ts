@@ -40,8 +40,8 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
-import type { EntityGraph, MotlanContext, RequestTrace } from '../context.js';
-import { readsIdentifiersOnly } from '../procedures/executor.js';
+import type { EntityGraph, MotlanContext, RequestTrace } from '../core/context.js';
+import { readsIdentifiersOnly } from '../core/inner-execution.js';
 import { indexEntities, type EntityIndex } from './entity-index.js';
 
 /** How one object of a given type is read. */

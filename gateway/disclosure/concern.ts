@@ -10,7 +10,7 @@
  * Off exists for the benchmark only (to price the check) and is refused in production.
  */
 import { Counter } from 'prom-client';
-import type { ConcernFactory } from '../concern.js';
+import type { ConcernFactory } from '../core/concern.js';
 import { metricsFor } from '../metrics/index.js';
 import { procedurePathTree } from '../procedures/service.js';
 import { EntityCollector } from './collect.js';

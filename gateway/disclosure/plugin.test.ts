@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { newTrace, type ClientIdentity, type MotlanContext } from '../context.js';
-import type { ConcernEnv } from '../concern.js';
-import type { PathTree } from '../procedures/compile.js';
+import { newTrace, type ClientIdentity, type MotlanContext } from '../core/context.js';
+import type { ConcernEnv } from '../core/concern.js';
+import type { PathTree } from '../core/path-tree.js';
 import { addEdge } from './collect.js';
 import { disclosureCheck } from './concern.js';
 import { decide, responseCheckPlugin, RESPONSE_REASONS } from './plugin.js';

@@ -16,9 +16,9 @@
  */
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
-import type { MotlanContext, ResponseCheckResult } from '../context.js';
-import type { PathTree } from '../procedures/compile.js';
-import { isInternalExecution } from '../procedures/executor.js';
+import type { MotlanContext, ResponseCheckResult } from '../core/context.js';
+import type { PathTree } from '../core/path-tree.js';
+import { isInternalExecution } from '../core/inner-execution.js';
 import { allowedRoots, checkReach, rootBindingsOf, type RootBinding } from './reach.js';
 
 /** Why a response was refused (the `reason` of the error and the metric's label). */

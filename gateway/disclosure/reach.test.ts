@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { newEntityGraph, type EntityGraph } from '../context.js';
-import type { PathTree } from '../procedures/compile.js';
+import { newEntityGraph, type EntityGraph } from '../core/context.js';
+import type { PathTree } from '../core/path-tree.js';
 import { addEdge } from './collect.js';
 import { allowedRoots, checkReach, DEFAULT_ROOT_BINDINGS, rootBindingsOf } from './reach.js';
 import { indexEntities } from './entity-index.js';

@@ -10,9 +10,9 @@
  * edges times the tree nodes an entity can sit at (a handful).
  */
 import { getNamedType, type GraphQLSchema } from 'graphql';
-import type { EntityGraph, Subject } from '../context.js';
-import type { PathTree } from '../procedures/compile.js';
-import { ROOTS } from '../procedures/paths.js';
+import type { EntityGraph, Subject } from '../core/context.js';
+import type { PathTree } from '../core/path-tree.js';
+import { ROOTS } from '../core/path-tree.js';
 
 /** An allowed starting point: the entity (`Type:key`) and the tree node it stands at. */
 export interface AllowedRoot {

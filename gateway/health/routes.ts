@@ -7,10 +7,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { GatewayConcern } from '../concern.js';
-import { describeFailure } from '../datasource.js';
+import type { GatewayConcern } from '../core/concern.js';
+import { describeFailure } from '../core/datasource.js';
 import { newSubgraphRequestId, pathOf, signatureHeaders } from '../../lib/subgraph-signature.js';
-import type { SupergraphSource } from '../supergraph/manager.js';
+import type { SupergraphSource } from '../core/supergraph.js';
 
 export interface HealthOptions {
   supergraph: SupergraphSource;

@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
 import type { FastifyRequest } from 'fastify';
-import { newTrace, type MotlanContext } from '../context.js';
-import type { ConcernFactory } from '../concern.js';
+import { newTrace, type MotlanContext } from '../core/context.js';
+import type { ConcernFactory } from '../core/concern.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -18,7 +18,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import type { MotlanContext } from '../context.js';
+import type { MotlanContext } from '../core/context.js';
 
 export function collectReturnedFields(
   schema: GraphQLSchema,

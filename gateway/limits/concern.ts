@@ -16,9 +16,9 @@ import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import type { ConcernFactory } from '../concern.js';
-import { isGraphQLRequest } from '../concern.js';
-import { errorBody } from '../errors/index.js';
+import type { ConcernFactory } from '../core/concern.js';
+import { isGraphQLRequest } from '../core/concern.js';
+import { errorBody } from '../core/errors.js';
 import { checkDocument, parseWithinLimits, type LimitViolation } from './document-limits.js';
 import { loadLimits, type DocumentLimits } from './options.js';
 

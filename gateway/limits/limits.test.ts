@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildASTSchema, getIntrospectionQuery, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../options.js';
+import { REPO_ROOT } from '../../lib/repo-root.js';
 import { DocumentLimiter } from './concern.js';
 import { checkDocument, parseWithinLimits } from './document-limits.js';
 import { DEFAULT_LIMITS, loadLimits } from './options.js';

@@ -12,11 +12,11 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { MotlanContext, Purpose } from '../context.js';
-import type { ConcernFactory } from '../concern.js';
-import { isGraphQLRequest, motlanContextOf } from '../concern.js';
+import type { MotlanContext, Purpose } from '../core/context.js';
+import type { ConcernFactory } from '../core/concern.js';
+import { isGraphQLRequest, motlanContextOf } from '../core/concern.js';
 import { MotlanMetrics, type MetricsOptions } from './metrics.js';
-import { classifyOutcome } from '../outcome.js';
+import { classifyOutcome } from '../core/outcome.js';
 
 export { MotlanMetrics } from './metrics.js';
 export type { MetricsOptions, RequestObservation } from './metrics.js';

@@ -11,8 +11,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { buildASTSchema, getNamedType, isObjectType, parse, validate, type GraphQLObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../options.js';
-import { analyzeOperation } from './analyze.js';
+import { REPO_ROOT } from '../../lib/repo-root.js';
+import { analyzeOperation } from '../core/operation-analysis.js';
 import { pathsOf, pathsOutside, treeFromPaths } from './allowed-paths.js';
 import { indexSupergraph } from './supergraph-index.js';
 

@@ -20,7 +20,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
-import type { PathTree } from '../procedures/compile.js';
+import type { PathTree } from '../core/path-tree.js';
 
 /** Whether `Type.field` is an entity key (implied at every allowed node). */
 export type KeyTest = (typeName: string, fieldName: string) => boolean;

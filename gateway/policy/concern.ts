@@ -11,8 +11,8 @@
  * (default urn:motlan:mock-eid), SUBJECT_TOKEN_AUDIENCE (default motlan-gateway).
  */
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
-import type { ConcernFactory } from '../concern.js';
-import { apolloExecutor } from '../procedures/executor.js';
+import type { ConcernFactory } from '../core/concern.js';
+import { apolloExecutor } from '../core/inner-execution.js';
 import { procedureFieldCoordinates, procedurePathTree } from '../procedures/service.js';
 import { prefillRelationChecks, purposePolicyPlugin } from './plugin.js';
 import { prefillRefusalStatusPlugin } from './refusal-status.js';

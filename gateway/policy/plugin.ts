@@ -33,13 +33,13 @@
  */
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import { GraphQLError, getNamedType, type GraphQLSchema } from 'graphql';
-import type { ClientIdentity, MotlanContext, Subject } from '../context.js';
-import type { PathTree } from '../procedures/compile.js';
-import { innerContext, isInternalExecution, type InnerExecutor } from '../procedures/executor.js';
-import { RELATION_PATHS, assertRelated, checkSubjectRelations, type RelatedSubject } from '../procedures/relations.js';
+import type { ClientIdentity, MotlanContext, Subject } from '../core/context.js';
+import type { PathTree } from '../core/path-tree.js';
+import { innerContext, isInternalExecution, type InnerExecutor } from '../core/inner-execution.js';
+import { RELATION_PATHS, assertRelated, checkSubjectRelations, type RelatedSubject } from '../core/relations.js';
 import { mergeTrees, pathsOutside, treeFromPaths } from './allowed-paths.js';
-import { analyzeOperation, rootArguments, type OperationAnalysis, type RootArguments } from './analyze.js';
-import { forbidden, policyError } from './errors.js';
+import { analyzeOperation, rootArguments, type OperationAnalysis, type RootArguments } from '../core/operation-analysis.js';
+import { forbidden, policyError } from '../core/errors.js';
 import { SUBJECT_TOKEN_HEADER, isProcedureId, purposeFromHeaders, singleHeader } from './purpose.js';
 import { collectSubjects, rootsOfLookup, toSubject } from './subjects.js';
 import {

@@ -9,12 +9,12 @@ import { ApolloServer } from '@apollo/server';
 import { buildASTSchema, parse } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEidIssuer, type EidIssuer } from '../../mocks/eid/issuer.js';
-import { newTrace, type ClientIdentity, type MotlanContext, type Subject } from '../context.js';
-import { REPO_ROOT } from '../options.js';
-import { innerContext } from '../procedures/executor.js';
-import type { PathTree } from '../procedures/compile.js';
+import { newTrace, type ClientIdentity, type MotlanContext, type Subject } from '../core/context.js';
+import { REPO_ROOT } from '../../lib/repo-root.js';
+import { innerContext } from '../core/inner-execution.js';
+import type { PathTree } from '../core/path-tree.js';
 import { treeFromPaths } from './allowed-paths.js';
-import { forbidden } from './errors.js';
+import { forbidden } from '../core/errors.js';
 import { purposePolicyPlugin, type PurposePolicyOptions } from './plugin.js';
 
 const SUPERGRAPH = readFileSync(path.join(REPO_ROOT, 'schema/supergraph.graphql'), 'utf8');

@@ -4,8 +4,8 @@
  * client may run the procedure and what it may read is the policy plugin's job.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Purpose } from '../context.js';
-import { policyError } from './errors.js';
+import type { Purpose } from '../core/context.js';
+import { policyError } from '../core/errors.js';
 import { DOSSIER_ID, DOSSIER_ID_RULE, PROCEDURE_ID } from '../../lib/purpose-ids.js';
 
 export const PURPOSE_HEADER = 'x-purpose';

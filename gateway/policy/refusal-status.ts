@@ -10,8 +10,8 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind } from 'graphql';
-import type { MotlanContext } from '../context.js';
-import { isInternalExecution } from '../procedures/executor.js';
+import type { MotlanContext } from '../core/context.js';
+import { isInternalExecution } from '../core/inner-execution.js';
 
 /** The client-error codes prefill refuses with, and their status (as in errors.ts). */
 const STATUS_OF_CODE: Readonly<Record<string, number>> = { BAD_USER_INPUT: 400, FORBIDDEN: 403, NOT_FOUND: 404 };

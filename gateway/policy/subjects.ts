@@ -5,32 +5,12 @@
  * collected into the context's `Subject` for relation checks and the audit trail.
  */
 import { VALIDATORS, type IdentifierKind } from '../../lib/identifiers.js';
-import type { Subject } from '../context.js';
-import type { SubjectRoot } from '../procedures/catalog-format.js';
-import { forbidden, policyError } from './errors.js';
-import type { RootFieldUse } from './analyze.js';
+import type { Subject } from '../core/context.js';
+import type { SubjectRoot } from '../core/path-tree.js';
+import { forbidden, policyError } from '../core/errors.js';
+import { ROOT_LOOKUPS, type RootFieldUse } from '../core/operation-analysis.js';
 
-export interface RootLookup {
-  /** Argument carrying the identifier. */
-  arg: string;
-  /** Its format (lib/identifiers.ts), or null when no format is fixed (household ids). */
-  kind: IdentifierKind | null;
-  /** Which Subject slot it fills, when it can be related to the citizen before fetching. */
-  subject: 'personalId' | 'enterpriseCode' | 'parcelId' | null;
-  list?: boolean;
-}
-
-/** Root lookups of the supergraph. Each is a lookup by key: the graph has no listing. */
-export const ROOT_LOOKUPS: Readonly<Record<string, RootLookup>> = {
-  'Query.citizen': { arg: 'personalId', kind: 'personalId', subject: 'personalId' },
-  'Query.citizens': { arg: 'personalIds', kind: 'personalId', subject: 'personalId', list: true },
-  'Query.household': { arg: 'householdId', kind: null, subject: null },
-  'Query.enterprise': { arg: 'enterpriseCode', kind: 'enterpriseCode', subject: 'enterpriseCode' },
-  'Query.socialInsurance': { arg: 'socialInsuranceNumber', kind: 'socialInsuranceNumber', subject: null },
-  'Query.healthInsuranceCard': { arg: 'cardNumber', kind: 'healthInsuranceCard', subject: null },
-  'Query.landParcel': { arg: 'parcelId', kind: 'parcelId', subject: 'parcelId' },
-  'Query.landParcelByCertificate': { arg: 'serial', kind: 'certificateSerial', subject: null },
-};
+export { ROOT_LOOKUPS, type RootLookup } from '../core/operation-analysis.js';
 
 export interface NamedSubjects {
   personalIds: string[];

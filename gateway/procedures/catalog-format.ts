@@ -8,9 +8,9 @@
  */
 import { z } from 'zod';
 
-/** Roots a source path may start with, each bound to one subject of `SubjectInput`. */
-export const SUBJECT_ROOTS = ['citizen', 'relatedCitizen', 'enterprise', 'parcel'] as const;
-export type SubjectRoot = (typeof SUBJECT_ROOTS)[number];
+import { SUBJECT_ROOTS, type SubjectRoot } from '../core/path-tree.js';
+
+export { SUBJECT_ROOTS, type SubjectRoot } from '../core/path-tree.js';
 
 /**
  * Display formats: `date` turns an ISO date into dd/MM/yyyy, `month` yyyy-MM into MM/yyyy,

@@ -10,7 +10,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { REPO_ROOT } from '../options.js';
+import { REPO_ROOT } from '../../lib/repo-root.js';
 import { procedureSchema, type ProcedureDef } from './catalog-format.js';
 import { CatalogError, compileProcedure, type CatalogProblem, type CompiledProcedure } from './compile.js';
 import { supergraphModel, type SupergraphModel } from './supergraph-model.js';

@@ -10,8 +10,11 @@
  */
 import { isEnumType, parse, TypeInfo, validate, visit, visitWithTypeInfo, type DocumentNode } from 'graphql';
 import { SUBJECT_ROOTS, type ComponentDef, type ConditionDef, type FieldDef, type FieldFormat, type ProcedureDef, type SubjectRoot } from './catalog-format.js';
-import { PathError, resolvePath, ROOTS, type ResolvedPath } from './paths.js';
-import { RELATION_COORDINATES, type RelatedSubject } from './relations.js';
+import { PathError, resolvePath, type ResolvedPath } from './paths.js';
+import { ROOTS, type PathTree } from '../core/path-tree.js';
+
+export type { PathTree } from '../core/path-tree.js';
+import { RELATION_COORDINATES, type RelatedSubject } from '../core/relations.js';
 import type { SupergraphModel } from './supergraph-model.js';
 
 export interface CompiledField {
@@ -63,10 +66,6 @@ export interface CompiledProcedure {
   pathTree: PathTree;
 }
 
-/** A node of a purpose's path tree: field name → the subtree below it (empty at a leaf). */
-export interface PathTree {
-  readonly children: ReadonlyMap<string, PathTree>;
-}
 
 /** One problem of a catalog, located precisely (file, procedure, where, path). */
 export interface CatalogProblem {

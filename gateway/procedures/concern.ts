@@ -8,9 +8,9 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readFileSync } from 'node:fs';
-import type { ConcernFactory } from '../concern.js';
+import type { ConcernFactory } from '../core/concern.js';
 import { CatalogError } from './compile.js';
-import { apolloExecutor } from './executor.js';
+import { apolloExecutor } from '../core/inner-execution.js';
 import { ProcedureService, setActiveProcedureService } from './service.js';
 
 /** Settings of the concern, read from `GatewayOptions.procedures`. */

@@ -14,16 +14,11 @@ import {
   type GraphQLNamedType,
   type GraphQLOutputType,
 } from 'graphql';
-import type { FieldFormat, SubjectRoot } from './catalog-format.js';
+import type { FieldFormat } from './catalog-format.js';
+import { ROOTS, type SubjectRoot } from '../core/path-tree.js';
 import type { SupergraphModel } from './supergraph-model.js';
 
-/** How each subject root enters the graph: a root query field and the SubjectInput argument bound to it. */
-export const ROOTS: Record<SubjectRoot, { queryField: string; argument: string; variable: string; alias?: string }> = {
-  citizen: { queryField: 'citizen', argument: 'personalId', variable: 'personalId' },
-  relatedCitizen: { queryField: 'citizen', argument: 'personalId', variable: 'relatedPersonalId', alias: 'relatedCitizen' },
-  enterprise: { queryField: 'enterprise', argument: 'enterpriseCode', variable: 'enterpriseCode' },
-  parcel: { queryField: 'landParcel', argument: 'parcelId', variable: 'parcelId', alias: 'parcel' },
-};
+export { ROOTS } from '../core/path-tree.js';
 
 export interface ResolvedPath {
   /** As written in the catalog, e.g. `citizen.permanentResidence`. */

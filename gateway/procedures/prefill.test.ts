@@ -5,14 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { composeSupergraph } from '../../scripts/compose.js';
-import { newTrace, type MotlanContext } from '../context.js';
+import { newTrace, type MotlanContext } from '../core/context.js';
 import { DEFAULT_CATALOG_DIR, loadCatalog } from './catalog.js';
-import { isInternalExecution, type ExecutionResult, type InnerExecutor, type InnerRequest } from './executor.js';
+import { isInternalExecution, type ExecutionResult, type InnerExecutor, type InnerRequest } from '../core/inner-execution.js';
 import { formatDate } from './format.js';
 import { hoursSaved } from './hours.js';
 import { prefill, type PrefillArgs } from './prefill.js';
 import { valuesAt } from './paths.js';
-import { SUBJECT_NOT_RELATED_MESSAGE, evaluateRelations } from './relations.js';
+import { SUBJECT_NOT_RELATED_MESSAGE, evaluateRelations } from '../core/relations.js';
 
 const composed = composeSupergraph();
 if (composed.errors) throw new Error('schema/*.graphql do not compose');

@@ -18,16 +18,16 @@
 import { GraphQLError } from 'graphql';
 import { validateEnterpriseCode, validateParcelId, validatePersonalId } from '../../lib/identifiers.js';
 import { DOSSIER_ID_RULE, isDossierId } from '../../lib/purpose-ids.js';
-import type { MotlanContext, Subject } from '../context.js';
+import type { MotlanContext, Subject } from '../core/context.js';
 import type { SubjectRoot } from './catalog-format.js';
 import type { Catalog } from './catalog.js';
 import type { CompiledComponent, CompiledField, CompiledProcedure } from './compile.js';
-import { innerContext, type ExecutionError, type ExecutionResult, type InnerExecutor } from './executor.js';
+import { innerContext, type ExecutionError, type ExecutionResult, type InnerExecutor } from '../core/inner-execution.js';
 import { formatValues } from './format.js';
 import { hoursSaved } from './hours.js';
 import { ROOTS, valuesAt, type ResolvedPath } from './paths.js';
-import { assertRelated, checkSubjectRelations, failedUnder, notFoundCitizen, type RelatedSubject } from './relations.js';
-import type { PrefillSummary } from '../context.js';
+import { assertRelated, checkSubjectRelations, failedUnder, notFoundCitizen, type RelatedSubject } from '../core/relations.js';
+import type { PrefillSummary } from '../core/context.js';
 
 export interface SubjectInput {
   personalId: string;

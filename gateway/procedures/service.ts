@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse, type GraphQLSchema } from 'graphql';
-import type { MotlanContext } from '../context.js';
-import { REPO_ROOT } from '../options.js';
+import type { MotlanContext } from '../core/context.js';
+import { REPO_ROOT } from '../../lib/repo-root.js';
 import { loadCatalog, type Catalog } from './catalog.js';
 import type { CompiledProcedure, PathTree } from './compile.js';
-import { outerContext, type InnerExecutor } from './executor.js';
+import { outerContext, type InnerExecutor } from '../core/inner-execution.js';
 import { prefill, type PrefillArgs, type PrefilledForm } from './prefill.js';
 import { procedureView } from './view.js';
 

@@ -7,9 +7,9 @@
  * Settings: GatewayOptions.rateLimit (see RateLimitOptions for defaults and env), or
  * `false` to turn rate limiting off (benchmarks). REDIS_URL shares budgets across replicas.
  */
-import type { ConcernFactory } from '../concern.js';
-import { isGraphQLRequest } from '../concern.js';
-import { errorBody } from '../errors/index.js';
+import type { ConcernFactory } from '../core/concern.js';
+import { isGraphQLRequest } from '../core/concern.js';
+import { errorBody } from '../core/errors.js';
 import { createClientRateLimiter, type RateLimitOptions } from './limiter.js';
 import { failedLookupPlugin } from './failed-lookups.js';
 

@@ -15,12 +15,12 @@
  * checks (Apollo runs the plugins' didResolveOperation hooks concurrently).
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { MotlanContext } from '../context.js';
-import { analyzeOperation, type RootFieldUse } from '../policy/analyze.js';
-import { rateLimited } from '../policy/errors.js';
-import { ROOT_LOOKUPS } from '../policy/subjects.js';
-import { isInternalExecution } from '../procedures/executor.js';
-import { SUBJECT_NOT_RELATED } from '../procedures/relations.js';
+import type { MotlanContext } from '../core/context.js';
+import { analyzeOperation, type RootFieldUse } from '../core/operation-analysis.js';
+import { rateLimited } from '../core/errors.js';
+import { ROOT_LOOKUPS } from '../core/operation-analysis.js';
+import { isInternalExecution } from '../core/inner-execution.js';
+import { SUBJECT_NOT_RELATED } from '../core/relations.js';
 import type { ClientRateLimiter } from './limiter.js';
 
 export interface FailedLookupOptions {

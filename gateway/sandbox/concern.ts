@@ -2,7 +2,7 @@
  * The sandbox as a gateway concern: listed once in gateway/app.ts, configured by
  * `GatewayOptions.sandbox` (`false` turns it off, e.g. for an API-only replica).
  */
-import type { ConcernFactory } from '../concern.js';
+import type { ConcernFactory } from '../core/concern.js';
 import { chooseDemoKey } from './demo-key.js';
 import { registerSandbox, type SandboxOptions } from './index.js';
 

@@ -4,7 +4,7 @@
  * that a newcomer can use them; see gateway/auth/clients.ts for the format.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../../lib/repo-root.js';
 import { ClientRegistry, type ClientEntry, type DemoCredential } from '../auth/clients.js';
 
 export interface DemoKey {
@@ -13,7 +13,6 @@ export interface DemoKey {
   label: string | null;
 }
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_DEMO_CLIENTS_FILE = path.join(REPO_ROOT, 'mocks/clients.demo.json');
 
 /**

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SandboxExample } from './examples.js';
-import { pageCsp } from '../http/csp.js';
+import { pageCsp } from '../core/csp.js';
 
 export interface SandboxPageOptions {
   /** GraphQL endpoint, relative to the page (e.g. `/graphql`). */

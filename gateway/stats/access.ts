@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientRegistry, ClientRole } from '../auth/clients.js';
-import type { ClientIdentity } from '../context.js';
+import type { ClientIdentity } from '../core/context.js';
 
 export interface StaffCaller {
   client: ClientIdentity;

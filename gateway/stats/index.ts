@@ -13,7 +13,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientRole } from '../auth/clients.js';
 import type { AuditStore } from '../audit/store.js';
-import type { ConcernEnv, ConcernFactory } from '../concern.js';
+import type { ConcernEnv, ConcernFactory } from '../core/concern.js';
 import { requireAnyRole } from './access.js';
 import { StatsEngine } from './engine.js';
 import { parseStatsQuery, VN_OFFSET, type StatsQuery } from './params.js';

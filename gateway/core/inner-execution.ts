@@ -11,7 +11,7 @@
  * audit plugin skips writing a second record for it (see `isInternalExecution`).
  */
 import type { ApolloServer, GraphQLRequest } from '@apollo/server';
-import type { MotlanContext, Purpose, Subject } from '../context.js';
+import type { MotlanContext, Purpose, Subject } from './context.js';
 
 /** One GraphQL error as the executor reports it (formatted, JSON-like). */
 export interface ExecutionError {

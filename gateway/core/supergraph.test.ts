@@ -12,10 +12,10 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../app.js';
 import { ClientRegistry } from '../auth/clients.js';
-import { REPO_ROOT } from '../options.js';
-import type { MotlanContext } from '../context.js';
-import { checkSupergraphSyntax } from './manager.js';
-import { subgraphsOfSupergraph } from './subgraphs.js';
+import { REPO_ROOT } from '../../lib/repo-root.js';
+import type { MotlanContext } from './context.js';
+import { checkSupergraphSyntax } from './supergraph.js';
+import { subgraphsOfSupergraph } from './supergraph-subgraphs.js';
 
 const DEMO_FILE = path.join(REPO_ROOT, 'mocks/clients.demo.json');
 const demoKey = ClientRegistry.load({ clientsFile: '/nonexistent', demoClientsFile: DEMO_FILE, production: false })

@@ -17,8 +17,8 @@
  *   assertRelated(verdicts); // throws FORBIDDEN SUBJECT_NOT_RELATED / REGISTRY_UNAVAILABLE
  */
 import { GraphQLError } from 'graphql';
-import type { MotlanContext, Subject } from '../context.js';
-import { identifierLookupContext, type ExecutionError, type ExecutionResult, type InnerExecutor } from './executor.js';
+import type { MotlanContext, Subject } from './context.js';
+import { identifierLookupContext, type ExecutionError, type ExecutionResult, type InnerExecutor } from './inner-execution.js';
 
 export type RelatedSubject = 'relatedPersonalId' | 'enterpriseCode' | 'parcelId';
 

@@ -14,7 +14,7 @@ import type { Fetcher } from '@apollo/utils.fetcher';
 import type { GraphQLFormattedError } from 'graphql';
 import { Agent, request } from 'undici';
 import type { MotlanContext, RequestTrace } from './context.js';
-import { newSubgraphRequestId, pathOf, signatureHeaders, SUBGRAPH_REQUEST_ID_HEADER } from '../lib/subgraph-signature.js';
+import { newSubgraphRequestId, pathOf, signatureHeaders, SUBGRAPH_REQUEST_ID_HEADER } from '../../lib/subgraph-signature.js';
 
 type GatewayResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 

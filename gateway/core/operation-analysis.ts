@@ -7,6 +7,7 @@
  * Apollo Server caches parsed documents (documentStore), so the same DocumentNode
  * object comes back for a repeated query: the WeakMap makes the analysis free then.
  */
+import type { IdentifierKind } from '../../lib/identifiers.js';
 import { policyError } from './errors.js';
 import {
   Kind,
@@ -211,3 +212,25 @@ export function rootArguments(
     }
   });
 }
+
+export interface RootLookup {
+  /** Argument carrying the identifier. */
+  arg: string;
+  /** Its format (lib/identifiers.ts), or null when no format is fixed (household ids). */
+  kind: IdentifierKind | null;
+  /** Which Subject slot it fills, when it can be related to the citizen before fetching. */
+  subject: 'personalId' | 'enterpriseCode' | 'parcelId' | null;
+  list?: boolean;
+}
+
+/** Root lookups of the supergraph. Each is a lookup by key: the graph has no listing. */
+export const ROOT_LOOKUPS: Readonly<Record<string, RootLookup>> = {
+  'Query.citizen': { arg: 'personalId', kind: 'personalId', subject: 'personalId' },
+  'Query.citizens': { arg: 'personalIds', kind: 'personalId', subject: 'personalId', list: true },
+  'Query.household': { arg: 'householdId', kind: null, subject: null },
+  'Query.enterprise': { arg: 'enterpriseCode', kind: 'enterpriseCode', subject: 'enterpriseCode' },
+  'Query.socialInsurance': { arg: 'socialInsuranceNumber', kind: 'socialInsuranceNumber', subject: null },
+  'Query.healthInsuranceCard': { arg: 'cardNumber', kind: 'healthInsuranceCard', subject: null },
+  'Query.landParcel': { arg: 'parcelId', kind: 'parcelId', subject: 'parcelId' },
+  'Query.landParcelByCertificate': { arg: 'serial', kind: 'certificateSerial', subject: null },
+};

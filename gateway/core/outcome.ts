@@ -6,22 +6,15 @@
  *   › no error: OK (INVALID for a 4xx) › errors with data returned: PARTIAL
  *   › errors without data: INVALID when the request was at fault, else ERROR
  */
+import { codesOfOutcome } from './errors.js';
+
 export const OUTCOMES = ['OK', 'PARTIAL', 'DENIED', 'INVALID', 'ERROR', 'UNAUTHENTICATED'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-const DENIED_CODES = new Set(['FORBIDDEN', 'RATE_LIMITED']);
+// From the one error table (core/errors.ts).
+const DENIED_CODES = codesOfOutcome('DENIED');
 /** Codes that mean the client's request was at fault. */
-const INVALID_CODES = new Set([
-  'BAD_USER_INPUT',
-  'LIMIT_EXCEEDED',
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'NOT_FOUND',
-]);
+const INVALID_CODES = codesOfOutcome('INVALID');
 
 export interface OutcomeFacts {
   httpStatus: number;

@@ -16,9 +16,9 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify
 import type { GraphQLSchema } from 'graphql';
 import type { MotlanContext } from './context.js';
 import type { SubgraphEntityCollector, SubgraphFetchInterceptor } from './datasource.js';
-import type { ClientRegistry } from './auth/clients.js';
-import type { SupergraphSource } from './supergraph/manager.js';
-import type { ResolvedGatewayOptions } from './options.js';
+import type { ClientRegistry } from '../auth/clients.js';
+import type { SupergraphSource } from './supergraph.js';
+import type { ResolvedGatewayOptions } from '../options.js';
 
 export interface ConcernEnv {
   /** Every option with its default applied (see `GatewayOptions` in gateway/options.ts). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { countEntities, describeFailure } from '../datasource.js';
-import { makeFormatError, scrubInternals } from './index.js';
+import { countEntities, describeFailure } from './datasource.js';
+import { makeFormatError, scrubInternals } from './errors.js';
 
 describe('production error mask', () => {
   const prod = makeFormatError(true);

@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SupergraphManager } from '@apollo/gateway';
 import { parse, type GraphQLSchema } from 'graphql';
-import { subgraphsOfSupergraph, type SubgraphInfo } from './subgraphs.js';
+import { subgraphsOfSupergraph, type SubgraphInfo } from './supergraph-subgraphs.js';
 
 /** What @apollo/gateway hands a SupergraphManager (`update`, `healthCheck`, `getDataSource`). */
 type SupergraphSdlHookOptions = Parameters<SupergraphManager['initialize']>[0];
