@@ -5,7 +5,7 @@
  * ── How a request flows ────────────────────────────────────────────────────
  *   HTTP request
  *    │ onRequest   request-context: X-Request-Id, security headers, a fresh
- *    │             MotlanContext on `request.motlan` (gateway/context.ts)
+ *    │             MotlanContext on `request.motlan` (gateway/core/context.ts)
  *    │ preHandler  auth: `Authorization: Bearer <key>` → context.client (401 otherwise)
  *    │ …           rate limits, document limits (Fastify hooks or Apollo plugins)
  *    ▼ /graphql    Apollo Server; its context function returns `request.motlan`.
@@ -16,22 +16,22 @@
  *    │             by that operation's plugins and resolvers, not by Fastify hooks.
  *    │ plugins     purpose policy & subject binding → cache → response check → (execution) → audit → metrics
  *    │ execution   @apollo/gateway plans the query; `SubgraphDataSource`
- *    │             (gateway/datasource.ts) calls each subgraph with keep-alive and a
+ *    │             (gateway/core/datasource.ts) calls each subgraph with keep-alive and a
  *    │             timeout and fills `context.trace`; a failing subgraph becomes a
  *    │             REGISTRY_UNAVAILABLE error next to the others' data (HTTP 200).
- *    ▼ response    formatError masks internals in production (gateway/errors).
+ *    ▼ response    formatError masks internals in production (gateway/core/errors.ts).
  *
  * ── How to plug a concern in ───────────────────────────────────────────────
- *   Write a `ConcernFactory` (gateway/concern.ts) in your folder and add ONE line
- *   to `CONCERNS` below, in its slot. The factory may register Fastify hooks and
- *   routes on `env.app` (hooks of one kind run in list order) and returns its
- *   Apollo plugins (installed in list order), local subgraphs, a readiness probe
- *   and a close function. Own settings: add an optional field to GatewayOptions
- *   (gateway/options.ts) and read `env.options.gateway.<field>`.
+ *   Write a `Concern` (gateway/core/concern.ts, `defineConcern`) in your folder, add
+ *   ONE line to `CONCERNS` below in its slot and, if it has settings, ONE field to
+ *   `GatewayOptions` below (its `slice`). It declares the services it provides, needs
+ *   and uses (gateway/core/services.ts); the gateway creates providers before users,
+ *   installs hooks and plugins in list order, and refuses to start when a needed
+ *   service has no provider. docs/ARCHITECTURE.md has a worked example.
  *
  * ── Supergraph ─────────────────────────────────────────────────────────────
  *   `schema/supergraph.graphql` (SUPERGRAPH_FILE) is composed at build time
- *   (`npm run compose`) and hot-reloaded by gateway/supergraph/manager.ts; an
+ *   (`npm run compose`) and hot-reloaded by gateway/core/supergraph.ts; an
  *   invalid new file is refused and the previous one keeps serving. Subgraph URLs
  *   come from the file unless `subgraphUrls` overrides them; subgraphs listed in
  *   `localSubgraphs` (or returned by a concern) run inside the gateway.
@@ -48,39 +48,67 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { CachedLocalDataSource } from './procedures/local-datasource.js';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
-import { ClientRegistry } from './auth/clients.js';
-import { authentication } from './auth/concern.js';
-import type { ConcernEnv, ConcernFactory, GatewayConcern } from './core/concern.js';
-import { isGraphQLRequest } from './core/concern.js';
+import { Agent } from 'undici';
+import { EnvReader, unknownVariables } from '../lib/env-options.js';
+import { defineConcern, type AnyConcern, type ConcernParts, type GatewayConcern } from './core/concern.js';
 import type { MotlanContext } from './core/context.js';
-import { SubgraphDataSource } from './core/datasource.js';
-import { errorBody, makeFormatError, scrubInternals } from './core/errors.js';
+import { chainInterceptors, SubgraphDataSource, type SubgraphFetchInterceptor } from './core/datasource.js';
+import { errorHandler, makeFormatError } from './core/errors.js';
+import { apolloExecutor } from './core/inner-execution.js';
+import { CORE_SERVICES, ServiceRegistry, ServiceView, type ClientDirectory, type ServiceName } from './core/services.js';
+import { FileSupergraphManager } from './core/supergraph.js';
 import { registerHealthRoutes } from './health/routes.js';
+import { CachedLocalDataSource } from './procedures/local-datasource.js';
+import { resolveOptions, type CoreGatewayOptions, type ResolvedGatewayOptions } from './options.js';
 import { genRequestId, requestContext } from './http/request-context.js';
 import { maskIdentifiers, redactQueryString } from '../lib/redact-url.js';
 import { returnedFieldsPlugin } from './http/returned-fields.js';
-import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
-import { FileSupergraphManager } from './core/supergraph.js';
-import { procedures } from './procedures/concern.js';
-import { rateLimits } from './ratelimit/concern.js';
-import { documentLimits } from './limits/concern.js';
-import { loadLimits } from './limits/options.js';
-import { purposePolicy } from './policy/concern.js';
-import { cacheConcern } from './cache/concern.js';
-import { disclosureCheck } from './disclosure/concern.js';
-import { sandbox } from './sandbox/concern.js';
-import { metricsConcern } from './metrics/index.js';
-import { statsConcern } from './stats/index.js';
-import { consoleConcern } from './console/index.js';
-import { auditConcern } from './audit/index.js';
+import { authentication } from './auth/concern.js';
+import { rateLimits, type RateLimitSetting } from './ratelimit/concern.js';
+import { documentLimits, type LimitsSetting } from './limits/concern.js';
+import { purposePolicy, type PolicyConcernOptions } from './policy/concern.js';
+import { cacheConcern, type CacheConcernOptions } from './cache/concern.js';
+import { disclosureCheck, type DisclosureOptions } from './disclosure/concern.js';
+import { auditConcern, type AuditSetting } from './audit/index.js';
+import { metricsConcern, type MetricsConcernOptions } from './metrics/index.js';
+import { procedures, type ProceduresConcernOptions } from './procedures/concern.js';
+import { sandbox, type SandboxSetting } from './sandbox/concern.js';
+import { statsConcern, type StatsOptions } from './stats/index.js';
+import { consoleConcern, type ConsoleOptions } from './console/index.js';
 
-export type { GatewayOptions, ResolvedGatewayOptions } from './options.js';
-export type { ConcernEnv, ConcernFactory, GatewayConcern } from './core/concern.js';
+export type { ResolvedGatewayOptions, CoreGatewayOptions } from './options.js';
+export type { AnyConcern, Concern, ConcernEnv, ConcernParts, GatewayConcern } from './core/concern.js';
+export { defineConcern } from './core/concern.js';
+
+/** Every option of the gateway: its own (gateway/options.ts) and one field per concern (each documented in its folder). */
+export interface GatewayOptions extends CoreGatewayOptions {
+  /** Procedure catalog (gateway/procedures/concern.ts): folders and reload. Default: `schema/procedures/` + `PROCEDURES_DIR_EXTRA`, watched. */
+  procedures?: ProceduresConcernOptions;
+  /** /metrics: bearer token (default `METRICS_TOKEN` env, open when unset), label limits, buckets. See gateway/metrics. */
+  metrics?: MetricsConcernOptions;
+  /** /stats/v1: hourly rate in VND (default `STATS_HOURLY_RATE_VND` env, else 37 000), audit store override. See gateway/stats. */
+  stats?: StatsOptions;
+  /** /console/: URL prefix (default `/console/`). See gateway/console. */
+  console?: ConsoleOptions;
+  /** Per-client rate limits (gateway/ratelimit): rate, burst, unknown-lookup brake, Redis (`REDIS_URL`); `false` turns them off (benchmarks). Default: 20/s, burst 40, 20 unknown lookups per 10 min, in memory. */
+  rateLimit?: RateLimitSetting;
+  /** Request/document limits (gateway/limits/options.ts): body 64 KiB, depth 12, aliases 15, cost 2000, … (`LIMIT_*` env). */
+  limits?: LimitsSetting;
+  /** Purpose policy & subject binding (gateway/policy): subject token key set. Default: `SUBJECT_TOKEN_JWKS_URL` env. */
+  policy?: PolicyConcernOptions;
+  /** Audit trail (gateway/audit/config.ts): store (SQLite `DATA_DIR/audit.db`, or `AUDIT_DATABASE_URL`), keys, checkpoints; `false` turns it off (benchmarks only). Default: on. */
+  audit?: AuditSetting;
+  /** The GraphiQL sandbox at `/` (gateway/sandbox): its options, or `false` to serve none. Default: on, demo key and demo-world examples outside production. */
+  sandbox?: SandboxSetting;
+  /** Subgraph-fetch cache, in-flight dedupe, change feeds, plan warm-up (gateway/cache, docs/CACHE.md); `false` turns caching off. Default: on, policies from `config/cache.json` (`CACHE_CONFIG`), `CACHE=off` disables, `REDIS_URL` shares it. */
+  cache?: CacheConcernOptions;
+  /** Response check (gateway/disclosure): `enabled: false` (or `DISCLOSURE=off`) turns it off, benchmarks only. Default: on. */
+  disclosure?: DisclosureOptions;
+}
 
 /** Fastify's request serializer, with the query string's values left out. */
 function requestForLog(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
@@ -93,13 +121,13 @@ function maskedLogStream(dest: { write(line: string): unknown }): { write(line: 
 }
 
 /** Execution slot: records which fields were returned (the data sources record the rest of the trace). */
-const execution: ConcernFactory = () => ({ name: 'execution', plugins: [returnedFieldsPlugin()] });
+const execution = defineConcern({ name: 'execution', create: () => ({ plugins: [returnedFieldsPlugin()] }) });
 
 /**
  * THE composition, in the order of docs/ARCHITECTURE.md. One line per concern;
  * keep the order (hooks and plugins run in it).
  */
-const CONCERNS: ConcernFactory[] = [
+const CONCERNS: readonly AnyConcern[] = [
   requestContext, //   1. request id & security headers          gateway/http
   authentication, //   2. auth (client API keys)                 gateway/auth
   rateLimits, //       3. rate limits (per client, Redis-shared) gateway/ratelimit
@@ -117,16 +145,29 @@ const CONCERNS: ConcernFactory[] = [
 ];
 
 /** What `coreOnly: true` keeps. */
-const CORE = new Set<ConcernFactory>([requestContext, authentication, execution]);
+const CORE = new Set<AnyConcern>([requestContext, authentication, execution]);
+
+/**
+ * Prefixes of the variables the gateway's concerns read: one set with such a prefix that
+ * nobody reads (a typo like LIMIT_MAX_DEPHT) is reported at start.
+ */
+export const ENV_PREFIXES = ['LIMIT_', 'RATE_LIMIT_', 'AUDIT_', 'CACHE_', 'SUBGRAPH_', 'SUBJECT_TOKEN_', 'STATS_', 'METRICS_', 'PROCEDURES_'] as const;
+
+/** Variables with those prefixes that other programs of the repository read (tests, tools), not the gateway. */
+const READ_ELSEWHERE = ['AUDIT_TEST_DATABASE_URL', 'CACHE_TEST_REDIS_URL'];
 
 export interface Gateway {
   app: FastifyInstance;
   apollo: ApolloServer<MotlanContext>;
   gateway: ApolloGateway;
   options: ResolvedGatewayOptions;
-  clients: ClientRegistry;
+  clients: ClientDirectory;
   supergraph: FileSupergraphManager;
+  /** The services of this gateway (procedure catalog, metrics, audit store read port, …): what tests and tools read. */
+  services: ServiceRegistry;
   concerns: readonly GatewayConcern[];
+  /** Warnings raised at start (unknown environment variables…), also logged. */
+  warnings: readonly string[];
   /** Stops accepting requests, drains in-flight ones, stops the watcher, closes every concern. */
   close(): Promise<void>;
 }
@@ -139,10 +180,66 @@ export interface RunningGateway extends Gateway {
   port: number;
 }
 
+/**
+ * The order concerns are created in: every provider before the concerns that need or use
+ * its services, otherwise the list order. A cycle is a start error naming the concerns.
+ */
+export function creationOrder(list: readonly AnyConcern[]): AnyConcern[] {
+  const providerOf = new Map<ServiceName, AnyConcern>();
+  for (const c of list) for (const s of c.provides ?? []) providerOf.set(s, c);
+  const out: AnyConcern[] = [];
+  const state = new Map<AnyConcern, 'visiting' | 'done'>();
+  const visit = (c: AnyConcern, path: string[]) => {
+    if (state.get(c) === 'done') return;
+    if (state.get(c) === 'visiting') throw new Error(`Concerns depend on each other's services in a cycle: ${[...path, c.name].join(' → ')}. Break it (one of them must not need the other).`);
+    state.set(c, 'visiting');
+    for (const s of [...(c.needs ?? []), ...(c.uses ?? [])] as ServiceName[]) {
+      const p = providerOf.get(s);
+      if (p && p !== c) visit(p, [...path, c.name]);
+    }
+    state.set(c, 'done');
+    out.push(c);
+  };
+  for (const c of list) visit(c, []);
+  return out;
+}
+
+/** Start-time check of the declarations: one provider per service, a provider for every need. */
+export function checkDeclarations(list: readonly AnyConcern[]): void {
+  const providers = new Map<ServiceName, string>(CORE_SERVICES.map((s) => [s, 'the gateway core']));
+  for (const c of list) {
+    for (const s of c.provides ?? []) {
+      const first = providers.get(s);
+      if (first) throw new Error(`Service "${s}" is provided twice, by ${first} and by concern "${c.name}": remove one of them from the concern list.`);
+      providers.set(s, `concern "${c.name}"`);
+    }
+  }
+  for (const c of list) {
+    for (const s of (c.needs ?? []) as ServiceName[]) {
+      if (!providers.has(s)) {
+        throw new Error(`Concern "${c.name}" needs the "${s}" service, which no concern of this gateway provides: add the concern that provides it, or remove "${c.name}".`);
+      }
+    }
+  }
+}
+
 /** Builds the gateway (supergraph loaded, routes ready) without listening. */
 export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> {
-  const options = resolveOptions(opts);
-  const clients = ClientRegistry.load(options);
+  const reader = new EnvReader(opts.env ?? process.env);
+  const options = resolveOptions(opts, reader);
+  const builtIn = opts.coreOnly ? CONCERNS.filter((f) => CORE.has(f)) : CONCERNS;
+  const list: AnyConcern[] = [...builtIn, ...(opts.concerns ?? [])];
+
+  // 1. Every concern's options (a bad value stops the start before anything is opened).
+  const own = new Map<AnyConcern, unknown>();
+  for (const c of list) {
+    own.set(c, c.options ? c.options(c.slice ? (opts as Record<string, unknown>)[c.slice] : undefined, { core: options, env: reader }) : undefined);
+    reader.know(...(c.variables ?? []));
+  }
+  reader.know(...READ_ELSEWHERE);
+  const warnings = unknownVariables(reader, ENV_PREFIXES).map((u) => u.message);
+  // 2. Declarations: a needed service without provider, or two providers, stop the start.
+  checkDeclarations(list);
 
   const app = Fastify({
     logger: {
@@ -157,6 +254,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     // Clients are servers on closed networks; no proxy is trusted unless configured in front.
     trustProxy: false,
   });
+  for (const w of warnings) app.log.warn(w);
   const supergraph = new FileSupergraphManager({
     file: options.supergraphFile,
     watch: options.watchSupergraph,
@@ -164,45 +262,68 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     logger: { info: (m) => app.log.info(m), error: (m) => app.log.error(m) },
   });
 
-  const concerns: GatewayConcern[] = [];
+  // One keep-alive pool for this gateway's subgraph fetches, closed with it.
+  const agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000, connections: 128 });
+  const created: Array<{ concern: AnyConcern; parts: ConcernParts }> = [];
   const closeConcerns = async () => {
-    for (const c of [...concerns].reverse()) {
+    for (const { concern, parts } of [...created].reverse()) {
       try {
-        await c.close?.();
+        await parts.close?.();
       } catch (err) {
-        app.log.error({ err }, `Closing concern ${c.name} failed`);
+        app.log.error({ err }, `Closing concern ${concern.name} failed`);
       }
     }
+    created.length = 0;
+    await agent.close().catch(() => undefined);
   };
 
   try {
     let apolloServer: ApolloServer<MotlanContext> | null = null;
     let apolloGateway: ApolloGateway | null = null;
-    const env: ConcernEnv = {
-      options,
-      logger: app.log,
-      app,
-      clients,
-      supergraph,
-      apollo: () => {
-        if (!apolloServer) throw new Error('Apollo Server is not built yet: call env.apollo() at request time, not in the concern factory.');
+    const services = new ServiceRegistry();
+    services.provide('logger', app.log, 'the gateway core');
+    services.provide('httpAgent', agent, 'the gateway core');
+    // Inner operations go through this gateway's own Apollo Server (built after the concerns).
+    services.provide(
+      'executor',
+      apolloExecutor(() => {
+        if (!apolloServer) throw new Error('Apollo Server is not built yet: run inner operations at request time, not while the concerns are created.');
         return apolloServer;
-      },
-      gateway: () => {
-        if (!apolloGateway) throw new Error('The gateway is not built yet: call env.gateway() at request time, not in the concern factory.');
+      }),
+      'the gateway core',
+    );
+    services.provide(
+      'planner',
+      () => {
+        if (!apolloGateway) throw new Error('The gateway is not built yet: ask for the planner at request time, not while the concerns are created.');
         return apolloGateway;
       },
-    };
-    const builtIn = options.gateway.coreOnly ? CONCERNS.filter((f) => CORE.has(f)) : CONCERNS;
-    for (const factory of [...builtIn, ...(options.gateway.concerns ?? [])]) concerns.push(await factory(env));
+      'the gateway core',
+    );
 
-    const localSubgraphs: Record<string, GraphQLSchema> = { ...options.gateway.localSubgraphs };
-    for (const c of concerns) Object.assign(localSubgraphs, c.localSubgraphs);
+    // 3. Create: providers before their users.
+    for (const concern of creationOrder(list)) {
+      const view = new ServiceView(services, concern.name, new Set(concern.needs ?? []), new Set(concern.uses ?? []));
+      const parts = await concern.create({ own: own.get(concern), core: options, logger: app.log, app, supergraph, services: view });
+      created.push({ concern, parts });
+      const declared = new Set(concern.provides ?? []);
+      for (const [name, value] of Object.entries(parts.services ?? {}) as Array<[ServiceName, never]>) {
+        if (!declared.has(name)) throw new Error(`Concern "${concern.name}" returned the "${name}" service without declaring it in \`provides\`.`);
+        services.provide(name, value, `concern "${concern.name}"`);
+      }
+    }
+    // 4. Install: hooks and routes in list order.
+    const partsOf = new Map(created.map((c) => [c.concern, c.parts]));
+    const inOrder = list.map((c) => ({ name: c.name, ...partsOf.get(c)! }));
+    for (const c of inOrder) await c.install?.();
 
-    // Cache and in-flight dedupe (gateway/cache) see every remote subgraph fetch.
-    const intercept = concerns.find((c) => c.subgraphFetch)?.subgraphFetch;
+    const localSubgraphs: Record<string, GraphQLSchema> = { ...opts.localSubgraphs };
+    for (const c of inOrder) Object.assign(localSubgraphs, c.localSubgraphs);
+
+    // Interceptors of remote subgraph fetches (gateway/cache: cache, in-flight dedupe), chained in list order.
+    const intercept = chainInterceptors(inOrder.flatMap((c) => (c.subgraphFetch ? [c.subgraphFetch] : [])) as SubgraphFetchInterceptor[]);
     // Entities returned (gateway/disclosure): keys added to subgraph fetches, answers recorded in the trace.
-    const entities = concerns.find((c) => c.entityCollector)?.entityCollector;
+    const entities = services.get('entityCollector');
     const gateway = new ApolloGateway({
       supergraphSdl: supergraph,
       validateSupergraph: true,
@@ -212,7 +333,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
         if (local) return new CachedLocalDataSource(local);
         const target = options.subgraphUrls[name] ?? url;
         if (!target) throw new Error(`Subgraph "${name}" has no URL in ${options.supergraphFile} and no override: set subgraphUrls.${name}.`);
-        return new SubgraphDataSource({ name, url: target, timeoutMs: options.subgraphTimeoutMs, intercept, entities, signingKey: options.subgraphSigningKey(name) });
+        return new SubgraphDataSource({ name, url: target, timeoutMs: options.subgraphTimeoutMs, agent, intercept, entities, signingKey: options.subgraphSigningKey(name) });
       },
     });
     gateway.onSchemaLoadOrUpdate(({ apiSchema }) => supergraph.schemaLoaded(apiSchema));
@@ -226,8 +347,8 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginLandingPageDisabled(),
-      ...concerns.flatMap((c) => c.plugins ?? []),
-      ...(options.gateway.extraPlugins ?? []),
+      ...inOrder.flatMap((c) => c.plugins ?? []),
+      ...(opts.extraPlugins ?? []),
     ];
     const apollo = new ApolloServer<MotlanContext>({
       gateway,
@@ -237,8 +358,8 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       includeStacktraceInErrorResponses: !options.production,
       // Introspection is for developers (sandbox); clients in production get the catalog instead.
       introspection: !options.production,
-      // Arrays of operations only when the operator raised limits.maxBatchedOperations (gateway/limits).
-      allowBatchedHttpRequests: loadLimits(options.gateway.limits ?? {}, options.env).maxBatchedOperations > 1,
+      // Arrays of operations only when a concern allows them (gateway/limits: limits.maxBatchedOperations > 1).
+      allowBatchedHttpRequests: inOrder.some((c) => c.apolloSettings?.allowBatchedHttpRequests === true),
       // The process owner (gateway/main.ts) handles SIGTERM/SIGINT with gw.close(). Apollo's own handler
       // would re-raise the signal as soon as Apollo stopped, killing the process before the audit tail is signed.
       stopOnTerminationSignals: false,
@@ -260,7 +381,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       localSubgraphs: new Set(Object.keys(localSubgraphs)),
       // Subgraphs answer only signed requests: the readiness probe is signed like any fetch.
       signingKey: (name) => options.subgraphSigningKey(name),
-      concerns: () => concerns,
+      concerns: () => inOrder,
       instanceId: options.instanceId,
     });
 
@@ -271,19 +392,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       return reply.code(404).send({ message: `Route ${request.method}:${request.url} not found`, error: 'Not Found', statusCode: 404 });
     });
 
-    app.setErrorHandler((error: FastifyError, request, reply) => {
-      const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-      if (status >= 500) request.log.error({ err: error }, 'Request failed');
-      const message =
-        status >= 500 && options.production
-          ? 'Internal error in the gateway; the operator can find it in the logs by the X-Request-Id of this response.'
-          : options.production
-            ? scrubInternals(error.message)
-            : error.message;
-      const code = status === 413 ? 'LIMIT_EXCEEDED' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
-      if (isGraphQLRequest(request)) return reply.code(status).send(errorBody(code, message));
-      return reply.code(status).send({ error: code, message });
-    });
+    app.setErrorHandler(errorHandler(options.production));
 
     app.addHook('onClose', async () => {
       await apollo.stop();
@@ -296,9 +405,11 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       apollo,
       gateway,
       options,
-      clients,
+      clients: services.need('clients', 'buildGateway'),
       supergraph,
-      concerns,
+      services,
+      concerns: inOrder,
+      warnings,
       close: () => app.close(),
     };
   } catch (err) {

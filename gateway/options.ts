@@ -1,28 +1,24 @@
 /**
- * Gateway options and their defaults. Every default is read from the environment
- * once, here, so `buildGateway()` with no argument behaves like `npm start`.
+ * The gateway's OWN options (listening, supergraph, subgraphs, clients files, mode) and their
+ * defaults, read once from the environment through the strict reader of lib/env-options.ts.
  *
- * Concerns that need their own settings add one optional field below (documenting
- * its default) and read it from `env.options.gateway` in their factory.
+ * Each concern owns its options (type, defaults, environment) in its folder; the full
+ * `GatewayOptions` (these plus one field per concern) is assembled in gateway/app.ts, the only
+ * file that knows every concern.
  */
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
 import type { MotlanContext } from './core/context.js';
-import type { ConcernFactory } from './core/concern.js';
-import type { SandboxOptions } from './sandbox/index.js';
-import type { MetricsConcernOptions } from './metrics/index.js';
-import type { StatsOptions } from './stats/index.js';
-import type { ConsoleOptions } from './console/index.js';
-import { namedFromEnv } from '../lib/env.js';
+import type { AnyConcern, CoreSettings } from './core/concern.js';
+import type { EnvReader } from '../lib/env-options.js';
+import { REPO_ROOT } from '../lib/repo-root.js';
 import { gatewayKeyEnvOf, loadSubgraphKey } from '../lib/subgraph-keys.js';
 
-/** Repository root (gateway/ is one level below it). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export { REPO_ROOT } from '../lib/repo-root.js';
 
-export interface GatewayOptions {
+export interface CoreGatewayOptions {
   /** TCP port. Default: `PORT` env, else 4000. 0 picks a free port. */
   port?: number;
   /** Interface to bind. Default: `HOST` env, else `localhost` (127.0.0.1 and ::1). */
@@ -67,36 +63,16 @@ export interface GatewayOptions {
    */
   coreOnly?: boolean;
   /** Concerns appended after the built-in list of gateway/app.ts (tests, extensions). Default: none. */
-  concerns?: ConcernFactory[];
+  concerns?: AnyConcern[];
   /** Apollo Server plugins installed after every concern's plugins. Default: none. */
   extraPlugins?: ApolloServerPlugin<MotlanContext>[];
   /** In-gateway subgraphs by name, served with LocalGraphQLDataSource (must be in the supergraph). Default: none. */
   localSubgraphs?: Record<string, GraphQLSchema>;
-  /** Procedure catalog (gateway/procedures/concern.ts): folders and reload. Default: `schema/procedures/` + `PROCEDURES_DIR_EXTRA`, watched. */
-  procedures?: import('./procedures/concern.js').ProceduresConcernOptions;
-  /** /metrics: bearer token (default `METRICS_TOKEN` env, open when unset), label limits, buckets. See gateway/metrics. */
-  metrics?: MetricsConcernOptions;
-  /** /stats/v1: hourly rate in VND (default `STATS_HOURLY_RATE_VND` env, else 37 000), audit store override. See gateway/stats. */
-  stats?: StatsOptions;
-  /** /console/: URL prefix (default `/console/`). See gateway/console. */
-  console?: ConsoleOptions;
-  /** Per-client rate limits (gateway/ratelimit): rate, burst, unknown-lookup brake, Redis (`REDIS_URL`); `false` turns them off (benchmarks). Default: 20/s, burst 40, 20 unknown lookups per 10 min, in memory. */
-  rateLimit?: Partial<import('./ratelimit/limiter.js').RateLimitOptions> | false;
-  /** Request/document limits (gateway/limits/options.ts): body 64 KiB, depth 12, aliases 15, cost 2000, … (`LIMIT_*` env). */
-  limits?: Partial<import('./limits/options.js').DocumentLimits>;
-  /** Purpose policy & subject binding (gateway/policy): subject token key set. Default: `SUBJECT_TOKEN_JWKS_URL` env. */
-  policy?: import('./policy/concern.js').PolicyConcernOptions;
-  /** Audit trail (gateway/audit/config.ts): store (SQLite `DATA_DIR/audit.db`, or `AUDIT_DATABASE_URL`), keys, checkpoints; `false` turns it off (benchmarks only). Default: on. */
-  audit?: import('./audit/config.js').AuditOptions | false;
   /** Where defaults come from. Default: `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** The GraphiQL sandbox at `/` (gateway/sandbox): its options, or `false` to serve none. Default: on, demo key and demo-world examples outside production. */
-  sandbox?: SandboxOptions | false;
-  /** Subgraph-fetch cache, in-flight dedupe, change feeds, plan warm-up (gateway/cache, docs/CACHE.md); `false` turns caching off. Default: on, policies from `config/cache.json` (`CACHE_CONFIG`), `CACHE=off` disables, `REDIS_URL` shares it. */
-  cache?: import('./cache/concern.js').CacheConcernOptions;
 }
 
-export interface ResolvedGatewayOptions {
+export interface ResolvedGatewayOptions extends CoreSettings {
   port: number;
   host: string;
   supergraphFile: string;
@@ -111,28 +87,22 @@ export interface ResolvedGatewayOptions {
   instanceId: string;
   logLevel: string;
   env: NodeJS.ProcessEnv;
-  /** The options as given, for concerns' own fields. */
-  gateway: GatewayOptions;
+  /** The options as given (the composition reads each concern's slice from it). */
+  gateway: CoreGatewayOptions & Record<string, unknown>;
 }
 
-function intFrom(value: string | undefined, name: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}=${JSON.stringify(value)} is not a non-negative integer: fix or unset it.`);
-  return n;
-}
-
-
-export function resolveOptions(opts: GatewayOptions = {}): ResolvedGatewayOptions {
-  const env = opts.env ?? process.env;
-  const production = opts.production ?? env.NODE_ENV === 'production';
+export function resolveOptions(opts: CoreGatewayOptions, reader: EnvReader): ResolvedGatewayOptions {
+  const env = reader.env;
+  const instanceIdGiven = opts.instanceId ?? reader.string('INSTANCE_ID');
+  const production = opts.production ?? reader.string('NODE_ENV') === 'production';
   const fromRoot = (p: string) => path.resolve(REPO_ROOT, p);
-  const signingKeys = { ...namedFromEnv(env, 'SUBGRAPH_SIGNING_KEY'), ...opts.subgraphSigningKeys };
+  const signingKeys = { ...reader.named('SUBGRAPH_SIGNING_KEY'), ...opts.subgraphSigningKeys };
+  const dataDir = reader.string('DATA_DIR') ?? 'data';
   const loadedKeys = new Map<string, Buffer>();
   const subgraphSigningKey = (name: string): Buffer => {
     let key = loadedKeys.get(name);
     if (!key) {
-      key = loadSubgraphKey({ subgraph: name, value: signingKeys[name], envName: gatewayKeyEnvOf(name), dataDir: path.resolve(env.DATA_DIR || 'data'), production }).key;
+      key = loadSubgraphKey({ subgraph: name, value: signingKeys[name], envName: gatewayKeyEnvOf(name), dataDir: path.resolve(dataDir), production }).key;
       // The signature does not name its subgraph: with one key for two subgraphs, a request
       // signed for one could be replayed to the other inside the time window.
       for (const [other, k] of loadedKeys) {
@@ -144,19 +114,20 @@ export function resolveOptions(opts: GatewayOptions = {}): ResolvedGatewayOption
   };
   return {
     subgraphSigningKey,
-    port: opts.port ?? intFrom(env.PORT, 'PORT') ?? 4000,
-    host: opts.host ?? env.HOST ?? 'localhost',
-    supergraphFile: fromRoot(opts.supergraphFile ?? env.SUPERGRAPH_FILE ?? 'schema/supergraph.graphql'),
+    port: opts.port ?? reader.int('PORT', { max: 65535 }) ?? 4000,
+    host: opts.host ?? reader.string('HOST') ?? 'localhost',
+    supergraphFile: fromRoot(opts.supergraphFile ?? reader.string('SUPERGRAPH_FILE') ?? 'schema/supergraph.graphql'),
     watchSupergraph: opts.watchSupergraph ?? true,
-    subgraphUrls: opts.subgraphUrls ?? namedFromEnv(env, 'SUBGRAPH_URL'),
-    subgraphTimeoutMs: opts.subgraphTimeoutMs ?? intFrom(env.SUBGRAPH_TIMEOUT_MS, 'SUBGRAPH_TIMEOUT_MS') ?? 3000,
-    clientsFile: fromRoot(opts.clientsFile ?? env.CLIENTS_FILE ?? 'config/clients.json'),
+    subgraphUrls: opts.subgraphUrls ?? reader.named('SUBGRAPH_URL'),
+    subgraphTimeoutMs: opts.subgraphTimeoutMs ?? reader.int('SUBGRAPH_TIMEOUT_MS', { min: 1 }) ?? 3000,
+    clientsFile: fromRoot(opts.clientsFile ?? reader.string('CLIENTS_FILE') ?? 'config/clients.json'),
     demoClientsFile:
       opts.demoClientsFile === false ? false : opts.demoClientsFile !== undefined ? fromRoot(opts.demoClientsFile) : production ? false : fromRoot('mocks/clients.demo.json'),
     production,
-    instanceId: opts.instanceId ?? env.INSTANCE_ID ?? `${hostname()}-${process.pid}`,
-    logLevel: opts.logLevel ?? env.LOG_LEVEL ?? 'info',
+    instanceId: instanceIdGiven ?? `${hostname()}-${process.pid}`,
+    instanceIdGiven,
+    logLevel: opts.logLevel ?? reader.string('LOG_LEVEL') ?? 'info',
     env,
-    gateway: opts,
+    gateway: opts as CoreGatewayOptions & Record<string, unknown>,
   };
 }

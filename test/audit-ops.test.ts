@@ -24,7 +24,6 @@ import type { AuditStore } from '../gateway/audit/store.js';
 import { PG_TEST_URL, postgresUnavailable, uniqueSchema } from '../gateway/audit/testing.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { startStack, type Stack } from './helpers/stack.js';
-import { activeProcedureService, setActiveProcedureService } from '../gateway/procedures/service.js';
 
 const CITIZEN_QUERY = 'query Citizen($personalId: ID!) { citizen(personalId: $personalId) { fullName } }';
 const PREFILL_QUERY = `query Prefill($procedureId: ID!, $subject: SubjectInput!, $dossierId: String) {
@@ -36,16 +35,10 @@ let store: AuditStore;
 let citizen: CitizenRecord;
 const keys = { hcm: '', danang: '', auditor: '' };
 const dirs: string[] = [];
-let mainCatalog: ReturnType<typeof activeProcedureService> = null;
 
-/**
- * The purpose policy reads the catalog of the "active" procedure service (module state in
- * gateway/procedures/service.ts), which a closing gateway clears: after closing an extra
- * gateway, give it back to the main one.
- */
+/** Closes an extra gateway (each gateway owns its catalog: the main one keeps serving). */
 async function closeExtra(gw: RunningGateway | null): Promise<void> {
   await gw?.close();
-  setActiveProcedureService(mainCatalog);
 }
 
 interface Sent {
@@ -96,13 +89,12 @@ function tempDir(): string {
 
 beforeAll(async () => {
   stack = await startStack({ citizens: 300, gateway: { audit: { dataDir: tempDir(), checkpointEvery: 10, checkpointIntervalMs: 0 }, rateLimit: false } });
-  store = stack.gateway.app.motlanAuditStore!;
+  store = stack.gateway.services.need('audit').store;
   const creds = stack.gateway.clients.demoCredentials();
   keys.hcm = creds.find((c) => c.clientId === 'demo-hcm')!.key;
   keys.danang = creds.find((c) => c.clientId === 'demo-danang')!.key;
   keys.auditor = creds.find((c) => c.roles.includes('auditor'))!.key;
   citizen = stack.world.citizens.find((c) => c.dateOfBirth < '2000-01-01' && !c.dateOfDeath)!;
-  mainCatalog = activeProcedureService();
 });
 
 afterAll(async () => {
@@ -418,7 +410,7 @@ describe('observation 8: refusals keep their context, floods stay cheap', () => 
       rateLimit: false,
     });
     try {
-      const trail = gw.app.motlanAudit!;
+      const trail = gw.services.need('audit');
       const before = await trail.store.count({});
       const statuses = new Map<number, number>();
       const legit: number[] = [];

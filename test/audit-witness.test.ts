@@ -118,7 +118,7 @@ describe('observation 2: checkpoints witnessed outside the store', () => {
     const latest = await api('/audit/v1/checkpoints/latest', auditorKey);
     expect(latest.status).toBe(200);
     const cps = latest.body.checkpoints as Array<{ instanceId: string; seq: number }>;
-    const own = cps.find((c) => c.instanceId === stack.gateway.app.motlanAudit!.instanceId);
+    const own = cps.find((c) => c.instanceId === stack.gateway.services.need('audit').instanceId);
     expect(own?.seq).toBeGreaterThanOrEqual(10);
     expect(existsSync(path.join(dataDir, 'audit-witness.jsonl'))).toBe(true);
     writeFileSync(path.join(work, 'pinned-latest.json'), JSON.stringify(latest.body));
@@ -130,7 +130,7 @@ describe('observation 2: checkpoints witnessed outside the store', () => {
   it('delete every checkpoint, relabel a record, recompute the chain: intact without a witness, TAMPERED with one (file or URL)', async () => {
     const copy = await copyStore('tampered.db');
     const db = new Database(copy);
-    const id = stack.gateway.app.motlanAudit!.instanceId;
+    const id = stack.gateway.services.need('audit').instanceId;
     db.prepare('DELETE FROM audit_checkpoints').run();
     db.prepare("UPDATE audit_records SET client_id = 'another-agency-system', outcome = 'DENIED' WHERE instance_id = ? AND seq = 3").run(id);
     // The published algorithm (docs/AUDIT.md, record.ts), applied by the insider.

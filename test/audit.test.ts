@@ -103,7 +103,7 @@ beforeAll(async () => {
     citizens: 300,
     gateway: { audit: { dataDir, checkpointEvery: 10, checkpointIntervalMs: 0 }, rateLimit: false },
   });
-  store = stack.gateway.app.motlanAuditStore!;
+  store = stack.gateway.services.need('audit').store;
   const creds = stack.gateway.clients.demoCredentials();
   // A TTHC system bound by purpose: no subject token required, no sandbox `explore` permission.
   const client = creds.find((c) => {
@@ -434,7 +434,7 @@ describe.skipIf(pgSkip !== null)(`PostgreSQL store behind the gateway${pgSkip ? 
   it('records every request in PostgreSQL, one chain per replica, and the chains verify', async () => {
     gw = await gatewayWith({ audit: { dataDir, databaseUrl: PG_TEST_URL, databaseSchema: schema, instanceId: 'replica-1' }, rateLimit: false });
     const gw2 = await gatewayWith({ audit: { dataDir, databaseUrl: PG_TEST_URL, databaseSchema: schema, instanceId: 'replica-2' }, rateLimit: false });
-    const pgStore = gw.app.motlanAuditStore!;
+    const pgStore = gw.services.need('audit').store;
     expect(pgStore.kind).toBe('postgres');
     const sent = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>

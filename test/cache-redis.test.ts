@@ -11,7 +11,6 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../gateway/app.js';
-import { cacheOf } from '../gateway/cache/concern.js';
 import { indexWorld } from '../mocks/world/index-world.js';
 import { cacheHits, calls, eventually, gql, patchRecord } from './cache-support.js';
 import { startStack, type Stack } from './helpers/stack.js';
@@ -53,9 +52,9 @@ describe.skipIf(unreachable !== null)('cache shared through Redis by two gateway
     // Replica one follows the change feeds; replica two has none and learns of changes only through Redis.
     one = await stack.startGateway({ cache: { redisUrl: REDIS_URL, redisKeyPrefix: prefix } });
     two = await stack.startGateway({ cache: { redisUrl: REDIS_URL, redisKeyPrefix: prefix, changeFeeds: {} } });
-    await cacheOf(one.app)!.feedsConnected();
-    expect(cacheOf(two.app)!.feeds.size).toBe(0);
-    expect(cacheOf(one.app)!.store.kind).toBe('redis');
+    await one.services.need('cache').feedsConnected();
+    expect(two.services.need('cache').feeds.size).toBe(0);
+    expect(one.services.need('cache').store.kind).toBe('redis');
   }, 120_000);
 
   afterAll(async () => {

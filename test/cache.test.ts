@@ -11,9 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../gateway/app.js';
-import { cacheOf } from '../gateway/cache/concern.js';
 import { queryPlanKey } from '../gateway/cache/warm.js';
-import { activeProcedureService } from '../gateway/procedures/service.js';
 import { indexWorld, type WorldIndex } from '../mocks/world/index-world.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { cacheHits, calls, eventually, gql, patchRecord } from './cache-support.js';
@@ -78,7 +76,7 @@ afterAll(async () => {
 /** A gateway of this stack with the cache on (these settings over the defaults), change feeds subscribed. */
 async function cachedGateway(cache: Record<string, unknown> = {}): Promise<RunningGateway> {
   const gw = await stack.startGateway({ cache });
-  await cacheOf(gw.app)!.feedsConnected();
+  await gw.services.need('cache').feedsConnected();
   return gw;
 }
 
@@ -152,7 +150,7 @@ describe('stale-while-revalidate', () => {
     // stale requests are served: they must not wait for it.
     stack.setFaults('population', { latencyMs: 1500 }); // under the subgraph's 2 s registry timeout
     let stale: Awaited<ReturnType<typeof gql>>[];
-    const fetchCache = cacheOf(gw.app)!.fetchCache;
+    const fetchCache = gw.services.need('cache').fetchCache;
     try {
       stale = await Promise.all(Array.from({ length: 5 }, () => gql(gw, q, { key: stack.demoKey })));
       await eventually('the background refresh settles', async () => fetchCache.refreshesInFlight === 0);
@@ -305,7 +303,7 @@ describe('query-plan warm-up', () => {
   it('plans every procedure of the catalog when the gateway starts', async () => {
     const gw = await stack.startGateway({ cache: { enabled: false } });
     const store = (gw.gateway as unknown as { queryPlanStore: { get(k: string): Promise<unknown> } }).queryPlanStore;
-    const ops = activeProcedureService()!.list().map((p) => p.operation);
+    const ops = gw.services.need('procedures').ids().map((id) => gw.services.need('procedures').operation(id)!);
     expect(ops.length).toBeGreaterThan(5);
     await eventually('every catalog operation planned', async () => {
       for (const op of ops) if (!(await store.get(queryPlanKey(op.query, op.operationName)))) return false;

@@ -61,7 +61,7 @@ describe.skipIf(!haveChromium)(title, () => {
     keys = staffKeys(stack);
     await sendMixedTraffic(stack, { rounds: 16 });
     await writeHistory(stack, dataDir);
-    records = await allRecords(stack.gateway.app.motlanAuditStore as AuditStore);
+    records = await allRecords(stack.gateway.services.need('audit').store);
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,

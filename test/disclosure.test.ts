@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MotlanContext, RequestTrace } from '../gateway/core/context.js';
 import { isInternalExecution } from '../gateway/core/inner-execution.js';
-import { activeProcedureService, procedurePathTree } from '../gateway/procedures/service.js';
+import type { ProcedureService } from '../gateway/procedures/service.js';
 import type { PathTree } from '../gateway/procedures/compile.js';
 import { findCitizen, findFullProfileCitizen, isAdult } from '../mocks/world/find.js';
 import { indexWorld } from '../mocks/world/index-world.js';
@@ -180,7 +180,7 @@ describe('entities returned are recorded from the subgraph answers', () => {
     const body = (await res.json()) as { data?: unknown; errors?: unknown };
     expect(res.status, JSON.stringify(body.errors)).toBe(200);
     const t = traceOf(res.headers);
-    const expected = expectedEntities(stack.gateway.supergraph.apiSchema()!, procedurePathTree(procedureId)!, { citizen: child, relatedCitizen: deceasedParent });
+    const expected = expectedEntities(stack.gateway.supergraph.apiSchema()!, stack.gateway.services.need('procedures').pathTree(procedureId)!, { citizen: child, relatedCitizen: deceasedParent });
     expect(expected).toContain(`Citizen:${deceasedParent.personalId}`);
     expect(ids(t)).toEqual(expected);
     // The relation check read the child's family (father, mother, spouse, children, household): none of it left.
@@ -191,7 +191,7 @@ describe('entities returned are recorded from the subgraph answers', () => {
     const { status, body } = await postPrefill(stack.graphqlUrl, hcmKey, 'judicial-record-certificate', { personalId: withParents.personalId });
     expect(status, JSON.stringify(body.errors)).toBe(200);
     const t = [...traces.values()].at(-1)!;
-    const expected = expectedEntities(stack.gateway.supergraph.apiSchema()!, procedurePathTree('judicial-record-certificate')!, { citizen: withParents });
+    const expected = expectedEntities(stack.gateway.supergraph.apiSchema()!, stack.gateway.services.need('procedures').pathTree('judicial-record-certificate')!, { citizen: withParents });
     expect(expected).toEqual(expect.arrayContaining([`Citizen:${withParents.fatherId}`, `Citizen:${withParents.motherId}`]));
     expect(ids(t)).toEqual(expected);
   });
@@ -204,7 +204,7 @@ describe('every procedure of the catalog, prefilled by a checked client', () => 
     const child = ix.citizens.get(deceased.childrenIds.find((id) => isAdult(stack.world, ix.citizens.get(id)!))!)!;
     const enterprise = ix.enterprises.get(ix.rolesByPerson.get(full.personalId)!.roles[0]!.enterpriseCode)!;
     const parcel = ix.parcels.get(ix.parcelsByHolder.get(full.personalId)!.parcelIds[0]!)!;
-    const procedures = activeProcedureService()!.list();
+    const procedures = (stack.gateway.services.need('procedures') as ProcedureService).list();
     expect(procedures.length).toBeGreaterThanOrEqual(10);
     for (const p of procedures) {
       const subjects = new Set(p.def.subjects);

@@ -24,7 +24,6 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeProcedureService } from '../gateway/procedures/service.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import { writeClientsFile, type ClientsFixture } from './security-fixtures.js';
 
@@ -56,7 +55,7 @@ beforeAll(async () => {
     },
   });
   schema = stack.gateway.supergraph.apiSchema()!;
-  procedureIds = [...activeProcedureService()!.catalog.byId.keys()];
+  procedureIds = stack.gateway.services.need('procedures').ids();
   const w = stack.world;
   knownIds = {
     personalId: w.citizens.slice(0, 20).map((c) => c.personalId),

@@ -12,7 +12,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../gateway/audit/record.js';
 import type { AuditStore } from '../gateway/audit/store.js';
-import { metricsFor } from '../gateway/metrics/index.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import { parsePrometheusText, type Family } from './metrics-parse.js';
 import { allRecords } from './stats-recount.js';
@@ -30,9 +29,9 @@ describe('/metrics over the whole stack', () => {
     stack = await startStack({ gateway: { audit: { dataDir } } });
     await sendMixedTraffic(stack);
     // The API other concerns record through (the cache uses it too, with its own cache names).
-    metricsFor(stack.gateway.app).cacheHit('metrics-probe');
-    metricsFor(stack.gateway.app).cacheMiss('metrics-probe', 2);
-    records = await allRecords(stack.gateway.app.motlanAuditStore as AuditStore);
+    stack.gateway.services.need('metrics').cacheHit('metrics-probe');
+    stack.gateway.services.need('metrics').cacheMiss('metrics-probe', 2);
+    records = await allRecords(stack.gateway.services.need('audit').store);
     const res = await fetch(`${stack.gatewayUrl}/metrics`);
     expect(res.status).toBe(200);
     contentType = res.headers.get('content-type') ?? '';

@@ -19,7 +19,6 @@ import path from 'node:path';
 import { Kind, parse, print, type ObjectTypeDefinitionNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../gateway/app.js';
-import { activeProcedureService } from '../gateway/procedures/service.js';
 import { REGISTRIES, type CitizenRecord, type World } from '../mocks/world/types.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import { writeClientsFile, type ClientsFixture } from './security-fixtures.js';
@@ -44,7 +43,7 @@ const BRAKE = 6;
 beforeAll(async () => {
   stack = await startStack({ citizens: 300 });
   world = stack.world;
-  procedureIds = [...(activeProcedureService()?.catalog.byId.keys() ?? [])];
+  procedureIds = stack.gateway.services.need('procedures').ids();
   // '*' is honoured in development only: list the procedures, so both modes see the same clients.
   clients = writeClientsFile([
     { id: 'full', procedures: procedureIds },
@@ -255,7 +254,7 @@ describe.each(['development', 'production'] as const)('%s mode', (mode) => {
     const walk = (inner: string) => `{ citizen(personalId: "${citizen.personalId}") { fullName father { fullName ${inner} } } }`;
 
     it('serves the procedure\'s own operation, with keys and __typename at every allowed node', async () => {
-      const op = activeProcedureService()!.get(purpose)!.operation;
+      const op = stack.gateway.services.need('procedures').operation(purpose)!;
       const ok = await send({ query: op.query, variables: { personalId: citizen.personalId } }, { purpose });
       expect(ok.status, ok.text).toBe(200);
       expect(ok.text).toContain(father.fullName);

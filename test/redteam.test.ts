@@ -31,7 +31,7 @@ describe('the failure throttle (issue 11, observation 8)', () => {
     const failures = 3;
     const gw = await stack.startGateway({ audit: { dataDir: tempDir(), throttle: { failures, windowMs: 60_000 } }, rateLimit: false });
     try {
-      const trail = gw.app.motlanAudit!;
+      const trail = gw.services.need('audit');
       const before = await trail.store.count({});
       const statuses: number[] = [];
       // One host with a /64 (what any IPv6 customer gets): 200 addresses, 2 requests each.
@@ -63,7 +63,7 @@ describe('the failure throttle (issue 11, observation 8)', () => {
     let clock = 50_000_000;
     const gw = await stack.startGateway({ audit: { dataDir: tempDir(), now: () => clock, throttle: { failures: 3, windowMs: 60_000, maxFailures: 10 } }, rateLimit: false });
     try {
-      const trail = gw.app.motlanAudit!;
+      const trail = gw.services.need('audit');
       const before = await trail.store.count({});
       const statuses = new Map<number, number>();
       // A /48 holds 65,536 /64 sources; a botnet as many IPv4 addresses. 1,000 here, one request each.

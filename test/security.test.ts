@@ -12,7 +12,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CitizenRecord, World } from '../mocks/world/types.js';
 import { startEidIssuer, type StartedEidIssuer, createEidIssuer, type EidIssuer } from '../mocks/eid/issuer.js';
-import { activeProcedureService } from '../gateway/procedures/service.js';
 import { startGateway, type RunningGateway } from '../gateway/app.js';
 import { startStack, type Stack } from './helpers/stack.js';
 import { writeClientsFile, type ClientsFixture } from './security-fixtures.js';
@@ -60,7 +59,7 @@ beforeAll(async () => {
     },
   });
   world = stack.world;
-  procedureIds = [...(activeProcedureService()?.catalog.byId.keys() ?? [])];
+  procedureIds = stack.gateway.services.need('procedures').ids();
   const byId = new Map(world.citizens.map((c) => [c.personalId, c]));
   const roles = new Map<string, string[]>();
   for (const e of world.enterprises) for (const r of e.legalRepresentatives) roles.set(r.personalId, [...(roles.get(r.personalId) ?? []), e.enterpriseCode]);
@@ -86,7 +85,7 @@ const codeOf = (r: { body: { errors?: Array<{ extensions?: { code?: string } }> 
 
 /** The query a TTHC system would write for the lodging notification: its compiled operation, as text. */
 function lodgingQuery(): { query: string; operationName: string; variables: Record<string, unknown> } {
-  const op = activeProcedureService()!.get('lodging-notification')!.operation;
+  const op = stack.gateway.services.need('procedures').operation('lodging-notification')!;
   return { query: op.query, operationName: op.operationName, variables: { personalId: citizen.personalId } };
 }
 
@@ -142,7 +141,7 @@ describe('purpose binding (whole stack)', () => {
   it('applies prefill relation checks to plain queries', async () => {
     if (!ownEnterprise) return;
     const purpose = { 'x-purpose': 'enterprise-legal-representative-change' };
-    const fields = activeProcedureService()!.get('enterprise-legal-representative-change')!.coordinates;
+    const fields = stack.gateway.services.need('procedures').fieldCoordinates('enterprise-legal-representative-change')!;
     if (!fields.has('Query.enterprise')) return;
     const q = (code: string) => `{ citizen(personalId: "${citizen.personalId}") { personalId } enterprise(enterpriseCode: "${code}") { enterpriseCode } }`;
     const related = await stack.query({ query: q(ownEnterprise) }, as('full', purpose));
@@ -244,7 +243,7 @@ describe('no enumeration', () => {
 
 describe('every refusal is an audit record', () => {
   it('records purpose, subject-token, limit, size and rate refusals with their codes', async () => {
-    const store = stack.gateway.app.motlanAuditStore;
+    const store = stack.gateway.services.need('audit').store;
     if (!store) throw new Error('The audit trail is not composed in the gateway: refusals would go unrecorded.');
     const cases: Array<{ name: string; res: Response; code: string }> = [];
     const post = (body: string, headers: Record<string, string> = {}) =>

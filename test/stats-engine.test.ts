@@ -19,6 +19,7 @@ import type { AuditStore } from '../gateway/audit/store.js';
 import { StatsEngine } from '../gateway/stats/engine.js';
 import { GROUP_BYS, parseStatsQuery, type StatsQuery } from '../gateway/stats/params.js';
 import { statsDbOf } from '../gateway/stats/source.js';
+import { auditReadPort } from '../gateway/audit/read-port.js';
 import { allRecords, exact, recount, recountFields } from './stats-recount.js';
 import { postgresUnavailable } from '../gateway/audit/testing.js';
 
@@ -157,7 +158,7 @@ for (const backend of STORES) {
       ({ store, cleanup } = await backend.open());
       await fill(store, 'gw-a', entries(700, 1));
       await fill(store, 'gw-b', entries(300, 2));
-      engine = new StatsEngine(statsDbOf(store), { hourlyRateVnd: RATE });
+      engine = new StatsEngine(statsDbOf(auditReadPort(store)), { hourlyRateVnd: RATE });
       records = await allRecords(store);
     });
     afterAll(async () => {

@@ -125,7 +125,7 @@ export async function sendMixedTraffic(stack: Stack, opts: { rounds?: number } =
  * dashboards then show a month rather than one day. Deterministic (seeded).
  */
 export async function writeHistory(stack: Stack, dataDir: string, opts: { days?: number; perDay?: number; seed?: number } = {}): Promise<number> {
-  const store = stack.gateway.app.motlanAuditStore as AuditStore;
+  const store = stack.gateway.services.need('audit').store;
   const keyOpts = { dataDir, production: false };
   const hasher = subjectHasher(loadHmacKey(keyOpts).key);
   const log = new AuditLog({ store, instanceId: 'history', signer: loadSigner(keyOpts).signer, checkpointEvery: 200, checkpointIntervalMs: 0 });

@@ -47,7 +47,7 @@ describe('statistics API over the whole stack', () => {
     keys = staffKeys(stack);
     await sendMixedTraffic(stack);
     await writeHistory(stack, dataDir, { days: 40, perDay: 15 }); // earlier days, a second chain
-    const store = stack.gateway.app.motlanAuditStore as AuditStore;
+    const store = stack.gateway.services.need('audit').store;
     records = await allRecords(store);
     filter = { from: started - 45 * 86_400_000, to: Date.now() + 60_000 };
   });
@@ -90,7 +90,7 @@ describe('statistics API over the whole stack', () => {
     const { body } = await get(`/stats/v1/summary?from=${filter.from}&to=${filter.to}&groupBy=outcome`, keys.auditor);
     // Plain SQL on the gateway's own database connection: with exclusive locking (the default) the
     // writer thread holds the file and no second connection may open it while the gateway runs.
-    const db = stack.gateway.app.motlanAuditStore as unknown as { all: (sql: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>> };
+    const db = stack.gateway.services.need('audit').store as unknown as { all: (sql: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>> };
     const rows = (await db.all('SELECT outcome, COUNT(*) AS n FROM audit_records GROUP BY outcome')) as Array<{ outcome: string; n: number }>;
     const byOutcome = Object.fromEntries(rows.map((r) => [r.outcome, r.n]));
     const s = body as unknown as SummaryBody;

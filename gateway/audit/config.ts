@@ -3,6 +3,7 @@
  * here). Used by the gateway concern and by the `motlan audit` CLI, so both open
  * the same store with the same keys.
  */
+import { EnvReader } from '../../lib/env-options.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -111,11 +112,9 @@ export interface ResolvedAuditConfig {
   releaseInstanceId: () => void;
 }
 
+/** The strict parser shared by every setting (lib/env-options.ts). */
 function int(value: string | undefined, name: string, min: number): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name}=${JSON.stringify(value)} must be an integer >= ${min}: fix or unset it.`);
-  return n;
+  return new EnvReader({ [name]: value }).int(name, { min });
 }
 
 /** Chain ids claimed by gateways of this process (tests run several in one process). */

@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ClientRegistry } from '../auth/clients.js';
+import type { ClientDirectory as ClientRegistry } from '../core/services.js';
 import type { AuditDraft } from './draft.js';
 import { AuditUnavailableError } from './log.js';
 import type { AuditRecorder } from './recorder.js';

@@ -6,13 +6,16 @@
  * (SQLite by default, PostgreSQL with AUDIT_DATABASE_URL), loads the keys,
  * registers the Fastify hooks (one record per request, fail closed), the Apollo
  * plugin (operation details, prefill's inner executions) and the auditor API,
- * and decorates the app with `motlanAuditStore` for the statistics.
+ * and provides the store's read side (`auditStore`) to the statistics and the whole
+ * trail (`audit`) to tools and tests, as services of this gateway.
  *
  * `GatewayOptions.audit = false` (or `AUDIT=off`) turns the whole trail off, for
  * benchmarks that compare throughput with and without it; refused in production.
  */
-import type { ConcernEnv, ConcernFactory, GatewayConcern } from '../core/concern.js';
-import { isGraphQLRequest } from '../core/concern.js';
+import { defineConcern, type ConcernEnv, type ConcernParts } from '../core/concern.js';
+import { isGraphQLRequest } from '../core/errors.js';
+import { NO_METRICS, type ClientDirectory, type MetricsPort } from '../core/services.js';
+import { auditReadPort } from './read-port.js';
 import { resolveAuditConfig, openStore, type AuditOptions, type ResolvedAuditConfig } from './config.js';
 import { registerAuditHooks } from './http-hooks.js';
 import { loadHmacKey, loadSigner, subjectHasher } from './keys.js';
@@ -24,8 +27,6 @@ import { auditPlugin } from './plugin.js';
 import { AuditRecorder } from './recorder.js';
 import { registerAuditRoutes } from './routes.js';
 import type { AuditStore } from './store.js';
-import { metricsFor } from '../metrics/index.js';
-import { procedureName } from '../procedures/service.js';
 import { randomUUID } from 'node:crypto';
 import { FailureThrottle, type ThrottledBurst } from './throttle.js';
 
@@ -33,7 +34,7 @@ export type { AuditOptions } from './config.js';
 export type { AuditRecord, AuditEntry, Checkpoint, Outcome } from './record.js';
 export type { AuditStore, AuditFilter } from './store.js';
 
-/** What other concerns may reach through `app.motlanAudit`. */
+/** The audit trail of one gateway: the `audit` service (tools and tests). */
 export interface AuditTrail {
   store: AuditStore;
   log: AuditLog;
@@ -43,36 +44,68 @@ export interface AuditTrail {
   throttle: FailureThrottle | null;
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The audit store (statistics read it); absent when the audit trail is off. */
-    motlanAuditStore?: AuditStore;
-    motlanAudit?: AuditTrail;
+/** The environment variables resolveAuditConfig (config.ts) reads: known at start, so a typo among AUDIT_* is reported. */
+export const AUDIT_VARIABLES = [
+  'AUDIT', 'DATA_DIR', 'AUDIT_DATABASE_URL', 'AUDIT_DATABASE_SCHEMA', 'AUDIT_INSTANCE_ID', 'AUDIT_SQLITE_FILE', 'AUDIT_SQLITE_LOCKING',
+  'AUDIT_CHECKPOINT_EVERY', 'AUDIT_CHECKPOINT_INTERVAL_MS', 'AUDIT_COMMIT_WINDOW_MS', 'AUDIT_WITNESS_FILE', 'AUDIT_WITNESS_HEAD_INTERVAL_MS', 'AUDIT_WITNESS_ADOPT',
+  'AUDIT_READY_PROBE_CACHE_MS', 'AUDIT_THROTTLE_FAILURES', 'AUDIT_THROTTLE_WINDOW_MS',
+  'AUDIT_SIGNING_KEY', 'AUDIT_HMAC_KEY', 'AUDIT_HMAC_KEY_FILE',
+] as const;
+
+declare module '../core/services.js' {
+  interface ServiceMap {
+    /** The whole audit trail of this gateway (gateway/audit): tools and tests read records through it. */
+    audit: AuditTrail;
   }
 }
 
-export const auditConcern: ConcernFactory = async (env) => {
-  const given = (env.options.gateway as { audit?: AuditOptions | false }).audit;
-  const off = given === false || (given === undefined && env.options.env.AUDIT === 'off');
-  if (off) {
-    if (env.options.production) {
+/** `GatewayOptions.audit`: the trail's options, or `false` to turn it off (benchmarks only). */
+export type AuditSetting = AuditOptions | false;
+
+export const auditConcern = defineConcern({
+  name: 'audit',
+  slice: 'audit',
+  options: (own: AuditSetting | undefined, { env, core }) => {
+    const off = own === false || (own === undefined && env.flag('AUDIT') === false);
+    if (off && core.production) {
       throw new Error('The audit trail cannot be turned off in production (no data may leave unrecorded): remove AUDIT=off / audit: false.');
     }
-    env.logger.warn('Audit trail is OFF (AUDIT=off or GatewayOptions.audit = false): requests are not recorded. Use only for benchmarks.');
-    return { name: 'audit (off)' };
-  }
-  const opts = given ?? {};
-  const gatewayInstanceId = env.options.gateway.instanceId ?? (env.options.env.INSTANCE_ID || undefined);
-  const cfg = resolveAuditConfig(opts, { env: env.options.env, production: env.options.production, gatewayInstanceId });
-  try {
-    return await startAudit(env, opts, cfg);
-  } catch (err) {
-    cfg.releaseInstanceId();
-    throw err;
-  }
-};
+    return off ? false : (own ?? {});
+  },
+  // Read by resolveAuditConfig (config.ts) when the trail starts.
+  variables: AUDIT_VARIABLES,
+  provides: ['auditStore', 'audit'],
+  needs: ['clients'],
+  uses: ['metrics', 'procedures'],
+  create: async (env): Promise<ConcernParts> => {
+    if (env.own === false) {
+      env.logger.warn('Audit trail is OFF (AUDIT=off or GatewayOptions.audit = false): requests are not recorded. Use only for benchmarks.');
+      return {};
+    }
+    const opts = env.own;
+    const cfg = resolveAuditConfig(opts, { env: env.core.env, production: env.core.production, gatewayInstanceId: env.core.instanceIdGiven });
+    const catalog = env.services.use('procedures');
+    try {
+      return await startAudit(env, opts, cfg, {
+        metrics: env.services.use('metrics') ?? NO_METRICS,
+        clients: env.services.need('clients'),
+        // The catalog's Vietnamese name, shown in the citizen history.
+        procedureName: opts.procedureName ?? ((id) => catalog?.name(id) ?? null),
+      });
+    } catch (err) {
+      cfg.releaseInstanceId();
+      throw err;
+    }
+  },
+});
 
-async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAuditConfig): Promise<GatewayConcern> {
+interface AuditDeps {
+  metrics: MetricsPort;
+  clients: ClientDirectory;
+  procedureName: (procedureId: string) => string | null;
+}
+
+async function startAudit(env: ConcernEnv<unknown>, opts: AuditOptions, cfg: ResolvedAuditConfig, deps: AuditDeps): Promise<ConcernParts> {
   const keyOpts = {
     dataDir: cfg.dataDir,
     production: cfg.production,
@@ -93,7 +126,7 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
     if (ownStore) await store.close().catch(() => {});
     throw new Error(`The audit store (${store.location}) cannot be opened: ${(err as Error).message}`);
   }
-  const metrics = metricsFor(env.app);
+  const metrics = deps.metrics;
   const witness = cfg.witnessFile ? new FileWitness(cfg.witnessFile, cfg.instanceId) : null;
   if (witness && store.kind === 'sqlite' && path.dirname(store.location) === path.dirname(witness.location)) {
     (cfg.production ? env.logger.warn.bind(env.logger) : env.logger.debug.bind(env.logger))(
@@ -184,21 +217,21 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
   const sweeper = throttle ? setInterval(() => throttle.sweep(), Math.min(cfg.throttle!.windowMs, 60_000)) : null;
   sweeper?.unref();
 
-  env.app.decorate('motlanAuditStore', store);
-  env.app.decorate('motlanAudit', { store, log, recorder, instanceId: cfg.instanceId, throttle } satisfies AuditTrail);
+  const trail: AuditTrail = { store, log, recorder, instanceId: cfg.instanceId, throttle };
+  const install = () => {
   registerAuditHooks(env.app, {
     recorder,
     isGraphQLRequest,
-    clients: env.clients,
+    clients: deps.clients,
     ...(throttle ? { throttle } : {}),
     onAuditFailure: (err, request) => request.log.error({ err }, 'Response replaced by 503 AUDIT_UNAVAILABLE: the audit record could not be committed'),
   });
   registerAuditRoutes(env.app, {
     store,
     hasher,
-    clients: env.clients,
+    clients: deps.clients,
     // The catalog's Vietnamese name, shown in the citizen history.
-    procedureName: opts.procedureName ?? procedureName,
+    procedureName: deps.procedureName,
     ...(witness
       ? {
           // This replica's chain and the chains the store holds (other stores may share the witness file).
@@ -223,8 +256,11 @@ async function startAudit(env: ConcernEnv, opts: AuditOptions, cfg: ResolvedAudi
     },
   });
 
+  };
+
   return {
-    name: 'audit',
+    services: { auditStore: auditReadPort(store), audit: trail },
+    install,
     plugins: [auditPlugin(recorder)],
     ready: async () => {
       const problem = await log.probe();

@@ -19,9 +19,9 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ClientRegistry } from '../auth/clients.js';
-import { requireRole } from '../auth/concern.js';
-import { errorBody } from '../core/errors.js';
+import type { ClientDirectory as ClientRegistry } from '../core/services.js';
+import { requireRole } from '../core/access.js';
+import { refusalBody } from '../core/errors.js';
 import { validateEnterpriseCode, validateParcelId, validatePersonalId } from '../../lib/identifiers.js';
 import { csvHeader, toCsvRow, toJsonLine } from './export-format.js';
 import { exportLines } from './export.js';
@@ -191,7 +191,7 @@ export function registerAuditRoutes(app: FastifyInstance, opts: AuditRoutesOptio
       try {
         return await fn(request, reply);
       } catch (err) {
-        if (err instanceof BadRequest) return reply.code(400).send(errorBody('BAD_USER_INPUT', err.message));
+        if (err instanceof BadRequest) return reply.code(400).send(refusalBody(request, 'BAD_USER_INPUT', err.message));
         throw err;
       }
     };
@@ -215,7 +215,7 @@ export function registerAuditRoutes(app: FastifyInstance, opts: AuditRoutesOptio
     const n = Number(seq);
     if (!Number.isInteger(n) || n < 1) throw new BadRequest(`seq ${JSON.stringify(seq)} must be a positive integer.`);
     const record = await store.get(instanceId, n);
-    if (!record) return reply.code(404).send(errorBody('NOT_FOUND', `No audit record ${instanceId}/${n} (it may have been archived).`));
+    if (!record) return reply.code(404).send(refusalBody(request, 'NOT_FOUND', `No audit record ${instanceId}/${n} (it may have been archived).`));
     request.log.info({ auditor: request.motlan.client?.id, action: 'audit.record', instanceId, seq: n }, 'audit log read');
     return { record, integrity: await integrityOf(store, record) };
   });
@@ -223,7 +223,7 @@ export function registerAuditRoutes(app: FastifyInstance, opts: AuditRoutesOptio
   route('/requests/:requestId', async (request, reply) => {
     const { requestId } = request.params as { requestId: string };
     const record = await store.byRequestId(requestId);
-    if (!record) return reply.code(404).send(errorBody('NOT_FOUND', `No audit record for request id ${JSON.stringify(requestId.slice(0, 64))}.`));
+    if (!record) return reply.code(404).send(refusalBody(request, 'NOT_FOUND', `No audit record for request id ${JSON.stringify(requestId.slice(0, 64))}.`));
     return { record, integrity: await integrityOf(store, record) };
   });
 

@@ -13,11 +13,10 @@
  * REGISTRY_API_KEY), then `config/cache.json`.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { ConcernFactory } from '../core/concern.js';
+import { defineConcern } from '../core/concern.js';
 import type { MotlanContext } from '../core/context.js';
-import { activeProcedureService } from '../procedures/service.js';
 import { relationQuery, type RelatedSubject } from '../core/relations.js';
-import { metricsFor, type MotlanMetrics } from '../metrics/index.js';
+import type { ProcedureCatalog } from '../core/services.js';
 import { ChangeFeedSubscriber } from './change-feed.js';
 import { FetchCache, type CacheCounters } from './fetch-cache.js';
 import { registryTag, tagOf } from './keys.js';
@@ -45,17 +44,20 @@ export interface RunningCache {
   invalidate(registry: string, ids: readonly string[]): Promise<number>;
 }
 
-const running = new WeakMap<object, RunningCache>();
-
-/** The cache of a gateway built by `buildGateway` (by its Fastify app), or undefined when the concern is absent. */
-export function cacheOf(app: object): RunningCache | undefined {
-  return running.get(app);
+declare module '../core/services.js' {
+  interface ServiceMap {
+    /** The running cache of this gateway (gateway/cache): its store, feeds and invalidation, for tools and tests. */
+    cache: RunningCache;
+  }
 }
 
 /** The operations prefill runs: each procedure's compiled operation and every relation check. */
-function catalogOperations(): OperationToWarm[] {
+function catalogOperations(catalog: ProcedureCatalog | undefined): OperationToWarm[] {
   const ops: OperationToWarm[] = [];
-  for (const p of activeProcedureService()?.list() ?? []) ops.push({ query: p.operation.query, operationName: p.operation.operationName });
+  for (const id of catalog?.ids() ?? []) {
+    const op = catalog!.operation(id);
+    if (op) ops.push(op);
+  }
   const subjects: RelatedSubject[] = ['relatedPersonalId', 'enterpriseCode', 'parcelId'];
   for (let mask = 0; mask < 1 << subjects.length; mask++) {
     ops.push(relationQuery(new Set(subjects.filter((_, i) => mask & (1 << i)))));
@@ -63,10 +65,18 @@ function catalogOperations(): OperationToWarm[] {
   return ops;
 }
 
-export const cacheConcern: ConcernFactory = async (env) => {
-  const given = (env.options.gateway as { cache?: CacheConcernOptions }).cache;
-  const { clock: now, ...givenSettings } = given === false ? { enabled: false } : (given ?? {});
-  const settings = loadCacheSettings(givenSettings, env.options.env, env.options.production);
+export const cacheConcern = defineConcern({
+  name: 'cache',
+  slice: 'cache',
+  options: (given: CacheConcernOptions | undefined, { env, core }) => {
+    const { clock, ...givenSettings } = given === false ? { enabled: false } : (given ?? {});
+    return { clock, settings: loadCacheSettings(givenSettings, env, core.production) };
+  },
+  provides: ['cache'],
+  uses: ['metrics', 'procedures'],
+  needs: ['planner'],
+  create: async (env) => {
+  const { clock: now, settings } = env.own;
   const log = env.logger;
 
   const local = new LocalStore({ maxSizeBytes: settings.maxSizeBytes, maxEntryBytes: settings.maxEntryBytes, now });
@@ -85,15 +95,11 @@ export const cacheConcern: ConcernFactory = async (env) => {
     store = redis;
   }
 
-  // Metrics are created by the metrics concern (later in the list): look them up at first use.
-  let metrics: MotlanMetrics | null | undefined;
-  const metricsNow = (): MotlanMetrics | null => {
-    if (metrics === undefined) metrics = env.app.hasDecorator('motlanMetrics') ? metricsFor(env.app) : null;
-    return metrics;
-  };
+  // Built before this concern whatever the list order (the registry creates providers first).
+  const metrics = env.services.use('metrics');
   const counters: CacheCounters = {
-    hit: (cache, n) => metricsNow()?.cacheHit(cache, n),
-    miss: (cache, n) => metricsNow()?.cacheMiss(cache, n),
+    hit: (cache, n) => metrics?.cacheHit(cache, n),
+    miss: (cache, n) => metrics?.cacheMiss(cache, n),
   };
 
   const fetchCache = new FetchCache({
@@ -134,13 +140,13 @@ export const cacheConcern: ConcernFactory = async (env) => {
     feedsConnected: async () => void (await Promise.all([...feeds.values()].map((f) => f.whenConnected()))),
     invalidate,
   };
-  running.set(env.app, self);
+  const catalog = env.services.use('procedures');
+  const planner = env.services.need('planner');
 
   const warm = async () => {
-    const gateway = env.gateway?.();
-    if (!gateway) return;
+    const gateway = planner();
     const started = performance.now();
-    const r = await warmQueryPlans(gateway, catalogOperations());
+    const r = await warmQueryPlans(gateway, catalogOperations(catalog));
     if (r.skipped) log.warn(`Query-plan warm-up skipped: ${r.skipped}.`);
     else log.info(`Query plans warmed: ${r.planned} planned, ${r.present} already planned, in ${Math.round(performance.now() - started)} ms.`);
     for (const f of r.failed) log.warn(`Query-plan warm-up: ${f.operationName ?? 'an operation'} could not be planned: ${f.error}`);
@@ -164,15 +170,15 @@ export const cacheConcern: ConcernFactory = async (env) => {
   );
 
   return {
-    name: 'cache',
+    services: { cache: self },
     plugins: [warmPlugin],
     subgraphFetch: fetchCache.intercept,
     // The cache is optional: a broken Redis only costs speed, so it never makes the gateway unready.
     ready: async () => null,
     async close() {
-      running.delete(env.app);
       await Promise.all([...feeds.values()].map((f) => f.close()));
       await store.close();
     },
   };
-};
+  },
+});

@@ -11,12 +11,12 @@
  * it then lives for the smallest `ttl` (fresh) plus the smallest `stale` (served stale
  * while one background refresh runs). Fields without a policy are never cached.
  */
+import { EnvReader } from '../../lib/env-options.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { REPO_ROOT } from '../../lib/repo-root.js';
-import { namedFromEnv } from '../../lib/env.js';
 import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
 
 export interface CachePolicy {
@@ -115,22 +115,13 @@ export function readCacheFile(file: string): CacheFile {
   return result.data;
 }
 
-function off(value: string | undefined): boolean {
-  return value !== undefined && /^(off|false|0|no|disabled?)$/i.test(value.trim());
-}
-
-function positiveInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1024) throw new Error(`${name}=${JSON.stringify(raw)} is not a size in bytes (an integer ≥ 1024): fix or unset it.`);
-  return n;
-}
-
-
 /** Settings from (in order of precedence) `given`, the environment, the policy file, the defaults. */
-export function loadCacheSettings(given: Partial<CacheSettings> = {}, env: NodeJS.ProcessEnv = process.env, production = env.NODE_ENV === 'production'): CacheSettings {
-  const fileName = given.configFile !== undefined ? given.configFile : env.CACHE_CONFIG || DEFAULT_CONFIG_FILE;
+export function loadCacheSettings(given: Partial<CacheSettings> = {}, environment: NodeJS.ProcessEnv | EnvReader = process.env, production?: boolean): CacheSettings {
+  // The strict reader (lib/env-options.ts): CACHE=maybe or CACHE_MAX_BYTES=lots stop the start.
+  const env = environment instanceof EnvReader ? environment : new EnvReader(environment);
+  production ??= env.string('NODE_ENV') === 'production';
+  const cacheConfig = env.string('CACHE_CONFIG');
+  const fileName = given.configFile !== undefined ? given.configFile : cacheConfig ?? DEFAULT_CONFIG_FILE;
   let configFile: string | null = null;
   let file: CacheFile | null = null;
   if (fileName) {
@@ -138,27 +129,27 @@ export function loadCacheSettings(given: Partial<CacheSettings> = {}, env: NodeJ
     if (existsSync(resolved)) {
       file = readCacheFile(resolved);
       configFile = resolved;
-    } else if (env.CACHE_CONFIG || given.configFile) {
+    } else if (cacheConfig || given.configFile) {
       throw new Error(`The cache policy file ${resolved} does not exist: create it (see docs/CACHE.md) or unset CACHE_CONFIG.`);
     }
   }
   const policies: Record<string, CachePolicy> = {};
   for (const [coord, p] of Object.entries(given.policies ?? file?.policies ?? DEFAULT_POLICIES)) policies[coord] = { ttl: p.ttl, stale: p.stale ?? 0 };
-  const apiKey = given.changeFeedApiKey ?? env.REGISTRY_API_KEY ?? (production ? undefined : DEMO_REGISTRY_KEY);
+  const apiKey = given.changeFeedApiKey ?? env.string('REGISTRY_API_KEY') ?? (production ? undefined : DEMO_REGISTRY_KEY);
   return {
-    enabled: given.enabled ?? (off(env.CACHE) ? false : file?.enabled ?? true),
+    enabled: given.enabled ?? (env.flag('CACHE') === false ? false : file?.enabled ?? true),
     configFile,
     policies,
-    maxSizeBytes: given.maxSizeBytes ?? positiveInt(env, 'CACHE_MAX_BYTES') ?? file?.maxSizeBytes ?? 64 * 1024 * 1024,
+    maxSizeBytes: given.maxSizeBytes ?? env.int('CACHE_MAX_BYTES', { min: 1024 }) ?? file?.maxSizeBytes ?? 64 * 1024 * 1024,
     maxEntryBytes: given.maxEntryBytes ?? file?.maxEntryBytes ?? 1024 * 1024,
     tagFields: given.tagFields ?? file?.tagFields ?? [...DEFAULT_TAG_FIELDS],
-    redisUrl: 'redisUrl' in given ? given.redisUrl : env.REDIS_URL || undefined,
+    redisUrl: 'redisUrl' in given ? given.redisUrl : env.string('REDIS_URL'),
     redisKeyPrefix: given.redisKeyPrefix ?? file?.redisKeyPrefix ?? 'motlan:cache:',
     redisTimeoutMs: given.redisTimeoutMs ?? 250,
-    changeFeeds: given.changeFeeds ?? namedFromEnv(env, 'REGISTRY_URL'),
+    changeFeeds: given.changeFeeds ?? env.named('REGISTRY_URL'),
     changeFeedApiKey: apiKey,
     changeFeedReconnectMs: given.changeFeedReconnectMs ?? 500,
-    dedupe: given.dedupe ?? !off(env.CACHE_DEDUPE),
+    dedupe: given.dedupe ?? env.flag('CACHE_DEDUPE') !== false,
     warmQueryPlans: given.warmQueryPlans ?? true,
   };
 }

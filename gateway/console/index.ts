@@ -15,19 +15,16 @@
  * The page and its assets hold no data and are public; every API it calls
  * checks the key and the role.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ClientDirectory } from '../core/services.js';
 import { gzipSync } from 'node:zlib';
-import type { ClientRole } from '../auth/clients.js';
-import type { ConcernFactory } from '../core/concern.js';
-import { requireAnyRole } from '../stats/access.js';
-import { STATS_ROLES } from '../stats/index.js';
+import { defineConcern } from '../core/concern.js';
+import { AUDIT_LOG_ROLES, CONSOLE_ROLES, requireAnyRole, STATS_ROLES } from '../core/access.js';
+import { sendError } from '../core/errors.js';
 import { loadConsoleFiles, type ConsoleAsset } from './assets.js';
 import { pageCsp } from '../core/csp.js';
 
-/** Roles that may open the console (the monitoring role reads the statistics API, not the console). */
-export const CONSOLE_ROLES: readonly ClientRole[] = ['auditor', 'operator'];
-/** Roles that may read the audit log through the auditor API. */
-export const AUDIT_LOG_ROLES: readonly ClientRole[] = ['auditor'];
+export { AUDIT_LOG_ROLES, CONSOLE_ROLES } from '../core/access.js';
 
 /**
  * Stricter than the gateway-wide policy: no inline styles either (Chart.js
@@ -65,25 +62,34 @@ function send(request: FastifyRequest, reply: FastifyReply, asset: ConsoleAsset,
   return reply.send(asset.body);
 }
 
-export const consoleConcern: ConcernFactory = (env) => {
-  const given = (env.options.gateway as { console?: ConsoleOptions }).console ?? {};
-  const prefix = given.path ?? '/console/';
-  if (!prefix.endsWith('/')) throw new Error(`Console path ${JSON.stringify(prefix)} must end with "/".`);
+export const consoleConcern = defineConcern({
+  name: 'console',
+  slice: 'console',
+  options: (own: ConsoleOptions | undefined) => {
+    const prefix = own?.path ?? '/console/';
+    if (!prefix.endsWith('/')) throw new Error(`Console path ${JSON.stringify(prefix)} must end with "/".`);
+    return { prefix };
+  },
+  needs: ['clients'],
+  create: ({ own, app, services }) => ({ install: () => installConsole(app, services.need('clients'), own.prefix) }),
+});
+
+function installConsole(app: FastifyInstance, clients: ClientDirectory, prefix: string): void {
   // Read at startup so a broken install fails now, not on the first visit.
   const files = loadConsoleFiles();
 
-  env.app.get(prefix.slice(0, -1), async (_request, reply) => reply.redirect(prefix, 301));
-  env.app.get(prefix, async (request, reply) => send(request, reply, files.page, 'no-cache'));
-  env.app.get(`${prefix}assets/:file`, async (request, reply) => {
+  app.get(prefix.slice(0, -1), async (_request, reply) => reply.redirect(prefix, 301));
+  app.get(prefix, async (request, reply) => send(request, reply, files.page, 'no-cache'));
+  app.get(`${prefix}assets/:file`, async (request, reply) => {
     const { file } = request.params as { file: string };
     const asset = files.assets.get(file);
-    if (!asset) return reply.code(404).send({ error: 'NOT_FOUND', message: `No console asset named ${JSON.stringify(file)}.` });
+    if (!asset) return sendError(request, reply, 'NOT_FOUND', `No console asset named ${JSON.stringify(file)}.`);
     return send(request, reply, asset, 'public, max-age=31536000, immutable');
   });
 
   /** Who is signed in, and which parts of the console they may use. */
-  env.app.get(`${prefix}api/session`, async (request, reply) => {
-    const caller = requireAnyRole(env.clients, CONSOLE_ROLES, request, reply);
+  app.get(`${prefix}api/session`, async (request, reply) => {
+    const caller = requireAnyRole(clients, CONSOLE_ROLES, request, reply);
     if (!caller) return reply;
     return reply.header('cache-control', 'no-store').send({
       client: { id: caller.client.id, name: caller.client.name, agency: caller.client.agency },
@@ -95,5 +101,4 @@ export const consoleConcern: ConcernFactory = (env) => {
     });
   });
 
-  return { name: 'console' };
-};
+}

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import type { GraphQLFormattedError } from 'graphql';
-import { Agent, request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import type { MotlanContext, RequestTrace } from './context.js';
 import { newSubgraphRequestId, pathOf, signatureHeaders, SUBGRAPH_REQUEST_ID_HEADER } from '../../lib/subgraph-signature.js';
 
@@ -39,8 +39,8 @@ export interface SubgraphDataSourceOptions {
   url: string;
   /** Abort the call after this long. Default: 3000 ms. */
   timeoutMs?: number;
-  /** Shared keep-alive agent. Default: a module-wide agent (see `sharedAgent`). */
-  agent?: Agent;
+  /** The gateway's keep-alive agent (one per gateway, closed with it: the `httpAgent` service). Required. */
+  agent: Dispatcher;
   /** Answers client fetches in place of the subgraph, or calls it (gateway/cache: cache, dedupe). Default: none. */
   intercept?: SubgraphFetchInterceptor;
   /**
@@ -81,14 +81,16 @@ export interface SubgraphFetch {
 }
 export type SubgraphFetchInterceptor = (fetch: SubgraphFetch) => Promise<GatewayResponse>;
 
-let defaultAgent: Agent | null = null;
 /**
- * One agent for every subgraph: keeps connections open between requests (no TCP
- * handshake per call) with a bounded pool per origin.
+ * Chains interceptors in list order: the first sees the fetch first and its `upstream` runs the
+ * next one; the last one's `upstream` calls the subgraph. Undefined when there is none.
  */
-export function sharedAgent(): Agent {
-  defaultAgent ??= new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000, connections: 128 });
-  return defaultAgent;
+export function chainInterceptors(interceptors: readonly SubgraphFetchInterceptor[]): SubgraphFetchInterceptor | undefined {
+  if (interceptors.length === 0) return undefined;
+  return interceptors.reduceRight<SubgraphFetchInterceptor>(
+    (next, interceptor) => (fetch) => interceptor({ ...fetch, upstream: (request) => next({ ...fetch, request }) }),
+    (fetch) => fetch.upstream(fetch.request),
+  );
 }
 
 /**
@@ -113,7 +115,7 @@ export function signingFetcher(inner: Fetcher, subgraph: string, key: Buffer, no
  * and AbortSignal objects) and that showed in gateway profiles; this answers only
  * what RemoteGraphQLDataSource reads: ok, status, statusText, headers.get, json, text.
  */
-export function requestFetcher(agent: Agent, timeoutMs: number): Fetcher {
+export function requestFetcher(agent: Dispatcher, timeoutMs: number): Fetcher {
   const fetcher = async (url: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => {
     const res = await request(url, {
       method: (init?.method ?? 'POST') as 'POST',
@@ -194,7 +196,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<MotlanContext> {
     this.timeoutMs = opts.timeoutMs ?? 3000;
     this.intercept = opts.intercept;
     this.entities = opts.entities;
-    const agent = opts.agent ?? sharedAgent();
+    const agent = opts.agent;
     const timeoutMs = this.timeoutMs;
     if (!Buffer.isBuffer(opts.signingKey) || opts.signingKey.length === 0) {
       throw new Error(`The ${opts.name} subgraph has no signing key: set ${`SUBGRAPH_SIGNING_KEY_${opts.name.toUpperCase()}`} (it refuses unsigned requests).`);

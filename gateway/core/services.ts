@@ -42,7 +42,7 @@ export interface ClientDirectory {
   /** Clear keys of the demo clients loaded (empty in production). */
   demoCredentials(): DemoCredential[];
   /** The entries of the clients files. */
-  readonly clients: ReadonlyArray<{ id: string; name: string; agency: string; permissions: readonly string[]; roles?: readonly ClientRole[]; demo?: boolean }>;
+  readonly clients: ReadonlyArray<ClientIdentity>;
 }
 
 /** The metrics registry other concerns record into (provided by gateway/metrics). */
@@ -55,6 +55,18 @@ export interface MetricsPort {
   auditCommitFailed(n?: number): void;
   setAuditQueueDepthSource(source: (() => number) | null): void;
 }
+
+/** Metrics that go nowhere: for a concern that `uses` metrics when no metrics concern runs. */
+export const NO_METRICS: MetricsPort = {
+  get registry(): Registry {
+    throw new Error('No metrics concern runs in this gateway: there is no registry to register into.');
+  },
+  cacheHit: () => undefined,
+  cacheMiss: () => undefined,
+  auditCommit: () => undefined,
+  auditCommitFailed: () => undefined,
+  setAuditQueueDepthSource: () => undefined,
+};
 
 /** The procedure catalog, read side (provided by gateway/procedures; swapped atomically on reload). */
 export interface ProcedureCatalog {
@@ -73,6 +85,8 @@ export interface ProcedureCatalog {
 /** A SQL connection to the committed audit records, for read-only aggregation. */
 export type AuditSql =
   | { kind: 'sqlite'; db: import('better-sqlite3').Database }
+  /** A SQLite store whose connection lives in its writer thread (exclusive locking). */
+  | { kind: 'sqlite'; all: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]> }
   | { kind: 'postgres'; pool: import('pg').Pool; schema: string };
 
 /** The audit store, read side (provided by gateway/audit): what the statistics aggregate. */
@@ -125,7 +139,7 @@ export class ServiceRegistry {
 
   /** The service; throws, naming who asked, when nobody provides it. */
   need<K extends ServiceName>(name: K, by = 'the caller'): ServiceMap[K] {
-    if (!this.values.has(name)) throw new Error(`${by} needs the "${name}" service, which no concern of this gateway provides.`);
+    if (!this.values.has(name)) throw new Error(`${by} needs the "${name}" service, which no concern of this gateway provides (or its provider is turned off).`);
     return this.values.get(name) as ServiceMap[K];
   }
 

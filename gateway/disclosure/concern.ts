@@ -10,54 +10,57 @@
  * Off exists for the benchmark only (to price the check) and is refused in production.
  */
 import { Counter } from 'prom-client';
-import type { ConcernFactory } from '../core/concern.js';
-import { metricsFor } from '../metrics/index.js';
-import { procedurePathTree } from '../procedures/service.js';
+import { defineConcern } from '../core/concern.js';
 import { EntityCollector } from './collect.js';
 import { responseCheckPlugin, RESPONSE_REASONS, type ResponseReason } from './plugin.js';
 
+/** Settings of the concern, read from `GatewayOptions.disclosure`. */
 export interface DisclosureOptions {
-  /**
-   * `false` turns collection and the response check off: benchmark only (prices the
-   * check); refused in production. Default: on (`DISCLOSURE=off` turns it off).
-   */
+  /** False turns the response check off (benchmark only; refused in production). Default: `DISCLOSURE` env unless `off`, i.e. on. */
   enabled?: boolean;
 }
 
-export const disclosureCheck: ConcernFactory = (env) => {
-  const own = (env.options.gateway as { disclosure?: DisclosureOptions }).disclosure ?? {};
-  const enabled = own.enabled ?? env.options.env.DISCLOSURE !== 'off';
-  if (!enabled) {
-    if (env.options.production) {
+export const disclosureCheck = defineConcern({
+  name: 'disclosure',
+  slice: 'disclosure',
+  options: (own: DisclosureOptions | undefined, { env, core }) => {
+    const enabled = own?.enabled ?? env.flag('DISCLOSURE') !== false;
+    if (!enabled && core.production) {
       throw new Error('DISCLOSURE=off (or disclosure.enabled: false) turns off the response check; it exists for the benchmark only and is refused in production. Remove it.');
     }
-    env.logger.warn('The response check is OFF (DISCLOSURE=off): entities returned are neither checked nor recorded. Benchmark use only.');
-    return { name: 'disclosure' };
-  }
-
-  // The metrics registry is created by the metrics concern (later in the list): register once every factory ran.
-  let refusals: Counter<'reason'> | null = null;
-  env.app.addHook('onReady', async () => {
-    if (!env.app.hasDecorator('motlanMetrics')) return;
-    refusals = new Counter({
-      name: 'motlan_response_refusals_total',
-      help: 'Responses withheld by the response check (an entity outside the purpose, or an answer that could not be checked), by reason.',
-      labelNames: ['reason'],
-      registers: [metricsFor(env.app).registry],
-    });
-    for (const reason of Object.values(RESPONSE_REASONS)) refusals.inc({ reason }, 0);
-  });
-
-  const collector = new EntityCollector({ supergraphSdl: () => env.supergraph.sdl() });
-  return {
-    name: 'disclosure',
-    entityCollector: collector,
-    plugins: [
-      responseCheckPlugin({
-        pathTree: (id) => procedurePathTree(id),
-        production: env.options.production,
-        onRefusal: (reason: ResponseReason) => refusals?.inc({ reason }),
-      }),
-    ],
-  };
-};
+    return { enabled };
+  },
+  provides: ['entityCollector'],
+  needs: ['procedures'],
+  uses: ['metrics'],
+  create: ({ own, core, logger, supergraph, services }) => {
+    if (!own.enabled) {
+      logger.warn('The response check is OFF (DISCLOSURE=off): entities returned are neither checked nor recorded. Benchmark use only.');
+      return {};
+    }
+    // Built before this concern whatever the list order (providers first).
+    const metrics = services.use('metrics');
+    let refusals: Counter<'reason'> | null = null;
+    if (metrics) {
+      refusals = new Counter({
+        name: 'motlan_response_refusals_total',
+        help: 'Responses withheld by the response check (an entity outside the purpose, or an answer that could not be checked), by reason.',
+        labelNames: ['reason'],
+        registers: [metrics.registry],
+      });
+      for (const reason of Object.values(RESPONSE_REASONS)) refusals.inc({ reason }, 0);
+    }
+    const catalog = services.need('procedures');
+    const collector = new EntityCollector({ supergraphSdl: () => supergraph.sdl() });
+    return {
+      services: { entityCollector: collector },
+      plugins: [
+        responseCheckPlugin({
+          pathTree: (id) => catalog.pathTree(id),
+          production: core.production,
+          onRefusal: (reason: ResponseReason) => refusals?.inc({ reason }),
+        }),
+      ],
+    };
+  },
+});

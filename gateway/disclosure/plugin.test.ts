@@ -5,7 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { newTrace, type ClientIdentity, type MotlanContext } from '../core/context.js';
-import type { ConcernEnv } from '../core/concern.js';
+import type { CoreSettings } from '../core/concern.js';
+import { ServiceRegistry, ServiceView, type ServiceMap } from '../core/services.js';
+import type { SupergraphSource } from '../core/supergraph.js';
+import { EnvReader } from '../../lib/env-options.js';
 import type { PathTree } from '../core/path-tree.js';
 import { addEdge } from './collect.js';
 import { disclosureCheck } from './concern.js';
@@ -102,19 +105,26 @@ describe('responseCheckPlugin', () => {
 });
 
 describe('disclosure concern', () => {
-  const env = (production: boolean, enabled: boolean) =>
-    ({
-      options: { production, env: {}, gateway: { disclosure: { enabled } } },
-      logger: { warn: () => undefined } as unknown as FastifyBaseLogger,
-      app: { addHook: () => undefined } as unknown as FastifyInstance,
-      supergraph: { sdl: () => null },
-    }) as unknown as ConcernEnv;
+  const ctx = (production: boolean, env: NodeJS.ProcessEnv = {}) => ({ core: { production } as CoreSettings, env: new EnvReader(env) });
 
   it('turning the check off is refused in production', async () => {
-    expect(() => disclosureCheck(env(true, false))).toThrow(/refused in production/);
-    expect(await disclosureCheck(env(false, false))).toEqual({ name: 'disclosure' });
-    const on = await disclosureCheck(env(true, true));
-    expect(on.entityCollector).toBeDefined();
+    expect(() => disclosureCheck.options!({ enabled: false }, ctx(true))).toThrow(/refused in production/);
+    expect(() => disclosureCheck.options!(undefined, ctx(true, { DISCLOSURE: 'off' }))).toThrow(/refused in production/);
+    expect(disclosureCheck.options!(undefined, ctx(false, { DISCLOSURE: 'off' }))).toEqual({ enabled: false });
+    expect(() => disclosureCheck.options!(undefined, ctx(false, { DISCLOSURE: 'maybe' }))).toThrow(/DISCLOSURE="maybe"/);
+    const registry = new ServiceRegistry();
+    registry.provide('procedures', { pathTree: () => null } as unknown as ServiceMap['procedures'], 'test');
+    const env = (enabled: boolean) => ({
+      own: { enabled },
+      core: { production: true } as CoreSettings,
+      logger: { warn: () => undefined } as unknown as FastifyBaseLogger,
+      app: {} as FastifyInstance,
+      supergraph: { sdl: () => null } as unknown as SupergraphSource,
+      services: new ServiceView<'procedures', 'metrics'>(registry, 'disclosure', new Set(['procedures']), new Set(['metrics'])),
+    });
+    expect(await disclosureCheck.create(env(false))).toEqual({});
+    const on = await disclosureCheck.create(env(true));
+    expect(on.services?.entityCollector).toBeDefined();
     expect(on.plugins).toHaveLength(1);
   });
 });

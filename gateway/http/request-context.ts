@@ -8,9 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newTrace, type MotlanContext } from '../core/context.js';
-import type { ConcernFactory } from '../core/concern.js';
+import { defineConcern } from '../core/concern.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -46,7 +46,7 @@ export function createContext(request: FastifyRequest): MotlanContext {
  * console load only their own assets (closed government networks, no CDN).
  * GraphiQL and Chart.js set inline styles, hence `style-src 'unsafe-inline'`.
  */
-export const requestContext: ConcernFactory = async ({ app }) => {
+async function installRequestContext(app: FastifyInstance): Promise<void> {
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -72,5 +72,6 @@ export const requestContext: ConcernFactory = async ({ app }) => {
     request.motlan = createContext(request);
     void reply.header('x-request-id', request.id);
   });
-  return { name: 'request-context' };
-};
+}
+
+export const requestContext = defineConcern({ name: 'request-context', create: ({ app }) => ({ install: () => installRequestContext(app) }) });

@@ -14,22 +14,22 @@
  */
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SupergraphSource } from '../core/supergraph.js';
 import { LRUCache } from 'lru-cache';
-import type { ConcernFactory } from '../core/concern.js';
-import { isGraphQLRequest } from '../core/concern.js';
-import { errorBody } from '../core/errors.js';
+import { defineConcern } from '../core/concern.js';
+import { errorBody, isGraphQLRequest, sendError } from '../core/errors.js';
 import { checkDocument, parseWithinLimits, type LimitViolation } from './document-limits.js';
 import { loadLimits, type DocumentLimits } from './options.js';
 
 const GRAPHQL_PATH = '/graphql';
 
-function refuse(reply: FastifyReply, status: 400 | 413, v: Pick<LimitViolation, 'limit' | 'max' | 'message'> & { actual?: number }) {
-  return reply
-    .code(status)
-    .type('application/json; charset=utf-8')
-    .send(errorBody('LIMIT_EXCEEDED', v.message, { limit: { name: v.limit, max: v.max, ...(v.actual !== undefined ? { actual: v.actual } : {}) } }));
+function refuse(request: FastifyRequest, reply: FastifyReply, status: 400 | 413, v: Pick<LimitViolation, 'limit' | 'max' | 'message'> & { actual?: number }) {
+  return sendError(request, reply, 'LIMIT_EXCEEDED', v.message, { status, extensions: { limit: { name: v.limit, max: v.max, ...(v.actual !== undefined ? { actual: v.actual } : {}) } } });
 }
+
+/** `GatewayOptions.limits`: overrides of the defaults of gateway/limits/options.ts. */
+export type LimitsSetting = Partial<DocumentLimits>;
 
 function bodyTooLarge(max: number, actual?: number) {
   return {
@@ -70,8 +70,18 @@ export class DocumentLimiter {
   }
 }
 
-export const documentLimits: ConcernFactory = ({ app, options, supergraph }) => {
-  const limits = loadLimits((options.gateway as { limits?: Partial<DocumentLimits> }).limits ?? {}, options.env);
+export const documentLimits = defineConcern({
+  name: 'document-limits',
+  slice: 'limits',
+  options: (own: LimitsSetting | undefined, { env }) => loadLimits(own ?? {}, env),
+  create: ({ own: limits, app, supergraph }) => ({
+    // Arrays of operations only when the operator raised limits.maxBatchedOperations.
+    apolloSettings: { allowBatchedHttpRequests: limits.maxBatchedOperations > 1 },
+    install: () => installLimits(app, supergraph, limits),
+  }),
+});
+
+function installLimits(app: FastifyInstance, supergraph: SupergraphSource, limits: DocumentLimits): void {
   const limiter = new DocumentLimiter(limits, () => supergraph.apiSchema());
   supergraph.onChange(() => limiter.reset());
 
@@ -86,7 +96,7 @@ export const documentLimits: ConcernFactory = ({ app, options, supergraph }) => 
     if (Number.isFinite(declared) && declared > limits.maxBodyBytes) {
       // Do not read the rest of a body we refuse.
       void reply.header('connection', 'close');
-      return refuse(reply, 413, bodyTooLarge(limits.maxBodyBytes, declared));
+      return refuse(request, reply, 413, bodyTooLarge(limits.maxBodyBytes, declared));
     }
     return undefined;
   });
@@ -113,12 +123,12 @@ export const documentLimits: ConcernFactory = ({ app, options, supergraph }) => 
     if (request.method === 'GET') {
       const q = (request.query as Record<string, unknown> | undefined)?.query;
       if (Array.isArray(q)) {
-        return reply.code(400).type('application/json; charset=utf-8').send(errorBody('BAD_REQUEST', 'Send the query parameter once.'));
+        return sendError(request, reply, 'BAD_REQUEST', 'Send the query parameter once.');
       }
       queries.push(q);
     } else if (Array.isArray(request.body)) {
       if (request.body.length > limits.maxBatchedOperations) {
-        return refuse(reply, 400, {
+        return refuse(request, reply, 400, {
           limit: 'maxBatchedOperations',
           max: limits.maxBatchedOperations,
           actual: request.body.length,
@@ -134,10 +144,8 @@ export const documentLimits: ConcernFactory = ({ app, options, supergraph }) => 
     for (const q of queries) {
       if (typeof q !== 'string') continue; // Apollo Server explains a missing or non-string query
       const v = limiter.check(q);
-      if (v) return refuse(reply, 400, v);
+      if (v) return refuse(request, reply, 400, v);
     }
     return undefined;
   });
-
-  return { name: 'document-limits' };
-};
+}

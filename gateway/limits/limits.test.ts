@@ -82,6 +82,6 @@ describe('document limits', () => {
   it('reads overrides from the environment and refuses nonsense', () => {
     expect(loadLimits({}, { LIMIT_MAX_DEPTH: '5' }).maxDepth).toBe(5);
     expect(loadLimits({ maxDepth: 7 }, { LIMIT_MAX_DEPTH: '5' }).maxDepth).toBe(7);
-    expect(() => loadLimits({}, { LIMIT_MAX_ALIASES: 'lots' })).toThrow(/LIMIT_MAX_ALIASES="lots" is not a positive integer/);
+    expect(() => loadLimits({}, { LIMIT_MAX_ALIASES: 'lots' })).toThrow(/LIMIT_MAX_ALIASES="lots" is not an integer >= 1/);
   });
 });

@@ -7,6 +7,8 @@
  * Each can be set in GatewayOptions.limits or from the environment (LIMIT_<NAME> in
  * upper snake case, e.g. LIMIT_MAX_DEPTH=8); `loadLimits()` merges the three.
  */
+import { EnvReader } from '../../lib/env-options.js';
+
 export interface DocumentLimits {
   /** Largest request body in bytes (Fastify bodyLimit). Default 65 536 (64 KiB). */
   maxBodyBytes: number;
@@ -59,16 +61,13 @@ export const DEFAULT_LIMITS: Readonly<DocumentLimits> = Object.freeze({
 
 const envName = (key: string) => `LIMIT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
-/** Defaults, overridden by LIMIT_* environment variables, overridden by `overrides`. */
-export function loadLimits(overrides: Partial<DocumentLimits> = {}, env: NodeJS.ProcessEnv = process.env): DocumentLimits {
+/** Defaults, overridden by LIMIT_* environment variables (strict: lib/env-options.ts), overridden by `overrides`. */
+export function loadLimits(overrides: Partial<DocumentLimits> = {}, env: NodeJS.ProcessEnv | EnvReader = process.env): DocumentLimits {
+  const reader = env instanceof EnvReader ? env : new EnvReader(env);
   const out: DocumentLimits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(DEFAULT_LIMITS) as Array<keyof DocumentLimits>) {
-    const raw = env[envName(key)];
-    if (raw !== undefined && raw !== '') {
-      const n = Number(raw);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${envName(key)}=${JSON.stringify(raw)} is not a positive integer; unset it to use the default ${DEFAULT_LIMITS[key]}.`);
-      out[key] = n;
-    }
+    const n = reader.int(envName(key), { min: 1 });
+    if (n !== undefined) out[key] = n;
     const o = overrides[key];
     if (o !== undefined) {
       if (!Number.isInteger(o) || o < 1) throw new Error(`limits.${key} = ${o} is not a positive integer.`);

@@ -4,17 +4,18 @@
  * (client, purpose, trace) once the response has left — including requests
  * refused before GraphQL ran (401, 429, 413), which an Apollo plugin would miss.
  *
- * Other concerns record into the same registry through `metricsFor(env.app)`:
- *   metricsFor(env.app).cacheHit('entity')
- *   metricsFor(env.app).auditCommit(seconds)
- *   metricsFor(env.app).setAuditQueueDepthSource(() => store.queueDepth)
+ * It provides the registry as the `metrics` service (gateway/core/services.ts, `MetricsPort`),
+ * built from `GatewayOptions.metrics` before any concern that uses it, whatever the list order:
+ *   services.use('metrics')?.cacheHit('entity')
+ *   services.use('metrics')?.auditCommit(seconds)
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { MotlanContext, Purpose } from '../core/context.js';
-import type { ConcernFactory } from '../core/concern.js';
-import { isGraphQLRequest, motlanContextOf } from '../core/concern.js';
+import { defineConcern, motlanContextOf } from '../core/concern.js';
+import { isGraphQLRequest, sendError } from '../core/errors.js';
+import type { ClientDirectory } from '../core/services.js';
 import { MotlanMetrics, type MetricsOptions } from './metrics.js';
 import { classifyOutcome } from '../core/outcome.js';
 
@@ -32,20 +33,6 @@ export interface MetricsConcernOptions extends MetricsOptions {
   path?: string;
 }
 
-/**
- * The metrics of this gateway. Any concern may call it, in any order: the first
- * caller creates the registry (with `opts`), later callers get the same one. It
- * is stored as a Fastify decoration, so child instances (plugins) see it too;
- * call it while the factories run (before the app is ready) and keep the result.
- */
-export function metricsFor(app: FastifyInstance, opts?: MetricsOptions): MotlanMetrics {
-  const existing = (app as FastifyInstance & { motlanMetrics?: MotlanMetrics }).motlanMetrics;
-  if (existing) return existing;
-  const metrics = new MotlanMetrics(opts);
-  app.decorate('motlanMetrics', metrics);
-  return metrics;
-}
-
 function sha256(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
@@ -60,17 +47,15 @@ export function bearerMatches(header: string | undefined, token: string): boolea
  * Apollo Server runs each operation on a shallow copy of the context, so the
  * purpose the policy plugin sets may not be on the HTTP-level context the
  * onResponse hook sees. The copy shares `trace` with the original: remember the
- * purpose by trace (read-only; nothing else of the context is touched).
+ * purpose by trace (read-only; nothing else of the context is touched). One map per gateway.
  */
-const PURPOSE_BY_TRACE = new WeakMap<object, Purpose>();
-
-function purposeCapturePlugin(): ApolloServerPlugin<MotlanContext> {
+function purposeCapturePlugin(purposeByTrace: WeakMap<object, Purpose>): ApolloServerPlugin<MotlanContext> {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ contextValue }) {
-          if (contextValue?.purpose && contextValue.trace && !PURPOSE_BY_TRACE.has(contextValue.trace)) {
-            PURPOSE_BY_TRACE.set(contextValue.trace, contextValue.purpose);
+          if (contextValue?.purpose && contextValue.trace && !purposeByTrace.has(contextValue.trace)) {
+            purposeByTrace.set(contextValue.trace, contextValue.purpose);
           }
         },
       };
@@ -83,7 +68,7 @@ export function observeRequest(
   metrics: MotlanMetrics,
   ctx: MotlanContext,
   statusCode: number,
-  opts: { now?: number; fallbackClientId?: () => string | null } = {},
+  opts: { now?: number; fallbackClientId?: () => string | null; purposeByTrace?: WeakMap<object, Purpose> } = {},
 ): void {
   const now = opts.now ?? Date.now();
   const trace = ctx.trace;
@@ -99,7 +84,7 @@ export function observeRequest(
     // A request refused before the auth hook ran (e.g. unparsable JSON) still names its caller,
     // as its audit record does.
     clientId: ctx.client?.id ?? (statusCode !== 401 ? (opts.fallbackClientId?.() ?? null) : null),
-    procedureId: (ctx.purpose ?? PURPOSE_BY_TRACE.get(trace))?.procedureId ?? null,
+    procedureId: (ctx.purpose ?? opts.purposeByTrace?.get(trace))?.procedureId ?? null,
     outcome: classifyOutcome({
       httpStatus: statusCode,
       codes: trace.errorCodes,
@@ -114,22 +99,46 @@ export function observeRequest(
   });
 }
 
-export const metricsConcern: ConcernFactory = (env) => {
-  const given = (env.options.gateway as { metrics?: MetricsConcernOptions }).metrics ?? {};
-  const token = given.token !== undefined ? given.token : env.options.env.METRICS_TOKEN || null;
-  const path = given.path ?? '/metrics';
-  const metrics = metricsFor(env.app, { instanceId: env.options.instanceId, ...given });
-  metrics.setInstanceId(env.options.instanceId);
-  if (!token && env.options.production) {
-    env.logger.warn('METRICS_TOKEN is not set: /metrics is readable by anyone who can reach the gateway. Set it unless only Prometheus can.');
-  }
+/** Settings resolved (METRICS_TOKEN read). */
+interface ResolvedMetricsOptions extends MetricsOptions {
+  token: string | null;
+  path: string;
+}
 
+export const metricsConcern = defineConcern({
+  name: 'metrics',
+  slice: 'metrics',
+  options: (own: MetricsConcernOptions | undefined, { env, core }): ResolvedMetricsOptions => ({
+    ...own,
+    instanceId: core.instanceId,
+    token: own?.token !== undefined ? own.token : (env.string('METRICS_TOKEN') ?? null),
+    path: own?.path ?? '/metrics',
+  }),
+  provides: ['metrics'],
+  needs: ['clients'],
+  create: ({ own, core, logger, app, services }) => {
+    const metrics = new MotlanMetrics(own);
+    if (!own.token && core.production) {
+      logger.warn('METRICS_TOKEN is not set: /metrics is readable by anyone who can reach the gateway. Set it unless only Prometheus can.');
+    }
+    const purposeByTrace = new WeakMap<object, Purpose>();
+    return {
+      services: { metrics },
+      plugins: [purposeCapturePlugin(purposeByTrace)],
+      install: () => installMetrics({ app, metrics, clients: services.need('clients'), token: own.token, path: own.path, purposeByTrace }),
+    };
+  },
+});
+
+function installMetrics(env: { app: FastifyInstance; metrics: MotlanMetrics; clients: ClientDirectory; token: string | null; path: string; purposeByTrace: WeakMap<object, Purpose> }): void {
+  const { metrics, token, path } = env;
   env.app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     if (!isGraphQLRequest(request)) return;
     const ctx = motlanContextOf(request);
     if (!ctx) return;
     try {
       observeRequest(metrics, ctx, reply.statusCode, {
+        purposeByTrace: env.purposeByTrace,
         fallbackClientId: () => {
           const auth = env.clients.authenticate(request.headers, { role: 'client' });
           return auth.ok ? auth.client.id : null;
@@ -143,14 +152,11 @@ export const metricsConcern: ConcernFactory = (env) => {
 
   env.app.get(path, async (request, reply) => {
     if (token && !bearerMatches(request.headers.authorization, token)) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer realm="metrics"')
-        .send({ error: 'unauthenticated', message: 'This /metrics endpoint requires Authorization: Bearer <METRICS_TOKEN>; configure it as the scrape bearer token in Prometheus.' });
+      return sendError(request, reply, 'UNAUTHENTICATED', 'This /metrics endpoint requires Authorization: Bearer <METRICS_TOKEN>; configure it as the scrape bearer token in Prometheus.', {
+        headers: { 'www-authenticate': 'Bearer realm="metrics"' },
+      });
     }
     const { contentType, body } = await metrics.render();
     return reply.header('content-type', contentType).header('cache-control', 'no-store').send(body);
   });
-
-  return { name: 'metrics', plugins: [purposeCapturePlugin()] };
-};
+}

@@ -3,7 +3,7 @@
  * several gateways in one process; prom-client's global registry would mix them).
  *
  * Other concerns record through the small methods of `MotlanMetrics`, obtained
- * with `metricsFor(env.app)` (gateway/metrics/index.ts): the cache calls
+ * through the `metrics` service (MetricsPort, gateway/core/services.ts): the cache calls
  * `cacheHit(type)` / `cacheMiss(type)`, the audit trail `auditCommit(seconds)` and
  * `setAuditQueueDepthSource(fn)`. Requests and subgraph fetches are recorded by the
  * metrics concern itself from the MotlanContext trace, so nobody else has to.

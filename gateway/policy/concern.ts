@@ -11,38 +11,42 @@
  * (default urn:motlan:mock-eid), SUBJECT_TOKEN_AUDIENCE (default motlan-gateway).
  */
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
-import type { ConcernFactory } from '../core/concern.js';
-import { apolloExecutor } from '../core/inner-execution.js';
-import { procedureFieldCoordinates, procedurePathTree } from '../procedures/service.js';
+import { defineConcern } from '../core/concern.js';
 import { prefillRelationChecks, purposePolicyPlugin } from './plugin.js';
 import { prefillRefusalStatusPlugin } from './refusal-status.js';
-import { createSubjectTokenVerifier, subjectTokensConfigured, type SubjectTokenOptions } from './subject-token.js';
+import { createSubjectTokenVerifier, resolveSubjectTokenOptions, type SubjectTokenOptions } from './subject-token.js';
 
+/** Settings of the concern, read from `GatewayOptions.policy`. */
 export interface PolicyConcernOptions {
-  /** How subject tokens are verified. Default: from SUBJECT_TOKEN_* env (see subject-token.ts). */
+  /** Subject tokens (e-ID): key set, issuer, audience. Default: `SUBJECT_TOKEN_JWKS_URL`, `SUBJECT_TOKEN_ISSUER`, `SUBJECT_TOKEN_AUDIENCE` env. */
   subjectTokens?: SubjectTokenOptions;
 }
 
-export const purposePolicy: ConcernFactory = ({ options, logger, apollo }) => {
-  const own = (options.gateway as { policy?: PolicyConcernOptions }).policy ?? {};
-  const tokens = own.subjectTokens ?? {};
-  if (!subjectTokensConfigured(tokens, options.env)) {
-    logger.warn('No e-ID key set (SUBJECT_TOKEN_JWKS_URL): clients with requireSubjectToken will be refused until one is configured.');
-  }
-  return {
-    name: 'purpose-policy',
-    plugins: [
-      purposePolicyPlugin({
-        procedurePathTree: (id) => procedurePathTree(id) ?? undefined,
-        procedureFieldCoordinates: (id) => procedureFieldCoordinates(id) ?? undefined,
-        checkRelations: prefillRelationChecks(apolloExecutor(() => apollo())),
-        subjectTokens: createSubjectTokenVerifier(tokens, options.env),
-        production: options.production,
-      }),
-      // Prefill's refusals (resolver errors of the local subgraph) get the policy's statuses.
-      prefillRefusalStatusPlugin(),
-      // "Did you mean …?" would let clients map the schema field by field without introspection.
-      ...(options.production ? [ApolloServerPluginDisableSuggestions()] : []),
-    ],
-  };
-};
+export const purposePolicy = defineConcern({
+  name: 'purpose-policy',
+  slice: 'policy',
+  options: (own: PolicyConcernOptions | undefined, { env }) => ({ subjectTokens: resolveSubjectTokenOptions(own?.subjectTokens ?? {}, env) }),
+  needs: ['procedures', 'executor'],
+  create: ({ own, core, logger, services }) => {
+    const tokens = own.subjectTokens;
+    if (!tokens.jwks && !tokens.jwksUrl) {
+      logger.warn('No e-ID key set (SUBJECT_TOKEN_JWKS_URL): clients with requireSubjectToken will be refused until one is configured.');
+    }
+    const catalog = services.need('procedures');
+    return {
+      plugins: [
+        purposePolicyPlugin({
+          procedurePathTree: (id) => catalog.pathTree(id) ?? undefined,
+          procedureFieldCoordinates: (id) => catalog.fieldCoordinates(id) ?? undefined,
+          checkRelations: prefillRelationChecks(services.need('executor')),
+          subjectTokens: createSubjectTokenVerifier(tokens, {}),
+          production: core.production,
+        }),
+        // Prefill's refusals (resolver errors of the local subgraph) get the policy's statuses.
+        prefillRefusalStatusPlugin(),
+        // "Did you mean …?" would let clients map the schema field by field without introspection.
+        ...(core.production ? [ApolloServerPluginDisableSuggestions()] : []),
+      ],
+    };
+  },
+});

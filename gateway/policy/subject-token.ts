@@ -9,7 +9,8 @@
  * away, so a mis-configured issuer cannot hand out long-lived proofs), then our claims.
  */
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { DEFAULT_EID_AUDIENCE, DEFAULT_EID_ISSUER, SUBJECT_TOKEN_CLAIMS } from '../../mocks/eid/issuer.js';
+import { DEFAULT_EID_AUDIENCE, DEFAULT_EID_ISSUER, SUBJECT_TOKEN_CLAIMS } from '../../lib/eid-claims.js';
+import { EnvReader } from '../../lib/env-options.js';
 
 export interface SubjectTokenOptions {
   /** URL of the issuer's JWKS. Default: env SUBJECT_TOKEN_JWKS_URL. One of jwksUrl/jwks is required. */
@@ -58,19 +59,33 @@ export type SubjectTokenVerifier = (token: string, expect: SubjectExpectation) =
 const JWT_SHAPE = /^[A-Za-z0-9_-]{1,2048}\.[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{1,1024}$/;
 
 /** True when a key set is configured (option or SUBJECT_TOKEN_JWKS_URL). */
-export function subjectTokensConfigured(opts: SubjectTokenOptions = {}, env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(opts.jwks ?? opts.jwksUrl ?? env.SUBJECT_TOKEN_JWKS_URL);
+export function subjectTokensConfigured(opts: SubjectTokenOptions = {}, env: NodeJS.ProcessEnv | EnvReader = process.env): boolean {
+  return Boolean(opts.jwks ?? opts.jwksUrl ?? readerOf(env).string('SUBJECT_TOKEN_JWKS_URL'));
 }
 
-export function createSubjectTokenVerifier(opts: SubjectTokenOptions = {}, env: NodeJS.ProcessEnv = process.env): SubjectTokenVerifier {
-  const jwksUrl = opts.jwksUrl ?? env.SUBJECT_TOKEN_JWKS_URL;
+function readerOf(env: NodeJS.ProcessEnv | EnvReader): EnvReader {
+  return env instanceof EnvReader ? env : new EnvReader(env);
+}
+
+/** The options with their environment defaults applied (SUBJECT_TOKEN_JWKS_URL, _ISSUER, _AUDIENCE). */
+export function resolveSubjectTokenOptions(opts: SubjectTokenOptions = {}, env: NodeJS.ProcessEnv | EnvReader = process.env): SubjectTokenOptions {
+  const r = readerOf(env);
+  const jwksUrl = opts.jwksUrl ?? r.string('SUBJECT_TOKEN_JWKS_URL');
+  const issuer = opts.issuer ?? r.string('SUBJECT_TOKEN_ISSUER');
+  const audience = opts.audience ?? r.string('SUBJECT_TOKEN_AUDIENCE');
+  return { ...opts, ...(jwksUrl ? { jwksUrl } : {}), ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) };
+}
+
+export function createSubjectTokenVerifier(given: SubjectTokenOptions = {}, env: NodeJS.ProcessEnv | EnvReader = process.env): SubjectTokenVerifier {
+  const opts = resolveSubjectTokenOptions(given, env);
+  const jwksUrl = opts.jwksUrl;
   const keySet = opts.jwks
     ? createLocalJWKSet(opts.jwks)
     : jwksUrl
       ? createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 2000, cooldownDuration: 30_000 })
       : null;
-  const issuer = opts.issuer ?? env.SUBJECT_TOKEN_ISSUER ?? DEFAULT_EID_ISSUER;
-  const audience = opts.audience ?? env.SUBJECT_TOKEN_AUDIENCE ?? DEFAULT_EID_AUDIENCE;
+  const issuer = opts.issuer ?? DEFAULT_EID_ISSUER;
+  const audience = opts.audience ?? DEFAULT_EID_AUDIENCE;
   const maxAge = opts.maxTokenAgeSeconds ?? 900;
   const tolerance = opts.clockToleranceSeconds ?? 30;
   const algorithms = opts.algorithms ?? ['EdDSA', 'Ed25519', 'ES256'];

@@ -8,10 +8,11 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readFileSync } from 'node:fs';
-import type { ConcernFactory } from '../core/concern.js';
+import { defineConcern, type ConcernEnv } from '../core/concern.js';
+import type { ConcernParts } from '../core/concern.js';
+import type { InnerExecutor } from '../core/inner-execution.js';
 import { CatalogError } from './compile.js';
-import { apolloExecutor } from '../core/inner-execution.js';
-import { ProcedureService, setActiveProcedureService } from './service.js';
+import { ProcedureService } from './service.js';
 
 /** Settings of the concern, read from `GatewayOptions.procedures`. */
 export interface ProceduresConcernOptions {
@@ -23,14 +24,23 @@ export interface ProceduresConcernOptions {
   debounceMs?: number;
 }
 
-export const procedures: ConcernFactory = (env) => {
-  const own: ProceduresConcernOptions = env.options.gateway.procedures ?? {};
+export const procedures = defineConcern({
+  name: 'procedures',
+  slice: 'procedures',
+  options: (own: ProceduresConcernOptions | undefined, { core }) => ({ dirs: own?.dirs, watch: own?.watch ?? core.watchSupergraph, debounceMs: own?.debounceMs ?? 200 }),
+  // PROCEDURES_DIR_EXTRA is read by the catalog loader (catalog.ts).
+  variables: ['PROCEDURES_DIR_EXTRA'],
+  provides: ['procedures'],
+  needs: ['executor'],
+  create: (env) => startProcedures(env, env.services.need('executor')),
+});
+
+function startProcedures(env: ConcernEnv<{ dirs?: string[]; watch: boolean; debounceMs: number }>, execute: InnerExecutor): ConcernParts {
+  const own = env.own;
   // The manager may not have loaded the file yet when concerns are built: read it here.
-  const supergraphSdl = env.supergraph.sdl() ?? readFileSync(env.options.supergraphFile, 'utf8');
-  const service = new ProcedureService({ supergraphSdl, dirs: own.dirs, env: env.options.env });
-  // Inner operations go through the gateway's own Apollo Server (started after the concerns).
-  service.setExecutor(apolloExecutor(() => env.apollo()));
-  setActiveProcedureService(service);
+  const supergraphSdl = env.supergraph.sdl() ?? readFileSync(env.core.supergraphFile, 'utf8');
+  // Inner operations go through the gateway's own Apollo Server (the core's executor).
+  const service = new ProcedureService({ supergraphSdl, dirs: own.dirs, env: env.core.env, execute });
   env.logger.info(`Procedure catalog: ${service.catalog.byId.size} procedures from ${service.catalog.dirs.join(', ')}`);
 
   const reload = (why: string, sdl?: string) => {
@@ -49,12 +59,12 @@ export const procedures: ConcernFactory = (env) => {
 
   const watchers: FSWatcher[] = [];
   let timer: NodeJS.Timeout | null = null;
-  if (own.watch ?? env.options.watchSupergraph) {
+  if (own.watch) {
     for (const dir of service.catalog.dirs) {
       try {
         const w = watch(dir, () => {
           if (timer) clearTimeout(timer);
-          timer = setTimeout(() => reload('catalog folder changed'), own.debounceMs ?? 200);
+          timer = setTimeout(() => reload('catalog folder changed'), own.debounceMs);
         });
         w.unref();
         watchers.push(w);
@@ -65,13 +75,12 @@ export const procedures: ConcernFactory = (env) => {
   }
 
   return {
-    name: 'procedures',
+    services: { procedures: service },
     localSubgraphs: { procedures: service.schema() },
     async close() {
       if (timer) clearTimeout(timer);
       for (const w of watchers) w.close();
       unsubscribe();
-      setActiveProcedureService(null, service);
     },
   };
-};
+}

@@ -9,6 +9,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse, type GraphQLSchema } from 'graphql';
 import type { MotlanContext } from '../core/context.js';
 import { REPO_ROOT } from '../../lib/repo-root.js';
+import type { ProcedureCatalog } from '../core/services.js';
 import { loadCatalog, type Catalog } from './catalog.js';
 import type { CompiledProcedure, PathTree } from './compile.js';
 import { outerContext, type InnerExecutor } from '../core/inner-execution.js';
@@ -30,7 +31,8 @@ export interface ProcedureServiceOptions {
   now?: () => Date;
 }
 
-export class ProcedureService {
+/** The procedure catalog of ONE gateway; the procedures concern provides it as the `procedures` service. */
+export class ProcedureService implements ProcedureCatalog {
   private current: Catalog;
   private supergraphSdl: string;
   private execute: InnerExecutor | null;
@@ -83,6 +85,22 @@ export class ProcedureService {
     return this.current.byId.get(procedureId)?.pathTree ?? null;
   }
 
+  /** Ids of the procedures of the current catalog. */
+  ids(): string[] {
+    return [...this.current.byId.keys()];
+  }
+
+  /** The procedure's display name in the catalog (Vietnamese), or null when unknown (audit: citizen history). */
+  name(procedureId: string): string | null {
+    return this.current.byId.get(procedureId)?.def.name ?? null;
+  }
+
+  /** The procedure's compiled operation, or null when unknown. */
+  operation(procedureId: string): { query: string; operationName: string } | null {
+    const op = this.current.byId.get(procedureId)?.operation;
+    return op ? { query: op.query, operationName: op.operationName } : null;
+  }
+
   prefill(args: PrefillArgs, context: MotlanContext): Promise<PrefilledForm> {
     if (!this.execute) throw new Error('The procedure service has no executor: the gateway must call setExecutor() once Apollo Server has started.');
     return prefill({ catalog: this.current, execute: this.execute, now: this.opts.now }, args, context);
@@ -115,39 +133,4 @@ export class ProcedureService {
     });
     return this.builtSchema;
   }
-}
-
-/**
- * The service of the running gateway, for concerns that only need to read the catalog
- * (the purpose policy). Set by the procedures concern; the last gateway built wins when
- * several run in one process (tests), which all share the same catalog files.
- */
-let active: ProcedureService | null = null;
-
-/** Sets the active service; `setActiveProcedureService(null, s)` clears it only if `s` is the active one. */
-export function setActiveProcedureService(service: ProcedureService | null, closing?: ProcedureService): void {
-  if (service === null && closing !== undefined && active !== closing) return;
-  active = service;
-}
-
-export function activeProcedureService(): ProcedureService | null {
-  return active;
-}
-
-/**
- * Schema coordinates the procedure may select (its compiled operation plus relation
- * checks), or null when the procedure is unknown or no gateway has loaded a catalog.
- */
-export function procedureFieldCoordinates(procedureId: string): ReadonlySet<string> | null {
-  return active?.fieldCoordinates(procedureId) ?? null;
-}
-
-/** The procedure's allowed path tree (purpose policy, response check), or null when unknown. */
-export function procedurePathTree(procedureId: string): PathTree | null {
-  return active?.pathTree(procedureId) ?? null;
-}
-
-/** The procedure's display name in the catalog (Vietnamese), or null when unknown (audit: citizen history). */
-export function procedureName(procedureId: string): string | null {
-  return active?.get(procedureId)?.def.name ?? null;
 }

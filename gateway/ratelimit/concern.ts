@@ -7,26 +7,37 @@
  * Settings: GatewayOptions.rateLimit (see RateLimitOptions for defaults and env), or
  * `false` to turn rate limiting off (benchmarks). REDIS_URL shares budgets across replicas.
  */
-import type { ConcernFactory } from '../core/concern.js';
-import { isGraphQLRequest } from '../core/concern.js';
-import { errorBody } from '../core/errors.js';
-import { createClientRateLimiter, type RateLimitOptions } from './limiter.js';
+import { defineConcern } from '../core/concern.js';
+import { isGraphQLRequest, sendError } from '../core/errors.js';
+import { createClientRateLimiter, loadRateLimitOptions, type ClientRateLimiter, type RateLimitOptions } from './limiter.js';
 import { failedLookupPlugin } from './failed-lookups.js';
+import type { FastifyInstance } from 'fastify';
 
 export type RateLimitSetting = Partial<RateLimitOptions> | false;
 
-export const rateLimits: ConcernFactory = async ({ app, options, logger }) => {
-  const setting = (options.gateway as { rateLimit?: RateLimitSetting }).rateLimit;
-  if (setting === false) return { name: 'rate-limits' };
-  const limiter = createClientRateLimiter(setting ?? {}, options.env);
-  const problem = await limiter.connect();
-  if (problem) logger.warn(problem);
-  logger.info(
-    `Rate limits: ${limiter.options.ratePerSecond}/s per client, burst ${limiter.options.burst}, ` +
-      `${limiter.options.unknownLookups} failed lookups per ${limiter.options.unknownLookupWindowSeconds} s, ` +
-      (limiter.store === 'redis' ? 'shared through Redis' : 'in memory (per replica)'),
-  );
+export const rateLimits = defineConcern({
+  name: 'rate-limits',
+  slice: 'rateLimit',
+  options: (own: RateLimitSetting | undefined, { env }) => (own === false ? false : loadRateLimitOptions(own ?? {}, env)),
+  create: async ({ own, app, logger }) => {
+    if (own === false) return {};
+    const limiter = createClientRateLimiter(own);
+    const problem = await limiter.connect();
+    if (problem) logger.warn(problem);
+    logger.info(
+      `Rate limits: ${limiter.options.ratePerSecond}/s per client, burst ${limiter.options.burst}, ` +
+        `${limiter.options.unknownLookups} failed lookups per ${limiter.options.unknownLookupWindowSeconds} s, ` +
+        (limiter.store === 'redis' ? 'shared through Redis' : 'in memory (per replica)'),
+    );
+    return {
+      install: () => installRateLimits(app, limiter),
+      plugins: [failedLookupPlugin(limiter)],
+      close: () => limiter.close(),
+    };
+  },
+});
 
+function installRateLimits(app: FastifyInstance, limiter: ClientRateLimiter): void {
   app.addHook('preHandler', async (request, reply) => {
     if (!isGraphQLRequest(request)) return undefined;
     const client = request.motlan?.client;
@@ -35,18 +46,12 @@ export const rateLimits: ConcernFactory = async ({ app, options, logger }) => {
     const verdict = await limiter.consumeRequest(client.id, points);
     if (verdict.allowed) return undefined;
     const retry = String(verdict.retryAfterSeconds);
-    return reply
-      .code(429)
-      .header('retry-after', retry)
-      .type('application/json; charset=utf-8')
-      .send(errorBody('RATE_LIMITED',
-        `Rate limit exceeded for client ${client.id}: ${limiter.options.ratePerSecond} requests per second (burst ${limiter.options.burst}). Retry after ${retry} s.`,
-        { retryAfter: verdict.retryAfterSeconds }));
+    return sendError(
+      request,
+      reply,
+      'RATE_LIMITED',
+      `Rate limit exceeded for client ${client.id}: ${limiter.options.ratePerSecond} requests per second (burst ${limiter.options.burst}). Retry after ${retry} s.`,
+      { extensions: { retryAfter: verdict.retryAfterSeconds }, headers: { 'retry-after': retry } },
+    );
   });
-
-  return {
-    name: 'rate-limits',
-    plugins: [failedLookupPlugin(limiter)],
-    close: () => limiter.close(),
-  };
-};
+}

@@ -12,6 +12,7 @@
  * fail, an in-memory insurance limiter of the same shape takes over on each replica, so
  * limits keep holding (per replica) rather than failing open or refusing everyone.
  */
+import { EnvReader } from '../../lib/env-options.js';
 import { Redis } from 'ioredis';
 import { redactUrl } from '../../lib/redact-url.js';
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -38,24 +39,23 @@ export interface RateLimitOptions {
   keyPrefix: string;
 }
 
-function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${JSON.stringify(raw)} is not a positive number; unset it to use the default ${fallback}.`);
-  return n;
+/** Settings from `overrides`, else the environment (strict: lib/env-options.ts), else the defaults. */
+export function loadRateLimitOptions(overrides: Partial<RateLimitOptions> = {}, environment: NodeJS.ProcessEnv | EnvReader = process.env): RateLimitOptions {
+  const env = environment instanceof EnvReader ? environment : new EnvReader(environment);
+  const num = (name: string, fallback: number) => env.number(name, { min: 0, exclusiveMin: true }) ?? fallback;
+  return {
+    ratePerSecond: overrides.ratePerSecond ?? num('RATE_LIMIT_PER_SECOND', 20),
+    burst: overrides.burst ?? num('RATE_LIMIT_BURST', 40),
+    burstWindowSeconds: overrides.burstWindowSeconds ?? 10,
+    unknownLookups: overrides.unknownLookups ?? num('RATE_LIMIT_UNKNOWN_LOOKUPS', 20),
+    unknownLookupWindowSeconds: overrides.unknownLookupWindowSeconds ?? 600,
+    redisUrl: 'redisUrl' in overrides ? overrides.redisUrl : env.string('REDIS_URL'),
+    keyPrefix: overrides.keyPrefix ?? env.string('RATE_LIMIT_KEY_PREFIX') ?? 'motlan:rl',
+  };
 }
 
-export function loadRateLimitOptions(overrides: Partial<RateLimitOptions> = {}, env: NodeJS.ProcessEnv = process.env): RateLimitOptions {
-  return {
-    ratePerSecond: overrides.ratePerSecond ?? num(env, 'RATE_LIMIT_PER_SECOND', 20),
-    burst: overrides.burst ?? num(env, 'RATE_LIMIT_BURST', 40),
-    burstWindowSeconds: overrides.burstWindowSeconds ?? 10,
-    unknownLookups: overrides.unknownLookups ?? num(env, 'RATE_LIMIT_UNKNOWN_LOOKUPS', 20),
-    unknownLookupWindowSeconds: overrides.unknownLookupWindowSeconds ?? 600,
-    redisUrl: 'redisUrl' in overrides ? overrides.redisUrl : env.REDIS_URL || undefined,
-    keyPrefix: overrides.keyPrefix ?? (env.RATE_LIMIT_KEY_PREFIX || 'motlan:rl'),
-  };
+function isResolved(o: Partial<RateLimitOptions>): o is RateLimitOptions {
+  return (['ratePerSecond', 'burst', 'burstWindowSeconds', 'unknownLookups', 'unknownLookupWindowSeconds', 'keyPrefix'] as const).every((k) => o[k] !== undefined) && 'redisUrl' in o;
 }
 
 export type Verdict = { allowed: true; remaining: number } | { allowed: false; retryAfterSeconds: number };
@@ -86,8 +86,8 @@ function verdictOf(res: unknown): Verdict {
   throw res;
 }
 
-export function createClientRateLimiter(overrides: Partial<RateLimitOptions> = {}, env?: NodeJS.ProcessEnv): ClientRateLimiter {
-  const options = loadRateLimitOptions(overrides, env);
+export function createClientRateLimiter(overrides: Partial<RateLimitOptions> | RateLimitOptions = {}, env?: NodeJS.ProcessEnv): ClientRateLimiter {
+  const options = isResolved(overrides) ? overrides : loadRateLimitOptions(overrides, env);
   const redis = options.redisUrl
     ? new Redis(options.redisUrl, {
         // Fail fast instead of queueing requests while Redis is away: the insurance limiter answers.

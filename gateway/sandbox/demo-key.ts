@@ -5,7 +5,9 @@
  */
 import path from 'node:path';
 import { REPO_ROOT } from '../../lib/repo-root.js';
-import { ClientRegistry, type ClientEntry, type DemoCredential } from '../auth/clients.js';
+import { readFileSync } from 'node:fs';
+import type { ClientIdentity } from '../core/context.js';
+import type { ClientRole, DemoCredential } from '../core/services.js';
 
 export interface DemoKey {
   key: string;
@@ -20,7 +22,7 @@ export const DEFAULT_DEMO_CLIENTS_FILE = path.join(REPO_ROOT, 'mocks/clients.dem
  * sandbox is for), then any demo client with the `client` role: staff roles
  * (auditor, operator) cannot query data.
  */
-export function chooseDemoKey(credentials: readonly DemoCredential[], entries: readonly Pick<ClientEntry, 'id' | 'agency' | 'name' | 'permissions' | 'demo'>[]): DemoKey | null {
+export function chooseDemoKey(credentials: readonly DemoCredential[], entries: readonly Pick<ClientIdentity, 'id' | 'agency' | 'name' | 'permissions' | 'demo'>[]): DemoKey | null {
   const byId = new Map(entries.map((e) => [e.id, e]));
   const usable = credentials.filter((c) => c.roles.includes('client') && byId.get(c.clientId)?.demo !== false);
   const chosen = usable.find((c) => byId.get(c.clientId)?.permissions.includes('explore')) ?? usable[0];
@@ -32,14 +34,30 @@ export function chooseDemoKey(credentials: readonly DemoCredential[], entries: r
 
 /** Reads the demo clients file; null (never throws) when it is missing or holds no clear key. */
 export function readDemoKey(file: string = DEFAULT_DEMO_CLIENTS_FILE): DemoKey | null {
-  let entries: ClientEntry[];
+  // Read loosely: the gateway validates this file (gateway/auth) when it loads it; here a
+  // file that is missing or not as expected only means no key is prefilled.
+  let entries: DemoFileEntry[];
   try {
-    entries = ClientRegistry.readFile(file);
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { clients?: unknown };
+    entries = Array.isArray(json.clients) ? (json.clients as DemoFileEntry[]).filter((c) => c && typeof c.id === 'string') : [];
   } catch {
     return null;
   }
   const credentials: DemoCredential[] = entries.flatMap((c) =>
-    c.demo ? c.keys.filter((k) => k.key !== undefined).map((k) => ({ clientId: c.id, name: c.name, roles: c.roles, key: k.key as string })) : [],
+    c.demo && Array.isArray(c.keys)
+      ? c.keys.filter((k) => typeof k?.key === 'string').map((k) => ({ clientId: c.id, name: c.name, roles: c.roles ?? ['client'], key: k.key as string }))
+      : [],
   );
-  return chooseDemoKey(credentials, entries);
+  const normalized = entries.map((c) => ({ id: c.id, agency: c.agency, name: c.name, demo: c.demo === true, permissions: Array.isArray(c.permissions) ? c.permissions : [] }));
+  return chooseDemoKey(credentials, normalized);
+}
+
+interface DemoFileEntry {
+  id: string;
+  agency: string;
+  name: string;
+  demo?: boolean;
+  permissions?: string[];
+  roles?: ClientRole[];
+  keys?: Array<{ key?: string }>;
 }

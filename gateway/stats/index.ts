@@ -11,10 +11,11 @@
  * docs/CONSOLE.md: fields are only ever added.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ClientRole } from '../auth/clients.js';
-import type { AuditStore } from '../audit/store.js';
-import type { ConcernEnv, ConcernFactory } from '../core/concern.js';
-import { requireAnyRole } from './access.js';
+import { defineConcern } from '../core/concern.js';
+import { requireAnyRole, STATS_ROLES } from '../core/access.js';
+import { sendError } from '../core/errors.js';
+import type { AuditReadPort } from '../core/services.js';
+import type { EnvReader } from '../../lib/env-options.js';
 import { StatsEngine } from './engine.js';
 import { parseStatsQuery, VN_OFFSET, type StatsQuery } from './params.js';
 import { statsDbOf } from './source.js';
@@ -31,34 +32,20 @@ export type { StatsFigures, StatsGroup, StatsSummary, FieldCount, StatsDb } from
  */
 export const DEFAULT_HOURLY_RATE_VND = 37_000;
 
-/** Roles that may read statistics: auditors, operators (console) and the monitoring system. */
-export const STATS_ROLES: readonly ClientRole[] = ['auditor', 'operator', 'monitor'];
+export { STATS_ROLES } from '../core/access.js';
 
 export interface StatsOptions {
   /** VND per citizen hour saved. Default: `STATS_HOURLY_RATE_VND` env, else 37 000 (see DEFAULT_HOURLY_RATE_VND). */
   hourlyRateVnd?: number;
-  /** The audit store to aggregate. Default: the store of the audit concern (`auditStoreOf(app)`). */
-  store?: AuditStore | (() => AuditStore | null | undefined);
+  /** The audit store to aggregate. Default: the audit concern's (the `auditStore` service). */
+  store?: AuditReadPort | (() => AuditReadPort | null | undefined);
   /** URL prefix. Default `/stats/v1`. */
   prefix?: string;
 }
 
-export function hourlyRateFrom(env: NodeJS.ProcessEnv, given?: number): number {
-  if (given !== undefined) return given;
-  const raw = env.STATS_HOURLY_RATE_VND;
-  if (raw === undefined || raw === '') return DEFAULT_HOURLY_RATE_VND;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) {
-    throw new Error(`STATS_HOURLY_RATE_VND=${JSON.stringify(raw)} is not a non-negative number of VND per hour: fix or unset it (default ${DEFAULT_HOURLY_RATE_VND}).`);
-  }
-  return n;
-}
-
-/** The audit store the audit concern registered on the app (a Fastify decoration), if any. */
-function decoratedStore(env: ConcernEnv): AuditStore | null {
-  const app = env.app as unknown as { motlanAuditStore?: AuditStore | (() => AuditStore | null) };
-  const s = app.motlanAuditStore;
-  return typeof s === 'function' ? s() : (s ?? null);
+/** The hourly rate: `given`, else STATS_HOURLY_RATE_VND (strict), else the default. */
+export function hourlyRateFrom(env: EnvReader, given?: number): number {
+  return given ?? env.number('STATS_HOURLY_RATE_VND') ?? DEFAULT_HOURLY_RATE_VND;
 }
 
 function iso(t: number): string {
@@ -83,15 +70,22 @@ function nextCursor(q: StatsQuery, total: number): string | null {
   return q.offset + q.limit < total ? String(q.offset + q.limit) : null;
 }
 
-export const statsConcern: ConcernFactory = (env) => {
-  const given = (env.options.gateway as { stats?: StatsOptions }).stats ?? {};
-  const hourlyRateVnd = hourlyRateFrom(env.options.env, given.hourlyRateVnd);
-  const prefix = given.prefix ?? '/stats/v1';
+export const statsConcern = defineConcern({
+  name: 'stats',
+  slice: 'stats',
+  options: (own: StatsOptions | undefined, { env }) => ({ ...own, hourlyRateVnd: hourlyRateFrom(env, own?.hourlyRateVnd), prefix: own?.prefix ?? '/stats/v1' }),
+  needs: ['clients'],
+  uses: ['auditStore'],
+  create: ({ own, app, services }) => {
+    const clients = services.need('clients');
+    const given = own;
+    const { hourlyRateVnd, prefix } = own;
+    const port = services.use('auditStore');
 
   let engine: StatsEngine | null = null;
-  let engineStore: AuditStore | null = null;
+  let engineStore: AuditReadPort | null = null;
   const engineFor = (): StatsEngine => {
-    const store = typeof given.store === 'function' ? given.store() : (given.store ?? decoratedStore(env));
+    const store = typeof given.store === 'function' ? given.store() : (given.store ?? port);
     if (!store) throw Object.assign(new Error('The statistics are unavailable: no audit store is configured in this gateway.'), { statusCode: 503 });
     if (!engine || engineStore !== store) {
       engine = new StatsEngine(statsDbOf(store), { hourlyRateVnd });
@@ -103,20 +97,20 @@ export const statsConcern: ConcernFactory = (env) => {
   const handle =
     (run: (engine: StatsEngine, q: StatsQuery) => Promise<Record<string, unknown>>) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!requireAnyRole(env.clients, STATS_ROLES, request, reply)) return reply;
+      if (!requireAnyRole(clients, STATS_ROLES, request, reply)) return reply;
       const parsed = parseStatsQuery(request.query as Record<string, unknown>);
-      if (!parsed.ok) return reply.code(400).send({ error: 'BAD_USER_INPUT', message: `Invalid statistics query: ${parsed.message}` });
+      if (!parsed.ok) return sendError(request, reply, 'BAD_USER_INPUT', `Invalid statistics query: ${parsed.message}`);
       let e: StatsEngine;
       try {
         e = engineFor();
       } catch (err) {
-        return reply.code(503).send({ error: 'STATS_UNAVAILABLE', message: (err as Error).message });
+        return sendError(request, reply, 'STATS_UNAVAILABLE', (err as Error).message);
       }
       const body = await run(e, parsed.query);
       return reply.header('cache-control', 'no-store').send({ apiVersion: 1, generatedAt: iso(Date.now()), ...body });
     };
 
-  env.app.get(
+  app.get(
     `${prefix}/summary`,
     handle(async (e, q) => {
       const s = await e.summary(q);
@@ -131,7 +125,7 @@ export const statsConcern: ConcernFactory = (env) => {
     }),
   );
 
-  env.app.get(
+  app.get(
     `${prefix}/fields`,
     handle(async (e, q) => {
       const f = await e.fields(q);
@@ -144,5 +138,6 @@ export const statsConcern: ConcernFactory = (env) => {
     }),
   );
 
-  return { name: 'stats' };
-};
+  return {};
+  },
+});

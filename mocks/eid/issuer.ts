@@ -12,18 +12,9 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SignJWT, exportJWK, generateKeyPair, type JWK, type CryptoKey } from 'jose';
 
-/** Claim names shared by the issuer and the gateway's verifier. */
-export const SUBJECT_TOKEN_CLAIMS = {
-  /** The procedure the citizen asked for (procedure id of the catalog). */
-  procedure: 'procedure_id',
-  /** Optional: the TTHC client the token was issued to; when present it must match. */
-  client: 'client_id',
-  /** Optional: the dossier the token was issued for; when present it must match X-Dossier-Id. */
-  dossier: 'dossier_id',
-} as const;
+import { DEFAULT_EID_AUDIENCE, DEFAULT_EID_ISSUER, SUBJECT_TOKEN_CLAIMS } from '../../lib/eid-claims.js';
 
-export const DEFAULT_EID_ISSUER = 'urn:motlan:mock-eid';
-export const DEFAULT_EID_AUDIENCE = 'motlan-gateway';
+export { DEFAULT_EID_AUDIENCE, DEFAULT_EID_ISSUER, SUBJECT_TOKEN_CLAIMS } from '../../lib/eid-claims.js';
 
 export interface EidIssuerOptions {
   /** `iss` claim of every token. Default `urn:motlan:mock-eid`. */
