@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePersonalId } from '../lib/identifiers.js';
 import { FIXTURE_IDS } from '../mocks/fixtures/index.js';
-import type { RegistryName } from '../mocks/world/types.js';
+import type { RegistryName } from '../lib/registries.js';
 import { entitiesQuery, startSubgraphWithStub, type SubgraphUnderTest } from './test-support.js';
 
 const N = 60;

@@ -3,7 +3,7 @@
  * "Subgraphs"), used by `scripts/start.ts`, the whole-stack tests and each
  * subgraph's own `main.ts`.
  */
-import type { RegistryName } from '../mocks/world/types.js';
+import type { RegistryName } from '../lib/registries.js';
 import { enterpriseSubgraph } from './enterprise/schema.js';
 import { insuranceSubgraph } from './insurance/schema.js';
 import { landSubgraph } from './land/schema.js';

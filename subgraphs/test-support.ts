@@ -3,7 +3,7 @@
  * registry serving the fixtures, and a tiny GraphQL client.
  */
 import { startStubRegistry, type StubRegistry } from '../mocks/fixtures/stub-registry.js';
-import type { RegistryName } from '../mocks/world/types.js';
+import type { RegistryName } from '../lib/registries.js';
 import { randomBytes } from 'node:crypto';
 import { newSubgraphRequestId, pathOf, signatureHeaders } from '../lib/subgraph-signature.js';
 import { startSubgraph, type StartSubgraphOptions } from './index.js';

@@ -14,23 +14,15 @@ import type { Fetcher } from '@apollo/utils.fetcher';
 import type { GraphQLFormattedError } from 'graphql';
 import { request, type Dispatcher } from 'undici';
 import type { MotlanContext, RequestTrace } from './context.js';
+import { isRegistryName, registryLabel } from '../../lib/registries.js';
 import { newSubgraphRequestId, pathOf, signatureHeaders, SUBGRAPH_REQUEST_ID_HEADER } from '../../lib/subgraph-signature.js';
 
 type GatewayResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 
-/** Registry names as clients know them (the subgraph names are the registry names). */
-export const REGISTRY_LABELS: Record<string, string> = {
-  population: 'CSDLQG về dân cư',
-  enterprise: 'CSDLQG về đăng ký doanh nghiệp',
-  insurance: 'CSDL bảo hiểm',
-  land: 'CSDLQG về đất đai',
-};
-
 export function registryUnavailableMessage(registry: string, reason: string): string {
-  const label = REGISTRY_LABELS[registry];
-  return label
-    ? `The ${registry} registry (${label}) is unavailable: ${reason}. The other registries' data is returned; retry later for this part.`
-    : `The ${registry} subgraph is unavailable: ${reason}. The other subgraphs' data is returned; retry later for this part.`;
+  return isRegistryName(registry)
+    ? `${registryLabel(registry)} is unavailable: ${reason}. The other registries' data is returned; retry later for this part.`
+    : `${registryLabel(registry)} is unavailable: ${reason}. The other subgraphs' data is returned; retry later for this part.`;
 }
 
 export interface SubgraphDataSourceOptions {

@@ -15,6 +15,7 @@
  *  4. provenance per field and fail-safe component decisions: a component is cut only
  *     when the replacing data was retrieved and meets its conditions.
  */
+import { REGISTRY_TITLES } from '../../lib/registries.js';
 import { GraphQLError } from 'graphql';
 import { validateEnterpriseCode, validateParcelId, validatePersonalId } from '../../lib/identifiers.js';
 import { DOSSIER_ID_RULE, isDossierId } from '../../lib/purpose-ids.js';
@@ -88,10 +89,10 @@ const SUBJECT_MEANING: Record<keyof SubjectInput, string> = {
 };
 
 const REGISTRY_NAMES: Record<string, string> = {
-  population: 'population registry (CSDLQG về dân cư)',
-  enterprise: 'business registry (CSDLQG về đăng ký doanh nghiệp)',
-  insurance: 'insurance registry (CSDL bảo hiểm)',
-  land: 'land registry (CSDLQG về đất đai)',
+  population: `population registry (${REGISTRY_TITLES.population})`,
+  enterprise: `business registry (${REGISTRY_TITLES.enterprise})`,
+  insurance: `insurance registry (${REGISTRY_TITLES.insurance})`,
+  land: `land registry (${REGISTRY_TITLES.land})`,
 };
 const registryName = (r: string) => REGISTRY_NAMES[r] ?? `${r} registry`;
 

@@ -77,10 +77,5 @@ export const COLLECTIONS: Record<RegistryName, readonly Collection[]> = {
   ],
 };
 
-/** The Vietnamese name of each registry, for messages. */
-export const REGISTRY_TITLES: Record<RegistryName, string> = {
-  population: 'CSDLQG về dân cư',
-  enterprise: 'CSDLQG về đăng ký doanh nghiệp',
-  insurance: 'CSDL bảo hiểm',
-  land: 'CSDLQG về đất đai',
-};
+/** The Vietnamese name of each registry, for messages (one table: lib/registries.ts). */
+export { REGISTRY_TITLES } from '../../lib/registries.js';

@@ -4,6 +4,7 @@
  * `PUT /__admin/faults` or `setFaults()`), so tests can exercise timeouts, retries
  * and partial results against a registry that misbehaves on demand.
  */
+import { EnvReader } from '../../lib/env-options.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { createRandom, type Random } from '../world/random.js';
@@ -56,12 +57,9 @@ export function parseFaults(input: unknown): Partial<Faults> {
   return result.data as Partial<Faults>;
 }
 
+/** The strict parser shared by every setting (lib/env-options.ts); ranges are checked by parseFaults. */
 function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value)) throw new Error(`Invalid ${name}=${JSON.stringify(raw)}: expected a number.`);
-  return value;
+  return new EnvReader(env).number(name, { min: -Infinity });
 }
 
 /**

@@ -5,6 +5,7 @@
  * service-account key in `X-API-Key`, fault injection, and request counters so
  * tests can prove that N entities cost one upstream call.
  */
+import { EnvReader } from '../../lib/env-options.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
@@ -257,12 +258,9 @@ export function buildRegistryApp(
   return { app, faults, counters, changes };
 }
 
+/** The strict parser shared by every setting (lib/env-options.ts). */
 function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`Invalid ${name}=${JSON.stringify(raw)}: expected a non-negative integer.`);
-  return value;
+  return new EnvReader(env).int(name);
 }
 
 /** The world the registries generate for this environment: MOCK_SEED and MOCK_CITIZENS, else the defaults. */

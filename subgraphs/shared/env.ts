@@ -3,8 +3,9 @@
  * REGISTRY_API_KEY, REGISTRY_TIMEOUT_MS, TODAY, GATEWAY_SIGNING_KEY, DATA_DIR), as a registry owner would
  * host it next to its registry (docs/ARCHITECTURE.md, "Ports and environment").
  */
-import type { RegistryName } from '../../mocks/world/types.js';
-import { REGISTRIES } from '../../mocks/world/types.js';
+import { EnvReader } from '../../lib/env-options.js';
+import type { RegistryName } from '../../lib/registries.js';
+import { REGISTRIES } from '../../lib/registries.js';
 import path from 'node:path';
 import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
 import { GATEWAY_KEY_ENV, loadSubgraphKey } from '../../lib/subgraph-keys.js';
@@ -44,14 +45,10 @@ export function subgraphConfigFromEnv(name: string, env: NodeJS.ProcessEnv = pro
   }
   const registry = name as RegistryName;
   const production = env.NODE_ENV === 'production';
-  const port = env.PORT ? Number(env.PORT) : DEFAULT_PORTS[registry];
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`PORT must be a port number (0-65535), got ${JSON.stringify(env.PORT)}`);
-  }
-  const timeoutMs = env.REGISTRY_TIMEOUT_MS ? Number(env.REGISTRY_TIMEOUT_MS) : 2000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new Error(`REGISTRY_TIMEOUT_MS must be a positive number of milliseconds, got ${JSON.stringify(env.REGISTRY_TIMEOUT_MS)}`);
-  }
+  // The strict reader shared with the gateway and the mocks (lib/env-options.ts).
+  const reader = new EnvReader(env);
+  const port = reader.int('PORT', { max: 65535 }) ?? DEFAULT_PORTS[registry];
+  const timeoutMs = reader.number('REGISTRY_TIMEOUT_MS', { min: 0, exclusiveMin: true }) ?? 2000;
   const apiKey = env.REGISTRY_API_KEY || (production ? '' : DEMO_REGISTRY_KEY);
   if (production && (apiKey === '' || apiKey === DEMO_REGISTRY_KEY)) {
     throw new Error(

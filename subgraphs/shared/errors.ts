@@ -5,7 +5,7 @@
  */
 import { GraphQLError } from 'graphql';
 import { VALIDATORS, type IdentifierKind } from '../../lib/identifiers.js';
-import type { RegistryName } from '../../mocks/world/types.js';
+import type { RegistryName } from '../../lib/registries.js';
 import { registryLabel } from './registries.js';
 
 /** A malformed argument; the message must say what the expected format is. */

@@ -14,7 +14,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { RegistryName } from '../../mocks/world/types.js';
+import type { RegistryName } from '../../lib/registries.js';
 import { registryLabel } from './registries.js';
 
 export interface RegistryClientOptions {

@@ -12,7 +12,7 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DocumentNode } from 'graphql';
-import type { RegistryName } from '../../mocks/world/types.js';
+import type { RegistryName } from '../../lib/registries.js';
 import {
   DEFAULT_MAX_SKEW_MS,
   ReplayGuard,
