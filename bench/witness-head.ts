@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { AuditLog } from '../gateway/audit/log.js';
 import { chainRecord, checkpointMessage, genesisHash, type AuditRecord } from '../gateway/audit/record.js';
 import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
-import { sampleEntry, testSigner } from '../gateway/audit/testing.js';
+import { sampleEntry, testSigner } from '../test/support/audit-testing.js';
 import { FileWitness } from '../gateway/audit/witness.js';
 
 const iterations = Number(process.argv[2] ?? 200);

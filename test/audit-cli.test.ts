@@ -15,7 +15,7 @@ import { AuditLog } from '../gateway/audit/log.js';
 import { PostgresAuditStore } from '../gateway/audit/postgres-store.js';
 import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
 import type { AuditStore } from '../gateway/audit/store.js';
-import { PG_TEST_URL, postgresUnavailable, sampleEntry, testSigner, uniqueSchema } from '../gateway/audit/testing.js';
+import { PG_TEST_URL, postgresUnavailable, sampleEntry, testSigner, uniqueSchema } from './support/audit-testing.js';
 
 const run = promisify(execFile);
 const BIN = path.join(REPO_ROOT, 'bin', 'motlan.mjs');

@@ -3,7 +3,7 @@
  * stack in one process, the audit trail in CRASH_DATA_DIR. Prints one JSON line
  * (URL, a client key, citizens to ask about) when ready; closes cleanly on SIGTERM.
  */
-import { startStack } from './helpers/stack.js';
+import { startStack } from './support/stack.js';
 
 const dataDir = process.env.CRASH_DATA_DIR;
 if (!dataDir) throw new Error('CRASH_DATA_DIR must name the audit data directory.');

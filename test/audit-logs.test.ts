@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskIdentifiers, redactQueryString } from '../lib/redact-url.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startStack, type Stack } from './support/stack.js';
 
 let stack: Stack;
 let citizen: CitizenRecord;

@@ -21,9 +21,9 @@ import { splitCsvLine } from '../gateway/audit/export-format.js';
 import type { AuditRecord } from '../gateway/audit/record.js';
 import { verifyExportLines } from '../gateway/audit/sources.js';
 import type { AuditStore } from '../gateway/audit/store.js';
-import { PG_TEST_URL, postgresUnavailable, uniqueSchema } from '../gateway/audit/testing.js';
+import { PG_TEST_URL, postgresUnavailable, uniqueSchema } from './support/audit-testing.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startStack, type Stack } from './support/stack.js';
 
 const CITIZEN_QUERY = 'query Citizen($personalId: ID!) { citizen(personalId: $personalId) { fullName } }';
 const PREFILL_QUERY = `query Prefill($procedureId: ID!, $subject: SubjectInput!, $dossierId: String) {

@@ -8,7 +8,7 @@ import { existsSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { AuditLog } from '../gateway/audit/log.js';
 import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
-import { sampleEntry, testSigner } from '../gateway/audit/testing.js';
+import { sampleEntry, testSigner } from './support/audit-testing.js';
 
 const dir = process.env.SHM_DIR!;
 const locking = process.env.SHM_LOCKING === 'shared' ? 'shared' : 'exclusive';

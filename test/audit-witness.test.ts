@@ -21,7 +21,7 @@ import { chainHash, contentHash, genesisHash, type AuditRecord } from '../gatewa
 import { rowToRecord } from '../gateway/audit/store.js';
 import { loadHmacKey, subjectHasher } from '../gateway/audit/keys.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startStack, type Stack } from './support/stack.js';
 
 let stack: Stack;
 let dataDir: string;

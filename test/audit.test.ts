@@ -14,10 +14,10 @@ import type { AuditRecord } from '../gateway/audit/record.js';
 import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
 import type { AuditStore } from '../gateway/audit/store.js';
 import { verifyExportLines } from '../gateway/audit/sources.js';
-import { PG_TEST_URL, postgresUnavailable, uniqueSchema } from '../gateway/audit/testing.js';
+import { PG_TEST_URL, postgresUnavailable, uniqueSchema } from './support/audit-testing.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { newTrace, type MotlanContext } from '../gateway/core/context.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startStack, type Stack } from './support/stack.js';
 
 const CITIZEN_QUERY = `query Citizen($personalId: ID!) {
   citizen(personalId: $personalId) { fullName dateOfBirth permanentResidence { fullAddress } }

@@ -12,7 +12,7 @@ import { buildGateway } from '../gateway/app.js';
 import { REPO_ROOT } from '../lib/repo-root.js';
 import { findFullProfileCitizen } from '../mocks/world/generate.js';
 import { addClient } from '../scripts/add-client.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startStack, type Stack } from './support/stack.js';
 
 let stack: Stack;
 let personalId: string;

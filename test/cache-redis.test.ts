@@ -12,8 +12,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../gateway/app.js';
 import { indexWorld } from '../mocks/world/index-world.js';
-import { cacheHits, calls, eventually, gql, patchRecord } from './cache-support.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { cacheHits, calls, eventually, gql, patchRecord } from './support/cache-support.js';
+import { startStack, type Stack } from './support/stack.js';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 

@@ -14,8 +14,8 @@ import type { RunningGateway } from '../gateway/app.js';
 import { queryPlanKey } from '../gateway/cache/warm.js';
 import { indexWorld, type WorldIndex } from '../mocks/world/index-world.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
-import { cacheHits, calls, eventually, gql, patchRecord } from './cache-support.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { cacheHits, calls, eventually, gql, patchRecord } from './support/cache-support.js';
+import { startStack, type Stack } from './support/stack.js';
 
 const CITIZEN = /* GraphQL */ `
   query Citizen($id: ID!) {

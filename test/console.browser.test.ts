@@ -18,9 +18,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../gateway/audit/record.js';
 import type { AuditStore } from '../gateway/audit/store.js';
 import { REPO_ROOT } from '../lib/repo-root.js';
-import { startStack, type Stack } from './helpers/stack.js';
-import { allRecords } from './stats-recount.js';
-import { sendMixedTraffic, staffKeys, writeHistory, type StaffKeys } from './stats-traffic.js';
+import { startStack, type Stack } from './support/stack.js';
+import { allRecords } from './support/stats-recount.js';
+import { sendMixedTraffic, staffKeys, writeHistory, type StaffKeys } from './support/stats-traffic.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);

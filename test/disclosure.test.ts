@@ -16,8 +16,8 @@ import type { PathTree } from '../gateway/procedures/compile.js';
 import { findCitizen, findFullProfileCitizen, isAdult } from '../mocks/world/find.js';
 import { indexWorld } from '../mocks/world/index-world.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
-import { postPrefill, worldValues } from './prefill-support.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { postPrefill, worldValues } from './support/prefill-support.js';
+import { startStack, type Stack } from './support/stack.js';
 
 /** Client traces by request id (inner executions share them). */
 const traces = new Map<string, RequestTrace>();

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFullProfileCitizen, indexWorld } from '../mocks/world/generate.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import type { MotlanContext, RequestTrace } from '../gateway/core/context.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startStack, type Stack } from './support/stack.js';
 
 const CITIZEN_QUERY = /* GraphQL */ `
   query FourRegistries($id: ID!) {

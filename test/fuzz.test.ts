@@ -24,8 +24,8 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './helpers/stack.js';
-import { writeClientsFile, type ClientsFixture } from './security-fixtures.js';
+import { startStack, type Stack } from './support/stack.js';
+import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 
 const CLIENT_CODES = new Set([
   'BAD_REQUEST', 'BAD_USER_INPUT', 'LIMIT_EXCEEDED', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED',

@@ -16,8 +16,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { startEidIssuer, type StartedEidIssuer } from '../mocks/eid/issuer.js';
-import { startStack, type GraphQLResult, type Stack } from './helpers/stack.js';
-import { writeClientsFile, type ClientsFixture } from './security-fixtures.js';
+import { startStack, type GraphQLResult, type Stack } from './support/stack.js';
+import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 
 const JRC = 'judicial-record-certificate';
 const HMAC_KEY = 'bypass-test-hmac-key-0123456789abcdef0123';

@@ -12,10 +12,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../gateway/audit/record.js';
 import type { AuditStore } from '../gateway/audit/store.js';
-import { startStack, type Stack } from './helpers/stack.js';
-import { parsePrometheusText, type Family } from './metrics-parse.js';
-import { allRecords } from './stats-recount.js';
-import { sendMixedTraffic } from './stats-traffic.js';
+import { startStack, type Stack } from './support/stack.js';
+import { parsePrometheusText, type Family } from './support/metrics-parse.js';
+import { allRecords } from './support/stats-recount.js';
+import { sendMixedTraffic } from './support/stats-traffic.js';
 
 describe('/metrics over the whole stack', () => {
   let stack: Stack;

@@ -20,8 +20,8 @@ import { Kind, parse, print, type ObjectTypeDefinitionNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../gateway/app.js';
 import { REGISTRIES, type CitizenRecord, type World } from '../mocks/world/types.js';
-import { startStack, type Stack } from './helpers/stack.js';
-import { writeClientsFile, type ClientsFixture } from './security-fixtures.js';
+import { startStack, type Stack } from './support/stack.js';
+import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 
 let stack: Stack;
 let clients: ClientsFixture;

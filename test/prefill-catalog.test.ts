@@ -10,8 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from '../gateway/app.js';
 import { findCitizen, isAdult } from '../mocks/world/generate.js';
-import { startStack } from './helpers/stack.js';
-import { ddMMyyyy, postPrefill } from './prefill-support.js';
+import { startStack } from './support/stack.js';
+import { ddMMyyyy, postPrefill } from './support/prefill-support.js';
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
 let stack: Stack;

@@ -21,8 +21,8 @@ import type { CitizenRecord, EnterpriseRecord, LandParcelRecord, World } from '.
 import { DEFAULT_CATALOG_DIR, loadCatalog } from '../gateway/procedures/catalog.js';
 import type { CompiledProcedure } from '../gateway/procedures/compile.js';
 import { SUPERGRAPH_FILE } from '../scripts/compose.js';
-import { startStack } from './helpers/stack.js';
-import { ddMMyyyy, postPrefill, worldValues, type PrefillJson, type SubjectIds } from './prefill-support.js';
+import { startStack } from './support/stack.js';
+import { ddMMyyyy, postPrefill, worldValues, type PrefillJson, type SubjectIds } from './support/prefill-support.js';
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
 let stack: Stack;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { throttleSource } from '../gateway/audit/throttle.js';
 import { maskIdentifiers, redactQueryString } from '../lib/redact-url.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startStack, type Stack } from './support/stack.js';
 
 const dirs: string[] = [];
 const tempDir = () => {

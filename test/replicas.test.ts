@@ -32,10 +32,10 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../gateway/options.js';
-import { PG_TEST_URL, testSigner, uniqueSchema } from '../gateway/audit/testing.js';
+import { PG_TEST_URL, testSigner, uniqueSchema } from './support/audit-testing.js';
 import { REGISTRIES } from '../mocks/world/types.js';
 import { gatewayKeyEnvOf } from '../lib/subgraph-keys.js';
-import { PREFILL_QUERY } from './prefill-support.js';
+import { PREFILL_QUERY } from './support/prefill-support.js';
 import { eventually, replicasUnavailable, startBackends, startHaproxy, startReplica, type Backends, type Haproxy, type Replica } from './support/replicas.js';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickExampleSubjects } from '../mocks/world/examples.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startStack, type Stack } from './support/stack.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/app.js';
-import { redisAnswers, writeClientsFile, type ClientsFixture } from './security-fixtures.js';
+import { redisAnswers, writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const QUERY = JSON.stringify({ query: '{ procedures { id } }' });

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CitizenRecord, World } from '../mocks/world/types.js';
 import { startEidIssuer, type StartedEidIssuer, createEidIssuer, type EidIssuer } from '../mocks/eid/issuer.js';
 import { startGateway, type RunningGateway } from '../gateway/app.js';
-import { startStack, type Stack } from './helpers/stack.js';
-import { writeClientsFile, type ClientsFixture } from './security-fixtures.js';
+import { startStack, type Stack } from './support/stack.js';
+import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 
 /** Codes a client may see for a refused request (anything else, e.g. INTERNAL_SERVER_ERROR, is a bug). */
 const CLIENT_CODES = new Set([

@@ -20,8 +20,8 @@ import { StatsEngine } from '../gateway/stats/engine.js';
 import { GROUP_BYS, parseStatsQuery, type StatsQuery } from '../gateway/stats/params.js';
 import { statsDbOf } from '../gateway/stats/source.js';
 import { auditReadPort } from '../gateway/audit/read-port.js';
-import { allRecords, exact, recount, recountFields } from './stats-recount.js';
-import { postgresUnavailable } from '../gateway/audit/testing.js';
+import { allRecords, exact, recount, recountFields } from './support/stats-recount.js';
+import { postgresUnavailable } from './support/audit-testing.js';
 
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const RATE = 37_000;

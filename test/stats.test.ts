@@ -14,9 +14,9 @@ import type { AuditStore } from '../gateway/audit/store.js';
 import { DEFAULT_HOURLY_RATE_VND } from '../gateway/stats/index.js';
 import { GROUP_BYS, type StatsFilter } from '../gateway/stats/params.js';
 import type { StatsFigures, StatsGroup } from '../gateway/stats/engine.js';
-import { startStack, type Stack } from './helpers/stack.js';
-import { allRecords, exact, recount, recountFields } from './stats-recount.js';
-import { sendMixedTraffic, staffKeys, writeHistory, type StaffKeys } from './stats-traffic.js';
+import { startStack, type Stack } from './support/stack.js';
+import { allRecords, exact, recount, recountFields } from './support/stats-recount.js';
+import { sendMixedTraffic, staffKeys, writeHistory, type StaffKeys } from './support/stats-traffic.js';
 
 interface SummaryBody {
   apiVersion: number;

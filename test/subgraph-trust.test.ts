@@ -12,7 +12,7 @@ import { REGISTRIES, type CitizenRecord, type RegistryName } from '../mocks/worl
 import type { MotlanContext } from '../gateway/core/context.js';
 import { newSubgraphRequestId, pathOf, signatureHeaders } from '../lib/subgraph-signature.js';
 import { startSubgraph } from '../subgraphs/index.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startStack, type Stack } from './support/stack.js';
 
 const subgraphRequestsSeen: string[][] = [];
 const capture: ApolloServerPlugin<MotlanContext> = {

@@ -15,7 +15,7 @@ import { loadCatalog } from '../gateway/procedures/catalog.js';
 import { REPO_ROOT } from '../gateway/options.js';
 import { findFullProfileCitizen } from '../mocks/world/generate.js';
 import { trustedDocumentsOfCatalog } from '../scripts/generate-documents.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startStack, type Stack } from './support/stack.js';
 
 const KEY = 'trusted-client-key-redteam-0123456789';
 const dir = mkdtempSync(path.join(tmpdir(), 'motlan-trusted-rt-'));

@@ -15,7 +15,7 @@ import { loadCatalog } from '../gateway/procedures/catalog.js';
 import { REPO_ROOT } from '../lib/repo-root.js';
 import { findFullProfileCitizen } from '../mocks/world/generate.js';
 import { PREFILL_DOCUMENT, trustedDocumentsOfCatalog } from '../scripts/generate-documents.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { startStack, type Stack } from './support/stack.js';
 
 const KEY = 'trusted-client-key-0123456789abcdef';
 const dir = mkdtempSync(path.join(tmpdir(), 'motlan-trusted-'));

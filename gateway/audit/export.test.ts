@@ -9,7 +9,7 @@ import { AuditLog } from './log.js';
 import type { AuditRecord } from './record.js';
 import { verifyExportFile, verifyExportLines, verifyStore } from './sources.js';
 import { SqliteAuditStore } from './sqlite-store.js';
-import { sampleEntry, testSigner } from './testing.js';
+import { sampleEntry, testSigner } from '../../test/support/audit-testing.js';
 
 const DAY = 86_400_000;
 const signer = testSigner();

@@ -1,6 +1,6 @@
 import { PostgresAuditStore } from './postgres-store.js';
-import { describeStoreConformance } from './store.conformance.js';
-import { PG_TEST_URL, postgresUnavailable, uniqueSchema } from './testing.js';
+import { describeStoreConformance } from '../../test/support/audit-store-conformance.js';
+import { PG_TEST_URL, postgresUnavailable, uniqueSchema } from '../../test/support/audit-testing.js';
 
 const skip = await postgresUnavailable();
 const schema = uniqueSchema();

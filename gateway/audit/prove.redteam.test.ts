@@ -14,7 +14,7 @@ import { AuditLog } from './log.js';
 import type { AuditRecord } from './record.js';
 import { verifyExportLines } from './sources.js';
 import { SqliteAuditStore } from './sqlite-store.js';
-import { sampleEntry, testSigner } from './testing.js';
+import { sampleEntry, testSigner } from '../../test/support/audit-testing.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'motlan-prove-redteam-'));
 const signer = testSigner();

@@ -7,7 +7,7 @@ import { newTrace, type MotlanContext } from '../core/context.js';
 import { AuditDraft, buildEntry, classify, type OperationCapture } from './draft.js';
 import { DEV_HMAC_KEY_FILE, DEV_SIGNING_KEY_FILE, loadHmacKey, loadSigner, subjectHasher } from './keys.js';
 import { chainRecord, contentHash, genesisHash } from './record.js';
-import { sampleEntry } from './testing.js';
+import { sampleEntry } from '../../test/support/audit-testing.js';
 import { SubjectCollector } from './subjects.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'motlan-keys-'));

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteAuditStore } from './sqlite-store.js';
-import { describeStoreConformance } from './store.conformance.js';
+import { describeStoreConformance } from '../../test/support/audit-store-conformance.js';
 
 for (const writer of ['worker', 'inline'] as const) describeStoreConformance(
   `SQLite (${writer} writer)`,

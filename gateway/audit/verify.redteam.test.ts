@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from './log.js';
 import { verifyStore } from './sources.js';
 import { SqliteAuditStore } from './sqlite-store.js';
-import { sampleEntry, testSigner } from './testing.js';
+import { sampleEntry, testSigner } from '../../test/support/audit-testing.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'motlan-verify-redteam-'));
 const signer = testSigner();

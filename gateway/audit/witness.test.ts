@@ -16,7 +16,7 @@ import { ENTITY_KINDS } from './subjects.js';
 import { resolveAuditConfig } from './config.js';
 import { AuditLog } from './log.js';
 import { SqliteAuditStore } from './sqlite-store.js';
-import { sampleEntry, testSigner } from './testing.js';
+import { sampleEntry, testSigner } from '../../test/support/audit-testing.js';
 import { FileWitness, loadWitness, parseWitness, WITNESS_FORMAT, type WitnessedCheckpoint } from './witness.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'motlan-witness-'));

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClientRateLimiter, type ClientRateLimiter } from './limiter.js';
 import { countFailedLookups } from './failed-lookups.js';
-import { redisAnswers } from '../../test/security-fixtures.js';
+import { redisAnswers } from '../../test/support/security-fixtures.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 

@@ -10,7 +10,7 @@
  */
 import { printSchema } from 'graphql';
 import { startEidIssuer } from '../../mocks/eid/issuer.js';
-import { startStack } from '../helpers/stack.js';
+import { startStack } from '../support/stack.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as { citizens?: number; gateway?: Record<string, unknown> };
 const eid = await startEidIssuer({ port: 0 });

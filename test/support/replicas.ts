@@ -17,11 +17,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT } from '../../gateway/options.js';
-import { postgresUnavailable } from '../../gateway/audit/testing.js';
+import { postgresUnavailable } from './audit-testing.js';
 import { startRegistries } from '../../mocks/registry/server.js';
 import { REGISTRIES, type RegistryName, type World } from '../../mocks/world/types.js';
 import { startSubgraph } from '../../subgraphs/index.js';
-import { redisAnswers } from '../security-fixtures.js';
+import { redisAnswers } from './security-fixtures.js';
 
 export const HAPROXY_BIN = process.env.HAPROXY_BIN ?? '/usr/sbin/haproxy';
 const HOST = '127.0.0.1';

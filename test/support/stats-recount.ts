@@ -4,10 +4,10 @@
  * gateway/stats with it. Deliberately written without the engine's code paths
  * (no SQL, its own day arithmetic and percentile picking).
  */
-import type { AuditRecord } from '../gateway/audit/record.js';
-import type { AuditStore } from '../gateway/audit/store.js';
-import type { StatsFigures } from '../gateway/stats/engine.js';
-import type { GroupBy, StatsFilter } from '../gateway/stats/params.js';
+import type { AuditRecord } from '../../gateway/audit/record.js';
+import type { AuditStore } from '../../gateway/audit/store.js';
+import type { StatsFigures } from '../../gateway/stats/engine.js';
+import type { GroupBy, StatsFilter } from '../../gateway/stats/params.js';
 
 /** Every record of the store, through its paginated search (the auditor's view). */
 export async function allRecords(store: AuditStore): Promise<AuditRecord[]> {

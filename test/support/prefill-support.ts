@@ -4,10 +4,10 @@
  * world, so tests compare the gateway's answer with the registry data rather than with
  * hard-coded values, and a small client for the prefill operation.
  */
-import type { AddressRecord, CitizenRecord, EnterpriseRecord, LandParcelRecord, World } from '../mocks/world/types.js';
-import { indexWorld } from '../mocks/world/generate.js';
-import { PREFILL_DOCUMENT } from '../scripts/generate-documents.js';
-import type { DossierComponentResult, PrefilledField, PrefillSummary } from '../gateway/procedures/prefill.js';
+import type { AddressRecord, CitizenRecord, EnterpriseRecord, LandParcelRecord, World } from '../../mocks/world/types.js';
+import { indexWorld } from '../../mocks/world/generate.js';
+import { PREFILL_DOCUMENT } from '../../scripts/generate-documents.js';
+import type { DossierComponentResult, PrefilledField, PrefillSummary } from '../../gateway/procedures/prefill.js';
 
 /** The prefill operation with every field of the form: the same document the trusted-documents file registers. */
 export const PREFILL_QUERY = PREFILL_DOCUMENT;

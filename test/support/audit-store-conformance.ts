@@ -5,11 +5,11 @@
  * each kind of tampering done with plain SQL, as an insider with database access would.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditChainLostError, AuditLog, AuditUnavailableError } from './log.js';
-import { chainHash, chainRecord, contentHash, genesisHash, type AuditEntry, type AuditRecord } from './record.js';
-import { ChainConflictError, recordToRow, type AuditStore } from './store.js';
-import { verifyStore } from './sources.js';
-import { MemoryWitness, sampleEntry, testSigner } from './testing.js';
+import { AuditChainLostError, AuditLog, AuditUnavailableError } from '../../gateway/audit/log.js';
+import { chainHash, chainRecord, contentHash, genesisHash, type AuditEntry, type AuditRecord } from '../../gateway/audit/record.js';
+import { ChainConflictError, recordToRow, type AuditStore } from '../../gateway/audit/store.js';
+import { verifyStore } from '../../gateway/audit/sources.js';
+import { MemoryWitness, sampleEntry, testSigner } from './audit-testing.js';
 
 export interface StoreHarness {
   store: AuditStore & { exec(sql: string): unknown };

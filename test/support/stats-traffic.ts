@@ -6,11 +6,11 @@
  * down (partial results). The tests never rely on what each request returns:
  * they compare the figures with the audit records the requests left.
  */
-import { loadHmacKey, loadSigner, subjectHasher } from '../gateway/audit/keys.js';
-import { AuditLog } from '../gateway/audit/log.js';
-import type { AuditEntry, Outcome } from '../gateway/audit/record.js';
-import type { AuditStore } from '../gateway/audit/store.js';
-import type { Stack } from './helpers/stack.js';
+import { loadHmacKey, loadSigner, subjectHasher } from '../../gateway/audit/keys.js';
+import { AuditLog } from '../../gateway/audit/log.js';
+import type { AuditEntry, Outcome } from '../../gateway/audit/record.js';
+import type { AuditStore } from '../../gateway/audit/store.js';
+import type { Stack } from './stack.js';
 
 export const PREFILL_QUERY = `query Prefill($procedureId: ID!, $subject: SubjectInput!, $dossierId: String) {
   prefill(procedureId: $procedureId, subject: $subject, dossierId: $dossierId) {

@@ -4,9 +4,9 @@
  * changes through the registries' admin API, and polling until a value shows.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RunningGateway } from '../gateway/app.js';
-import type { RegistryName } from '../mocks/world/types.js';
-import type { Stack } from './helpers/stack.js';
+import type { RunningGateway } from '../../gateway/app.js';
+import type { RegistryName } from '../../mocks/world/types.js';
+import type { Stack } from './stack.js';
 
 export const REGISTRY_KEY = 'stack-registry-key';
 

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { hashApiKey } from '../gateway/auth/keys.js';
+import { hashApiKey } from '../../gateway/auth/keys.js';
 
 export interface TestClient {
   id: string;

@@ -5,10 +5,10 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { keyIdOf, type Signer } from './keys.js';
+import { keyIdOf, type Signer } from '../../gateway/audit/keys.js';
 import { sign as edSign } from 'node:crypto';
-import type { AuditEntry } from './record.js';
-import { latestByChain, type CheckpointWitness, type WitnessedCheckpoint } from './witness.js';
+import type { AuditEntry } from '../../gateway/audit/record.js';
+import { latestByChain, type CheckpointWitness, type WitnessedCheckpoint } from '../../gateway/audit/witness.js';
 
 export function testSigner(): Signer & { privateKeyPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
