@@ -57,7 +57,7 @@ import { EnvReader, unknownVariables } from '../lib/env-options.js';
 import { defineConcern, type AnyConcern, type ConcernParts, type GatewayConcern } from './core/concern.js';
 import type { MotlanContext } from './core/context.js';
 import { chainInterceptors, SubgraphDataSource, type SubgraphFetchInterceptor } from './core/datasource.js';
-import { errorHandler, makeFormatError } from './core/errors.js';
+import { errorHandler, makeFormatError, sendError } from './core/errors.js';
 import { apolloExecutor } from './core/inner-execution.js';
 import { CORE_SERVICES, ServiceRegistry, ServiceView, type ClientDirectory, type ServiceName } from './core/services.js';
 import { FileSupergraphManager } from './core/supergraph.js';
@@ -153,8 +153,8 @@ const CORE = new Set<AnyConcern>([requestContext, authentication, execution]);
  */
 export const ENV_PREFIXES = ['LIMIT_', 'RATE_LIMIT_', 'AUDIT_', 'CACHE_', 'SUBGRAPH_', 'SUBJECT_TOKEN_', 'STATS_', 'METRICS_', 'PROCEDURES_'] as const;
 
-/** Variables with those prefixes that other programs of the repository read (tests, tools), not the gateway. */
-const READ_ELSEWHERE = ['AUDIT_TEST_DATABASE_URL', 'CACHE_TEST_REDIS_URL'];
+/** Variables with those prefixes that other programs of the repository read (tests, `npm start`), not the gateway. */
+const READ_ELSEWHERE = ['AUDIT_TEST_DATABASE_URL', 'SUBGRAPH_PORT_BASE'];
 
 export interface Gateway {
   app: FastifyInstance;
@@ -393,6 +393,8 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     });
 
     app.setErrorHandler(errorHandler(options.production));
+    // Unknown routes answer in the same body shape as every other refusal (core/errors.ts).
+    app.setNotFoundHandler((request, reply) => sendError(request, reply, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}: see docs/ARCHITECTURE.md for the endpoints.`));
 
     app.addHook('onClose', async () => {
       await apollo.stop();

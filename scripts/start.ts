@@ -35,6 +35,7 @@ import { pickExampleSubjects } from '../mocks/world/examples.js';
 import { worldOptionsFromEnv } from '../mocks/registry/server.js';
 import { exampleSubjectsToEnv } from '../gateway/sandbox/examples.js';
 import { DEMO_REGISTRY_KEY } from '../lib/demo.js';
+import { EnvReader } from '../lib/env-options.js';
 import { NO_EGRESS_ENV } from '../lib/no-egress.js';
 import { GATEWAY_KEY_ENV, gatewayKeyEnvOf, loadSubgraphKey } from '../lib/subgraph-keys.js';
 
@@ -57,20 +58,13 @@ interface Settings {
   production: boolean;
 }
 
+// The strict parser the gateway and the mocks use (lib/env-options.ts).
 function portFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name}=${JSON.stringify(raw)} is not a port number (1-65535): fix or unset it.`);
-  return n;
+  return new EnvReader(env).int(name, { min: 1, max: 65535 }) ?? fallback;
 }
 
 function msFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${JSON.stringify(raw)} is not a positive number of milliseconds.`);
-  return n;
+  return new EnvReader(env).number(name, { min: 0, exclusiveMin: true }) ?? fallback;
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {

@@ -156,8 +156,12 @@ describe('options take effect whatever the list order', () => {
         expect((await gw.app.inject({ method: 'GET', url: '/console/api/session' })).statusCode).toBe(404);
         const stats = await gw.app.inject({ method: 'GET', url: '/figures/v9/summary' });
         expect(stats.statusCode).toBe(401);
-        // One body shape for refusals outside /graphql.
+        // One body shape for refusals outside /graphql: statistics, auditor API, unknown routes.
         expect(stats.json()).toMatchObject({ error: 'UNAUTHENTICATED', message: expect.any(String) });
+        const audit = await gw.app.inject({ method: 'GET', url: '/audit/v1/records' });
+        expect([audit.statusCode, Object.keys(audit.json()).sort()]).toEqual([401, ['error', 'message']]);
+        const unknown = await gw.app.inject({ method: 'GET', url: '/no-such-route' });
+        expect([unknown.statusCode, unknown.json()]).toEqual([404, { error: 'NOT_FOUND', message: expect.stringMatching(/No route GET \/no-such-route/) }]);
       } finally {
         await gw.close();
       }
