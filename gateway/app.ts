@@ -151,7 +151,7 @@ const CORE = new Set<AnyConcern>([requestContext, authentication, execution]);
  * Prefixes of the variables the gateway's concerns read: one set with such a prefix that
  * nobody reads (a typo like LIMIT_MAX_DEPHT) is reported at start.
  */
-export const ENV_PREFIXES = ['LIMIT_', 'RATE_LIMIT_', 'AUDIT_', 'CACHE_', 'SUBGRAPH_', 'SUBJECT_TOKEN_', 'STATS_', 'METRICS_', 'PROCEDURES_'] as const;
+export const ENV_PREFIXES = ['LIMIT_', 'RATE_LIMIT_', 'AUDIT_', 'CACHE_', 'SUBGRAPH_', 'SUBJECT_TOKEN_', 'STATS_', 'METRICS_', 'PROCEDURES_', 'SANDBOX_'] as const;
 
 /** Variables with those prefixes that other programs of the repository read (tests, `npm start`), not the gateway. */
 const READ_ELSEWHERE = ['AUDIT_TEST_DATABASE_URL', 'SUBGRAPH_PORT_BASE'];

@@ -61,27 +61,28 @@ describe('several gateways in one process', () => {
   /** Everything ONE gateway owns still works on it: catalog + inner execution, policy, audit, metrics. */
   async function servesCorrectly(gw: RunningGateway, label: string): Promise<void> {
     const dossierId = `H01-COMPOSE-${label}`;
-    const post = (requestId: string, body: object, headers: Record<string, string> = {}) =>
+    const post = (body: object, headers: Record<string, string> = {}) =>
       fetch(gw.graphqlUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${clientKey}`, 'x-request-id': requestId, ...headers },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${clientKey}`, ...headers },
         body: JSON.stringify(body),
       });
-    const prefillId = `compose-${label}-prefill-${process.pid}`;
-    const prefill = await post(prefillId, { query: PREFILL_QUERY, variables: { procedureId: 'judicial-record-certificate', subject: { personalId }, dossierId } });
+    const prefill = await post({ query: PREFILL_QUERY, variables: { procedureId: 'judicial-record-certificate', subject: { personalId }, dossierId } });
     const prefillBody = (await prefill.json()) as { data?: { prefill: { fields: unknown[] } }; errors?: unknown };
     expect(prefill.status, `${label}: ${JSON.stringify(prefillBody).slice(0, 300)}`).toBe(200);
     expect(prefillBody.errors, label).toBeUndefined();
     expect(prefillBody.data?.prefill.fields.length, label).toBeGreaterThan(0);
 
     // Policy: under this purpose, a field outside its path tree is refused (the catalog is this gateway's).
-    const refusedId = `compose-${label}-refused-${process.pid}`;
-    const refused = await post(refusedId, { query: `{ citizen(personalId: "${personalId}") { landParcels { parcelId } } }` }, { 'x-purpose': 'judicial-record-certificate', 'x-dossier-id': dossierId });
+    const refused = await post({ query: `{ citizen(personalId: "${personalId}") { landParcels { parcelId } } }` }, { 'x-purpose': 'judicial-record-certificate', 'x-dossier-id': dossierId });
     const refusal = (await refused.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
     expect(refused.status, `${label}: ${JSON.stringify(refusal)}`).toBe(403);
     expect(refusal.errors?.[0]?.extensions?.code, label).toBe('FORBIDDEN');
 
     // Audit: this gateway's own store holds both, with their outcomes.
+    // The audit record's id is the X-Request-Id the gateway answered with.
+    const prefillId = prefill.headers.get('x-request-id')!;
+    const refusedId = refused.headers.get('x-request-id')!;
     const store = gw.services.need('audit').store;
     expect((await store.byRequestId(prefillId))?.outcome, label).toBe('OK');
     expect((await store.byRequestId(refusedId))?.outcome, label).toBe('DENIED');

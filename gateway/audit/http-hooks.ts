@@ -15,7 +15,7 @@ import type { AuditDraft } from './draft.js';
 import { AuditUnavailableError } from './log.js';
 import type { AuditRecorder } from './recorder.js';
 import { throttleSource, type FailureThrottle } from './throttle.js';
-import { errorBody } from '../core/errors.js';
+import { sendError } from '../core/errors.js';
 
 export const AUDIT_UNAVAILABLE_MESSAGE =
   'The audit trail cannot record this request right now, so no data is shared (every data access must be recorded first). ' +
@@ -82,17 +82,13 @@ export function registerAuditHooks(app: FastifyInstance, opts: AuditHookOptions)
         throttle.count(bucket);
         recorded.add(request); // covered by the burst's summary record, not one of its own
         const retry = Math.max(1, Math.ceil(throttle.settings.windowMs / 1000));
-        return reply
-          .code(429)
-          .header('retry-after', String(retry))
-          .type('application/json; charset=utf-8')
-          .send(
-            errorBody(
-              'RATE_LIMITED',
-              `Too many failed requests from this address: requests without a valid API key are refused for up to ${retry} s. Send Authorization: Bearer <api key>.`,
-              { reason: 'SOURCE_THROTTLED', retryAfter: retry },
-            ),
-          );
+        return sendError(
+          request,
+          reply,
+          'RATE_LIMITED',
+          `Too many failed requests from this address: requests without a valid API key are refused for up to ${retry} s. Send Authorization: Bearer <api key>.`,
+          { extensions: { reason: 'SOURCE_THROTTLED', retryAfter: retry }, headers: { 'retry-after': String(retry) } },
+        );
       }
       throttle.failed(source);
     }

@@ -4,6 +4,7 @@
  */
 import { defineConcern } from '../core/concern.js';
 import { chooseDemoKey } from './demo-key.js';
+import { EXAMPLE_SUBJECT_ENV } from './examples.js';
 import { registerSandbox, type SandboxOptions } from './index.js';
 
 /** `GatewayOptions.sandbox`: its options, or `false` to serve none. */
@@ -13,8 +14,8 @@ export const sandbox = defineConcern({
   name: 'sandbox',
   slice: 'sandbox',
   options: (own: SandboxSetting | undefined) => own,
-  // Read by the demo-world examples (sandbox/index.ts), like the mock registries do.
-  variables: ['MOCK_SEED', 'MOCK_CITIZENS'],
+  // Read by the examples (sandbox/examples.ts): the demo subjects npm start passes.
+  variables: Object.values(EXAMPLE_SUBJECT_ENV),
   needs: ['clients'],
   create: ({ own, core, app, services }) => {
     if (own === false) return {};

@@ -5,6 +5,7 @@
  * the demo API key in the headers editor; in production it never carries a key and
  * uses placeholder identifiers.
  */
+import { sendError } from '../core/errors.js';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loadSandboxAssets, type SandboxAsset } from './assets.js';
@@ -159,7 +160,7 @@ export function registerSandbox(app: FastifyInstance, opts: SandboxOptions = {})
     const { file } = request.params as { file: string };
     const asset = assets.get(file);
     if (!asset) {
-      return reply.code(404).send({ error: 'not_found', message: `No sandbox asset named ${JSON.stringify(file)}.` });
+      return sendError(request, reply, 'NOT_FOUND', `No sandbox asset named ${JSON.stringify(file)}.`);
     }
     return sendAsset(request, reply, asset);
   });
