@@ -59,7 +59,7 @@ export function hasData(data: unknown): boolean {
   return data !== null && typeof data === 'object' && Object.values(data as Record<string, unknown>).some((v) => v !== null && v !== undefined);
 }
 
-/** The outcome of a recorded request (the rule is in gateway/outcome.ts, shared with the metrics). */
+/** The outcome of a recorded request (the rule is in gateway/core/outcome.ts, shared with the metrics). */
 export function classify(input: {
   httpStatus: number;
   codes: ReadonlySet<string>;

@@ -5,7 +5,7 @@
  * request it belongs to (found by request id).
  *
  * Inner executions of prefill carry `internalOf` on their context (see
- * gateway/procedures/executor.ts) and the outer request id: they enrich the same
+ * gateway/core/inner-execution.ts) and the outer request id: they enrich the same
  * draft and never write a record of their own. When no HTTP request is around
  * (Apollo `executeOperation` called directly), the plugin writes the record
  * itself in `willSendResponse`, before the result is returned, and fails closed.

@@ -107,7 +107,7 @@ export class SubjectCollector {
   /** The entities the subgraphs returned (`trace.returnedEntities`), as `related` unless already a subject. */
   fromReturned(entities: ReadonlyMap<string, ReturnedEntity> | undefined): void {
     if (!entities) return;
-    // The trace holds Citizen, Enterprise and LandParcel only (gateway/context.ts).
+    // The trace holds Citizen, Enterprise and LandParcel only (gateway/core/context.ts).
     for (const e of entities.values()) {
       const kind = ENTITY_KINDS[e.type];
       if (kind) this.add(kind, 'related', e.key);

@@ -1,6 +1,6 @@
 /**
  * The subgraph-fetch cache: the interceptor `SubgraphDataSource` calls for every
- * client fetch (gateway/datasource.ts). It runs inside query-plan execution, so only
+ * client fetch (gateway/core/datasource.ts). It runs inside query-plan execution, so only
  * after authentication and the purpose policy have let the request through.
  *
  * - `_entities` fetches are split: each representation is looked up on its own (key =

@@ -11,7 +11,7 @@ describe('production error mask', () => {
       {
         message: 'The land registry (CSDLQG về đất đai) is unavailable: upstream http://10.0.0.7:4104/api/v1/parcels said 503 via land-db.internal:5432',
         path: ['citizen', 'landParcels'],
-        extensions: { code: 'REGISTRY_UNAVAILABLE', registry: 'land', serviceName: 'land', stacktrace: ['Error: x', '    at /work/main/gateway/datasource.ts:12:3'], response: { url: 'http://10.0.0.7:4104' } },
+        extensions: { code: 'REGISTRY_UNAVAILABLE', registry: 'land', serviceName: 'land', stacktrace: ['Error: x', '    at /work/main/gateway/core/datasource.ts:12:3'], response: { url: 'http://10.0.0.7:4104' } },
       },
       null,
     );

@@ -14,7 +14,7 @@ import { defineConcern } from '../core/concern.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The request's MotlanContext (see gateway/context.ts). */
+    /** The request's MotlanContext (see gateway/core/context.ts). */
     motlan: MotlanContext;
   }
 }

@@ -56,7 +56,7 @@ import { indexSupergraph, registriesOf, type SupergraphIndex } from './supergrap
 export type RelationChecker = (subject: Subject, context: MotlanContext) => Promise<void>;
 
 /**
- * Prefill's own relation checks (gateway/procedures/relations.ts), run through `execute`
+ * Prefill's own relation checks (gateway/core/relations.ts), run through `execute`
  * (the gateway's pipeline) with an internal context carrying the request's purpose.
  */
 export function prefillRelationChecks(execute: InnerExecutor): RelationChecker {
