@@ -389,12 +389,11 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     // included (a mistyped auditor URL `…/record?personalId=…`): log it redacted instead.
     app.setNotFoundHandler((request, reply) => {
       request.log.info(`Route ${request.method}:${redactQueryString(request.url)} not found`);
-      return reply.code(404).send({ message: `Route ${request.method}:${request.url} not found`, error: 'Not Found', statusCode: 404 });
+      // Unknown routes answer in the same body shape as every other refusal (core/errors.ts).
+      return sendError(request, reply, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}: see docs/ARCHITECTURE.md for the endpoints.`);
     });
 
     app.setErrorHandler(errorHandler(options.production));
-    // Unknown routes answer in the same body shape as every other refusal (core/errors.ts).
-    app.setNotFoundHandler((request, reply) => sendError(request, reply, 'NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}: see docs/ARCHITECTURE.md for the endpoints.`));
 
     app.addHook('onClose', async () => {
       await apollo.stop();
