@@ -162,7 +162,14 @@ describe.skipIf(!haveChromium)(title, () => {
     await page.selectOption('#log-form select[name="outcome"]', 'OK');
     await page.click('#log-form button[type="submit"]');
     const expected = records.filter((r) => r.clientId === client && r.outcome === 'OK');
-    await page.waitForFunction((n) => document.querySelectorAll('#log-table tbody tr').length === Math.min(n, 50), expected.length);
+    // Wait for the filtered table itself (the unfiltered one may already hold as many rows).
+    await page.waitForFunction(
+      ({ n, client }) => {
+        const trs = [...document.querySelectorAll('#log-table tbody tr')];
+        return trs.length === Math.min(n, 50) && trs.every((tr) => tr.querySelectorAll('td')[2]?.textContent === client && tr.querySelectorAll('td')[6]?.textContent === 'OK');
+      },
+      { n: expected.length, client },
+    );
     const rows = await page.$$eval('#log-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) {
