@@ -118,7 +118,8 @@ describe('options take effect whatever the list order', () => {
   const options = (): GatewayOptions => ({
     logLevel: 'silent',
     watchSupergraph: false,
-    env: {},
+    // Development subgraph keys go to this directory, not the repository's data/.
+    env: { DATA_DIR: tmp() },
     audit: { dataDir: tmp() },
     cache: false,
     metrics: { processMetrics: false },
@@ -171,7 +172,8 @@ describe('options take effect whatever the list order', () => {
 });
 
 describe('start-time checks', () => {
-  const base = (): GatewayOptions => ({ logLevel: 'silent', watchSupergraph: false, env: {}, coreOnly: true });
+  const base = (): GatewayOptions => ({ logLevel: 'silent', watchSupergraph: false, env: { DATA_DIR: tmp() }, coreOnly: true });
+  const env = (vars: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ DATA_DIR: tmp(), ...vars });
 
   it('a needed service without provider names the concern and the service', async () => {
     const needy = defineConcern({ name: 'needy', needs: ['auditStore'], create: () => ({}) });
@@ -210,11 +212,11 @@ describe('start-time checks', () => {
   });
 
   it('a bad environment value stops the start naming the variable; an unknown one with a known prefix is a warning', async () => {
-    await expect(buildGateway({ ...base(), coreOnly: false, env: { LIMIT_MAX_DEPTH: 'twelve' }, audit: false, cache: false, sandbox: false })).rejects.toThrow(
+    await expect(buildGateway({ ...base(), coreOnly: false, env: env({ LIMIT_MAX_DEPTH: 'twelve' }), audit: false, cache: false, sandbox: false })).rejects.toThrow(
       /LIMIT_MAX_DEPTH="twelve" is not an integer/,
     );
-    await expect(buildGateway({ ...base(), env: { PORT: '-1' } })).rejects.toThrow(/PORT="-1"/);
-    const gw = await buildGateway({ ...base(), env: { LIMIT_MAX_DEPHT: '8', RATE_LIMIT_BRUST: '5', CACHE: 'off' }, concerns: [documentLimits, rateLimits] });
+    await expect(buildGateway({ ...base(), env: env({ PORT: '-1' }) })).rejects.toThrow(/PORT="-1"/);
+    const gw = await buildGateway({ ...base(), env: env({ LIMIT_MAX_DEPHT: '8', RATE_LIMIT_BRUST: '5', CACHE: 'off' }), concerns: [documentLimits, rateLimits] });
     try {
       expect(gw.warnings).toEqual([
         'LIMIT_MAX_DEPHT is set but nothing in the gateway reads it: did you mean LIMIT_MAX_DEPTH?',
