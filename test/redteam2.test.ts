@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/app.js';
-import { activeProcedureService } from '../gateway/procedures/service.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
-import { writeClientsFile, type ClientsFixture } from './security-fixtures.js';
-import { startStack, type Stack } from './helpers/stack.js';
+import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
+import { startStack, type Stack } from './support/stack.js';
 
 let stack: Stack;
 let clients: ClientsFixture;
@@ -44,7 +43,7 @@ afterAll(async () => {
 });
 
 function lodging(personalId: string) {
-  const op = activeProcedureService()!.get('lodging-notification')!.operation;
+  const op = stack.gateway.services.need('procedures').operation('lodging-notification')!;
   return { query: op.query, operationName: op.operationName, variables: { personalId } };
 }
 
