@@ -8,11 +8,20 @@ import { readFileSync } from 'node:fs';
 import { REPO_ROOT } from '../lib/repo-root.js';
 import { NO_EGRESS_ENV } from '../lib/no-egress.js';
 
+/** USER_HZ of /proc/<pid>/stat: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export interface Proc {
   name: string;
   child: ChildProcess;
   /** Resident set size in MiB, read from /proc (Linux). */
   rssMiB(): number;
+  /**
+   * CPU time (user + system) the process has used so far, in ms, read from /proc (Linux).
+   * Divided by the requests served in a window it gives CPU per request, which, unlike
+   * throughput, hardly moves when other processes compete for the cores.
+   */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -37,6 +46,16 @@ export function startProc(name: string, script: string, env: Record<string, stri
   return {
     name,
     child,
+    cpuMs() {
+      try {
+        // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+        const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+      } catch {
+        return NaN;
+      }
+    },
     rssMiB() {
       try {
         const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');

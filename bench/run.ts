@@ -216,7 +216,7 @@ async function main(): Promise<void> {
     }
     log(`contenders up: ${contenders.map((c) => c.id).join(', ')}`);
 
-    const results: Array<{ workload: string; contender: string; label: string; round: number; memMiB: number } & LoadResult> = [];
+    const results: Array<{ workload: string; contender: string; label: string; round: number; memMiB: number; cpuMsPerRequest: number } & LoadResult> = [];
     const workloads = flags.workloads!.split(',');
     for (const workload of workloads) {
       const distribution = workload.endsWith('uniform') ? 'uniform' : 'zipf';
@@ -226,10 +226,12 @@ async function main(): Promise<void> {
           if (!requests) continue;
           const base = { origin: c.origin, requests, subjects, distribution, connections: CONNECTIONS, seed: SEED + round } as const;
           await runLoadProcess({ ...base, durationSec: Number(flags.warmup) });
+          const cpuBefore = c.proc?.cpuMs() ?? NaN;
           const r = await runLoadProcess({ ...base, durationSec: Number(flags.duration), seed: SEED + 1000 + round });
+          const cpuMsPerRequest = ((c.proc?.cpuMs() ?? NaN) - cpuBefore) / Math.max(1, r.requests);
           const memMiB = c.proc?.rssMiB() ?? 0;
-          results.push({ workload, contender: c.id, label: c.label, round, memMiB, ...r });
-          log(`${workload} ${c.id.padEnd(9)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  errors ${r.errors}  mem ${memMiB.toFixed(0)} MiB${r.firstError ? `  first error: ${r.firstError.slice(0, 160)}` : ''}`);
+          results.push({ workload, contender: c.id, label: c.label, round, memMiB, cpuMsPerRequest, ...r });
+          log(`${workload} ${c.id.padEnd(9)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  errors ${r.errors}  cpu ${cpuMsPerRequest.toFixed(2)} ms/req  mem ${memMiB.toFixed(0)} MiB${r.firstError ? `  first error: ${r.firstError.slice(0, 160)}` : ''}`);
         }
       }
     }
@@ -299,16 +301,16 @@ function sha256(s: string): string {
 }
 
 function summarize(
-  results: Array<{ workload: string; contender: string; label: string; memMiB: number } & LoadResult>,
+  results: Array<{ workload: string; contender: string; label: string; memMiB: number; cpuMsPerRequest: number } & LoadResult>,
   soak?: { contender: string; seconds: number; memAfterWarmupMiB: number; memEndMiB: number; growthPct: number; heapAfterWarmupMiB: number | null; heapEndMiB: number | null },
 ): string {
-  const lines = ['| workload | contender | req/s | p50 ms | p99 ms | errors | gateway RSS MiB | × (c) |', '|---|---|---:|---:|---:|---:|---:|---:|'];
+  const lines = ['| workload | contender | req/s | p50 ms | p99 ms | errors | gateway CPU ms/request | gateway RSS MiB | × (c) |', '|---|---|---:|---:|---:|---:|---:|---:|---:|'];
   const byWorkload = new Map<string, typeof results>();
   const checkCost: string[] = [];
   for (const r of results) byWorkload.set(r.workload, [...(byWorkload.get(r.workload) ?? []), r]);
   for (const [workload, rs] of byWorkload) {
-    const mean = (id: string, key: 'rps' | 'p50' | 'p99' | 'memMiB' | 'errors') => {
-      const xs = rs.filter((r) => r.contender === id).map((r) => r[key]);
+    const mean = (id: string, key: 'rps' | 'p50' | 'p99' | 'memMiB' | 'errors' | 'cpuMsPerRequest') => {
+      const xs = rs.filter((r) => r.contender === id).map((r) => r[key]).filter((x) => Number.isFinite(x));
       return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN;
     };
     const ids = [...new Set(rs.map((r) => r.contender))];
@@ -316,7 +318,7 @@ function summarize(
     for (const id of ids) {
       const label = rs.find((r) => r.contender === id)!.label;
       const ratio = Number.isFinite(baseline) ? (mean(id, 'rps') / baseline).toFixed(2) : '–';
-      lines.push(`| ${workload} | ${id}: ${label} | ${mean(id, 'rps').toFixed(0)} | ${mean(id, 'p50').toFixed(1)} | ${mean(id, 'p99').toFixed(1)} | ${mean(id, 'errors').toFixed(0)} | ${id === 'e' ? '–' : mean(id, 'memMiB').toFixed(0)} | ${ratio} |`);
+      lines.push(`| ${workload} | ${id}: ${label} | ${mean(id, 'rps').toFixed(0)} | ${mean(id, 'p50').toFixed(1)} | ${mean(id, 'p99').toFixed(1)} | ${mean(id, 'errors').toFixed(0)} | ${id === 'e' ? '–' : mean(id, 'cpuMsPerRequest').toFixed(2)} | ${id === 'e' ? '–' : mean(id, 'memMiB').toFixed(0)} | ${ratio} |`);
     }
     // What the entity collection and the response check cost (issue 10: under 5% of W1 throughput).
     const checked = mean('b', 'rps');
@@ -324,6 +326,16 @@ function summarize(
     if (Number.isFinite(checked) && Number.isFinite(unchecked) && unchecked > 0) {
       checkCost.push(`${workload}: response check (collection + check) costs ${(((unchecked - checked) / unchecked) * 100).toFixed(1)}% of throughput (b ${checked.toFixed(0)} vs b-nocheck ${unchecked.toFixed(0)} req/s)`);
     }
+    // The same prices in gateway CPU per request, which competing load on the machine hardly moves.
+    const cpuCost = (id: string, without: string, what: string) => {
+      const withIt = mean(id, 'cpuMsPerRequest');
+      const withoutIt = mean(without, 'cpuMsPerRequest');
+      if (Number.isFinite(withIt) && Number.isFinite(withoutIt) && withIt > 0) {
+        checkCost.push(`${workload}: ${what} costs ${(((withIt - withoutIt) / withIt) * 100).toFixed(1)}% of the gateway's CPU per request (${id} ${withIt.toFixed(2)} vs ${without} ${withoutIt.toFixed(2)} ms)`);
+      }
+    };
+    cpuCost('b', 'b-nocheck', 'the response check');
+    cpuCost('b', 'b-noaudit', 'the audit trail');
   }
   if (checkCost.length) lines.push('', ...checkCost.map((l) => `- ${l}`));
   if (soak) lines.push('', `Memory soak (${soak.contender}, W1-zipf, ${soak.seconds} s): ${soak.memAfterWarmupMiB.toFixed(0)} MiB after warm-up → ${soak.memEndMiB.toFixed(0)} MiB at the end (${soak.growthPct.toFixed(1)}%); V8 heap used ${soak.heapAfterWarmupMiB?.toFixed(0) ?? '?'} → ${soak.heapEndMiB?.toFixed(0) ?? '?'} MiB.`);

@@ -99,15 +99,7 @@ function layerOf(file: string): string | null {
  * Production files that still import mocks/, each with why. The list may only shrink: the test
  * fails when a listed file no longer imports mocks/ (remove it then).
  */
-const MOCKS_EXCEPTIONS: Record<string, string> = {
-  // The registry record types (CitizenRecord, …, type-only imports) are the registries' contract,
-  // still defined with the mocked world in mocks/world/types.ts; next step: move them to lib/.
-  'subgraphs/shared/address.ts': 'registry record types',
-  'subgraphs/enterprise/schema.ts': 'registry record types',
-  'subgraphs/insurance/schema.ts': 'registry record types',
-  'subgraphs/population/schema.ts': 'registry record types',
-  'subgraphs/land/schema.ts': 'registry record types',
-};
+const MOCKS_EXCEPTIONS: Record<string, string> = {};
 
 describe('dependency direction', () => {
   it('finds the files it checks', () => {

@@ -4,7 +4,7 @@
  * `personalId`); the population subgraph resolves them, so this registry never
  * serves identity data it does not own.
  */
-import type { EnterpriseRecord, PersonEnterpriseRoles } from '../../mocks/world/types.js';
+import type { EnterpriseRecord, PersonEnterpriseRoles } from '../../lib/registry-records.js';
 import { addressResolvers } from '../shared/address.js';
 import { assertIdentifier } from '../shared/errors.js';
 import { loadSdl } from '../shared/sdl.js';

@@ -3,7 +3,7 @@
  * and Citizen.healthInsuranceCard. Employers are `Enterprise` references
  * (resolvable: false here), resolved by the enterprise subgraph.
  */
-import type { HealthInsuranceCardRecord, SocialInsuranceRecord } from '../../mocks/world/types.js';
+import type { HealthInsuranceCardRecord, SocialInsuranceRecord } from '../../lib/registry-records.js';
 import { assertIdentifier } from '../shared/errors.js';
 import { loadSdl } from '../shared/sdl.js';
 import type { SubgraphContext, SubgraphDefinition } from '../shared/server.js';

@@ -4,7 +4,7 @@
  * holder index (`parcels-by-holder`) is keyed by personal ID or enterprise code,
  * so citizens and enterprises of one request share one batch.
  */
-import type { HolderParcels, LandParcelRecord } from '../../mocks/world/types.js';
+import type { HolderParcels, LandParcelRecord } from '../../lib/registry-records.js';
 import { addressResolvers } from '../shared/address.js';
 import { assertIdentifier } from '../shared/errors.js';
 import { loadSdl } from '../shared/sdl.js';

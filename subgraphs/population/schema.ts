@@ -4,7 +4,7 @@
  * through the same per-request loaders, so a citizen with parents, spouse and
  * five children costs one `citizens` batch, not eight lookups.
  */
-import type { CitizenRecord, HouseholdRecord } from '../../mocks/world/types.js';
+import type { CitizenRecord, HouseholdRecord } from '../../lib/registry-records.js';
 import { addressResolvers } from '../shared/address.js';
 import { assertIdentifier, badUserInput } from '../shared/errors.js';
 import { loadSdl } from '../shared/sdl.js';

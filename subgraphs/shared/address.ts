@@ -2,7 +2,7 @@
  * `Address` is shared by the population, enterprise and land subgraphs
  * (`@shareable`), so all three must compute `fullAddress` the same way.
  */
-import type { AddressRecord } from '../../mocks/world/types.js';
+import type { AddressRecord } from '../../lib/registry-records.js';
 
 /** One line, most specific first: "detail, commune, province" (detail left out when unknown). */
 export function fullAddress(a: AddressRecord): string {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { nock, nockRegistry } from '../../mocks/fixtures/nock.js';
 import { FIXTURE_IDS, fixtureWorld } from '../../mocks/fixtures/index.js';
-import type { CitizenRecord } from '../../mocks/world/types.js';
+import type { CitizenRecord } from '../../lib/registry-records.js';
 import { RegistryClient, RegistryError } from './registry-client.js';
 import { RegistryLoaders } from './loaders.js';
 
