@@ -87,7 +87,7 @@ describe('plain fetch (docs/examples/fetch.ts)', () => {
     expect(r.status).toBe(200);
     expect(r.data?.citizen.fullName).toBe(adult.fullName);
     const record = await stack.gateway.services.need('audit').store.byRequestId(r.requestId!);
-    expect(record).toMatchObject({ procedureId: PURPOSES[0] });
+    expect(record).toMatchObject({ procedureId: PURPOSES[0], dossierId: 'HS-2025-000004' });
   });
 
   it('a request without a purpose is refused with PURPOSE_MISSING', async () => {
