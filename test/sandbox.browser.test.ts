@@ -5,11 +5,14 @@
  * example tab must show the citizen's data, with no external request attempted,
  * no script error and no Content-Security-Policy violation.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Response } from 'playwright-core';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickExampleSubjects } from '../mocks/world/examples.js';
 import { startStack, type Stack } from './support/stack.js';
+import { PREFILL_EXAMPLE_PROCEDURE } from '../gateway/sandbox/examples.js';
+import { MONO_FONT_FAMILY } from '../gateway/sandbox/assets.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -64,6 +67,23 @@ describe.skipIf(!haveChromium)(title, () => {
     return page;
   }
 
+  /**
+   * Runs the current tab until the request names `operation`. After a tab switch GraphiQL
+   * updates the editor's operation name in a debounced change handler, so a click right
+   * after the switch may still send the previous tab's name (answered 400
+   * OPERATION_RESOLUTION_FAILURE); a user clicking later never sees it.
+   */
+  async function runUntilOperation(page: Page, operation: string): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      const answer = page.waitForResponse((r) => r.url().endsWith('/graphql') && r.request().method() === 'POST' && !(r.request().postData() ?? '').includes('IntrospectionQuery'));
+      await page.locator('.graphiql-execute-button').click();
+      const res = await answer;
+      const sent = JSON.parse(res.request().postData() ?? '{}') as { operationName?: string };
+      if (sent.operationName === operation || attempt >= 20) return res;
+      await page.locator('.graphiql-execute-button:not([disabled])').waitFor();
+    }
+  }
+
   const isGraphQL = (r: Response, operation: string) => r.url().endsWith('/graphql') && (r.request().postData() ?? '').includes(operation);
 
   it('runs the four-registry example query and shows the citizen, with nothing leaving the machine', async () => {
@@ -111,5 +131,78 @@ describe.skipIf(!haveChromium)(title, () => {
     expect(external, 'requests that tried to leave this machine').toEqual([]);
     expect(problems).toEqual([]);
     await page.close();
+  });
+  it('shows a Vietnamese prefill result in JetBrains Mono served by the gateway itself, with stack traces collapsed', async () => {
+    // A citizen whose name carries stacked diacritics ("Đỗ"): GraphiQL's Fira Code draws it as "Đỗ˜".
+    const citizen = stack.world.citizens.find((c) => !c.deceased && c.fullName.startsWith('Đỗ ') && c.dateOfBirth < '2005-01-01');
+    expect(citizen, 'the test world has an adult named Đỗ').toBeDefined();
+    const subjects = { ...pickExampleSubjects(stack.world), personalId: citizen!.personalId };
+    const gw = await stack.startGateway({ sandbox: { exampleSubjects: subjects } });
+    const problems: string[] = [];
+    const page = await openSandbox(problems);
+    // Tall enough that the result pane shows the name, a "Số …" label and the registry's
+    // title ("CSDLQG về dân cư") at once (CodeMirror renders only the visible lines).
+    await page.setViewportSize({ width: 1280, height: 1750 });
+    const fontRequests: Array<{ url: string; status: number }> = [];
+    page.on('response', (r) => {
+      if (r.request().resourceType() === 'font') fontRequests.push({ url: r.url(), status: r.status() });
+    });
+    await page.goto(`${gw.url}/`);
+    await page.locator('.graphiql-execute-button').waitFor({ timeout: 20_000 });
+
+    // The prefill tab the README promises, on the example citizen.
+    const tab = page.locator('.graphiql-tab', { hasText: 'Prefill' });
+    await tab.first().click();
+    await expect.poll(() => page.locator('.graphiql-query-editor .CodeMirror').first().textContent(), { timeout: 10_000 }).toContain('prefill(');
+    await expect.poll(() => page.locator('.graphiql-editor-tool .CodeMirror').first().textContent(), { timeout: 10_000 }).toContain(PREFILL_EXAMPLE_PROCEDURE);
+
+    const res = await runUntilOperation(page, 'Prefill');
+    const text = await res.text();
+    expect(res.status(), text).toBe(200);
+    for (const word of ['Đỗ', 'Số', 'về']) expect(text, `the prefill answer contains "${word}"`).toContain(word);
+
+    const result = page.locator('.result-window');
+    await expect.poll(() => result.textContent(), { timeout: 10_000 }).toContain(citizen!.fullName);
+    const shown = (await result.textContent()) ?? '';
+    for (const word of ['Đỗ', 'Số', 'về']) expect(shown).toContain(word);
+
+    // The font really renders the result: declared on the pane, loaded by the browser for
+    // the Vietnamese range, and fetched from this gateway (no CDN, no data: fallback).
+    const family = await page.locator('.result-window .CodeMirror').first().evaluate((el) => getComputedStyle(el).fontFamily);
+    expect(family.split(',')[0]!.trim().replace(/['"]/g, '')).toBe(MONO_FONT_FAMILY);
+    await page.evaluate(() => document.fonts.ready);
+    const loaded = await page.evaluate((f) => ({
+      vietnamese: document.fonts.check(`14px "${f}"`, 'Đỗ Số về'),
+      faces: [...document.fonts].filter((face) => face.family.replace(/['"]/g, '') === f && face.status === 'loaded').map((face) => face.unicodeRange),
+    }), MONO_FONT_FAMILY);
+    expect(loaded.vietnamese).toBe(true);
+    expect(loaded.faces.some((range) => /1EA0-1EF9/i.test(range)), `loaded faces: ${JSON.stringify(loaded.faces)}`).toBe(true);
+    const vietnameseFont = fontRequests.find((r) => r.url.includes('jetbrains-mono-vietnamese-'));
+    expect(vietnameseFont, `font requests: ${JSON.stringify(fontRequests)}`).toBeDefined();
+    expect(new URL(vietnameseFont!.url).origin).toBe(new URL(gw.url).origin);
+    expect(vietnameseFont!.status).toBe(200);
+
+    const dir = path.join(import.meta.dirname, '..', 'docs', 'screenshots');
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: path.join(dir, 'sandbox-vietnamese-prefill.png'), fullPage: false });
+
+    // Development stack traces are collapsed until the banner's toggle is ticked.
+    await page.locator('.graphiql-editor-tool .CodeMirror').first().evaluate((el, v) => {
+      (el as unknown as { CodeMirror: { setValue(v: string): void } }).CodeMirror.setValue(v);
+    }, JSON.stringify({ procedureId: PREFILL_EXAMPLE_PROCEDURE, personalId: '12345' }));
+    const badBody = (await (await runUntilOperation(page, 'Prefill')).json()) as { errors?: Array<{ extensions?: { stacktrace?: unknown } }> };
+    // The stack's gateway runs in development: the answer carries the trace, the pane hides it.
+    expect(badBody.errors?.some((e) => Array.isArray(e.extensions?.stacktrace))).toBe(true);
+    await expect.poll(() => result.textContent(), { timeout: 10_000 }).toContain('lines hidden');
+    const stackFrame = /\bat \S+ \(/; // "at badInput (/…/prefill.ts:100:10)"
+    expect(await result.textContent()).not.toMatch(stackFrame);
+    await page.locator('#motlan-show-stacktraces').check();
+    await runUntilOperation(page, 'Prefill');
+    await expect.poll(() => result.textContent(), { timeout: 10_000 }).toMatch(stackFrame);
+    expect(await result.textContent()).not.toContain('lines hidden');
+    expect(external, 'requests that tried to leave this machine').toEqual([]);
+    expect(problems.filter((p) => p.startsWith('page error') || p.includes('Content Security Policy'))).toEqual([]);
+    await page.close();
+    await gw.close();
   });
 });

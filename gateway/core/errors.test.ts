@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countEntities, describeFailure } from './datasource.js';
-import { makeFormatError, scrubInternals } from './errors.js';
+import { graphqlResponseType, makeFormatError, scrubInternals } from './errors.js';
 
 describe('production error mask', () => {
   const prod = makeFormatError(true);
@@ -54,5 +54,21 @@ describe('subgraph data source helpers', () => {
     expect(describeFailure(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4003'), { code: 'ECONNREFUSED' }) }), 1)).toBe('connection refused');
     expect(describeFailure(new Error('503: Service Unavailable'), 1)).toBe('HTTP 503');
     expect(describeFailure(new Error('connect to http://10.1.1.1 weird'), 1)).toBe('unexpected answer');
+  });
+});
+
+describe('graphqlResponseType: the media type of refusals made before Apollo Server', () => {
+  const GQL = 'application/graphql-response+json; charset=utf-8';
+  const JSON_T = 'application/json; charset=utf-8';
+  it('follows the client\'s preference as Apollo Server does (q first, then order), json by default', () => {
+    expect(graphqlResponseType(undefined)).toBe(JSON_T);
+    expect(graphqlResponseType('*/*')).toBe(JSON_T);
+    expect(graphqlResponseType('application/graphql-response+json')).toBe(GQL);
+    expect(graphqlResponseType('application/graphql-response+json, application/json')).toBe(GQL);
+    expect(graphqlResponseType('application/json, application/graphql-response+json')).toBe(JSON_T);
+    expect(graphqlResponseType('application/json;q=0.9, application/graphql-response+json')).toBe(GQL);
+    expect(graphqlResponseType('application/graphql-response+json;q=0.5, application/json')).toBe(JSON_T);
+    expect(graphqlResponseType('application/graphql-response+json;q=0')).toBe(JSON_T);
+    expect(graphqlResponseType('Application/GraphQL-Response+JSON ; q=1')).toBe(GQL);
   });
 });

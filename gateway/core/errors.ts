@@ -132,8 +132,34 @@ export function sendError(
   for (const [k, v] of Object.entries(opts.headers ?? {})) void reply.header(k, v);
   return reply
     .code(opts.status ?? ERROR_TABLE[code].status)
-    .type('application/json; charset=utf-8')
+    .type(isGraphQLRequest(request) ? graphqlResponseType(request.headers.accept) : 'application/json; charset=utf-8')
     .send(refusalBody(request, code, message, opts.extensions));
+}
+
+const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
+
+/**
+ * The media type of a GraphQL response for this Accept header, chosen as Apollo Server
+ * chooses it for the responses it writes itself (negotiator: higher q wins, then the
+ * client's order), so a refusal made before Apollo (401, 413, 429 …) is typed like one
+ * made inside it: `application/graphql-response+json` when the client prefers it (GraphQL
+ * over HTTP: it tells a client that a 4xx body is a GraphQL response), else
+ * `application/json`, also when there is no Accept header (legacy clients) or only a wildcard.
+ */
+export function graphqlResponseType(accept: string | undefined): string {
+  const JSON_TYPE = 'application/json; charset=utf-8';
+  if (!accept) return JSON_TYPE;
+  const best = { graphql: { q: 0, at: Infinity }, json: { q: 0, at: Infinity } };
+  accept.split(',').forEach((part, at) => {
+    const [type = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    if (!Number.isFinite(q)) return;
+    const slot = type === GRAPHQL_RESPONSE_JSON ? best.graphql : type === 'application/json' ? best.json : undefined;
+    if (slot && (q > slot.q || (q === slot.q && at < slot.at))) Object.assign(slot, { q, at });
+  });
+  const { graphql, json } = best;
+  return graphql.q > 0 && (graphql.q > json.q || (graphql.q === json.q && graphql.at < json.at)) ? `${GRAPHQL_RESPONSE_JSON}; charset=utf-8` : JSON_TYPE;
 }
 
 /**
@@ -176,6 +202,7 @@ export function errorHandler(production: boolean) {
     if (status >= 500) request.log.error({ err: error }, 'Request failed');
     const message = status >= 500 && production ? MASKED_MESSAGE : production ? scrubInternals(error.message) : error.message;
     const code = status === 413 ? 'LIMIT_EXCEEDED' : status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
+    if (isGraphQLRequest(request)) void reply.type(graphqlResponseType(request.headers.accept));
     return reply.code(status).send(refusalBody(request, code, message));
   };
 }

@@ -196,7 +196,7 @@ export function evaluateRelations(subject: Subject, result: ExecutionResult): Re
 
 /** Runs the relation query for `subject` through `execute` and evaluates it. */
 export async function checkSubjectRelations(subject: Subject, execute: InnerExecutor, context: MotlanContext): Promise<RelationCheck> {
-  if (!subject.personalId) throw new GraphQLError('A subject needs the personalId of the citizen.', { extensions: { code: 'BAD_USER_INPUT' } });
+  if (!subject.personalId) throw new GraphQLError('A subject needs the personalId of the citizen.', { extensions: { code: 'BAD_USER_INPUT', reason: 'SUBJECTS_DO_NOT_FIT_PROCEDURE' } });
   const wanted = new Set<RelatedSubject>();
   if (subject.relatedPersonalId) wanted.add('relatedPersonalId');
   if (subject.enterpriseCode) wanted.add('enterpriseCode');
@@ -257,6 +257,6 @@ export function subjectsNotRelated(verdict?: RelationVerdict): GraphQLError {
 /** Unknown citizen for a procedure about the citizen alone: the lookup itself (counted by the brake). */
 export function notFoundCitizen(personalId: string): GraphQLError {
   return new GraphQLError(`No citizen with personal ID ${personalId} is recorded in the population registry.`, {
-    extensions: { code: 'NOT_FOUND' },
+    extensions: { code: 'NOT_FOUND', reason: 'CITIZEN_NOT_FOUND' },
   });
 }

@@ -14,6 +14,7 @@
  * own: they share the outer request's trace, and the outer request (the prefill) is
  * checked with everything its inner operations fetched.
  */
+import type { RefusalReason } from '../core/reasons.js';
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
 import type { MotlanContext, ResponseCheckResult } from '../core/context.js';
@@ -27,7 +28,7 @@ export const RESPONSE_REASONS = {
   notAllowed: 'RESPONSE_ENTITY_NOT_ALLOWED',
   /** Part of a subgraph answer could not be read (entity without key, unknown type): refused rather than guessed. */
   undecidable: 'RESPONSE_UNDECIDABLE',
-} as const;
+} as const satisfies Record<string, RefusalReason>;
 export type ResponseReason = (typeof RESPONSE_REASONS)[keyof typeof RESPONSE_REASONS];
 
 export interface ResponseCheckOptions {

@@ -31,6 +31,7 @@
  * while `purpose` is visible to the plugins and resolvers of the operation (the audit
  * plugin reads it there).
  */
+import type { RefusalReason } from '../core/reasons.js';
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import { GraphQLError, getNamedType, type GraphQLSchema } from 'graphql';
 import type { ClientIdentity, MotlanContext, Subject } from '../core/context.js';
@@ -73,12 +74,13 @@ const RELATED_OF_ROOT: Record<string, RelatedSubject | undefined> = {
   parcel: 'parcelId',
 };
 
-/** Reason codes this plugin refuses with (`extensions.reason`); documented in docs/SECURITY.md. */
+/** Reason codes this plugin refuses with (`extensions.reason`): a subset of core/reasons.ts, documented in docs/INTEGRATION.md. */
 export const POLICY_REASONS = [
   'PURPOSE_MISSING', 'PROCEDURE_NOT_ALLOWED', 'UNKNOWN_PROCEDURE', 'FIELDS_NOT_ALLOWED', 'SUBJECT_NOT_DECLARED',
   'UNDECIDABLE_REQUEST', 'REGISTRY_NOT_ALLOWED', 'TOO_MANY_SUBJECTS', 'NO_SUBJECT', 'MIXED_PURPOSES',
-  'SUBJECT_TOKEN_MISSING', 'SUBJECT_TOKEN_INVALID', 'SUBJECT_NOT_RELATED', 'INTROSPECTION_DISABLED',
-] as const;
+  'SUBJECT_TOKEN_MISSING', 'SUBJECT_TOKEN_INVALID', 'SUBJECT_NOT_RELATED', 'INTROSPECTION_DISABLED', 'BATCHED_PURPOSE',
+  'INVALID_IDENTIFIER', 'INVALID_HEADER',
+] as const satisfies readonly RefusalReason[];
 
 export interface PurposePolicyOptions {
   /**

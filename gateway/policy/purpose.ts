@@ -18,7 +18,7 @@ export const SUBJECT_TOKEN_HEADER = 'x-subject-token';
 export function singleHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   if (Array.isArray(v)) {
-    if (v.length > 1) throw policyError('BAD_USER_INPUT', `Send the ${name} header once; it was sent ${v.length} times.`);
+    if (v.length > 1) throw policyError('BAD_USER_INPUT', `Send the ${name} header once; it was sent ${v.length} times.`, { reason: 'INVALID_HEADER' });
     return v[0];
   }
   return v === undefined || v === '' ? undefined : v;
@@ -33,11 +33,11 @@ export function purposeFromHeaders(headers: IncomingHttpHeaders): Purpose | null
   const procedureId = singleHeader(headers, PURPOSE_HEADER)?.trim();
   const dossierId = singleHeader(headers, DOSSIER_HEADER)?.trim() ?? null;
   if (dossierId !== null && !DOSSIER_ID.test(dossierId)) {
-    throw policyError('BAD_USER_INPUT', `X-Dossier-Id ${DOSSIER_ID_RULE}.`);
+    throw policyError('BAD_USER_INPUT', `X-Dossier-Id ${DOSSIER_ID_RULE}.`, { reason: 'INVALID_HEADER' });
   }
   if (procedureId === undefined) return null;
   if (!PROCEDURE_ID.test(procedureId)) {
-    throw policyError('BAD_USER_INPUT', 'X-Purpose must be a procedure id of the catalog (lower-case letters, digits and dashes, e.g. judicial-record-certificate); list them with { procedures { id } }.');
+    throw policyError('BAD_USER_INPUT', 'X-Purpose must be a procedure id of the catalog (lower-case letters, digits and dashes, e.g. judicial-record-certificate); list them with { procedures { id } }.', { reason: 'INVALID_HEADER' });
   }
   return { procedureId, dossierId };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { refusalStatus } from './refusal-status.js';
+import { asRequestErrors, refusalStatus } from './refusal-status.js';
 
 const err = (code: string) => ({ message: 'x', extensions: { code } });
 
@@ -17,5 +17,14 @@ describe('refusalStatus: the HTTP status of a prefill response', () => {
     expect(refusalStatus(null, [{}])).toBeUndefined();
     expect(refusalStatus(null, [])).toBeUndefined();
     expect(refusalStatus({ prefill: { fields: [] } }, undefined)).toBeUndefined();
+  });
+});
+
+describe('asRequestErrors: a refused prefill in the policy\'s body shape', () => {
+  it('keeps message and public extensions, drops path, locations and the subgraph\'s name', () => {
+    const out = asRequestErrors([
+      { message: 'refused', path: ['prefill'], locations: [{ line: 1, column: 3 }], extensions: { code: 'FORBIDDEN', reason: 'SUBJECT_NOT_RELATED', serviceName: 'procedures' } },
+    ]);
+    expect(out).toEqual([{ message: 'refused', extensions: { code: 'FORBIDDEN', reason: 'SUBJECT_NOT_RELATED' } }]);
   });
 });

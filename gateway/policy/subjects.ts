@@ -45,9 +45,9 @@ export function collectSubjects(roots: Array<{ use: RootFieldUse; args: Record<s
       if (typeof value !== 'string') throw undecidable(`${lookup.arg} must hold strings.`);
       if (lookup.kind) {
         const problem = VALIDATORS[lookup.kind](value);
-        if (problem) throw policyError('BAD_USER_INPUT', `${use.responseKey}: ${problem}`, { field: use.coordinate });
+        if (problem) throw policyError('BAD_USER_INPUT', `${use.responseKey}: ${problem}`, { field: use.coordinate, reason: 'INVALID_IDENTIFIER' });
       } else if (!/^[A-Za-z0-9-]{1,40}$/.test(value)) {
-        throw policyError('BAD_USER_INPUT', `${use.responseKey}: ${lookup.arg} must be 1-40 letters, digits or dashes.`, { field: use.coordinate });
+        throw policyError('BAD_USER_INPUT', `${use.responseKey}: ${lookup.arg} must be 1-40 letters, digits or dashes.`, { field: use.coordinate, reason: 'INVALID_IDENTIFIER' });
       }
       if (lookup.subject === 'personalId' && !out.personalIds.includes(value)) out.personalIds.push(value);
       else if (lookup.subject === 'enterpriseCode' && !out.enterpriseCodes.includes(value)) out.enterpriseCodes.push(value);

@@ -96,8 +96,9 @@ const REGISTRY_NAMES: Record<string, string> = {
 };
 const registryName = (r: string) => REGISTRY_NAMES[r] ?? `${r} registry`;
 
-function badInput(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+/** `reason`: INVALID_IDENTIFIER (malformed value) or SUBJECTS_DO_NOT_FIT_PROCEDURE (core/reasons.ts). */
+function badInput(message: string, reason: 'INVALID_IDENTIFIER' | 'SUBJECTS_DO_NOT_FIT_PROCEDURE'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', reason } });
 }
 
 /** Step 1: the procedure and well-formed subjects, exactly those the procedure takes. */
@@ -105,11 +106,11 @@ export function checkPrefillArgs(catalog: Catalog, args: PrefillArgs): { procedu
   const procedure = catalog.byId.get(args.procedureId);
   if (!procedure) {
     throw new GraphQLError(`Unknown procedure "${String(args.procedureId).slice(0, 80)}": list the catalog with { procedures { id name } }.`, {
-      extensions: { code: 'NOT_FOUND' },
+      extensions: { code: 'NOT_FOUND', reason: 'UNKNOWN_PROCEDURE' },
     });
   }
   // The same rule as the X-Dossier-Id header: the value is recorded and exported to auditors.
-  if (args.dossierId != null && !isDossierId(args.dossierId)) throw badInput(`dossierId ${DOSSIER_ID_RULE}.`);
+  if (args.dossierId != null && !isDossierId(args.dossierId)) throw badInput(`dossierId ${DOSSIER_ID_RULE}.`, 'INVALID_IDENTIFIER');
   const s = args.subject;
   const problems = [
     validatePersonalId(s.personalId),
@@ -117,21 +118,22 @@ export function checkPrefillArgs(catalog: Catalog, args: PrefillArgs): { procedu
     s.enterpriseCode != null ? validateEnterpriseCode(s.enterpriseCode) : null,
     s.parcelId != null ? validateParcelId(s.parcelId) : null,
   ].filter((p): p is string => p !== null);
-  if (problems.length) throw badInput(problems.join(' '));
+  if (problems.length) throw badInput(problems.join(' '), 'INVALID_IDENTIFIER');
   if (s.relatedPersonalId != null && s.relatedPersonalId === s.personalId) {
-    throw badInput('subject.relatedPersonalId is the citizen themself: give the family member the procedure is about.');
+    throw badInput('subject.relatedPersonalId is the citizen themself: give the family member the procedure is about.', 'SUBJECTS_DO_NOT_FIT_PROCEDURE');
   }
   const takes = new Set(procedure.def.subjects);
   for (const root of Object.keys(SUBJECT_OF_ROOT) as SubjectRoot[]) {
     const key = SUBJECT_OF_ROOT[root];
     const given = s[key] != null;
     if (takes.has(root) && !given) {
-      throw badInput(`Procedure ${procedure.def.id} needs subject.${key} (${SUBJECT_MEANING[key]}).`);
+      throw badInput(`Procedure ${procedure.def.id} needs subject.${key} (${SUBJECT_MEANING[key]}).`, 'SUBJECTS_DO_NOT_FIT_PROCEDURE');
     }
     if (!takes.has(root) && given) {
       // Data minimisation: a subject the form does not need is not even looked at.
       throw badInput(
         `Procedure ${procedure.def.id} does not take subject.${key}; it takes ${procedure.def.subjects.map((r) => `subject.${SUBJECT_OF_ROOT[r]}`).join(', ')}.`,
+        'SUBJECTS_DO_NOT_FIT_PROCEDURE',
       );
     }
   }

@@ -122,12 +122,34 @@ query LandParcel($parcelId: ID!) {
 }
 `;
 
+/** The procedure the prefill tab runs: one citizen, no other subject, population registry only. */
+export const PREFILL_EXAMPLE_PROCEDURE = 'judicial-record-certificate';
+
+export const PREFILL_QUERY = `# Provide-once prefill (cung cấp thông tin một lần): the e-form of a procedure
+# filled from the registries, with where each value came from, and the dossier
+# components (thành phần hồ sơ) the citizen no longer submits. The procedure id is
+# the purpose: no X-Purpose header is needed. The catalog: { procedures { id name } }.
+query Prefill($procedureId: ID!, $personalId: ID!, $dossierId: String) {
+  prefill(procedureId: $procedureId, subject: { personalId: $personalId }, dossierId: $dossierId) {
+    procedure { id name }
+    summary { fieldsPrefilled fieldsForCitizen componentsCut hoursSaved }
+    dossierComponents { name status reason }
+    fields { label value registry }
+  }
+}
+`;
+
 /** The default tabs, in the order shown: the four-registry dossier first. */
 export function buildExamples(subjects: ExampleSubjects): SandboxExample[] {
   return [
     { title: 'Citizen dossier (4 registries)', query: CITIZEN_DOSSIER_QUERY, variables: { personalId: subjects.personalId } },
     { title: 'Enterprise lookup', query: ENTERPRISE_QUERY, variables: { enterpriseCode: subjects.enterpriseCode } },
     { title: 'Land parcel lookup', query: LAND_PARCEL_QUERY, variables: { parcelId: subjects.parcelId } },
+    {
+      title: 'Prefill: judicial record certificate',
+      query: PREFILL_QUERY,
+      variables: { procedureId: PREFILL_EXAMPLE_PROCEDURE, personalId: subjects.personalId, dossierId: 'HS-SANDBOX-1' },
+    },
   ];
 }
 

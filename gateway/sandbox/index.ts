@@ -6,9 +6,10 @@
  * uses placeholder identifiers.
  */
 import { sendError } from '../core/errors.js';
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { loadSandboxAssets, type SandboxAsset } from './assets.js';
+import { loadSandboxAssets, MONO_FONT_FACES, MONO_FONT_FAMILY, type SandboxAsset } from './assets.js';
 import {
   buildExamples,
   checkExampleSubjects,
@@ -19,7 +20,7 @@ import {
   type SandboxExample,
 } from './examples.js';
 import { readDemoKey, type DemoKey } from './demo-key.js';
-import { renderSandboxPage, SANDBOX_CSS, sandboxPageHeaders, type SandboxPage } from './page.js';
+import { renderSandboxPage, sandboxCss, sandboxPageHeaders, type SandboxPage } from './page.js';
 
 export type { ExampleSubjects, SandboxExample } from './examples.js';
 
@@ -99,7 +100,8 @@ function sendAsset(request: FastifyRequest, reply: FastifyReply, asset: SandboxA
     .header('x-content-type-options', 'nosniff')
     .header('cross-origin-resource-policy', 'same-origin');
   if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
-  if (acceptsGzip(request) && asset.body.length > 1024) {
+  // woff2 is already compressed (Brotli inside): gzip would only cost CPU.
+  if (acceptsGzip(request) && asset.body.length > 1024 && !asset.contentType.startsWith('font/')) {
     return reply.header('content-encoding', 'gzip').send(gzipped(asset));
   }
   return reply.send(asset.body);
@@ -120,9 +122,12 @@ export function registerSandbox(app: FastifyInstance, opts: SandboxOptions = {})
   if (!assetsPrefix.endsWith('/')) throw new Error(`Sandbox assetsPrefix ${JSON.stringify(assetsPrefix)} must end with "/".`);
 
   const assets = new Map(loadSandboxAssets());
-  const css = Buffer.from(SANDBOX_CSS, 'utf8');
-  assets.set('sandbox.css', { name: 'sandbox.css', contentType: 'text/css; charset=utf-8', body: css, etag: `"sandbox-css-${css.length}"` });
-  const assetVersions = Object.fromEntries([...assets.values()].map((a) => [a.name, a.etag.replace(/"/g, '')]));
+  const versionOf = (a: SandboxAsset) => a.etag.replace(/"/g, '');
+  // Font URLs are relative to the stylesheet (same prefix) and versioned like every asset.
+  const fontUrl = (file: string) => `${file}?v=${encodeURIComponent(versionOf(assets.get(file)!))}`;
+  const css = Buffer.from(sandboxCss(MONO_FONT_FACES, MONO_FONT_FAMILY, fontUrl), 'utf8');
+  assets.set('sandbox.css', { name: 'sandbox.css', contentType: 'text/css; charset=utf-8', body: css, etag: `"sandbox-css-${createHash('sha256').update(css).digest('base64url').slice(0, 27)}"` });
+  const assetVersions = Object.fromEntries([...assets.values()].map((a) => [a.name, versionOf(a)]));
 
   // Resolved now, so a bad SANDBOX_EXAMPLE_* value stops the start rather than the first visit.
   const examples = opts.examples ?? buildExamples(exampleSubjectsFor(opts, production, env));

@@ -38,7 +38,25 @@ export const API_KEY_PLACEHOLDER = 'YOUR_API_KEY';
 const BOOTSTRAP = `
 (function () {
   var config = JSON.parse(document.getElementById('motlan-sandbox-config').textContent);
-  var fetcher = GraphiQL.createFetcher({ url: new URL(config.endpoint, window.location.href).href });
+  // Plain JSON answers (no multipart incremental delivery, which the gateway does not
+  // serve), so the stack traces below can be collapsed in the parsed result.
+  var baseFetcher = GraphiQL.createFetcher({ url: new URL(config.endpoint, window.location.href).href, enableIncrementalDelivery: false });
+  // Development answers carry each error's stack trace (extensions.stacktrace): long,
+  // and noise to an integrator. Collapsed unless the banner's toggle is ticked.
+  var showStacks = document.getElementById('motlan-show-stacktraces');
+  function collapseStacks(result) {
+    if (!showStacks || showStacks.checked || !result || !Array.isArray(result.errors)) return result;
+    result.errors.forEach(function (e) {
+      if (e && e.extensions && Array.isArray(e.extensions.stacktrace)) {
+        e.extensions.stacktrace = '[' + e.extensions.stacktrace.length + ' lines hidden: tick "Show stack traces" above and run again]';
+      }
+    });
+    return result;
+  }
+  var fetcher = function (params, opts) {
+    var answer = baseFetcher(params, opts);
+    return answer && typeof answer.then === 'function' ? answer.then(collapseStacks) : answer;
+  };
   var storage = GraphiQL.createLocalStorage({ namespace: config.storageNamespace });
   var stored = null;
   try { stored = window.localStorage.getItem(config.storageNamespace + ':tabState'); } catch (e) { /* storage disabled */ }
@@ -60,7 +78,8 @@ const BOOTSTRAP = `
 const BOOTSTRAP_HASH = `sha256-${createHash('sha256').update(BOOTSTRAP, 'utf8').digest('base64')}`;
 
 /**
- * Only same-origin resources; fonts are data: URLs inside graphiql.min.css. Inline
+ * Only same-origin resources; GraphiQL's own fonts are data: URLs inside
+ * graphiql.min.css, the monospace font is served by the sandbox (assets.ts). Inline
  * styles stay forbidden: GraphiQL sets its dynamic styles through the CSSOM, which
  * CSP allows, and the one `<style>` it may inject (scroll lock while a dialog is
  * open) is cosmetic.
@@ -133,6 +152,10 @@ export function renderSandboxPage(opts: SandboxPageOptions): SandboxPage {
     : `<strong>API key required.</strong> Open the <em>Headers</em> tab below the query editor and replace
        <code>${API_KEY_PLACEHOLDER}</code> in <code>{"Authorization": "Bearer ${API_KEY_PLACEHOLDER}"}</code> with the
        key your agency received. The key is not stored by this page.`;
+  // Only development answers carry stack traces (Apollo drops them in production).
+  const stackToggle = opts.production
+    ? ''
+    : ` <label id="motlan-stacktrace-toggle"><input type="checkbox" id="motlan-show-stacktraces"> Show stack traces</label>`;
 
   const html = `<!doctype html>
 <html lang="en">
@@ -146,7 +169,7 @@ export function renderSandboxPage(opts: SandboxPageOptions): SandboxPage {
 <link rel="stylesheet" href="${escapeHtml(assetUrl(opts, 'sandbox.css'))}">
 </head>
 <body>
-<div id="motlan-banner" role="note">${banner}</div>
+<div id="motlan-banner" role="note">${banner}${stackToggle}</div>
 <div id="graphiql"><noscript>The sandbox needs JavaScript. The GraphQL endpoint is ${escapeHtml(opts.endpoint)}.</noscript></div>
 <script id="motlan-sandbox-config" type="application/json">${jsonForScript(config)}</script>
 <script src="${escapeHtml(assetUrl(opts, 'react.production.min.js'))}"></script>
@@ -159,10 +182,23 @@ export function renderSandboxPage(opts: SandboxPageOptions): SandboxPage {
   return { html, csp: sandboxCsp() };
 }
 
-/** The page's own layout (served as a file so the CSP needs no inline styles). */
-export const SANDBOX_CSS = `html, body { height: 100%; margin: 0; }
+/**
+ * The page's own layout (served as a file so the CSP needs no inline styles) and the
+ * monospace font of the editors and the result pane: JetBrains Mono, whose Vietnamese
+ * subset draws stacked diacritics ("Đỗ", "Số", "về") that GraphiQL's Fira Code lacks.
+ * `fontUrl` gives a font file's versioned URL relative to this stylesheet.
+ */
+export function sandboxCss(fonts: ReadonlyArray<{ file: string; weight: number; unicodeRange: string }>, family: string, fontUrl: (file: string) => string): string {
+  const faces = fonts
+    .map((f) => `@font-face { font-family: '${family}'; font-style: normal; font-weight: ${f.weight}; font-display: swap; src: url(${fontUrl(f.file)}) format('woff2'); unicode-range: ${f.unicodeRange}; }`)
+    .join('\n');
+  return `${faces}
+html, body { height: 100%; margin: 0; }
 body { display: flex; flex-direction: column; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 #motlan-banner { flex: none; padding: 8px 16px; font-size: 14px; line-height: 1.4; background: #fff7e0; color: #3d2e00; border-bottom: 1px solid #e6d290; }
-#motlan-banner code { font-family: ui-monospace, "Fira Code", monospace; font-size: 13px; }
+#motlan-banner code { font-family: '${family}', ui-monospace, monospace; font-size: 13px; }
+#motlan-stacktrace-toggle { margin-left: 12px; white-space: nowrap; }
 #graphiql { flex: 1; min-height: 0; }
+.graphiql-container, .CodeMirror-info, .CodeMirror-lint-tooltip, .graphiql-dialog, .graphiql-dialog-overlay, .graphiql-tooltip, [data-radix-popper-content-wrapper] { --font-family-mono: '${family}', 'Fira Code', monospace; }
 `;
+}

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chooseDemoKey } from './demo-key.js';
-import { buildExamples, EXAMPLE_SUBJECT_ENV, exampleSubjectsFromEnv, exampleSubjectsToEnv, PLACEHOLDER_SUBJECTS } from './examples.js';
+import { buildExamples, EXAMPLE_SUBJECT_ENV, PREFILL_EXAMPLE_PROCEDURE, exampleSubjectsFromEnv, exampleSubjectsToEnv, PLACEHOLDER_SUBJECTS } from './examples.js';
 import { registerSandbox, type SandboxOptions } from './index.js';
 import { validateEnterpriseCode, validateParcelId, validatePersonalId } from '../../lib/identifiers.js';
 
@@ -117,6 +117,27 @@ describe('sandbox assets', () => {
     expect(css.body).not.toMatch(/url\(\s*["']?https?:/);
   });
 
+  it('serves JetBrains Mono (Vietnamese and Latin, woff2) itself and makes it the editors\' monospace font', async () => {
+    const a = await sandboxApp({ production: false, demoApiKey: null });
+    const page = await a.inject({ method: 'GET', url: '/' });
+    const cssUrl = page.body.match(/href="(\/sandbox\/assets\/sandbox\.css[^"]*)"/)![1]!.replace(/&#38;/g, '&');
+    const css = (await a.inject({ method: 'GET', url: cssUrl })).body;
+    expect(css).toMatch(/--font-family-mono: 'JetBrains Mono'/);
+    const fonts = [...css.matchAll(/url\(([^)]+)\) format\('woff2'\)/g)].map((m) => m[1]!);
+    expect(fonts.some((f) => f.startsWith('jetbrains-mono-vietnamese-400-normal.woff2?v='))).toBe(true);
+    expect(fonts.some((f) => f.startsWith('jetbrains-mono-latin-400-normal.woff2?v='))).toBe(true);
+    for (const f of fonts) {
+      // Relative to the stylesheet: same origin, same prefix; never a CDN.
+      const res = await a.inject({ method: 'GET', url: `/sandbox/assets/${f}`, headers: { 'accept-encoding': 'gzip' } });
+      expect(res.statusCode, f).toBe(200);
+      expect(res.headers['content-type']).toBe('font/woff2');
+      expect(res.headers['content-encoding']).toBeUndefined();
+      expect(res.rawPayload.subarray(0, 4).toString('latin1')).toBe('wOF2');
+    }
+    // The page's CSP lets the browser load them (font-src 'self').
+    expect(String(page.headers['content-security-policy'])).toMatch(/font-src 'self'/);
+  });
+
   it('answers 404 for unknown asset names (no path traversal into node_modules)', async () => {
     const a = await sandboxApp({ production: false, demoApiKey: null });
     for (const url of ['/sandbox/assets/package.json', '/sandbox/assets/..%2Fpackage.json', '/sandbox/assets/graphiql.min.js.map']) {
@@ -137,6 +158,7 @@ describe('example subjects', () => {
   it('names the records given in SANDBOX_EXAMPLE_* in development', async () => {
     expect(await firstTabs({ production: false, env: exampleSubjectsToEnv(OTHER) })).toEqual([
       { personalId: OTHER.personalId }, { enterpriseCode: OTHER.enterpriseCode }, { parcelId: OTHER.parcelId },
+      { procedureId: PREFILL_EXAMPLE_PROCEDURE, personalId: OTHER.personalId, dossierId: 'HS-SANDBOX-1' },
     ]);
   });
 
@@ -144,6 +166,7 @@ describe('example subjects', () => {
     expect(await firstTabs({ production: false, exampleSubjects: OTHER, env: exampleSubjectsToEnv(SUBJECTS) })).toContainEqual({ personalId: OTHER.personalId });
     expect(await firstTabs({ production: false, env: {} })).toEqual([
       { personalId: PLACEHOLDER_SUBJECTS.personalId }, { enterpriseCode: PLACEHOLDER_SUBJECTS.enterpriseCode }, { parcelId: PLACEHOLDER_SUBJECTS.parcelId },
+      { procedureId: PREFILL_EXAMPLE_PROCEDURE, personalId: PLACEHOLDER_SUBJECTS.personalId, dossierId: 'HS-SANDBOX-1' },
     ]);
     // One variable alone: the others keep their placeholders.
     expect(exampleSubjectsFromEnv({ [EXAMPLE_SUBJECT_ENV.parcelId]: OTHER.parcelId })).toEqual({ ...PLACEHOLDER_SUBJECTS, parcelId: OTHER.parcelId });
