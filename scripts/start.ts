@@ -6,7 +6,8 @@
  * goes too) before exiting on Ctrl-C / SIGTERM / SIGHUP, when the npm process that
  * launched us or ITS parent dies (npm does not pass SIGTERM through `sh`: we watch the
  * launchers instead, scripts/launch-chain.ts), and when our output pipe closes (EPIPE,
- * e.g. `npm start | head`). If a child dies, the others are stopped and the exit code is
+ * e.g. `npm start | head`); each child also stops itself when this process is gone, even
+ * killed with SIGKILL (scripts/supervised.mjs). If a child dies, the others are stopped and the exit code is
  * non-zero, naming it. A port browsers and fetch refuse (lib/bad-ports.ts) stops the start
  * at once (exit code 2).
  *
@@ -31,7 +32,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REGISTRIES, type RegistryName } from '../mocks/world/types.js';
 import { DEFAULT_AS_OF, generateWorld } from '../mocks/world/generate.js';
@@ -232,6 +233,8 @@ interface Running {
 const require = createRequire(import.meta.url);
 /** tsx's CLI run by our own node: no npx/sh wrapper processes between us and the service. */
 const TSX_CLI = path.join(path.dirname(require.resolve('tsx/package.json')), 'dist/cli.mjs');
+/** Preloaded into every child: it stops itself when this process is gone, even killed with SIGKILL. */
+const SUPERVISED = pathToFileURL(path.join(ROOT, 'scripts/supervised.mjs')).href;
 
 const running: Running[] = [];
 let colorIndex = 0;
@@ -243,7 +246,14 @@ function launch(spec: ChildSpec): Running {
     cwd: ROOT,
     // Request logs at info level would drown the summary; LOG_LEVEL=info brings them back.
     // NO_EGRESS_ENV last: no child may turn Apollo's telemetry back on (docs/SECURITY.md, "No egress").
-    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'warn', ...spec.env, ...NO_EGRESS_ENV },
+    env: {
+      ...process.env,
+      LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
+      ...spec.env,
+      ...NO_EGRESS_ENV,
+      MOTLAN_SUPERVISOR_PID: String(process.pid),
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${SUPERVISED}`.trim(),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: we can signal tsx and its node child together, and a
     // terminal's Ctrl-C reaches only us, so shutdown happens in our order.
@@ -455,7 +465,7 @@ async function main(): Promise<number> {
   watch.unref();
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      // EPIPE: the reader went away (\`npm start | head\`, a closed terminal). Without this handler
+      // EPIPE: the reader went away (`npm start | head`, a closed terminal). Without this handler
       // the error would kill us and leave every child running in its own process group.
       outputClosed = true;
       endRun(`output closed (${err.code ?? err.message})`);

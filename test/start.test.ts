@@ -346,6 +346,25 @@ describe('npm start', () => {
     STARTUP_MS + 120_000,
   );
 
+  it(
+    'children stop themselves when the start process is killed with SIGKILL (it cannot stop them then)',
+    async () => {
+      const ports = await freePorts();
+      const run = runStart(ports);
+      await waitForOutput(run, /started gateway \(pid/, STARTUP_MS);
+      // The node process running start.ts (tsx's child), not tsx's CLI wrapper.
+      const start = processesWithMarker(run.marker).filter((pid) => {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return argv.some((a) => a.endsWith('scripts/start.ts')) && !argv.some((a) => a.endsWith('tsx/dist/cli.mjs'));
+      });
+      expect(start).toHaveLength(1);
+      process.kill(start[0]!, 'SIGKILL');
+      const left = await waitGone(run.marker, 60_000);
+      expect(left, `processes left after start.ts was killed:\n${run.output().slice(-3000)}`).toEqual([]);
+    },
+    STARTUP_MS + 120_000,
+  );
+
   it.each([
     ['PORT', { PORT: '6666' }, /PORT=6666 \(the gateway\) is port 6666, which browsers and fetch refuse/],
     ['a derived port', { SUBGRAPH_PORT_BASE: '5998' }, /SUBGRAPH_PORT_BASE=5998 \+ 2 \(the insurance subgraph\) is port 6000, which browsers and fetch refuse/],
