@@ -4,19 +4,24 @@
  */
 import { pathToFileURL } from 'node:url';
 import { runAuditCli, AUDIT_USAGE } from './audit.js';
+import { DOCTOR_USAGE, runDoctor } from './doctor.js';
 import { defaultIo, type CliIo } from './io.js';
 
 const USAGE = `motlan — Motlan gateway command line
 
 Usage:
   motlan audit <command> [options]   the audit trail (verify, export, archive, keygen)
+  motlan doctor [--json]             the production checklist for this environment
   motlan help                        this text
 
-${AUDIT_USAGE}`;
+${AUDIT_USAGE}
+
+${DOCTOR_USAGE}`;
 
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   const [area, ...rest] = argv;
   if (area === 'audit') return runAuditCli(rest, io);
+  if (area === 'doctor') return runDoctor(rest, io);
   if (area === undefined || area === 'help' || area === '--help' || area === '-h') {
     io.out(USAGE);
     return area === undefined ? 2 : 0;

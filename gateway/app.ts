@@ -151,10 +151,21 @@ const CORE = new Set<AnyConcern>([requestContext, authentication, execution]);
  * Prefixes of the variables the gateway's concerns read: one set with such a prefix that
  * nobody reads (a typo like LIMIT_MAX_DEPHT) is reported at start.
  */
-export const ENV_PREFIXES = ['LIMIT_', 'RATE_LIMIT_', 'AUDIT_', 'CACHE_', 'SUBGRAPH_', 'SUBJECT_TOKEN_', 'STATS_', 'METRICS_', 'PROCEDURES_', 'SANDBOX_'] as const;
+export const ENV_PREFIXES = [
+  'LIMIT_', 'RATE_LIMIT_', 'AUDIT_', 'CACHE_', 'SUBGRAPH_', 'SUBJECT_TOKEN_', 'STATS_', 'METRICS_', 'PROCEDURES_', 'SANDBOX_',
+  // Read by the gateway (CLIENTS_FILE, REGISTRY_URL_<NAME>, REGISTRY_API_KEY) and by the processes `npm start` runs beside it.
+  'CLIENTS_', 'REGISTRY_', 'EID_', 'MOCK_',
+] as const;
 
-/** Variables with those prefixes that other programs of the repository read (tests, `npm start`), not the gateway. */
-const READ_ELSEWHERE = ['AUDIT_TEST_DATABASE_URL', 'SUBGRAPH_PORT_BASE'];
+/**
+ * Variables with those prefixes that other programs of the repository read (tests, `npm start`, the subgraphs,
+ * the mock registries and e-ID platform), not the gateway: `npm start` gives every child the same environment.
+ */
+const READ_ELSEWHERE = [
+  'AUDIT_TEST_DATABASE_URL', 'SUBGRAPH_PORT_BASE',
+  'REGISTRY_PORT_BASE', 'REGISTRY_HOST', 'REGISTRY_TIMEOUT_MS', 'REGISTRY_API_KEY', 'EID_PORT',
+  'MOCK_SEED', 'MOCK_CITIZENS', 'MOCK_LATENCY_MS', 'MOCK_ERROR_RATE', 'MOCK_JITTER_MS', 'MOCK_SLOW_RATE', 'MOCK_SLOW_MS', 'MOCK_OUTAGE',
+];
 
 export interface Gateway {
   app: FastifyInstance;

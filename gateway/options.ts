@@ -38,7 +38,10 @@ export interface CoreGatewayOptions {
   subgraphSigningKeys?: Partial<Record<string, string>>;
   /** Per-subgraph request timeout. Default: `SUBGRAPH_TIMEOUT_MS` env, else 3000 ms (above the subgraphs' 2000 ms registry timeout, so they report first). */
   subgraphTimeoutMs?: number;
-  /** Clients file (hashed API keys). Default: `CLIENTS_FILE` env, else `config/clients.json` (optional outside production). */
+  /**
+   * Clients file (hashed API keys). Default: `CLIENTS_FILE` env, else `config/clients.json` (optional outside
+   * production). A file given here or in `CLIENTS_FILE` must exist in every mode: the start stops otherwise.
+   */
   clientsFile?: string;
   /**
    * Demo clients file loaded in addition to `clientsFile`. Default: `mocks/clients.demo.json`
@@ -121,6 +124,7 @@ export function resolveOptions(opts: CoreGatewayOptions, reader: EnvReader): Res
     subgraphUrls: opts.subgraphUrls ?? reader.named('SUBGRAPH_URL'),
     subgraphTimeoutMs: opts.subgraphTimeoutMs ?? reader.int('SUBGRAPH_TIMEOUT_MS', { min: 1 }) ?? 3000,
     clientsFile: fromRoot(opts.clientsFile ?? reader.string('CLIENTS_FILE') ?? 'config/clients.json'),
+    clientsFileGiven: opts.clientsFile !== undefined ? 'the clientsFile option' : reader.string('CLIENTS_FILE') !== undefined ? `CLIENTS_FILE=${reader.string('CLIENTS_FILE')}` : undefined,
     demoClientsFile:
       opts.demoClientsFile === false ? false : opts.demoClientsFile !== undefined ? fromRoot(opts.demoClientsFile) : production ? false : fromRoot('mocks/clients.demo.json'),
     production,

@@ -75,11 +75,36 @@ export function addClient(file: string, input: AddClientInput): { key: string; k
   return { key, keyId, created };
 }
 
+export const ADD_CLIENT_USAGE = `npm run client:add -- [options]
+
+Adds a client (a TTHC system, or a staff role) to the clients file with a new random API key,
+or a new key to an existing client (--rotate). The key is printed ONCE; only its SHA-256 is
+stored. Restart the gateway (each replica) to load the change.
+
+  npm run client:add -- --id hcm-tthc --agency "UBND Thành phố Hồ Chí Minh" \\
+    --name "Hệ thống TTHC TP.HCM" --procedures lodging-notification,judicial-record-certificate
+  npm run client:add -- --id hcm-tthc --rotate        a second key, for rotation (docs/OPERATIONS.md)
+
+Options:
+  --id ID                      client id (required)
+  --agency TEXT                the agency (required for a new client)
+  --name TEXT                  the system's name (required for a new client)
+  --procedures a,b             procedures it may use (required for a new client; schema/procedures/)
+  --registries a,b             restrict it to these registries (default: those of its procedures)
+  --permissions a,b            extra permissions
+  --roles client,auditor,operator,monitor   default client
+  --require-subject-token      its requests need the citizen's e-ID subject token
+  --expires DATE               ISO date after which this key is refused
+  --rotate                     add a key to an existing client instead of creating one
+  --file PATH                  clients file (default: CLIENTS_FILE, else config/clients.json)
+  --help, -h                   this text`;
+
 const list = (s: string | undefined) => (s === undefined ? undefined : s.split(',').map((x) => x.trim()).filter(Boolean));
 
 function main(): void {
   const { values } = parseArgs({
     options: {
+      help: { type: 'boolean', short: 'h' },
       id: { type: 'string' },
       agency: { type: 'string' },
       name: { type: 'string' },
@@ -93,7 +118,11 @@ function main(): void {
       file: { type: 'string' },
     },
   });
-  if (!values.id) throw new Error('Missing --id (e.g. --id hcm-tthc). See the comment at the top of scripts/add-client.ts.');
+  if (values.help) {
+    process.stdout.write(`${ADD_CLIENT_USAGE}\n`);
+    return;
+  }
+  if (!values.id) throw new Error(`Missing --id (e.g. --id hcm-tthc).\n\n${ADD_CLIENT_USAGE}`);
   const roles = list(values.roles);
   const bad = roles?.filter((r) => !(CLIENT_ROLES as readonly string[]).includes(r));
   if (bad?.length) throw new Error(`Unknown role(s) ${bad.join(', ')}: expected ${CLIENT_ROLES.join(', ')}.`);
@@ -122,7 +151,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   try {
     main();
   } catch (err) {
-    process.stderr.write(`client:add: ${(err as Error).message}\n`);
+    const hint = (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') ? ' (npm run client:add -- --help lists the options)' : '';
+    process.stderr.write(`client:add: ${(err as Error).message}${hint}\n`);
     process.exit(1);
   }
 }

@@ -2,9 +2,14 @@
  * `npm start`: the whole mocked setup on one machine, as child processes: the mock
  * registries, the four subgraphs and the gateway. Waits until each answers its
  * /health, prints the URLs and the DEMO credentials, forwards every child's output
- * with its name, and on Ctrl-C / SIGTERM stops them all (whole process groups, so
- * tsx's own node child goes too) before exiting. If a child dies, the others are
- * stopped and the exit code is non-zero, naming it.
+ * with its name, and stops them all (whole process groups, so tsx's own node child
+ * goes too) before exiting on Ctrl-C / SIGTERM / SIGHUP, when the npm process that
+ * launched us or ITS parent dies (npm does not pass SIGTERM through `sh`: we watch the
+ * launchers instead, scripts/launch-chain.ts), and when our output pipe closes (EPIPE,
+ * e.g. `npm start | head`); each child also stops itself when this process is gone, even
+ * killed with SIGKILL (scripts/supervised.mjs). If a child dies, the others are stopped and the exit code is
+ * non-zero, naming it. A port browsers and fetch refuse (lib/bad-ports.ts) stops the start
+ * at once (exit code 2).
  *
  * Environment (defaults in brackets):
  *   PORT [4000]                 gateway port; HOST [localhost] its interface
@@ -27,7 +32,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REGISTRIES, type RegistryName } from '../mocks/world/types.js';
 import { DEFAULT_AS_OF, generateWorld } from '../mocks/world/generate.js';
@@ -38,11 +43,15 @@ import { DEMO_REGISTRY_KEY } from '../lib/demo.js';
 import { EnvReader } from '../lib/env-options.js';
 import { NO_EGRESS_ENV } from '../lib/no-egress.js';
 import { GATEWAY_KEY_ENV, gatewayKeyEnvOf, loadSubgraphKey } from '../lib/subgraph-keys.js';
+import { badPortMessage } from '../lib/bad-ports.js';
+import { launchChain, stillRunning } from './launch-chain.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO_CLIENTS_FILE = path.join(ROOT, 'mocks/clients.demo.json');
 /** Signals this close to the first one are the same Ctrl-C delivered twice. */
 const DUPLICATE_SIGNAL_MS = 1500;
+/** How often the launchers are checked (a missed parent costs at most this long). */
+const LAUNCHER_POLL_MS = 500;
 
 interface Settings {
   gatewayPort: number;
@@ -79,12 +88,28 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   const subgraphBase = portFrom(env, 'SUBGRAPH_PORT_BASE', 4001);
   const registryBase = portFrom(env, 'REGISTRY_PORT_BASE', 4101);
   const byIndex = (base: number) => Object.fromEntries(REGISTRIES.map((r, i) => [r, base + i])) as Record<RegistryName, number>;
+  const gatewayPort = portFrom(env, 'PORT', 4000);
+  const eidPort = portFrom(env, 'EID_PORT', 4105);
+  const subgraphPorts = byIndex(subgraphBase);
+  const registryPorts = byIndex(registryBase);
+  // A refused port would only show as a child that never answers its health check (fetch refuses it too).
+  const uses: Array<[number, string]> = [
+    [gatewayPort, `PORT=${env.PORT || gatewayPort} (the gateway)`],
+    ...REGISTRIES.map((r, i): [number, string] => [subgraphPorts[r], `SUBGRAPH_PORT_BASE=${subgraphBase} + ${i} (the ${r} subgraph)`]),
+    ...REGISTRIES.map((r, i): [number, string] => [registryPorts[r], `REGISTRY_PORT_BASE=${registryBase} + ${i} (the ${r} mock registry)`]),
+    ...(production ? [] : [[eidPort, `EID_PORT=${eidPort} (the mock e-ID platform)`] as [number, string]]),
+  ];
+  for (const [port, what] of uses) {
+    const bad = badPortMessage(port, what);
+    if (bad) throw new Error(bad);
+    if (port > 65535) throw new Error(`${what} is port ${port}, above 65535: choose a lower base.`);
+  }
   return {
-    gatewayPort: portFrom(env, 'PORT', 4000),
+    gatewayPort,
     gatewayHost: env.HOST || 'localhost',
-    subgraphPorts: byIndex(subgraphBase),
-    registryPorts: byIndex(registryBase),
-    eidPort: portFrom(env, 'EID_PORT', 4105),
+    subgraphPorts,
+    registryPorts,
+    eidPort,
     registryApiKey: env.REGISTRY_API_KEY || DEMO_REGISTRY_KEY,
     subgraphKeys,
     startTimeoutMs: msFrom(env, 'START_TIMEOUT_MS', 180_000),
@@ -178,14 +203,21 @@ const PALETTE = [36, 35, 33, 32, 34, 96, 95];
 const paint = (code: number, text: string) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : text);
 const NAME_WIDTH = Math.max(...['registries', 'e-id', 'gateway', 'start', ...REGISTRIES].map((n) => n.length));
 
+/** Set when a write to our stdout or stderr failed (the reader went away): nothing is written any more. */
+let outputClosed = false;
+
+function write(to: NodeJS.WriteStream, text: string): void {
+  if (!outputClosed && !to.destroyed) to.write(text);
+}
+
 function say(message: string): void {
   const prefix = paint(1, 'start'.padEnd(NAME_WIDTH));
-  for (const line of message.split('\n')) process.stdout.write(`${prefix} │ ${line}\n`);
+  for (const line of message.split('\n')) write(process.stdout, `${prefix} │ ${line}\n`);
 }
 
 function forward(stream: NodeJS.ReadableStream, prefix: string, to: NodeJS.WriteStream): void {
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  lines.on('line', (line) => to.write(`${prefix} │ ${line}\n`));
+  lines.on('line', (line) => write(to, `${prefix} │ ${line}\n`));
 }
 
 // ---------------------------------------------------------------------------
@@ -201,6 +233,8 @@ interface Running {
 const require = createRequire(import.meta.url);
 /** tsx's CLI run by our own node: no npx/sh wrapper processes between us and the service. */
 const TSX_CLI = path.join(path.dirname(require.resolve('tsx/package.json')), 'dist/cli.mjs');
+/** Preloaded into every child: it stops itself when this process is gone, even killed with SIGKILL. */
+const SUPERVISED = pathToFileURL(path.join(ROOT, 'scripts/supervised.mjs')).href;
 
 const running: Running[] = [];
 let colorIndex = 0;
@@ -212,7 +246,14 @@ function launch(spec: ChildSpec): Running {
     cwd: ROOT,
     // Request logs at info level would drown the summary; LOG_LEVEL=info brings them back.
     // NO_EGRESS_ENV last: no child may turn Apollo's telemetry back on (docs/SECURITY.md, "No egress").
-    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'warn', ...spec.env, ...NO_EGRESS_ENV },
+    env: {
+      ...process.env,
+      LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
+      ...spec.env,
+      ...NO_EGRESS_ENV,
+      MOTLAN_SUPERVISOR_PID: String(process.pid),
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${SUPERVISED}`.trim(),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: we can signal tsx and its node child together, and a
     // terminal's Ctrl-C reaches only us, so shutdown happens in our order.
@@ -224,7 +265,7 @@ function launch(spec: ChildSpec): Running {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', (err) => {
-      process.stderr.write(`${prefix} │ could not start: ${err.message}\n`);
+      write(process.stderr, `${prefix} │ could not start: ${err.message}\n`);
       resolve({ code: 1, signal: null });
     });
   });
@@ -405,6 +446,32 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
 
+  // The end of the run is not always a signal to us: stop when a launcher is gone or nobody reads our output.
+  const endRun = (why: string) => {
+    if (interrupted) return;
+    interrupted = 'SIGTERM';
+    interruptedAt = Date.now();
+    say(`${why}: stopping…`);
+    void stopAll(settings.stopGraceMs).then(() => process.exit(outputClosed ? 1 : 0));
+  };
+  const launchers = launchChain();
+  const watch = setInterval(() => {
+    const gone = launchers.find((w) => !stillRunning(w));
+    if (gone) {
+      clearInterval(watch);
+      endRun(`the process that launched us (pid ${gone.pid}: ${gone.command || 'unknown'}) is gone`);
+    }
+  }, LAUNCHER_POLL_MS);
+  watch.unref();
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      // EPIPE: the reader went away (`npm start | head`, a closed terminal). Without this handler
+      // the error would kill us and leave every child running in its own process group.
+      outputClosed = true;
+      endRun(`output closed (${err.code ?? err.message})`);
+    });
+  }
+
   // A child dying after startup ends the run too: a half-running stack misleads.
   const watchForDeath = (r: Running) =>
     void r.exited.then((e) => {
@@ -429,7 +496,7 @@ async function main(): Promise<number> {
     const name = err instanceof ChildDied ? err.childName : 'start';
     say(paint(31, `✖ ${err instanceof ChildDied ? `${err.childName} ${err.how}` : (err as Error).message}`));
     await stopAll(settings.stopGraceMs);
-    process.stderr.write(`npm start failed: ${name} did not start (see its output above).\n`);
+    write(process.stderr, `npm start failed: ${name} did not start (see its output above).\n`);
     return 1;
   }
   await printSummary(settings);

@@ -226,4 +226,22 @@ describe('start-time checks', () => {
       await gw.close();
     }
   });
+
+  it('a CLIENTS_FILE that does not exist stops the start (no fallback to the demo clients); unknown CLIENTS_, REGISTRY_, EID_, MOCK_ variables are warnings', async () => {
+    await expect(buildGateway({ ...base(), env: env({ CLIENTS_FILE: '/nonexistent/motlan-clients.json' }) })).rejects.toThrow(
+      /No clients file at \/nonexistent\/motlan-clients\.json \(CLIENTS_FILE=\/nonexistent\/motlan-clients\.json\)/,
+    );
+    const known = { REGISTRY_API_KEY: 'k', REGISTRY_TIMEOUT_MS: '2000', EID_PORT: '4105', MOCK_SEED: '1', MOCK_CITIZENS: '10' };
+    const gw = await buildGateway({ ...base(), env: env({ ...known, CLIENTS_FIEL: 'x.json', REGISTRY_TIMOUT_MS: '5', EID_PROT: '1', MOCK_SEDD: '2' }) });
+    try {
+      expect(gw.warnings).toEqual([
+        'CLIENTS_FIEL is set but nothing in the gateway reads it: did you mean CLIENTS_FILE?',
+        'EID_PROT is set but nothing in the gateway reads it: did you mean EID_PORT?',
+        'MOCK_SEDD is set but nothing in the gateway reads it: did you mean MOCK_SEED?',
+        'REGISTRY_TIMOUT_MS is set but nothing in the gateway reads it: did you mean REGISTRY_TIMEOUT_MS?',
+      ]);
+    } finally {
+      await gw.close();
+    }
+  });
 });

@@ -77,6 +77,13 @@ interface Demo {
 }
 
 /** The demo keys this test uses: a TTHC client without consent tokens or explore rights, and the auditor. */
+/** A clients file without clients (an explicitly set CLIENTS_FILE must exist). */
+function emptyClientsFile(dir: string): string {
+  const file = path.join(dir, 'clients.json');
+  writeFileSync(file, JSON.stringify({ clients: [] }));
+  return file;
+}
+
 function demoKeys(): Demo {
   const file = JSON.parse(readFileSync(path.join(REPO_ROOT, 'mocks', 'clients.demo.json'), 'utf8')) as {
     clients: Array<{ roles: string[]; permissions?: string[]; requireSubjectToken?: boolean; keys: Array<{ key: string }> }>;
@@ -138,7 +145,7 @@ describe.skipIf(unavailable !== null)(`two replicas behind HAProxy${unavailable 
           NODE_ENV: 'development',
           LOG_LEVEL: 'info',
           DATA_DIR: dataDir,
-          CLIENTS_FILE: path.join(dataDir, 'clients.json'), // absent: demo clients only
+          CLIENTS_FILE: emptyClientsFile(dataDir), // no client of its own: demo clients only
           AUDIT_DATABASE_URL: PG_TEST_URL,
           AUDIT_DATABASE_SCHEMA: schema,
           AUDIT_SIGNING_KEY: signingKey,

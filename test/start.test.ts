@@ -107,7 +107,14 @@ interface StartRun {
 const runs: StartRun[] = [];
 const blockers: Server[] = [];
 
-function runStart(ports: Ports): StartRun {
+interface RunOptions {
+  /** How to launch: `tsx` runs scripts/start.ts directly; `npm` runs `npm start`; `sh+npm` runs `npm start` under a shell that waits for it. Default tsx. */
+  via?: 'tsx' | 'npm' | 'sh+npm';
+  /** Variables on top of the run's environment. */
+  env?: NodeJS.ProcessEnv;
+}
+
+function runStart(ports: Ports, opts: RunOptions = {}): StartRun {
   const marker = randomUUID();
   // Development keys, the audit database and the guard's record: never in the repository's data/.
   const dataDir = mkdtempSync(path.join(tmpdir(), 'motlan-start-test-'));
@@ -127,11 +134,16 @@ function runStart(ports: Ports): StartRun {
     NO_COLOR: '1',
     STOP_GRACE_MS: '8000',
     MOTLAN_START_TEST: marker,
+    npm_config_update_notifier: 'false',
+    ...opts.env,
   };
   delete env.NODE_ENV; // vitest sets NODE_ENV=test; the demo setup is what a newcomer runs
   // The stack must turn Apollo's telemetry off by itself (the test workers' setup sets these).
   for (const k of ['APOLLO_TELEMETRY_DISABLED', 'OTEL_SDK_DISABLED']) delete env[k];
-  const child = spawn(process.execPath, [TSX_CLI, path.join(ROOT, 'scripts/start.ts')], {
+  const via = opts.via ?? 'tsx';
+  const [command, args] =
+    via === 'tsx' ? [process.execPath, [TSX_CLI, path.join(ROOT, 'scripts/start.ts')]] : via === 'npm' ? ['npm', ['start']] : ['sh', ['-c', 'npm start & wait']];
+  const child = spawn(command, args, {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -283,4 +295,85 @@ describe('npm start', () => {
     },
     STARTUP_MS + 30_000,
   );
+
+  it(
+    'stops every child when the npm process itself gets SIGTERM (npm → sh → tsx does not pass it on)',
+    async () => {
+      const ports = await freePorts();
+      const run = runStart(ports, { via: 'npm' });
+      await waitForOutput(run, /Press Ctrl-C to stop/, STARTUP_MS);
+      const before = processesWithMarker(run.marker);
+      // npm, sh, tsx + node for start.ts, and tsx + node for each of the 6 services.
+      expect(before.length).toBeGreaterThanOrEqual(14);
+      process.kill(run.child.pid!, 'SIGTERM'); // npm only: not its process group
+      const code = await Promise.race([run.exited, sleep(60_000).then(() => 'timeout' as const)]);
+      expect(code, run.output().slice(-3000)).not.toBe('timeout');
+      const left = await waitGone(run.marker, 30_000);
+      expect(left, `processes left after SIGTERM to npm (of ${before.join(', ')}):\n${run.output().slice(-3000)}`).toEqual([]);
+      expect(run.output()).toMatch(/gone: stopping|SIGTERM received: stopping/);
+    },
+    STARTUP_MS + 120_000,
+  );
+
+  it(
+    "stops every child when the parent of npm dies",
+    async () => {
+      const ports = await freePorts();
+      const run = runStart(ports, { via: 'sh+npm' }); // the child is the shell; npm runs under it
+      await waitForOutput(run, /started gateway \(pid/, STARTUP_MS);
+      expect(processesWithMarker(run.marker).length).toBeGreaterThanOrEqual(14);
+      process.kill(run.child.pid!, 'SIGKILL'); // the shell only: npm and its children are orphaned
+      await run.exited;
+      const left = await waitGone(run.marker, 60_000);
+      expect(left, `processes left after the parent of npm died:\n${run.output().slice(-3000)}`).toEqual([]);
+    },
+    STARTUP_MS + 120_000,
+  );
+
+  it(
+    'stops every child when its output pipe closes (EPIPE)',
+    async () => {
+      const ports = await freePorts();
+      const run = runStart(ports, { via: 'npm' });
+      await waitForOutput(run, /started gateway \(pid/, STARTUP_MS);
+      // Like `npm start | head` once head has exited: the next line (the summary at the latest) gets EPIPE.
+      run.child.stdout!.destroy();
+      const code = await Promise.race([run.exited, sleep(STARTUP_MS).then(() => 'timeout' as const)]);
+      expect(code, run.output().slice(-3000)).not.toBe('timeout');
+      const left = await waitGone(run.marker, 30_000);
+      expect(left, `processes left after the output pipe closed:\n${run.output().slice(-3000)}`).toEqual([]);
+    },
+    STARTUP_MS + 120_000,
+  );
+
+  it(
+    'children stop themselves when the start process is killed with SIGKILL (it cannot stop them then)',
+    async () => {
+      const ports = await freePorts();
+      const run = runStart(ports);
+      await waitForOutput(run, /started gateway \(pid/, STARTUP_MS);
+      // The node process running start.ts (tsx's child), not tsx's CLI wrapper.
+      const start = processesWithMarker(run.marker).filter((pid) => {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return argv.some((a) => a.endsWith('scripts/start.ts')) && !argv.some((a) => a.endsWith('tsx/dist/cli.mjs'));
+      });
+      expect(start).toHaveLength(1);
+      process.kill(start[0]!, 'SIGKILL');
+      const left = await waitGone(run.marker, 60_000);
+      expect(left, `processes left after start.ts was killed:\n${run.output().slice(-3000)}`).toEqual([]);
+    },
+    STARTUP_MS + 120_000,
+  );
+
+  it.each([
+    ['PORT', { PORT: '6666' }, /PORT=6666 \(the gateway\) is port 6666, which browsers and fetch refuse/],
+    ['a derived port', { SUBGRAPH_PORT_BASE: '5998' }, /SUBGRAPH_PORT_BASE=5998 \+ 2 \(the insurance subgraph\) is port 6000, which browsers and fetch refuse/],
+  ])('refuses a port browsers and fetch refuse at once: %s', async (_label, env, message) => {
+    const ports = await freePorts();
+    const run = runStart(ports, { env });
+    const code = await Promise.race([run.exited, sleep(60_000).then(() => 'timeout' as const)]);
+    expect(code, run.output()).toBe(2);
+    expect(run.output()).toMatch(message);
+    expect(run.output(), 'no child was started').not.toMatch(/started /);
+  }, 90_000);
 });

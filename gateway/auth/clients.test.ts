@@ -89,6 +89,10 @@ describe('clients file', () => {
 
   it('requires a clients file in production', () => {
     expect(() => ClientRegistry.load({ clientsFile: path.join(dir, 'absent.json'), demoClientsFile: false, production: true })).toThrow(/No clients file at .*npm run client:add/);
+    // Asked for by name (CLIENTS_FILE), a missing file stops the start in development too: no silent fallback to the demo clients.
+    expect(() =>
+      ClientRegistry.load({ clientsFile: path.join(dir, 'absent.json'), clientsFileGiven: 'CLIENTS_FILE=absent.json', demoClientsFile: DEMO_FILE, production: false }),
+    ).toThrow(/No clients file at .*absent\.json \(CLIENTS_FILE=absent\.json\): fix the path, create the file with "npm run client:add -- --file/);
   });
 
   it('rejects clear keys on real clients, wrong hashes, duplicates and bad fields', () => {

@@ -86,6 +86,12 @@ export interface LoadClientsOptions {
   demoClientsFile: string | false;
   /** Refuse demo clients and require `clientsFile`. */
   production: boolean;
+  /**
+   * Where `clientsFile` was asked for (`CLIENTS_FILE` env or the option), when it was: such a file must
+   * exist in every mode (a typo must not silently fall back to the demo clients). Default: none (the
+   * default path `config/clients.json`, optional outside production).
+   */
+  clientsFileGiven?: string;
 }
 
 export class ClientRegistry {
@@ -166,6 +172,11 @@ export class ClientRegistry {
     if (existsSync(opts.clientsFile)) {
       entries.push(...ClientRegistry.readFile(opts.clientsFile));
       sources.push(opts.clientsFile);
+    } else if (opts.clientsFileGiven) {
+      throw new Error(
+        `No clients file at ${opts.clientsFile} (${opts.clientsFileGiven}): fix the path, create the file with ` +
+          `"npm run client:add -- --file ${opts.clientsFile} --id ... --agency ... --name ... --procedures ...", or unset it to use the default.`,
+      );
     } else if (opts.production) {
       throw new Error(
         `No clients file at ${opts.clientsFile}: create it with "npm run client:add -- --id ... --agency ... --name ... --procedures ..." ` +

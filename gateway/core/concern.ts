@@ -33,6 +33,8 @@ export interface CoreSettings {
   supergraphFile: string;
   watchSupergraph: boolean;
   clientsFile: string;
+  /** Where `clientsFile` was asked for explicitly (`CLIENTS_FILE=…` or the `clientsFile` option), else undefined (the default path). */
+  clientsFileGiven?: string;
   demoClientsFile: string | false;
   /** The environment the defaults come from (GatewayOptions.env, else process.env). */
   env: NodeJS.ProcessEnv;
