@@ -61,11 +61,13 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'motlan-supergraph-'));
   file = path.join(dir, 'supergraph.graphql');
   writeFileSync(file, v1);
+  // No clients of its own: the demo clients serve (a clients file that was named must exist).
+  writeFileSync(path.join(dir, 'clients.json'), JSON.stringify({ clients: [] }));
   gw = await startGateway({
     port: 0,
     host: '127.0.0.1',
     supergraphFile: file,
-    clientsFile: path.join(dir, 'none.json'),
+    clientsFile: path.join(dir, 'clients.json'),
     demoClientsFile: DEMO_FILE,
     logLevel: 'silent',
     coreOnly: true,
