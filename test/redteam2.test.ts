@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/app.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
-import { startStack, type Stack } from './support/stack.js';
+import type { Stack } from './support/stack.js';
+import { startStackForClients } from './support/client-stack.js';
 
 let stack: Stack;
 let clients: ClientsFixture;
@@ -22,16 +23,10 @@ beforeAll(async () => {
     { id: 'plain', procedures: ['lodging-notification'] },
     { id: 'explorer', procedures: ['*'], permissions: ['explore'] },
   ]);
-  stack = await startStack({
-    citizens: 300,
-    gateway: {
-      clientsFile: clients.file,
-      demoClientsFile: false,
-      watchSupergraph: false,
-      rateLimit: false,
-      // An operator raised the batch limit (docs/SECURITY.md: limits).
-      limits: { maxBatchedOperations: 4 },
-    },
+  stack = await startStackForClients(clients, {
+    rateLimit: false,
+    // An operator raised the batch limit (docs/SECURITY.md: limits).
+    limits: { maxBatchedOperations: 4 },
   });
   const living = stack.world.citizens.filter((c) => !c.deceased && c.permanentResidence);
   a = living[0]!;

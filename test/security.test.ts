@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CitizenRecord, World } from '../mocks/world/types.js';
 import { startEidIssuer, type StartedEidIssuer, createEidIssuer, type EidIssuer } from '../mocks/eid/issuer.js';
 import { startGateway, type RunningGateway } from '../gateway/app.js';
-import { startStack, type Stack } from './support/stack.js';
+import type { Stack } from './support/stack.js';
+import { GENEROUS_RATE_LIMIT, startStackForClients } from './support/client-stack.js';
 import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 
 /** Codes a client may see for a refused request (anything else, e.g. INTERNAL_SERVER_ERROR, is a bug). */
@@ -48,15 +49,9 @@ beforeAll(async () => {
     { id: 'explorer', procedures: ['*'], permissions: ['explore'] },
     { id: 'prober', procedures: ['lodging-notification'] },
   ]);
-  stack = await startStack({
-    citizens: 300,
-    gateway: {
-      clientsFile: clients.file,
-      demoClientsFile: false,
-      watchSupergraph: false,
-      rateLimit: { ratePerSecond: 100_000, burst: 100_000, unknownLookups: 5, redisUrl: undefined },
-      policy: { subjectTokens: { jwksUrl: eid.jwksUrl } },
-    },
+  stack = await startStackForClients(clients, {
+    rateLimit: { ...GENEROUS_RATE_LIMIT, unknownLookups: 5 },
+    policy: { subjectTokens: { jwksUrl: eid.jwksUrl } },
   });
   world = stack.world;
   procedureIds = stack.gateway.services.need('procedures').ids();
