@@ -24,6 +24,7 @@ import type { AuditStore } from '../gateway/audit/store.js';
 import { PG_TEST_URL, postgresUnavailable, uniqueSchema } from './support/audit-testing.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { startStack, type Stack } from './support/stack.js';
+import { send } from './support/send.js';
 
 const CITIZEN_QUERY = 'query Citizen($personalId: ID!) { citizen(personalId: $personalId) { fullName } }';
 const PREFILL_QUERY = `query Prefill($procedureId: ID!, $subject: SubjectInput!, $dossierId: String) {
@@ -39,25 +40,6 @@ const dirs: string[] = [];
 /** Closes an extra gateway (each gateway owns its catalog: the main one keeps serving). */
 async function closeExtra(gw: RunningGateway | null): Promise<void> {
   await gw?.close();
-}
-
-interface Sent {
-  status: number;
-  requestId: string;
-  text: string;
-  body: { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } | null;
-}
-
-async function send(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Sent> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  const text = await res.text();
-  let parsed: Sent['body'] = null;
-  try {
-    parsed = JSON.parse(text) as Sent['body'];
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, requestId: res.headers.get('x-request-id') ?? '', text, body: parsed };
 }
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });

@@ -18,6 +18,7 @@ import { PG_TEST_URL, postgresUnavailable, uniqueSchema } from './support/audit-
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { newTrace, type MotlanContext } from '../gateway/core/context.js';
 import { startStack, type Stack } from './support/stack.js';
+import { send, type Sent } from './support/send.js';
 
 const CITIZEN_QUERY = `query Citizen($personalId: ID!) {
   citizen(personalId: $personalId) { fullName dateOfBirth permanentResidence { fullAddress } }
@@ -41,29 +42,6 @@ let auditorKey: string;
 let operatorKey: string;
 let citizen: CitizenRecord;
 const extraGateways: RunningGateway[] = [];
-
-interface Sent {
-  status: number;
-  requestId: string;
-  text: string;
-  body: { data?: Record<string, unknown> | null; errors?: Array<{ extensions?: { code?: string } }> } | null;
-}
-
-async function send(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Sent> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: Sent['body'] = null;
-  try {
-    parsed = JSON.parse(text) as Sent['body'];
-  } catch {
-    /* not JSON */
-  }
-  return { status: res.status, requestId: res.headers.get('x-request-id') ?? '', text, body: parsed };
-}
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 

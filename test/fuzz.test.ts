@@ -24,7 +24,8 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from './support/stack.js';
+import type { Stack } from './support/stack.js';
+import { GENEROUS_RATE_LIMIT, startStackForClients } from './support/client-stack.js';
 import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 
 const CLIENT_CODES = new Set([
@@ -45,15 +46,7 @@ beforeAll(async () => {
     { id: 'explorer', procedures: ['*'], permissions: ['explore'] },
     { id: 'full', procedures: ['*'] },
   ]);
-  stack = await startStack({
-    citizens: 300,
-    gateway: {
-      clientsFile: clients.file,
-      demoClientsFile: false,
-      watchSupergraph: false,
-      rateLimit: { ratePerSecond: 100_000, burst: 100_000, unknownLookups: 100_000, redisUrl: undefined },
-    },
-  });
+  stack = await startStackForClients(clients, { rateLimit: GENEROUS_RATE_LIMIT });
   schema = stack.gateway.supergraph.apiSchema()!;
   procedureIds = stack.gateway.services.need('procedures').ids();
   const w = stack.world;

@@ -16,7 +16,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { startEidIssuer, type StartedEidIssuer } from '../mocks/eid/issuer.js';
-import { startStack, type GraphQLResult, type Stack } from './support/stack.js';
+import type { GraphQLResult, Stack } from './support/stack.js';
+import { GENEROUS_RATE_LIMIT, startStackForClients } from './support/client-stack.js';
 import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 
 const JRC = 'judicial-record-certificate';
@@ -46,16 +47,10 @@ beforeAll(async () => {
   file.clients.find((c) => c.id === 'auditor')!.roles = ['auditor'];
   writeFileSync(clients.file, JSON.stringify(file));
   auditDir = mkdtempSync(path.join(tmpdir(), 'motlan-bypass-audit-'));
-  stack = await startStack({
-    citizens: 300,
-    gateway: {
-      clientsFile: clients.file,
-      demoClientsFile: false,
-      watchSupergraph: false,
-      rateLimit: { ratePerSecond: 100_000, burst: 100_000, unknownLookups: 100_000, redisUrl: undefined },
-      policy: { subjectTokens: { jwksUrl: eid.jwksUrl } },
-      audit: { dataDir: auditDir, hmacKey: HMAC_KEY },
-    },
+  stack = await startStackForClients(clients, {
+    rateLimit: GENEROUS_RATE_LIMIT,
+    policy: { subjectTokens: { jwksUrl: eid.jwksUrl } },
+    audit: { dataDir: auditDir, hmacKey: HMAC_KEY },
   });
   const byId = new Map(stack.world.citizens.map((c) => [c.personalId, c]));
   subject = stack.world.citizens.find(

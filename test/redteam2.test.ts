@@ -2,15 +2,12 @@
  * Red team, round 2 (whole stack), as a client with a valid key. Every test here either
  * failed before its fix or pins a claim of docs/SECURITY.md that had no test.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type RunningGateway } from '../gateway/app.js';
+import type { RunningGateway } from '../gateway/app.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
-import { startStack, type Stack } from './support/stack.js';
+import type { Stack } from './support/stack.js';
+import { startProductionGateway, startStackForClients, type ProductionGateway } from './support/client-stack.js';
 
 let stack: Stack;
 let clients: ClientsFixture;
@@ -22,16 +19,10 @@ beforeAll(async () => {
     { id: 'plain', procedures: ['lodging-notification'] },
     { id: 'explorer', procedures: ['*'], permissions: ['explore'] },
   ]);
-  stack = await startStack({
-    citizens: 300,
-    gateway: {
-      clientsFile: clients.file,
-      demoClientsFile: false,
-      watchSupergraph: false,
-      rateLimit: false,
-      // An operator raised the batch limit (docs/SECURITY.md: limits).
-      limits: { maxBatchedOperations: 4 },
-    },
+  stack = await startStackForClients(clients, {
+    rateLimit: false,
+    // An operator raised the batch limit (docs/SECURITY.md: limits).
+    limits: { maxBatchedOperations: 4 },
   });
   const living = stack.world.citizens.filter((c) => !c.deceased && c.permanentResidence);
   a = living[0]!;
@@ -120,36 +111,20 @@ describe('GET /graphql with both a query string and a body', () => {
 });
 
 describe("'*' procedures and the explore permission in production", () => {
+  let prodGateway: ProductionGateway;
   let prod: RunningGateway;
   let prodClients: ClientsFixture;
-  let auditDir: string;
   beforeAll(async () => {
     prodClients = writeClientsFile([
       { id: 'star', procedures: ['*'] },
       { id: 'star-explorer', procedures: ['*'], permissions: ['explore'] },
     ]);
-    auditDir = mkdtempSync(path.join(tmpdir(), 'motlan-redteam2-audit-'));
-    const signingKeyPath = path.join(auditDir, 'signing.pem');
-    writeFileSync(signingKeyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
-    prod = await startGateway({
-      production: true,
-      audit: { dataDir: auditDir, signingKeyPath, hmacKey: randomBytes(32).toString('hex') },
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      watchSupergraph: false,
-      sandbox: false,
-      clientsFile: prodClients.file,
-      demoClientsFile: false,
-      subgraphUrls: Object.fromEntries(Object.entries(stack.subgraphs).map(([n, sg]) => [n, sg.url])),
-      subgraphSigningKeys: stack.subgraphSigningKeys,
-      rateLimit: false,
-    });
+    prodGateway = await startProductionGateway(stack, prodClients, { rateLimit: false });
+    prod = prodGateway.gateway;
   }, 120_000);
   afterAll(async () => {
-    await prod?.close();
+    await prodGateway?.close();
     prodClients?.cleanup();
-    rmSync(auditDir, { recursive: true, force: true });
   });
 
   it("refuses X-Purpose, prefill and free queries for a client whose procedures are ['*'], explore or not", async () => {

@@ -5,15 +5,12 @@
  * clear 4xx (or a GraphQL error with a client-side code), the gateway must keep answering,
  * and memory must stay bounded.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CitizenRecord, World } from '../mocks/world/types.js';
 import { startEidIssuer, type StartedEidIssuer, createEidIssuer, type EidIssuer } from '../mocks/eid/issuer.js';
-import { startGateway, type RunningGateway } from '../gateway/app.js';
-import { startStack, type Stack } from './support/stack.js';
+import type { RunningGateway } from '../gateway/app.js';
+import type { Stack } from './support/stack.js';
+import { GENEROUS_RATE_LIMIT, startProductionGateway, startStackForClients, type ProductionGateway } from './support/client-stack.js';
 import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 
 /** Codes a client may see for a refused request (anything else, e.g. INTERNAL_SERVER_ERROR, is a bug). */
@@ -48,15 +45,9 @@ beforeAll(async () => {
     { id: 'explorer', procedures: ['*'], permissions: ['explore'] },
     { id: 'prober', procedures: ['lodging-notification'] },
   ]);
-  stack = await startStack({
-    citizens: 300,
-    gateway: {
-      clientsFile: clients.file,
-      demoClientsFile: false,
-      watchSupergraph: false,
-      rateLimit: { ratePerSecond: 100_000, burst: 100_000, unknownLookups: 5, redisUrl: undefined },
-      policy: { subjectTokens: { jwksUrl: eid.jwksUrl } },
-    },
+  stack = await startStackForClients(clients, {
+    rateLimit: { ...GENEROUS_RATE_LIMIT, unknownLookups: 5 },
+    policy: { subjectTokens: { jwksUrl: eid.jwksUrl } },
   });
   world = stack.world;
   procedureIds = stack.gateway.services.need('procedures').ids();
@@ -463,39 +454,22 @@ describe('hostile and malformed requests', () => {
 describe('production mode', () => {
   let prod: RunningGateway;
   let prodClients: ClientsFixture;
-  let cleanupAudit = () => undefined as void;
+  let prodGateway: ProductionGateway;
   beforeAll(async () => {
     // '*' is not honoured in production: list the procedures explicitly.
     prodClients = writeClientsFile([
       { id: 'full', procedures: procedureIds },
       { id: 'explorer', procedures: procedureIds, permissions: ['explore'] },
     ]);
-    // Production refuses development keys: give the audit trail real ones, in a temp folder.
-    const auditDir = mkdtempSync(path.join(tmpdir(), 'motlan-security-audit-'));
-    cleanupAudit = () => rmSync(auditDir, { recursive: true, force: true });
-    const signingKeyPath = path.join(auditDir, 'signing.pem');
-    writeFileSync(signingKeyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
-    prod = await startGateway({
-      production: true,
-      audit: { dataDir: auditDir, signingKeyPath, hmacKey: randomBytes(32).toString('hex') },
-      port: 0,
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      watchSupergraph: false,
-      sandbox: false,
-      clientsFile: prodClients.file,
-      demoClientsFile: false,
-      subgraphUrls: Object.fromEntries(Object.entries(stack.subgraphs).map(([n, sg]) => [n, sg.url])),
-      // Production refuses to start without the subgraphs' signing keys (no development keys).
-      subgraphSigningKeys: stack.subgraphSigningKeys,
+    prodGateway = await startProductionGateway(stack, prodClients, {
       rateLimit: { ratePerSecond: 100_000, burst: 100_000, redisUrl: undefined },
       policy: { subjectTokens: { jwksUrl: eid.jwksUrl } },
     });
+    prod = prodGateway.gateway;
   });
   afterAll(async () => {
-    await prod?.close();
+    await prodGateway?.close();
     prodClients?.cleanup();
-    cleanupAudit();
   });
 
   const post = async (body: unknown, client = 'full', headers: Record<string, string> = {}) => {

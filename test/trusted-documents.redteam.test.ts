@@ -6,49 +6,22 @@
  * the documentation says is never consulted for such clients). What runs must be exactly
  * what was admitted, whatever the transport.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../gateway/auth/keys.js';
-import { loadCatalog } from '../gateway/procedures/catalog.js';
-import { REPO_ROOT } from '../gateway/options.js';
-import { findFullProfileCitizen } from '../mocks/world/generate.js';
-import { trustedDocumentsOfCatalog } from '../scripts/generate-documents.js';
-import { startStack, type Stack } from './support/stack.js';
+import type { Stack } from './support/stack.js';
+import { startTrustedDocumentsStack, type TrustedDocumentsStack } from './support/trusted-documents-stack.js';
 
-const KEY = 'trusted-client-key-redteam-0123456789';
-const dir = mkdtempSync(path.join(tmpdir(), 'motlan-trusted-rt-'));
+let fixture: TrustedDocumentsStack;
 let stack: Stack;
+let KEY: string;
 let personalId: string;
-let lodging: { sha256: string; query: string };
+let lodging: TrustedDocumentsStack['lodging'];
 
 beforeAll(async () => {
-  const catalog = loadCatalog({ supergraphSdl: readFileSync(path.join(REPO_ROOT, 'schema/supergraph.graphql'), 'utf8') });
-  const file = trustedDocumentsOfCatalog(catalog);
-  writeFileSync(path.join(dir, 'trusted-documents.json'), JSON.stringify(file));
-  lodging = file.documents.find((d) => d.procedureId === 'lodging-notification')!;
-  writeFileSync(
-    path.join(dir, 'clients.json'),
-    JSON.stringify({
-      clients: [
-        {
-          id: 'hanoi-tthc',
-          agency: 'UBND Thành phố Hà Nội',
-          name: 'Hệ thống TTHC Hà Nội (restricted)',
-          procedures: ['lodging-notification'],
-          trustedDocuments: 'trusted-documents.json',
-          keys: [{ id: 'k1', sha256: hashApiKey(KEY), createdAt: '2025-07-01T00:00:00Z' }],
-        },
-      ],
-    }),
-  );
-  stack = await startStack({ citizens: 300, gateway: { clientsFile: path.join(dir, 'clients.json'), rateLimit: false } });
-  personalId = findFullProfileCitizen(stack.world).personalId;
+  fixture = await startTrustedDocumentsStack({ procedures: ['lodging-notification'], gateway: { rateLimit: false } });
+  ({ stack, key: KEY, personalId, lodging } = fixture);
 }, 120_000);
 afterAll(async () => {
-  await stack?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 const get = async (params: Record<string, string>) => {

@@ -5,50 +5,24 @@
  * any parsing (a syntax error or an alias bomb gets the same refusal, not a parse
  * or limit error); an unrestricted (explore) client still sends free-form queries.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../gateway/auth/keys.js';
 import { documentHash } from '../gateway/auth/trusted-documents.js';
-import { loadCatalog } from '../gateway/procedures/catalog.js';
-import { REPO_ROOT } from '../lib/repo-root.js';
-import { findFullProfileCitizen } from '../mocks/world/generate.js';
-import { PREFILL_DOCUMENT, trustedDocumentsOfCatalog } from '../scripts/generate-documents.js';
-import { startStack, type Stack } from './support/stack.js';
+import { PREFILL_DOCUMENT } from '../scripts/generate-documents.js';
+import type { Stack } from './support/stack.js';
+import { startTrustedDocumentsStack, type TrustedDocumentsStack } from './support/trusted-documents-stack.js';
 
-const KEY = 'trusted-client-key-0123456789abcdef';
-const dir = mkdtempSync(path.join(tmpdir(), 'motlan-trusted-'));
+let fixture: TrustedDocumentsStack;
 let stack: Stack;
+let KEY: string;
 let personalId: string;
-let lodging: { sha256: string; query: string };
+let lodging: TrustedDocumentsStack['lodging'];
 
 beforeAll(async () => {
-  const catalog = loadCatalog({ supergraphSdl: readFileSync(path.join(REPO_ROOT, 'schema/supergraph.graphql'), 'utf8') });
-  const file = trustedDocumentsOfCatalog(catalog);
-  writeFileSync(path.join(dir, 'trusted-documents.json'), JSON.stringify(file));
-  lodging = file.documents.find((d) => d.procedureId === 'lodging-notification')!;
-  writeFileSync(
-    path.join(dir, 'clients.json'),
-    JSON.stringify({
-      clients: [
-        {
-          id: 'hanoi-tthc',
-          agency: 'UBND Thành phố Hà Nội',
-          name: 'Hệ thống TTHC Hà Nội (restricted)',
-          procedures: ['lodging-notification', 'social-insurance-lump-sum'],
-          trustedDocuments: 'trusted-documents.json', // relative to the clients file
-          keys: [{ id: 'k1', sha256: hashApiKey(KEY), createdAt: '2025-07-01T00:00:00Z' }],
-        },
-      ],
-    }),
-  );
-  stack = await startStack({ citizens: 300, gateway: { clientsFile: path.join(dir, 'clients.json') } });
-  personalId = findFullProfileCitizen(stack.world).personalId;
+  fixture = await startTrustedDocumentsStack({ procedures: ['lodging-notification', 'social-insurance-lump-sum'] });
+  ({ stack, key: KEY, personalId, lodging } = fixture);
 });
 afterAll(async () => {
-  await stack?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 const asRestricted = (body: unknown, headers: Record<string, string> = {}) =>

@@ -9,7 +9,7 @@ import { parseExport } from './export-format.js';
 import { keyIdOf, publicKeyFromPem } from './keys.js';
 import { isEmptyFilter } from './export.js';
 import { subjectHmacs, type AuditFilter, type AuditStore, type PublicKeyEntry } from './store.js';
-import { verifyChains, type ChainReport, type ChainSource, type TrustedKeys, type VerifyReport } from './verify.js';
+import { verifyChains, type ChainReport, type ChainSource, type ProblemKind, type TrustedKeys, type VerifyReport } from './verify.js';
 import type { WitnessedCheckpoint } from './witness.js';
 
 /** Trusted keys: the pinned ones when given, else those stored with the data. */
@@ -118,42 +118,34 @@ export async function verifyExportLines(
   const sources: ChainSource[] = [...parsed.chains].map(([instanceId, c]) => ({ instanceId, ...c, complete }));
   const report = await verifyChains(sources, trust, opts.witness ? { checkpoints: opts.witness, missingChainsAreDeleted: complete } : undefined);
   if (parsed.malformed) {
-    report.ok = false;
-    report.chains.unshift({
-      instanceId: '(file)',
-      ok: false,
-      records: 0,
-      firstSeq: null,
-      lastSeq: null,
-      headHash: null,
-      anchoredAt: null,
-      checkpointsVerified: 0,
-      lastCheckpointSeq: null,
-      unsignedTail: 0,
-      problem: { kind: 'malformed', instanceId: '(file)', seq: null, line: parsed.malformed.line, message: parsed.malformed.message },
-    });
+    failFile(report, 'malformed', parsed.malformed.message, parsed.malformed.line);
   }
   // A proof (`motlan audit prove`) names its record in the header: the record must be there in
   // full, not only as a redacted line with the same hashes (which still links the chain).
   const wanted = (parsed.filter as { requestId?: unknown } | null | undefined)?.requestId;
   if (typeof wanted === 'string' && ![...parsed.chains.values()].some((c) => c.items.some((i) => i.type === 'record' && i.record.requestId === wanted))) {
-    report.ok = false;
-    report.chains.unshift({
-      instanceId: '(file)',
-      ok: false,
-      records: 0,
-      firstSeq: null,
-      lastSeq: null,
-      headHash: null,
-      anchoredAt: null,
-      checkpointsVerified: 0,
-      lastCheckpointSeq: null,
-      unsignedTail: 0,
-      problem: { kind: 'deleted', instanceId: '(file)', seq: null, message: `the file names request id ${wanted} (filter) but holds no record with it in full: it proves nothing about that record` },
-    });
+    failFile(report, 'deleted', `the file names request id ${wanted} (filter) but holds no record with it in full: it proves nothing about that record`);
   }
   if (sources.length === 0 && !parsed.malformed) report.warnings.push('The file holds no audit records.');
   return report;
+}
+
+/** Marks the report failed with a problem of the file as a whole (not of one chain), listed first. */
+function failFile(report: VerifyReport, kind: ProblemKind, message: string, line?: number): void {
+  report.ok = false;
+  report.chains.unshift({
+    instanceId: '(file)',
+    ok: false,
+    records: 0,
+    firstSeq: null,
+    lastSeq: null,
+    headHash: null,
+    anchoredAt: null,
+    checkpointsVerified: 0,
+    lastCheckpointSeq: null,
+    unsignedTail: 0,
+    problem: { kind, instanceId: '(file)', seq: null, ...(line === undefined ? {} : { line }), message },
+  });
 }
 
 export async function verifyExportFile(file: string, opts: { publicKeyPems?: string[]; witness?: WitnessedCheckpoint[] } = {}): Promise<VerifyReport> {

@@ -21,11 +21,12 @@ import path from 'node:path';
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import type { ClientIdentity } from '../core/context.js';
+import { CLIENT_ROLES, type AuthResult as DirectoryAuthResult, type ClientRole, type DemoCredential } from '../core/services.js';
 import { digestsEqual, hashApiKey } from './keys.js';
 import { TrustedDocuments } from './trusted-documents.js';
 
-export const CLIENT_ROLES = ['client', 'auditor', 'operator', 'monitor'] as const;
-export type ClientRole = (typeof CLIENT_ROLES)[number];
+// The roles and a demo client's shape are the directory contract (core/services.ts): one definition.
+export { CLIENT_ROLES, type ClientRole, type DemoCredential } from '../core/services.js';
 
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date, e.g. 2025-07-01T00:00:00Z');
 
@@ -61,16 +62,8 @@ export const clientsFileSchema = z.strictObject({
 export type ClientsFile = z.input<typeof clientsFileSchema>;
 export type ClientEntry = z.output<typeof clientSchema>;
 
-export type AuthResult =
-  | { ok: true; client: ClientIdentity; roles: ClientRole[]; keyId: string }
-  | { ok: false; status: 401 | 403; code: 'UNAUTHENTICATED' | 'FORBIDDEN'; message: string };
-
-export interface DemoCredential {
-  clientId: string;
-  name: string;
-  roles: ClientRole[];
-  key: string;
-}
+/** The directory's answer (core/services.ts), plus on success the id of the key that matched. */
+export type AuthResult = Exclude<DirectoryAuthResult, { ok: true }> | (Extract<DirectoryAuthResult, { ok: true }> & { keyId: string });
 
 interface StoredKey {
   clientIndex: number;

@@ -8,9 +8,8 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_IDS } from '../../mocks/fixtures/index.js';
-import { startStubRegistry, type StubRegistry } from '../../mocks/fixtures/stub-registry.js';
 import { SUBGRAPH_REQUEST_ID_HEADER, SUBGRAPH_SIGNATURE_HEADER, SUBGRAPH_TIMESTAMP_HEADER } from '../../lib/subgraph-signature.js';
-import { startSubgraph } from '../index.js';
+import { startSignedSubgraph, type SignedSubgraph } from '../../test/support/signed-subgraph.js';
 
 const KEY = Buffer.from('r'.repeat(64));
 let text = '';
@@ -21,15 +20,14 @@ const logStream = new Writable({
   },
 });
 
-let registry: StubRegistry;
-let sub: Awaited<ReturnType<typeof startSubgraph>>;
+let fixture: SignedSubgraph;
+let sub: SignedSubgraph['sub'];
 beforeAll(async () => {
-  registry = await startStubRegistry('population', { apiKey: 'test-registry-key' });
-  sub = await startSubgraph('population', { host: '127.0.0.1', port: 0, registryUrl: registry.url, apiKey: 'test-registry-key', gatewayKey: KEY, logLevel: 'info', logStream });
+  fixture = await startSignedSubgraph(KEY, logStream);
+  ({ sub } = fixture);
 });
 afterAll(async () => {
-  await sub?.close();
-  await registry?.close();
+  await fixture?.close();
 });
 
 describe('a subgraph reached directly by an attacker', () => {

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_IDS } from '../../mocks/fixtures/index.js';
-import { startStubRegistry, type StubRegistry } from '../../mocks/fixtures/stub-registry.js';
 import { newSubgraphRequestId, pathOf, signatureHeaders, SUBGRAPH_REQUEST_ID_HEADER } from '../../lib/subgraph-signature.js';
+import { startSignedSubgraph, type SignedSubgraph } from '../../test/support/signed-subgraph.js';
 import { startSubgraph } from '../index.js';
 
 const KEY = Buffer.from('s'.repeat(64));
@@ -20,15 +20,15 @@ const logStream = new Writable({
   },
 });
 
-let registry: StubRegistry;
-let sub: Awaited<ReturnType<typeof startSubgraph>>;
+let fixture: SignedSubgraph;
+let registry: SignedSubgraph['registry'];
+let sub: SignedSubgraph['sub'];
 beforeAll(async () => {
-  registry = await startStubRegistry('population', { apiKey: 'test-registry-key' });
-  sub = await startSubgraph('population', { host: '127.0.0.1', port: 0, registryUrl: registry.url, apiKey: 'test-registry-key', gatewayKey: KEY, logLevel: 'info', logStream });
+  fixture = await startSignedSubgraph(KEY, logStream);
+  ({ registry, sub } = fixture);
 });
 afterAll(async () => {
-  await sub?.close();
-  await registry?.close();
+  await fixture?.close();
 });
 
 const body = JSON.stringify({ query: `{ citizen(personalId: "${FIXTURE_IDS.an}") { fullName } }` });
