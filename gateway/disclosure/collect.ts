@@ -452,6 +452,9 @@ export class EntityCollector {
       if (this.memo.size >= this.max) this.memo.clear();
       plan = compileOperation(this.index!, query);
       this.memo.set(query, plan);
+      // `collect` is handed the prepared request: its query is `plan.query`. Same plan (the
+      // rewrite is idempotent), so it is not compiled a second time.
+      if (plan.query !== query) this.memo.set(plan.query, plan);
     }
     return plan;
   }
