@@ -15,6 +15,7 @@
  * checked with everything its inner operations fetched.
  */
 import type { RefusalReason } from '../core/reasons.js';
+import { ERROR_TABLE, errorBody } from '../core/errors.js';
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
 import type { MotlanContext, ResponseCheckResult } from '../core/context.js';
@@ -102,13 +103,8 @@ export function responseCheckPlugin(opts: ResponseCheckOptions): ApolloServerPlu
     ctx.trace.responseCheck = result;
     if (result.outcome !== 'refused') return;
     ctx.trace.errorCodes.add('FORBIDDEN');
-    rc.response.http.status = 403;
-    rc.response.body = {
-      kind: 'single',
-      singleResult: {
-        errors: [{ message: refusalMessage(result, ctx.purpose?.procedureId), extensions: { code: 'FORBIDDEN', reason: result.reason } }],
-      },
-    };
+    rc.response.http.status = ERROR_TABLE.FORBIDDEN.status;
+    rc.response.body = { kind: 'single', singleResult: errorBody('FORBIDDEN', refusalMessage(result, ctx.purpose?.procedureId), { reason: result.reason }) };
     opts.onRefusal?.(result.reason as ResponseReason);
   };
 
