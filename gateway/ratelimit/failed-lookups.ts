@@ -16,9 +16,8 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { MotlanContext } from '../core/context.js';
-import { analyzeOperation, type RootFieldUse } from '../core/operation-analysis.js';
+import { analyzeOperation, ROOT_LOOKUPS, type RootFieldUse } from '../core/operation-analysis.js';
 import { rateLimited } from '../core/errors.js';
-import { ROOT_LOOKUPS } from '../core/operation-analysis.js';
 import { isInternalExecution } from '../core/inner-execution.js';
 import { SUBJECT_NOT_RELATED } from '../core/relations.js';
 import type { ClientRateLimiter } from './limiter.js';
