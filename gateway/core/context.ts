@@ -27,6 +27,11 @@ export interface ClientIdentity {
   roles?: Array<'client' | 'auditor' | 'operator' | 'monitor'>;
 }
 
+/** Whether the client may run the procedure (`*` counts only outside production): the one rule policy and response check share. */
+export function mayRunProcedure(client: ClientIdentity, procedureId: string, production: boolean): boolean {
+  return client.procedures.includes(procedureId) || (!production && client.procedures.includes('*'));
+}
+
 /** Why the data is requested: a procedure of the catalog, and the dossier when there is one. */
 export interface Purpose {
   procedureId: string;

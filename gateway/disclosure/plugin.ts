@@ -18,7 +18,7 @@ import type { RefusalReason } from '../core/reasons.js';
 import { ERROR_TABLE, errorBody } from '../core/errors.js';
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
-import type { MotlanContext, ResponseCheckResult } from '../core/context.js';
+import { mayRunProcedure, type MotlanContext, type ResponseCheckResult } from '../core/context.js';
 import type { PathTree } from '../core/path-tree.js';
 import { isInternalExecution } from '../core/inner-execution.js';
 import { allowedRoots, checkReach, rootBindingsOf, type RootBinding } from './reach.js';
@@ -51,7 +51,7 @@ export function decide(ctx: MotlanContext, opts: Pick<ResponseCheckOptions, 'pat
   // The purpose must be one this client may run ('*' only outside production), whoever recorded it.
   const procedureId = ctx.purpose?.procedureId;
   const client = ctx.client;
-  const mayRun = !!procedureId && !!client && (client.procedures.includes(procedureId) || (!opts.production && client.procedures.includes('*')));
+  const mayRun = !!procedureId && !!client && mayRunProcedure(client, procedureId, opts.production);
   const tree = mayRun ? opts.pathTree(procedureId) : null;
   if (!tree || g.unanchored.size > 0) {
     return { outcome: 'refused', reason: RESPONSE_REASONS.notAllowed, outside: countByType(trace.returnedEntities.keys(), g.unanchored.size) };

@@ -34,7 +34,7 @@
 import type { RefusalReason } from '../core/reasons.js';
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import { GraphQLError, getNamedType, type GraphQLSchema } from 'graphql';
-import type { ClientIdentity, MotlanContext, Subject } from '../core/context.js';
+import { mayRunProcedure, type ClientIdentity, type MotlanContext, type Subject } from '../core/context.js';
 import type { PathTree } from '../core/path-tree.js';
 import { innerContext, isInternalExecution, type InnerExecutor } from '../core/inner-execution.js';
 import { RELATION_PATHS, assertRelated, checkSubjectRelations, type RelatedSubject } from '../core/relations.js';
@@ -115,10 +115,6 @@ export interface PurposePolicyOptions {
   supergraphSdl?: string;
 }
 
-/** Whether the client may run the procedure (`*` counts only outside production). */
-export function mayRun(client: ClientIdentity, procedureId: string, production: boolean): boolean {
-  return client.procedures.includes(procedureId) || (!production && client.procedures.includes('*'));
-}
 
 interface PrefillArgs {
   procedureId: string;
@@ -380,7 +376,7 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
       }
       const args = readPrefillArgs(rootArguments(rc.schema, analysis, rc.request.variables));
       if (!isProcedureId(args.procedureId)) throw unknownProcedure(args.procedureId);
-      if (!mayRun(client, args.procedureId, production)) {
+      if (!mayRunProcedure(client, args.procedureId, production)) {
         throw forbidden(`Client ${client.id} may not run procedure "${args.procedureId}" (allowed: ${client.procedures.join(', ') || 'none'}).`, { reason: 'PROCEDURE_NOT_ALLOWED' });
       }
       procedureTree(args.procedureId); // unknown → NOT_FOUND UNKNOWN_PROCEDURE
@@ -413,7 +409,7 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
         { reason: 'PURPOSE_MISSING' },
       );
     }
-    if (!mayRun(client, purpose.procedureId, production)) {
+    if (!mayRunProcedure(client, purpose.procedureId, production)) {
       throw forbidden(`Client ${client.id} may not run procedure "${purpose.procedureId}" (allowed: ${client.procedures.join(', ') || 'none'}).`, { reason: 'PROCEDURE_NOT_ALLOWED' });
     }
     const tree = procedureTree(purpose.procedureId);
