@@ -30,6 +30,17 @@ describe('redactQueryString (generated)', () => {
     );
   });
 
+  it('keeps no identifier smuggled into a parameter name either', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(name, identifier, fc.stringMatching(/^[A-Za-z0-9_]{0,4}$/)), { minLength: 1, maxLength: 4 }), (params) => {
+        const out = redactQueryString(`/graphql?${params.map(([n, id, tail]) => `${n}${id}${tail}=1`).join('&')}`);
+        for (const [, id] of params) expect(out).not.toContain(id);
+        expect(out).not.toMatch(/[0-9]{10,}/);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('drops every run of 10 or more digits from the path', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(identifier, fc.string({ unit: fc.constantFrom('a', '/', '-', '.', '_', '%2F'), maxLength: 4 })), { maxLength: 6 }), (parts) => {

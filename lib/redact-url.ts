@@ -28,7 +28,7 @@ export function redactQueryString(url: string): string {
       const eq = p.indexOf('=');
       const name = eq < 0 ? p : p.slice(0, eq);
       // A name is shown only when it is a plain token: a value smuggled into a name stays out too.
-      return /^[A-Za-z_][A-Za-z0-9_.[\]-]{0,39}$/.test(name) ? `${name}=…` : '…';
+      return /^[A-Za-z_][A-Za-z0-9_.[\]-]{0,39}$/.test(name) && !/[0-9]{10,}/.test(name) ? `${name}=…` : '…';
     });
   return `${path}?${names.join('&')}`;
 }
