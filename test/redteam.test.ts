@@ -161,4 +161,36 @@ describe('a lost witness (issue 11: is a missing witness loud?)', () => {
     const again = await stack.startGateway({ audit, rateLimit: false });
     await again.close();
   }, 60_000);
+
+  it('adopts only at the head seq it names, so an AUDIT_WITNESS_ADOPT left set cannot adopt a later removal', async () => {
+    const dataDir = tempDir();
+    const audit = { dataDir, instanceId: 'witness-adopt-seq', checkpointIntervalMs: 0 };
+    const key = stack.gateway.clients.demoCredentials().find((c) => c.clientId === 'demo-hcm')!.key;
+    const serveOne = async (gw: { graphqlUrl: string }) => {
+      const res = await fetch(gw.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-purpose': 'lodging-notification' },
+        body: JSON.stringify({ query: 'query C($p: ID!) { citizen(personalId: $p) { fullName } }', variables: { p: stack.world.citizens[4]!.personalId } }),
+      });
+      expect(res.status).toBe(200);
+    };
+    const gw = await stack.startGateway({ audit, rateLimit: false });
+    await serveOne(gw);
+    await gw.close();
+    const witnessFile = path.join(dataDir, 'audit-witness.jsonl');
+    rmSync(witnessFile);
+    const refusal = await stack.startGateway({ audit, rateLimit: false }).then(
+      () => null,
+      (err: Error) => err.message,
+    );
+    const seq = Number(/AUDIT_WITNESS_ADOPT=([0-9]+)/.exec(refusal ?? '')?.[1]);
+    expect(seq).toBeGreaterThan(0);
+    await expect(stack.startGateway({ audit: { ...audit, adoptWitness: seq + 1 }, rateLimit: false })).rejects.toThrow(/names seq .*holds chain "witness-adopt-seq" up to seq/s);
+    const adopted = await stack.startGateway({ audit: { ...audit, adoptWitness: seq }, rateLimit: false });
+    await serveOne(adopted);
+    await adopted.close();
+    // The insider removes the witness again while the old value is still set: refused.
+    rmSync(witnessFile);
+    await expect(stack.startGateway({ audit: { ...audit, adoptWitness: seq }, rateLimit: false })).rejects.toThrow(/names seq/);
+  }, 60_000);
 });

@@ -55,10 +55,12 @@ export interface AuditOptions {
   /**
    * Start although the witness holds nothing of a chain the store has records of (the
    * witness is configured for the first time on an existing store). Otherwise the gateway
-   * refuses: the witness file was removed or replaced. Default: `AUDIT_WITNESS_ADOPT=true`
-   * env, else false. Set it for one start only.
+   * refuses: the witness file was removed or replaced. A number is the store's current head
+   * seq, which the start must find (so a value left set stops matching after the next
+   * commits: adoption happens once); `true` adopts whatever the head is, outside production
+   * only. Default: `AUDIT_WITNESS_ADOPT` env (`true` or a seq), else false.
    */
-  adoptWitness?: boolean;
+  adoptWitness?: boolean | number;
   /** Use this store instead of opening one (tests: a failing store). The concern does not close it. */
   store?: AuditStore;
   /** Display name of a procedure id in the citizen history. Default: none (the id is shown). */
@@ -102,7 +104,7 @@ export interface ResolvedAuditConfig {
   /** Witness file (absolute), or null when turned off. */
   witnessFile: string | null;
   witnessHeadIntervalMs: number;
-  adoptWitness: boolean;
+  adoptWitness: boolean | number;
   readyProbeCacheMs: number;
   sqliteLocking: 'exclusive' | 'shared';
   /** null: throttling off. */
@@ -212,7 +214,7 @@ export function resolveAuditConfig(
     dataDir,
     witnessFile,
     witnessHeadIntervalMs,
-    adoptWitness: opts.adoptWitness ?? env.AUDIT_WITNESS_ADOPT === 'true',
+    adoptWitness: adoptWitnessOf(opts.adoptWitness ?? env.AUDIT_WITNESS_ADOPT, ctx.production),
     sqliteFile: path.resolve(cwd, opts.sqliteFile ?? env.AUDIT_SQLITE_FILE ?? path.join(dataDir, 'audit.db')),
     databaseUrl,
     databaseSchema: opts.databaseSchema ?? env.AUDIT_DATABASE_SCHEMA ?? 'motlan_audit',
@@ -244,4 +246,18 @@ export function openStore(
         writer: opts.sqliteWriter ?? 'worker',
         ...(cfg.sqliteLocking ? { locking: cfg.sqliteLocking } : {}),
       });
+}
+
+/** `AUDIT_WITNESS_ADOPT`: `true` (development only) or the store's head seq to adopt at. */
+function adoptWitnessOf(given: boolean | number | string | undefined, production: boolean): boolean | number {
+  if (given === undefined || given === false || given === '' || given === 'false') return false;
+  if (given === true || given === 'true') {
+    if (production) {
+      throw new Error('AUDIT_WITNESS_ADOPT=true is refused in production (left set, it would adopt a store whose witness an insider removed): set it to the store\'s current head seq, which the refusal message names, for one start.');
+    }
+    return true;
+  }
+  const seq = typeof given === 'number' ? given : /^[0-9]{1,15}$/.test(given) ? Number(given) : NaN;
+  if (!Number.isSafeInteger(seq)) throw new Error(`AUDIT_WITNESS_ADOPT must be true (development only) or the store's head seq (a whole number), not "${String(given)}".`);
+  return seq;
 }

@@ -164,7 +164,17 @@ async function startAudit(env: ConcernEnv<unknown>, opts: AuditOptions, cfg: Res
         throw new AuditChainLostError(
           `The witness ${witness.location} holds no checkpoint of chain "${cfg.instanceId}", but the audit store ${store.location} holds it up to seq ${head.seq}: ` +
             'the witness file was removed, emptied or replaced. The gateway refuses to continue the chain unwitnessed. Restore the witness file from its backup; ' +
-            'or, if this store never had a witness (first configuration), start once with AUDIT_WITNESS_ADOPT=true and record why.',
+            `or, if this store never had a witness (first configuration), start once with AUDIT_WITNESS_ADOPT=${head.seq} and record why.`,
+        );
+      }
+    }
+    if (witness && typeof cfg.adoptWitness === 'number' && !witness.latest().has(cfg.instanceId)) {
+      // Adoption names the head it adopts: a value left set no longer matches once the chain moves on.
+      const head = await store.head(cfg.instanceId);
+      if ((head?.seq ?? 0) !== cfg.adoptWitness) {
+        throw new AuditChainLostError(
+          `AUDIT_WITNESS_ADOPT=${cfg.adoptWitness} names seq ${cfg.adoptWitness}, but the audit store ${store.location} holds chain "${cfg.instanceId}" up to seq ${head?.seq ?? 0}: ` +
+            'adoption is for the store as it is now, once. Unset it, or set the current head after checking why the witness holds nothing of this chain.',
         );
       }
     }
