@@ -13,7 +13,7 @@ import { csvHeader, toCsvRow, toJsonLine } from '../gateway/audit/export-format.
 import { exportLines } from '../gateway/audit/export.js';
 import { generateSigningKey, loadHmacKey, subjectHasher } from '../gateway/audit/keys.js';
 import { OUTCOMES, type Outcome } from '../gateway/audit/record.js';
-import { verifyExportFile, verifyStore } from '../gateway/audit/sources.js';
+import { verifyExportFile, verifyExportLines, verifyStore } from '../gateway/audit/sources.js';
 import { PostgresAuditStore } from '../gateway/audit/postgres-store.js';
 import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
 import type { AuditFilter, AuditStore } from '../gateway/audit/store.js';
@@ -309,7 +309,8 @@ async function proveCmd(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
   writeFileSync(out, text, { flag: 'wx' });
-  const report = await verifyExportFile(out);
+  // Checked from the text just written (the same lines), not read back from disk.
+  const report = await verifyExportLines(text.split('\n'));
   const c = report.chains[0];
   io.out(`Proof written to ${out}: ${found} record(s) in full, ${c ? `seq ${c.firstSeq}..${c.lastSeq} of chain ${c.instanceId}` : 'no chain'}.`);
   if (c && c.unsignedTail > 0) io.out('note: the record is not yet covered by a signed checkpoint; prove it again after the next one.');

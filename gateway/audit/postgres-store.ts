@@ -230,7 +230,13 @@ export class PostgresAuditStore implements AuditStore {
 
   async instances(): Promise<string[]> {
     const r = await this.pool.query(
-      `SELECT DISTINCT instance_id FROM ${this.t.records} UNION SELECT instance_id FROM ${this.t.anchors}
+      // A skip scan of the (instance_id, seq) index, one search per chain, not a read of every
+      // record: this runs at every checkpoint (other chains are witnessed).
+      `WITH RECURSIVE chains(id) AS (
+         SELECT (SELECT MIN(instance_id) FROM ${this.t.records})
+         UNION ALL SELECT (SELECT MIN(instance_id) FROM ${this.t.records} WHERE instance_id > chains.id) FROM chains WHERE chains.id IS NOT NULL
+       )
+       SELECT id AS instance_id FROM chains WHERE id IS NOT NULL UNION SELECT instance_id FROM ${this.t.anchors}
        UNION SELECT instance_id FROM ${this.t.checkpoints} ORDER BY 1`,
     );
     return r.rows.map((x) => String(x.instance_id));

@@ -201,24 +201,31 @@ export function recordToRow(r: AuditRecord): RecordRow {
     prefill: r.prefill ? JSON.stringify(r.prefill) : null,
     prev_hash: r.prevHash,
     hash: r.hash,
-    client_request_id: r.clientRequestId ?? null,
-    reason_code: r.reasonCode ?? null,
-    covers: r.covers ?? null,
-    subgraph_requests: r.subgraphRequests ? JSON.stringify(r.subgraphRequests) : null,
+    ...(Object.fromEntries(OPTIONAL_FIELDS.map((f) => [f.column, f.kind === 'json' ? (r[f.field] ? JSON.stringify(r[f.field]) : null) : (r[f.field] ?? null)])) as OptionalColumns),
   };
 }
 
 /**
- * Columns added after the first release, with their SQL type: both stores add them to an
- * existing table at start. They are NULL for older records, which then read back without
- * the field (and keep their hashes).
+ * Record fields added after the first release: optional in the record (left out when absent,
+ * so older records keep their hashes), a nullable column in both stores, added to an existing
+ * table at start. NULL for older records, which then read back without the field. One row here
+ * drives both directions of the row mapping and the column migration.
  */
-export const ADDED_RECORD_COLUMNS: ReadonlyArray<{ name: keyof RecordRow; sqlite: string; postgres: string }> = [
-  { name: 'client_request_id', sqlite: 'TEXT', postgres: 'TEXT' },
-  { name: 'reason_code', sqlite: 'TEXT', postgres: 'TEXT' },
-  { name: 'covers', sqlite: 'INTEGER', postgres: 'BIGINT' },
-  { name: 'subgraph_requests', sqlite: 'TEXT', postgres: 'JSONB' },
-];
+const OPTIONAL_FIELDS = [
+  { field: 'clientRequestId', column: 'client_request_id', kind: 'text', sqlite: 'TEXT', postgres: 'TEXT' },
+  { field: 'reasonCode', column: 'reason_code', kind: 'text', sqlite: 'TEXT', postgres: 'TEXT' },
+  { field: 'covers', column: 'covers', kind: 'number', sqlite: 'INTEGER', postgres: 'BIGINT' },
+  { field: 'subgraphRequests', column: 'subgraph_requests', kind: 'json', sqlite: 'TEXT', postgres: 'JSONB' },
+] as const satisfies ReadonlyArray<{ field: keyof AuditRecord; column: keyof RecordRow; kind: 'text' | 'number' | 'json'; sqlite: string; postgres: string }>;
+type OptionalColumns = Pick<RecordRow, (typeof OPTIONAL_FIELDS)[number]['column']>;
+type OptionalFields = Pick<AuditRecord, (typeof OPTIONAL_FIELDS)[number]['field']>;
+
+/** Columns added after the first release, with their SQL type: both stores add them to an existing table at start. */
+export const ADDED_RECORD_COLUMNS: ReadonlyArray<{ name: keyof RecordRow; sqlite: string; postgres: string }> = OPTIONAL_FIELDS.map((f) => ({
+  name: f.column,
+  sqlite: f.sqlite,
+  postgres: f.postgres,
+}));
 
 /** Accepts JSON text (SQLite) or already-parsed jsonb values (PostgreSQL). */
 function json<T>(v: unknown): T {
@@ -250,11 +257,19 @@ export function rowToRecord(row: Record<string, unknown>): AuditRecord {
     prefill: row.prefill === null || row.prefill === undefined ? null : json(row.prefill),
     prevHash: String(row.prev_hash),
     hash: String(row.hash),
-    ...(row.client_request_id === null || row.client_request_id === undefined ? {} : { clientRequestId: String(row.client_request_id) }),
-    ...(row.reason_code === null || row.reason_code === undefined ? {} : { reasonCode: String(row.reason_code) }),
-    ...(row.covers === null || row.covers === undefined ? {} : { covers: Number(row.covers) }),
-    ...(row.subgraph_requests === null || row.subgraph_requests === undefined ? {} : { subgraphRequests: json<string[]>(row.subgraph_requests) }),
+    ...optionalFieldsOf(row),
   };
+}
+
+/** The optional fields a row holds (a NULL column leaves its field out). */
+function optionalFieldsOf(row: Record<string, unknown>): OptionalFields {
+  const out: Record<string, unknown> = {};
+  for (const f of OPTIONAL_FIELDS) {
+    const v = row[f.column];
+    if (v === null || v === undefined) continue;
+    out[f.field] = f.kind === 'text' ? String(v) : f.kind === 'number' ? Number(v) : json<unknown>(v);
+  }
+  return out as OptionalFields;
 }
 
 export function rowToCheckpoint(row: Record<string, unknown>): Checkpoint {

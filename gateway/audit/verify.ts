@@ -23,7 +23,7 @@
  */
 import { verify as edVerify, type KeyObject } from 'node:crypto';
 import { chainHash, checkpointMessage, contentHash, genesisHash, type AuditRecord, type Checkpoint } from './record.js';
-import type { WitnessedCheckpoint } from './witness.js';
+import { latestByChain, type WitnessedCheckpoint } from './witness.js';
 
 export type ProblemKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'rewritten' | 'bad-signature' | 'unknown-key' | 'malformed';
 
@@ -323,8 +323,7 @@ export async function verifyChains(sources: ChainSource[], trust: TrustedKeys, w
   if (witness && (witness.missingChainsAreDeleted ?? true)) {
     // A chain the witness knows but the source lacks entirely: every record (and checkpoint) was deleted.
     const present = new Set(sources.map((s) => s.instanceId));
-    const gone = new Map<string, WitnessedCheckpoint>();
-    for (const w of witness.checkpoints) if (!present.has(w.instanceId) && (gone.get(w.instanceId)?.seq ?? 0) < w.seq) gone.set(w.instanceId, w);
+    const gone = latestByChain(witness.checkpoints.filter((w) => !present.has(w.instanceId)));
     for (const [instanceId, w] of gone) {
       const r = await verifyChain({ instanceId, anchor: null, items: [], checkpoints: [], witnessed: [w] }, trust);
       if (r.ok) continue;
