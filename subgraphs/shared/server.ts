@@ -132,8 +132,10 @@ export interface RunningSubgraph {
 }
 
 /** Exactly what the gateway sends for a client fetch: `<uuid v4>:<subgraph>:<12 hex>` (newSubgraphRequestId). */
+const GATEWAY_FETCH_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}):([a-z][a-z0-9-]{0,30}):([0-9a-f]{12})$/;
+
 function isGatewayFetchId(id: string, subgraph: string): boolean {
-  const m = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}):([a-z][a-z0-9-]{0,30}):([0-9a-f]{12})$/.exec(id);
+  const m = GATEWAY_FETCH_ID.exec(id);
   return m !== null && m[2] === subgraph;
 }
 
