@@ -19,7 +19,7 @@ import {
   VERIFY_FAILURE_MESSAGES,
   verifySignature,
 } from '../../lib/subgraph-signature.js';
-import { maskIdentifiers, redactQueryString } from '../../lib/redact-url.js';
+import { maskedLogStream, redactQueryString, requestForLog } from '../../lib/redact-url.js';
 import { RefusalLog, type RefusalLogOptions } from './refusal-log.js';
 import { RegistryLoaders, type RegistryLoadersOptions } from './loaders.js';
 import type { RegistryClient } from './registry-client.js';
@@ -182,11 +182,6 @@ class SubgraphLogController extends LogController {
   }
 }
 
-/** Fastify's request serializer, with the query string's values left out. */
-function requestForLog(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
-  return { method: req.method, url: redactQueryString(req.url ?? ''), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
-}
-
 /** Builds the fastify app with the subgraph mounted at `/graphql`, not listening yet. */
 export async function buildSubgraphServer<M extends object>(
   def: SubgraphDefinition<M>,
@@ -204,7 +199,7 @@ export async function buildSubgraphServer<M extends object>(
       // `GET /graphql?variables={"personalId":…}` is logged before it is refused), and
       // identifier-shaped digits are masked on the way out, as in the gateway.
       serializers: { req: requestForLog },
-      stream: { write: (line: string) => void dest.write(maskIdentifiers(line)) },
+      stream: maskedLogStream(dest),
     },
     // Longer than the gateway's idle keep-alive so the gateway closes first and
     // never writes on a socket we are closing.
