@@ -12,6 +12,7 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DocumentNode } from 'graphql';
+import { EnvReader } from '../../lib/env-options.js';
 import type { RegistryName } from '../../lib/registries.js';
 import {
   DEFAULT_MAX_SKEW_MS,
@@ -187,14 +188,16 @@ export async function buildSubgraphServer<M extends object>(
   def: SubgraphDefinition<M>,
   opts: SubgraphServerOptions,
 ): Promise<FastifyInstance> {
-  const production = opts.production ?? process.env.NODE_ENV === 'production';
+  // Defaults from the environment through the one strict reader (lib/env-options.ts).
+  const env = new EnvReader();
+  const production = opts.production ?? env.string('NODE_ENV') === 'production';
   const dest = opts.logStream ?? process.stdout;
   // Created before the app (the log controller needs it); it writes through the app's logger.
   let summaryLog: ((fields: Record<string, unknown>, msg: string) => void) | null = null;
   const refusals = new RefusalLog((fields, msg) => summaryLog?.(fields, `${def.name} subgraph: ${msg}`), { ...opts.refusalLog, now: opts.now });
   const app = Fastify({
     logger: {
-      level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn',
+      level: opts.logLevel ?? env.string('LOG_LEVEL') ?? 'warn',
       // Logs hold no personal data: URLs lose their query values (an unsigned
       // `GET /graphql?variables={"personalId":…}` is logged before it is refused), and
       // identifier-shaped digits are masked on the way out, as in the gateway.
