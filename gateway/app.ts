@@ -65,7 +65,7 @@ import { registerHealthRoutes } from './health/routes.js';
 import { CachedLocalDataSource } from './procedures/local-datasource.js';
 import { resolveOptions, type CoreGatewayOptions, type ResolvedGatewayOptions } from './options.js';
 import { genRequestId, requestContext } from './http/request-context.js';
-import { maskIdentifiers, redactQueryString } from '../lib/redact-url.js';
+import { maskedLogStream, redactQueryString, requestForLog } from '../lib/redact-url.js';
 import { returnedFieldsPlugin } from './http/returned-fields.js';
 import { authentication } from './auth/concern.js';
 import { rateLimits, type RateLimitSetting } from './ratelimit/concern.js';
@@ -108,16 +108,6 @@ export interface GatewayOptions extends CoreGatewayOptions {
   cache?: CacheConcernOptions;
   /** Response check (gateway/disclosure): `enabled: false` (or `DISCLOSURE=off`) turns it off, benchmarks only. Default: on. */
   disclosure?: DisclosureOptions;
-}
-
-/** Fastify's request serializer, with the query string's values left out. */
-function requestForLog(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
-  return { method: req.method, url: redactQueryString(req.url ?? ''), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
-}
-
-/** A pino destination that masks identifier-shaped digit runs before writing. */
-function maskedLogStream(dest: { write(line: string): unknown }): { write(line: string): void } {
-  return { write: (line: string) => void dest.write(maskIdentifiers(line)) };
 }
 
 /** Execution slot: records which fields were returned (the data sources record the rest of the trace). */

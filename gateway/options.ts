@@ -106,8 +106,8 @@ export function resolveOptions(opts: CoreGatewayOptions, reader: EnvReader): Res
     let key = loadedKeys.get(name);
     if (!key) {
       key = loadSubgraphKey({ subgraph: name, value: signingKeys[name], envName: gatewayKeyEnvOf(name), dataDir: path.resolve(dataDir), production }).key;
-      // The signature does not name its subgraph: with one key for two subgraphs, a request
-      // signed for one could be replayed to the other inside the time window.
+      // The v2 signature names its subgraph, so a shared key is not replayable across them;
+      // still refused: one leaked key would open both subgraphs.
       for (const [other, k] of loadedKeys) {
         if (k.equals(key)) throw new Error(`${gatewayKeyEnvOf(name)} is the same key as ${gatewayKeyEnvOf(other)}: give each subgraph a key of its own (openssl rand -hex 32).`);
       }

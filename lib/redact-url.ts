@@ -49,3 +49,13 @@ const IDENTIFIER_LIKE = /(?:(?<![0-9A-Za-z_.-])|(?<=%[0-9A-Fa-f]{2}))(?:[0-9]{12
 export function maskIdentifiers(text: string): string {
   return text.replace(IDENTIFIER_LIKE, '[id]');
 }
+
+/** Fastify's request serializer, with the query string's values left out (gateway and subgraphs). */
+export function requestForLog(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
+  return { method: req.method, url: redactQueryString(req.url ?? ''), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
+/** A pino destination that masks identifier-shaped digit runs before writing (gateway and subgraphs). */
+export function maskedLogStream(dest: { write(line: string): unknown }): { write(line: string): void } {
+  return { write: (line: string) => void dest.write(maskIdentifiers(line)) };
+}

@@ -9,9 +9,9 @@
  * like the audit keys (gateway/audit/keys.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEV_KEY_PREFIX, MIN_KEY_LENGTH } from './subgraph-signature.js';
+import { readOrCreateKeyFile } from './dev-key-file.js';
 
 export const GATEWAY_KEY_ENV = 'GATEWAY_SIGNING_KEY';
 export const gatewayKeyEnvOf = (subgraph: string): string => `SUBGRAPH_SIGNING_KEY_${subgraph.toUpperCase()}`;
@@ -49,18 +49,7 @@ export function loadSubgraphKey(opts: SubgraphKeyOptions): { key: Buffer; source
     );
   }
   const file = devKeyFileOf(opts.dataDir, opts.subgraph);
-  let generated = false;
-  if (!existsSync(file)) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    try {
-      // 'wx': when a gateway and a subgraph start together, the first one writes, the other reads.
-      writeFileSync(file, `${DEV_KEY_PREFIX}${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-      generated = true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
-  const key = readFileSync(file, 'utf8').trim();
+  const { text: key, generated } = readOrCreateKeyFile(file, () => `${DEV_KEY_PREFIX}${randomBytes(32).toString('hex')}`);
   if (key.length < MIN_KEY_LENGTH) throw new Error(`The development key file ${file} is damaged (too short): delete it, it will be generated again.`);
   return { key: Buffer.from(key, 'utf8'), source: file, generated };
 }

@@ -67,29 +67,25 @@ interface Settings {
   production: boolean;
 }
 
-// The strict parser the gateway and the mocks use (lib/env-options.ts).
-function portFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  return new EnvReader(env).int(name, { min: 1, max: 65535 }) ?? fallback;
-}
-
-function msFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  return new EnvReader(env).number(name, { min: 0, exclusiveMin: true }) ?? fallback;
-}
-
 function readSettings(env: NodeJS.ProcessEnv): Settings {
-  const production = env.NODE_ENV === 'production';
+  // The strict parser the gateway and the mocks use (lib/env-options.ts).
+  const reader = new EnvReader(env);
+  const portFrom = (name: string, fallback: number): number => reader.int(name, { min: 1, max: 65535 }) ?? fallback;
+  const msFrom = (name: string, fallback: number): number => reader.number(name, { min: 0, exclusiveMin: true }) ?? fallback;
+  const production = reader.string('NODE_ENV') === 'production';
+  const dataDir = path.resolve(ROOT, reader.string('DATA_DIR') ?? 'data');
   // Same loader as the gateway and the subgraphs: production requires SUBGRAPH_SIGNING_KEY_<NAME>.
   const subgraphKeys = Object.fromEntries(
     REGISTRIES.map((r) => [
       r,
-      loadSubgraphKey({ subgraph: r, value: env[gatewayKeyEnvOf(r)], envName: gatewayKeyEnvOf(r), dataDir: path.resolve(ROOT, env.DATA_DIR || 'data'), production }).key.toString('utf8'),
+      loadSubgraphKey({ subgraph: r, value: reader.string(gatewayKeyEnvOf(r)), envName: gatewayKeyEnvOf(r), dataDir, production }).key.toString('utf8'),
     ]),
   ) as Record<RegistryName, string>;
-  const subgraphBase = portFrom(env, 'SUBGRAPH_PORT_BASE', 4001);
-  const registryBase = portFrom(env, 'REGISTRY_PORT_BASE', 4101);
+  const subgraphBase = portFrom('SUBGRAPH_PORT_BASE', 4001);
+  const registryBase = portFrom('REGISTRY_PORT_BASE', 4101);
   const byIndex = (base: number) => Object.fromEntries(REGISTRIES.map((r, i) => [r, base + i])) as Record<RegistryName, number>;
-  const gatewayPort = portFrom(env, 'PORT', 4000);
-  const eidPort = portFrom(env, 'EID_PORT', 4105);
+  const gatewayPort = portFrom('PORT', 4000);
+  const eidPort = portFrom('EID_PORT', 4105);
   const subgraphPorts = byIndex(subgraphBase);
   const registryPorts = byIndex(registryBase);
   // A refused port would only show as a child that never answers its health check (fetch refuses it too).
@@ -106,14 +102,14 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   }
   return {
     gatewayPort,
-    gatewayHost: env.HOST || 'localhost',
+    gatewayHost: reader.string('HOST') ?? 'localhost',
     subgraphPorts,
     registryPorts,
     eidPort,
-    registryApiKey: env.REGISTRY_API_KEY || DEMO_REGISTRY_KEY,
+    registryApiKey: reader.string('REGISTRY_API_KEY') ?? DEMO_REGISTRY_KEY,
     subgraphKeys,
-    startTimeoutMs: msFrom(env, 'START_TIMEOUT_MS', 180_000),
-    stopGraceMs: msFrom(env, 'STOP_GRACE_MS', 5_000),
+    startTimeoutMs: msFrom('START_TIMEOUT_MS', 180_000),
+    stopGraceMs: msFrom('STOP_GRACE_MS', 5_000),
     production,
   };
 }

@@ -8,7 +8,8 @@
  * because a key lying next to the data it protects proves nothing.
  */
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign as edSign, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readOrCreateKeyFile } from '../../lib/dev-key-file.js';
 import path from 'node:path';
 import { sha256Hex } from './canonical.js';
 import type { SubjectKind } from './record.js';
@@ -121,14 +122,8 @@ export function loadHmacKey(opts: AuditKeyOptions): { key: Buffer; source: strin
     );
   }
   const file = path.resolve(opts.dataDir, DEV_HMAC_KEY_FILE);
-  let generated = false;
-  if (!existsSync(file)) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-    chmodSync(file, 0o600);
-    generated = true;
-  }
-  return { key: Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8'), source: file, generated };
+  const { text, generated } = readOrCreateKeyFile(file, () => randomBytes(32).toString('hex'));
+  return { key: Buffer.from(text, 'utf8'), source: file, generated };
 }
 
 /** Keyed pseudonym of an identifier; domain-separated so a parcel id never collides with a personal ID. */

@@ -57,26 +57,24 @@ export function parseFaults(input: unknown): Partial<Faults> {
   return result.data as Partial<Faults>;
 }
 
-/** The strict parser shared by every setting (lib/env-options.ts); ranges are checked by parseFaults. */
-function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  return new EnvReader(env).number(name, { min: -Infinity });
-}
-
 /**
  * Faults from the environment: MOCK_LATENCY_MS, MOCK_JITTER_MS, MOCK_ERROR_RATE,
- * MOCK_SLOW_RATE, MOCK_SLOW_MS, MOCK_OUTAGE (true/1). Unset variables are left out.
+ * MOCK_SLOW_RATE, MOCK_SLOW_MS, MOCK_OUTAGE (on/off, true/false, 1/0). Unset variables are left out.
  */
 export function faultsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Faults> {
+  // The strict parser shared by every setting (lib/env-options.ts); ranges are checked by parseFaults.
+  const reader = new EnvReader(env);
   const out: Record<string, unknown> = {};
   const map: Array<[keyof Faults, string]> = [
     ['latencyMs', 'MOCK_LATENCY_MS'], ['jitterMs', 'MOCK_JITTER_MS'], ['errorRate', 'MOCK_ERROR_RATE'],
     ['slowRate', 'MOCK_SLOW_RATE'], ['slowMs', 'MOCK_SLOW_MS'],
   ];
   for (const [key, name] of map) {
-    const value = envNumber(env, name);
+    const value = reader.number(name, { min: -Infinity });
     if (value !== undefined) out[key] = value;
   }
-  if (env.MOCK_OUTAGE !== undefined && env.MOCK_OUTAGE !== '') out.outage = /^(1|true|yes)$/i.test(env.MOCK_OUTAGE);
+  const outage = reader.flag('MOCK_OUTAGE');
+  if (outage !== undefined) out.outage = outage;
   try {
     return parseFaults(out);
   } catch (err) {

@@ -4,8 +4,7 @@
  * host it next to its registry (docs/ARCHITECTURE.md, "Ports and environment").
  */
 import { EnvReader } from '../../lib/env-options.js';
-import type { RegistryName } from '../../lib/registries.js';
-import { REGISTRIES } from '../../lib/registries.js';
+import { isRegistryName, REGISTRIES, type RegistryName } from '../../lib/registries.js';
 import path from 'node:path';
 import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
 import { GATEWAY_KEY_ENV, loadSubgraphKey } from '../../lib/subgraph-keys.js';
@@ -40,45 +39,47 @@ export interface SubgraphEnvConfig {
 
 /** Reads PORT, HOST, REGISTRY_URL, REGISTRY_API_KEY, REGISTRY_TIMEOUT_MS, TODAY, GATEWAY_SIGNING_KEY, DATA_DIR; throws with what to fix. */
 export function subgraphConfigFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): SubgraphEnvConfig & { name: RegistryName } {
-  if (!(REGISTRIES as readonly string[]).includes(name)) {
+  if (!isRegistryName(name)) {
     throw new Error(`Unknown subgraph ${JSON.stringify(name)}: expected one of ${REGISTRIES.join(', ')}`);
   }
-  const registry = name as RegistryName;
-  const production = env.NODE_ENV === 'production';
-  // The strict reader shared with the gateway and the mocks (lib/env-options.ts).
+  const registry = name;
+  // The strict reader shared with the gateway and the mocks (lib/env-options.ts): every variable through it.
   const reader = new EnvReader(env);
+  const production = reader.string('NODE_ENV') === 'production';
   const port = reader.int('PORT', { max: 65535 }) ?? DEFAULT_PORTS[registry];
   const timeoutMs = reader.number('REGISTRY_TIMEOUT_MS', { min: 0, exclusiveMin: true }) ?? 2000;
-  const apiKey = env.REGISTRY_API_KEY || (production ? '' : DEMO_REGISTRY_KEY);
+  const apiKey = reader.string('REGISTRY_API_KEY') ?? (production ? '' : DEMO_REGISTRY_KEY);
   if (production && (apiKey === '' || apiKey === DEMO_REGISTRY_KEY)) {
     throw new Error(
       `REGISTRY_API_KEY must be set to the ${registry} registry's service-account key when NODE_ENV=production (the demo key is refused)`,
     );
   }
-  const today = env.TODAY;
-  if (today !== undefined && today !== '' && !/^\d{4}-\d{2}-\d{2}$/.test(today)) {
+  const today = reader.string('TODAY');
+  if (today !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(today)) {
     throw new Error(`TODAY must be an ISO date (yyyy-MM-dd), got ${JSON.stringify(today)}`);
   }
-  if (production && !env.REGISTRY_URL) {
+  const registryUrl = reader.string('REGISTRY_URL');
+  if (production && registryUrl === undefined) {
     throw new Error(`REGISTRY_URL must point at the ${registry} registry when NODE_ENV=production`);
   }
   // GATEWAY_SIGNATURE=off (benchmark contenders that cannot sign) is refused in production.
-  const unsigned = env.GATEWAY_SIGNATURE === 'off';
-  if (env.GATEWAY_SIGNATURE !== undefined && env.GATEWAY_SIGNATURE !== '' && !unsigned) {
-    throw new Error(`GATEWAY_SIGNATURE=${JSON.stringify(env.GATEWAY_SIGNATURE)} is not understood: the only value is "off" (development/benchmark only); unset it to require signatures.`);
+  const signature = reader.string('GATEWAY_SIGNATURE');
+  const unsigned = signature === 'off';
+  if (signature !== undefined && !unsigned) {
+    throw new Error(`GATEWAY_SIGNATURE=${JSON.stringify(signature)} is not understood: the only value is "off" (development/benchmark only); unset it to require signatures.`);
   }
   if (unsigned && production) throw new Error('GATEWAY_SIGNATURE=off is refused when NODE_ENV=production: the subgraph would answer anyone.');
   // Refused in production when missing or a development key: the subgraph would answer anyone.
   const gateway = unsigned
     ? null
-    : loadSubgraphKey({ subgraph: registry, value: env[GATEWAY_KEY_ENV], envName: GATEWAY_KEY_ENV, dataDir: path.resolve(env.DATA_DIR || 'data'), production });
+    : loadSubgraphKey({ subgraph: registry, value: reader.string(GATEWAY_KEY_ENV), envName: GATEWAY_KEY_ENV, dataDir: path.resolve(reader.string('DATA_DIR') ?? 'data'), production });
   return {
     name: registry,
     gatewayKey: gateway?.key ?? null,
     gatewayKeySource: gateway?.source ?? 'nothing (GATEWAY_SIGNATURE=off: unsigned requests accepted)',
     port,
-    host: env.HOST || 'localhost',
-    registryUrl: env.REGISTRY_URL || DEFAULT_REGISTRY_URLS[registry],
+    host: reader.string('HOST') ?? 'localhost',
+    registryUrl: registryUrl ?? DEFAULT_REGISTRY_URLS[registry],
     apiKey,
     timeoutMs,
     today: today ? () => today : undefined,

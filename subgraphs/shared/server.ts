@@ -12,6 +12,7 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DocumentNode } from 'graphql';
+import { EnvReader } from '../../lib/env-options.js';
 import type { RegistryName } from '../../lib/registries.js';
 import {
   DEFAULT_MAX_SKEW_MS,
@@ -19,7 +20,7 @@ import {
   VERIFY_FAILURE_MESSAGES,
   verifySignature,
 } from '../../lib/subgraph-signature.js';
-import { maskIdentifiers, redactQueryString } from '../../lib/redact-url.js';
+import { maskedLogStream, redactQueryString, requestForLog } from '../../lib/redact-url.js';
 import { RefusalLog, type RefusalLogOptions } from './refusal-log.js';
 import { RegistryLoaders, type RegistryLoadersOptions } from './loaders.js';
 import type { RegistryClient } from './registry-client.js';
@@ -132,8 +133,10 @@ export interface RunningSubgraph {
 }
 
 /** Exactly what the gateway sends for a client fetch: `<uuid v4>:<subgraph>:<12 hex>` (newSubgraphRequestId). */
+const GATEWAY_FETCH_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}):([a-z][a-z0-9-]{0,30}):([0-9a-f]{12})$/;
+
 function isGatewayFetchId(id: string, subgraph: string): boolean {
-  const m = /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}):([a-z][a-z0-9-]{0,30}):([0-9a-f]{12})$/.exec(id);
+  const m = GATEWAY_FETCH_ID.exec(id);
   return m !== null && m[2] === subgraph;
 }
 
@@ -180,29 +183,26 @@ class SubgraphLogController extends LogController {
   }
 }
 
-/** Fastify's request serializer, with the query string's values left out. */
-function requestForLog(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) {
-  return { method: req.method, url: redactQueryString(req.url ?? ''), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
-}
-
 /** Builds the fastify app with the subgraph mounted at `/graphql`, not listening yet. */
 export async function buildSubgraphServer<M extends object>(
   def: SubgraphDefinition<M>,
   opts: SubgraphServerOptions,
 ): Promise<FastifyInstance> {
-  const production = opts.production ?? process.env.NODE_ENV === 'production';
+  // Defaults from the environment through the one strict reader (lib/env-options.ts).
+  const env = new EnvReader();
+  const production = opts.production ?? env.string('NODE_ENV') === 'production';
   const dest = opts.logStream ?? process.stdout;
   // Created before the app (the log controller needs it); it writes through the app's logger.
   let summaryLog: ((fields: Record<string, unknown>, msg: string) => void) | null = null;
   const refusals = new RefusalLog((fields, msg) => summaryLog?.(fields, `${def.name} subgraph: ${msg}`), { ...opts.refusalLog, now: opts.now });
   const app = Fastify({
     logger: {
-      level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn',
+      level: opts.logLevel ?? env.string('LOG_LEVEL') ?? 'warn',
       // Logs hold no personal data: URLs lose their query values (an unsigned
       // `GET /graphql?variables={"personalId":…}` is logged before it is refused), and
       // identifier-shaped digits are masked on the way out, as in the gateway.
       serializers: { req: requestForLog },
-      stream: { write: (line: string) => void dest.write(maskIdentifiers(line)) },
+      stream: maskedLogStream(dest),
     },
     // Longer than the gateway's idle keep-alive so the gateway closes first and
     // never writes on a socket we are closing.
