@@ -18,6 +18,7 @@ export const SUBGRAPH_URLS: Readonly<Record<string, string>> = {
   enterprise: 'http://localhost:4002/graphql',
   insurance: 'http://localhost:4003/graphql',
   land: 'http://localhost:4004/graphql',
+  civil: 'http://localhost:4005/graphql',
   // The in-gateway procedures subgraph (issue 3), served by the gateway itself.
   procedures: 'http://localhost:4000/__local/procedures',
 };
