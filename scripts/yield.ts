@@ -23,6 +23,9 @@ import { ageOf, indexWorld, type WorldIndex } from '../mocks/world/generate.js';
 import type { CitizenRecord, World } from '../mocks/world/types.js';
 import { REPO_ROOT } from '../lib/repo-root.js';
 import { PREFILL_DOCUMENT } from './generate-documents.js';
+import { DEFAULT_CATALOG_DIR, loadCatalog } from '../gateway/procedures/catalog.js';
+import type { ProcedureDef } from '../gateway/procedures/catalog-format.js';
+import { SUPERGRAPH_FILE } from './compose.js';
 
 /** What the script needs of a running stack (test/support/stack.ts gives it). */
 export interface YieldTarget {
@@ -63,7 +66,7 @@ export interface YieldReport {
 type Pred = (c: CitizenRecord, w: World, ix: WorldIndex) => boolean;
 
 const livingAdult: Pred = (c, w) => !c.deceased && ageOf(w, c) >= 18;
-const hasBirthNotice: Pred = (c, w) => !c.deceased && (w.birthNotices ?? []).some((n) => n.personalId === c.personalId && n.notices.length > 0);
+const hasBirthNotice: Pred = (c, _w, ix) => !c.deceased && (ix.birthNoticesByParent.get(c.personalId)?.notices.length ?? 0) > 0;
 const insured = (status?: string): Pred => (c, w, ix) => livingAdult(c, w, ix) && !!ix.socialInsurance.get(c.personalId) && (!status || ix.socialInsurance.get(c.personalId)!.status === status);
 
 /**
@@ -79,8 +82,8 @@ export const ELIGIBILITY: Record<string, Pred> = {
   'child-permanent-residence-registration': hasBirthNotice,
   'child-health-insurance-card': hasBirthNotice,
   'birth-residence-child-health-insurance': hasBirthNotice,
-  'birth-extract-copy': (c, w, ix) => livingAdult(c, w, ix) && !!(w.civilStatus ?? []).find((s) => s.personalId === c.personalId)?.birth,
-  'civil-status-change': (c, w, ix) => livingAdult(c, w, ix) && !!(w.civilStatus ?? []).find((s) => s.personalId === c.personalId)?.birth,
+  'birth-extract-copy': (c, w, ix) => livingAdult(c, w, ix) && !!ix.civilStatus.get(c.personalId)?.birth,
+  'civil-status-change': (c, w, ix) => livingAdult(c, w, ix) && !!ix.civilStatus.get(c.personalId)?.birth,
   'marriage-registration': (c, w, ix) => livingAdult(c, w, ix) && c.maritalStatus !== 'MARRIED',
 };
 
@@ -168,20 +171,18 @@ export async function measureYield(target: YieldTarget, opts: YieldOptions = {})
   const groups: GroupYield[] = [];
   const birth = ['birth-registration', 'child-permanent-residence-registration', 'child-health-insurance-card'];
   const death = ['death-registration', 'permanent-residence-removal', 'funeral-allowance'];
-  const noticeOf = new Map((world.birthNotices ?? []).map((n) => [n.personalId, n.notices.length > 0]));
-  const deathNoticeOf = new Set((world.deathNotices ?? []).map((n) => n.personalId));
-  const groupRuns: Array<{ id: string; procedures: string[]; notice: string; subjects: Array<{ subject: Record<string, string>; noticeExists: boolean }> }> = [
+      const groupRuns: Array<{ id: string; procedures: string[]; notice: string; subjects: Array<{ subject: Record<string, string>; noticeExists: boolean }> }> = [
     {
       id: 'birth-registration-group',
       procedures: birth,
       notice: 'GIAY_CHUNG_SINH',
-      subjects: evenly(world.citizens.filter((c) => hasBirthNotice(c, world, ix)), per).map((c) => ({ subject: { personalId: c.personalId }, noticeExists: noticeOf.get(c.personalId) === true })),
+      subjects: evenly(world.citizens.filter((c) => hasBirthNotice(c, world, ix)), per).map((c) => ({ subject: { personalId: c.personalId }, noticeExists: true })),
     },
     {
       id: 'death-registration-group',
       procedures: death,
       notice: 'GIAY_BAO_TU',
-      subjects: evenly(world.citizens.filter((c) => c.deceased && deathNoticeOf.has(c.personalId) && !!relativeOf(c, ix)), per).map((c) => ({
+      subjects: evenly(world.citizens.filter((c) => c.deceased && ix.deathNotices.has(c.personalId) && !!relativeOf(c, ix)), per).map((c) => ({
         subject: { personalId: relativeOf(c, ix)!.personalId, relatedPersonalId: c.personalId },
         noticeExists: true,
       })),
@@ -228,6 +229,29 @@ export function yieldMarkdown(r: YieldReport, settings: string): string {
   return lines.join('\n');
 }
 
+/**
+ * The catalog as docs/PROCEDURES.md lists it: every procedure with its fields (all / from
+ * the sources / left to the citizen), its components and its legal basis and form, read
+ * from the files the gateway loads.
+ */
+export function catalogMarkdown(procedures: Iterable<{ def: ProcedureDef }>): string {
+  const lines = [
+    '| procedure | subjects | fields: all / sources / citizen | cut when retrieved | always required | legal basis and form |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const { def } of procedures) {
+    const citizen = def.fields.filter((f) => f.citizen).length;
+    const comps = def.dossierComponents as Array<ProcedureDef['dossierComponents'][number] & { replacedByResult?: string }>;
+    const cut = comps.filter((c) => c.replacedBy !== undefined || c.replacedByResult !== undefined).map((c) => (c.replacedByResult ? `${c.code} (result)` : c.when?.length ? `${c.code} (if)` : c.code));
+    const always = comps.filter((c) => c.replacedBy === undefined && c.replacedByResult === undefined).map((c) => c.code);
+    const en = (def as ProcedureDef & { nameEn?: string }).nameEn;
+    lines.push(
+      `| \`${def.id}\` ${def.name}${en ? ` (${en})` : ''} | ${def.subjects.join(', ')} | ${def.fields.length} / ${def.fields.length - citizen} / **${citizen}** | ${cut.join(', ') || '—'} | ${always.join(', ') || '—'} | ${(def.legalBasis ?? []).join('; ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 const START = '<!-- yield:start (generated by npm run yield -- --write-docs; do not edit) -->';
 const END = '<!-- yield:end -->';
 
@@ -258,7 +282,16 @@ async function main(): Promise<void> {
   const stack = await startStack({ citizens, seed, gateway: { rateLimit: false } });
   try {
     const report = await measureYield(stack, { perProcedure });
-    const md = yieldMarkdown(report, `world of ${citizens} citizens, seed ${seed}, at most ${perProcedure} citizens per procedure`);
+    const catalog = loadCatalog({ supergraphSdl: readFileSync(SUPERGRAPH_FILE, 'utf8'), dirs: [DEFAULT_CATALOG_DIR] });
+    const md = [
+      `### The catalog (${catalog.byId.size} procedures)`,
+      '',
+      catalogMarkdown(catalog.byId.values()),
+      '',
+      '### Yield',
+      '',
+      yieldMarkdown(report, `world of ${citizens} citizens, seed ${seed}, at most ${perProcedure} citizens per procedure`),
+    ].join('\n');
     console.log(md);
     if (values['write-docs']) {
       writeDocs(md);

@@ -97,19 +97,19 @@ export function worldValues(world: World, roots: { citizen?: CitizenRecord; rela
         } else if (step === 'latestBirthNotice') {
           registry = 'civil';
           // Oldest first in the store: the newest is the last one.
-          const notices = world.birthNotices.find((n) => n.personalId === c.personalId)?.notices ?? [];
+          const notices = ix.birthNoticesByParent.get(c.personalId)?.notices ?? [];
           if (notices.length) next.push({ kind: 'civil', value: notices[notices.length - 1] });
         } else if (step === 'deathNotice') {
           registry = 'civil';
-          const notice = world.deathNotices.find((n) => n.personalId === c.personalId);
+          const notice = ix.deathNotices.get(c.personalId);
           if (notice) next.push({ kind: 'civil', value: notice });
         } else if (step === 'civilStatus') {
           registry = 'civil';
-          const entry = world.civilStatus.find((e) => e.personalId === c.personalId);
+          const entry = ix.civilStatus.get(c.personalId);
           if (entry) next.push({ kind: 'civil', value: entry });
         } else if (step === 'digitisedResults') {
           registry = 'civil';
-          next.push({ kind: 'results', value: world.digitisedResults.find((e) => e.personalId === c.personalId)?.results ?? [] });
+          next.push({ kind: 'results', value: ix.digitisedResults.get(c.personalId)?.results ?? [] });
         } else if (['hometown', 'permanentResidence', 'temporaryResidence', 'currentResidence'].includes(step)) {
           if (v[step]) next.push({ kind: 'address', value: v[step] });
         } else if (v[step] !== null && v[step] !== undefined) next.push({ kind: 'plain', value: v[step] });
