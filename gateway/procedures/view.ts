@@ -33,6 +33,7 @@ export interface ProcedureView {
   id: string;
   nationalCode: string | null;
   name: string;
+  nameEn: string | null;
   agency: string;
   legalBasis: string[];
   subjects: string[];
@@ -61,6 +62,7 @@ export function procedureView(p: CompiledProcedure): ProcedureView {
     id: d.id,
     nationalCode: d.nationalCode ? d.nationalCode : null,
     name: d.name,
+    nameEn: d.nameEn ?? null,
     agency: d.agency,
     legalBasis: d.legalBasis ?? [],
     subjects: d.subjects.map((s) => SUBJECT_KIND[s]),
