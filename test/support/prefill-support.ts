@@ -94,6 +94,10 @@ export function worldValues(world: World, roots: { citizen?: CitizenRecord; rela
           registry = 'insurance';
           const si = ix.socialInsurance.get(c.personalId);
           if (si) next.push({ kind: 'socialInsurance', value: si });
+        } else if (step === 'healthInsuranceCard') {
+          registry = 'insurance';
+          const card = ix.healthInsurance.get(c.personalId);
+          if (card) next.push({ kind: 'plain', value: card });
         } else if (step === 'latestBirthNotice') {
           registry = 'civil';
           // Oldest first in the store: the newest is the last one.
