@@ -49,6 +49,8 @@ export interface ProcedureYield {
   componentsTotal: number;
   /** Requests that failed (GraphQL error): counted as nothing prefilled, nothing cut. */
   failures: number;
+  /** Fields with a source, over the sample: the most that can be prefilled (the rest the form leaves to the citizen). */
+  fieldsWithSource: number;
 }
 
 export interface GroupYield extends ProcedureYield {
@@ -59,7 +61,7 @@ export interface GroupYield extends ProcedureYield {
 
 export interface YieldReport {
   citizenOnly: ProcedureYield[];
-  totals: { fieldsPrefilled: number; fieldsTotal: number; componentsCut: number; componentsTotal: number };
+  totals: { fieldsPrefilled: number; fieldsTotal: number; fieldsWithSource: number; componentsCut: number; componentsTotal: number };
   groups: GroupYield[];
 }
 
@@ -108,24 +110,35 @@ async function prefill(target: YieldTarget, procedureId: string, subject: Record
   return body.errors?.length || !body.data ? null : body.data.prefill;
 }
 
-async function catalogOf(target: YieldTarget): Promise<Array<{ id: string; name: string; subjects: string[]; fields: unknown[]; dossierComponents: unknown[] }>> {
+interface CatalogEntry {
+  id: string;
+  name: string;
+  subjects: string[];
+  fields: Array<{ key: string; source: string | null }>;
+  dossierComponents: unknown[];
+}
+
+async function catalogOf(target: YieldTarget): Promise<CatalogEntry[]> {
   const res = await fetch(target.graphqlUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${target.demoKey}` },
-    body: JSON.stringify({ query: '{ procedures { id name subjects fields { key } dossierComponents { code } } }' }),
+    body: JSON.stringify({ query: '{ procedures { id name subjects fields { key source } dossierComponents { code } } }' }),
   });
-  const body = (await res.json()) as { data?: { procedures: Array<{ id: string; name: string; subjects: string[]; fields: unknown[]; dossierComponents: unknown[] }> } };
+  const body = (await res.json()) as { data?: { procedures: CatalogEntry[] } };
   if (!body.data) throw new Error(`The gateway did not list its procedures: ${JSON.stringify(body)}`);
   return body.data.procedures;
 }
 
 function emptyYield(id: string, name: string): ProcedureYield {
-  return { id, name, sample: 0, fieldsPrefilled: 0, fieldsTotal: 0, componentsCut: 0, componentsTotal: 0, failures: 0 };
+  return { id, name, sample: 0, fieldsPrefilled: 0, fieldsTotal: 0, fieldsWithSource: 0, componentsCut: 0, componentsTotal: 0, failures: 0 };
 }
 
-function add(y: ProcedureYield, form: PrefillAnswer | null, fields: number, components: number): void {
+function add(y: ProcedureYield, form: PrefillAnswer | null, p: CatalogEntry): void {
+  const fields = p.fields.length;
+  const components = p.dossierComponents.length;
   y.sample++;
   y.fieldsTotal += fields;
+  y.fieldsWithSource += p.fields.filter((f) => f.source !== null).length;
   y.componentsTotal += components;
   if (!form) {
     y.failures++;
@@ -153,17 +166,18 @@ export async function measureYield(target: YieldTarget, opts: YieldOptions = {})
     const eligible = ELIGIBILITY[p.id] ?? livingAdult;
     const sample = evenly(world.citizens.filter((c) => eligible(c, world, ix)), per);
     const y = emptyYield(p.id, p.name);
-    for (const c of sample) add(y, await prefill(target, p.id, { personalId: c.personalId }), p.fields.length, p.dossierComponents.length);
+    for (const c of sample) add(y, await prefill(target, p.id, { personalId: c.personalId }), p);
     citizenOnly.push(y);
   }
   const totals = citizenOnly.reduce(
     (t, y) => ({
       fieldsPrefilled: t.fieldsPrefilled + y.fieldsPrefilled,
       fieldsTotal: t.fieldsTotal + y.fieldsTotal,
+      fieldsWithSource: t.fieldsWithSource + y.fieldsWithSource,
       componentsCut: t.componentsCut + y.componentsCut,
       componentsTotal: t.componentsTotal + y.componentsTotal,
     }),
-    { fieldsPrefilled: 0, fieldsTotal: 0, componentsCut: 0, componentsTotal: 0 },
+    { fieldsPrefilled: 0, fieldsTotal: 0, fieldsWithSource: 0, componentsCut: 0, componentsTotal: 0 },
   );
 
   // The two groups, end to end: every procedure of the group for the same subjects.
@@ -196,7 +210,7 @@ export async function measureYield(target: YieldTarget, opts: YieldOptions = {})
       for (const id of g.procedures) {
         const p = byId.get(id)!;
         const form = await prefill(target, id, subject);
-        add(y, form, p.fields.length, p.dossierComponents.length);
+        add(y, form, p);
         if (form?.dossierComponents.some((c) => c.code === g.notice && c.status === 'CUT')) noticeCut = true;
       }
       y.sample -= g.procedures.length - 1; // one dossier per subject, not one per procedure
@@ -217,10 +231,12 @@ export function yieldMarkdown(r: YieldReport, settings: string): string {
   const lines = [
     `Measured by \`npm run yield -- --write-docs\` (${settings}).`,
     '',
-    '| procedure (citizen only) | sample | fields prefilled / total | | components cut / total | |',
-    '|---|---|---|---|---|---|',
-    ...r.citizenOnly.map((y) => `| \`${y.id}\` | ${y.sample}${y.failures ? ` (${y.failures} failed)` : ''} | ${y.fieldsPrefilled} / ${y.fieldsTotal} | ${pct(y.fieldsPrefilled, y.fieldsTotal)} | ${y.componentsCut} / ${y.componentsTotal} | ${pct(y.componentsCut, y.componentsTotal)} |`),
-    `| **all ${r.citizenOnly.length} citizen-only procedures** | | **${r.totals.fieldsPrefilled} / ${r.totals.fieldsTotal}** | **${pct(r.totals.fieldsPrefilled, r.totals.fieldsTotal)}** | **${r.totals.componentsCut} / ${r.totals.componentsTotal}** | **${pct(r.totals.componentsCut, r.totals.componentsTotal)}** |`,
+    'The ceiling is the share of fields that have a source at all (the form leaves the rest to the citizen).',
+    '',
+    '| procedure (citizen only) | sample | fields prefilled / total | | ceiling | components cut / total | |',
+    '|---|---|---|---|---|---|---|',
+    ...r.citizenOnly.map((y) => `| \`${y.id}\` | ${y.sample || 'nobody in the world'}${y.failures ? ` (${y.failures} failed)` : ''} | ${y.fieldsPrefilled} / ${y.fieldsTotal} | ${pct(y.fieldsPrefilled, y.fieldsTotal)} | ${pct(y.fieldsWithSource, y.fieldsTotal)} | ${y.componentsCut} / ${y.componentsTotal} | ${pct(y.componentsCut, y.componentsTotal)} |`),
+    `| **all ${r.citizenOnly.length} citizen-only procedures** | | **${r.totals.fieldsPrefilled} / ${r.totals.fieldsTotal}** | **${pct(r.totals.fieldsPrefilled, r.totals.fieldsTotal)}** | ${pct(r.totals.fieldsWithSource, r.totals.fieldsTotal)} | **${r.totals.componentsCut} / ${r.totals.componentsTotal}** | **${pct(r.totals.componentsCut, r.totals.componentsTotal)}** |`,
     '',
     '| group, end to end | dossiers | fields prefilled / total | | components cut / total | | notice cut where it exists |',
     '|---|---|---|---|---|---|---|',
