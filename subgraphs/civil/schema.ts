@@ -11,10 +11,10 @@ import type {
   CitizenDigitisedResults,
   CivilStatusRecord,
   DeathNoticeRecord,
-  DigitisedResultKind,
   DigitisedResultRecord,
   ParentBirthNotices,
 } from '../../lib/registry-records.js';
+import { digitisedResultStatus, newestResult as newest } from '../../lib/digitised-result-status.js';
 import { assertIdentifier } from '../shared/errors.js';
 import { loadSdl } from '../shared/sdl.js';
 import type { SubgraphContext, SubgraphDefinition } from '../shared/server.js';
@@ -35,23 +35,10 @@ export interface CivilSubgraphOptions {
   today?: () => string;
 }
 
-export type DigitisedResultStatus = 'VALID' | 'EXPIRED' | 'REVOKED';
-
-/** Status of a result on `today`: a revocation in force wins; validUntil is the last valid day. */
-export function resultStatus(r: Pick<DigitisedResultRecord, 'validUntil' | 'revokedOn'>, today: string): DigitisedResultStatus {
-  if (r.revokedOn !== null && r.revokedOn <= today) return 'REVOKED';
-  if (r.validUntil !== null && r.validUntil < today) return 'EXPIRED';
-  return 'VALID';
-}
+/** Status of a result on `today` (lib/digitised-result-status.ts). */
+export { digitisedResultStatus as resultStatus } from '../../lib/digitised-result-status.js';
 
 const ref = (personalId: string | null): { personalId: string } | null => (personalId ? { personalId } : null);
-
-/** The newest result of a kind (results are stored oldest first; ties go to the later entry). */
-function newest(results: readonly DigitisedResultRecord[], kind: DigitisedResultKind): DigitisedResultRecord | null {
-  let best: DigitisedResultRecord | null = null;
-  for (const r of results) if (r.kind === kind && (best === null || r.issuedOn >= best.issuedOn)) best = r;
-  return best;
-}
 
 export function civilSubgraph(opts: CivilSubgraphOptions = {}): SubgraphDefinition<CivilCollections> {
   const today = opts.today ?? todayInVietnam;
@@ -94,7 +81,7 @@ export function civilSubgraph(opts: CivilSubgraphOptions = {}): SubgraphDefiniti
         all: (rs: DigitisedResultRecord[]) => rs,
       },
       DigitisedResult: {
-        status: (r: DigitisedResultRecord) => resultStatus(r, today()),
+        status: (r: DigitisedResultRecord) => digitisedResultStatus(r, today()),
       },
     },
   };
