@@ -114,7 +114,7 @@ interface CatalogEntry {
   id: string;
   name: string;
   subjects: string[];
-  fields: Array<{ key: string; source: string | null }>;
+  fields: Array<{ key: string; path: string | null }>;
   dossierComponents: unknown[];
 }
 
@@ -122,7 +122,7 @@ async function catalogOf(target: YieldTarget): Promise<CatalogEntry[]> {
   const res = await fetch(target.graphqlUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${target.demoKey}` },
-    body: JSON.stringify({ query: '{ procedures { id name subjects fields { key source } dossierComponents { code } } }' }),
+    body: JSON.stringify({ query: '{ procedures { id name subjects fields { key path } dossierComponents { code } } }' }),
   });
   const body = (await res.json()) as { data?: { procedures: CatalogEntry[] } };
   if (!body.data) throw new Error(`The gateway did not list its procedures: ${JSON.stringify(body)}`);
@@ -138,7 +138,7 @@ function add(y: ProcedureYield, form: PrefillAnswer | null, p: CatalogEntry): vo
   const components = p.dossierComponents.length;
   y.sample++;
   y.fieldsTotal += fields;
-  y.fieldsWithSource += p.fields.filter((f) => f.source !== null).length;
+  y.fieldsWithSource += p.fields.filter((f) => f.path !== null).length;
   y.componentsTotal += components;
   if (!form) {
     y.failures++;
