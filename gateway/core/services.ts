@@ -80,6 +80,11 @@ export interface ProcedureCatalog {
   name(procedureId: string): string | null;
   /** Its compiled operation; null when unknown. */
   operation(procedureId: string): { query: string; operationName: string } | null;
+  /**
+   * The procedures of an interconnected group, in order; null when the id names no group.
+   * A group id is a purpose of its own (pathTree, fieldCoordinates and name answer for it).
+   */
+  groupProcedures(id: string): string[] | null;
 }
 
 /** A SQL connection to the committed audit records, for read-only aggregation. */

@@ -33,8 +33,9 @@ export interface CompiledCondition {
 
 /**
  * A digitised result that replaces a component (`replacedByResult`): the leaves of the
- * DigitisedResult object the decision reads. `validUntil` and `revokedOn` are read when the
- * type has them, as a second guard on the status (a cached VALID past its validity date).
+ * DigitisedResult object the decision reads. `revokedOn` is read when the type has it, as a
+ * second guard (a revocation date next to a VALID status is not trusted). Expiry is the
+ * source's call (status EXPIRED, computed against its own today), not the gateway clock's.
  */
 export interface CompiledResult {
   /** As written in the catalog, e.g. `citizen.digitisedResults.marriageCertificate`. */
@@ -43,7 +44,6 @@ export interface CompiledResult {
   status: ResolvedPath;
   number: ResolvedPath;
   issuingAgency: ResolvedPath;
-  validUntil?: ResolvedPath;
   revokedOn?: ResolvedPath;
 }
 
@@ -135,7 +135,7 @@ function printTree(tree: Tree, indent: string): string {
 /** The leaves a digitised result decision reads. */
 export function resultPaths(r: CompiledResult | undefined): ResolvedPath[] {
   if (!r) return [];
-  return [r.status, r.number, r.issuingAgency, ...(r.validUntil ? [r.validUntil] : []), ...(r.revokedOn ? [r.revokedOn] : [])];
+  return [r.status, r.number, r.issuingAgency, ...(r.revokedOn ? [r.revokedOn] : [])];
 }
 
 /** `lodging-notification` → `PrefillLodgingNotification`. */
@@ -254,9 +254,8 @@ export function compileProcedure(def: ProcedureDef, file: string, model: Supergr
       problem(where, `${path} crosses a list: name one result (e.g. citizen.digitisedResults.marriageCertificate), not a list of them`);
       return undefined;
     }
-    const validUntil = leaf('validUntil', true);
     const revokedOn = leaf('revokedOn', true);
-    return { path, registry: status.registry, status, number, issuingAgency, ...(validUntil ? { validUntil } : {}), ...(revokedOn ? { revokedOn } : {}) };
+    return { path, registry: status.registry, status, number, issuingAgency, ...(revokedOn ? { revokedOn } : {}) };
   };
 
   const keys = new Set<string>();
