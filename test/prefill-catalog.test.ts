@@ -21,7 +21,7 @@ import { DEFAULT_CATALOG_DIR, loadCatalog } from '../gateway/procedures/catalog.
 import type { CompiledProcedure } from '../gateway/procedures/compile.js';
 import { resolvePath } from '../gateway/procedures/paths.js';
 import { SUPERGRAPH_FILE } from '../scripts/compose.js';
-import { ELIGIBILITY } from '../scripts/yield.js';
+import { ELIGIBILITY, measureYield } from '../scripts/yield.js';
 import { startStack } from './support/stack.js';
 import { ddMMyyyy, expectedForm, postPrefill, subjectOfRoots, type PrefillJson, type PrefillRoots } from './support/prefill-support.js';
 
@@ -293,4 +293,25 @@ describe('every procedure of the catalog', () => {
       });
     });
   }
+});
+
+describe('npm run yield', () => {
+  it('measures every citizen-only procedure, and both groups end to end with the notices cut where they exist', async () => {
+    const report = await measureYield(stack, { perProcedure: 2 });
+    const citizenOnly = [...catalog.byId.values()].filter((p) => p.citizenOnly).map((p) => p.def.id).sort();
+    // The stack also serves the file the first test dropped into the extra folder.
+    expect(report.citizenOnly.map((y) => y.id)).toEqual(expect.arrayContaining(citizenOnly));
+    for (const y of report.citizenOnly) {
+      expect(y.failures, y.id).toBe(0);
+      expect(y.fieldsPrefilled).toBeLessThanOrEqual(y.fieldsWithSource);
+      expect(y.componentsCut).toBeLessThanOrEqual(y.componentsTotal);
+    }
+    expect(report.totals.fieldsTotal).toBe(report.citizenOnly.reduce((n, y) => n + y.fieldsTotal, 0));
+    expect(report.groups.map((g) => g.id)).toEqual(['birth-registration-group', 'death-registration-group']);
+    for (const g of report.groups) {
+      expect(g.failures, g.id).toBe(0);
+      expect(g.notice.exists, `${g.id}: the world holds notices`).toBeGreaterThan(0);
+      expect(g.notice.cut, `${g.id}: ${g.notice.code} cut wherever the notice exists`).toBe(g.notice.exists);
+    }
+  });
 });
