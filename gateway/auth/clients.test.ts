@@ -139,3 +139,23 @@ describe('npm run client:add', () => {
     expect(() => addClient(file, { id: 'y', agency: 'a', name: 'b', procedures: [] })).toThrow(/Invalid clients file/);
   });
 });
+
+describe('clients file: tier and provinceCode (issue 16)', () => {
+  const base = (extra: Record<string, unknown>) => ({
+    clients: [{ id: 'x', agency: 'A', name: 'N', procedures: [], keys: [{ id: 'k', sha256: 'a'.repeat(64), createdAt: '2025-07-01T00:00:00Z' }], ...extra }],
+  });
+  it('accepts a ministry, a province with one of the 34 codes, and neither', () => {
+    expect(ClientRegistry.parse(base({ tier: 'ministry' }), 'f')[0]).toMatchObject({ tier: 'ministry' });
+    expect(ClientRegistry.parse(base({ tier: 'province', provinceCode: '79' }), 'f')[0]).toMatchObject({ tier: 'province', provinceCode: '79' });
+    const none = ClientRegistry.parse(base({}), 'f')[0]!;
+    expect(none.tier).toBeUndefined();
+    const reg = new ClientRegistry([ClientRegistry.parse(base({ tier: 'province', provinceCode: '01' }), 'f')[0]!], { production: false });
+    expect(reg.clients[0]).toMatchObject({ tier: 'province', provinceCode: '01' });
+  });
+  it('refuses an unknown tier, a province without a code, a code that is not a current unit, a code without tier province', () => {
+    expect(() => ClientRegistry.parse(base({ tier: 'commune' }), 'f')).toThrow(/tier/);
+    expect(() => ClientRegistry.parse(base({ tier: 'province' }), 'f')).toThrow(/needs provinceCode/);
+    expect(() => ClientRegistry.parse(base({ tier: 'province', provinceCode: '02' }), 'f')).toThrow(/not one of the 34 provincial units/);
+    expect(() => ClientRegistry.parse(base({ tier: 'ministry', provinceCode: '79' }), 'f')).toThrow(/only allowed with tier "province"/);
+  });
+});
