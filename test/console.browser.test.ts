@@ -186,7 +186,7 @@ describe.skipIf(!haveChromium)(title, () => {
     );
     expect(drawn['chart-procedure']!.labels.map(joined)).toContain(catalog().name('judicial-record-certificate'));
     const byClient = (await api(q('client', 10), keys.auditor)).body as unknown as Summary;
-    expect(drawn['chart-clients']!.labels.map(joined)).toEqual(byClient.groups.map((g) => clientNameOf(g.key!)));
+    expect(drawn['chart-clients']!.labels.map(joined)).toEqual(byClient.groups.map((g) => (g.key === 'anonymous' || g.key === null ? '(chưa xác thực)' : clientNameOf(g.key))));
     // Dossier figures on the dashboard, as the API counts them.
     const kpis = await page.$$eval('#kpis .kpi', (ks) => Object.fromEntries(ks.map((k) => [k.querySelector('.label')!.textContent, k.querySelector('.value')!.textContent])));
     const digits = (s: string | undefined) => Number((s ?? '').replace(/\D/g, ''));
@@ -197,6 +197,13 @@ describe.skipIf(!haveChromium)(title, () => {
     // The period in dd/mm/yyyy.
     expect(await page.textContent('#dash-status')).toMatch(/^Kỳ: \d{2}\/\d{2}\/\d{4} – \d{2}\/\d{2}\/\d{4}/);
     await shot('console-dashboard');
+    // Dates are typed as dd/mm/yyyy (a date picker would follow the browser's locale); a bad one is said so.
+    const typedFrom = await page.inputValue('#d-from');
+    expect(typedFrom).toMatch(/^\d{2}\/\d{2}\/\d{4}$/);
+    await page.fill('#d-from', '31/02/2026');
+    await page.click('#period-form button[type="submit"]');
+    expect(await page.textContent('#global-error')).toBe('Ngày "31/02/2026" không hợp lệ: nhập theo dạng ngày/tháng/năm, ví dụ 01/07/2025.');
+    await page.fill('#d-from', typedFrom);
   });
 
   it('filters the audit log, opens a record and shows the verification status', async () => {
@@ -373,7 +380,7 @@ describe.skipIf(!haveChromium)(title, () => {
     await page.selectOption('#lang', 'en');
     await page.click('.tab[data-view="dashboard"]');
     expect(await page.textContent('.tab[data-view="dashboard"]')).toBe('Statistics');
-    expect(await page.textContent('#view-dashboard h2')).toBe('Requests and data shared per day');
+    expect(await page.textContent('#view-dashboard h2')).toBe('Requests, dossiers and data shared per day');
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     await page.waitForFunction(() => (document.querySelector('#kpis .kpi .label')?.textContent ?? '') === 'Requests');
     // Procedure names in English where the catalog has them.

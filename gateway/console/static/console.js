@@ -80,10 +80,28 @@
   function vnDate(daysAgo) {
     return new Date(Date.now() + 7 * 3600e3 - daysAgo * 86400e3).toISOString().slice(0, 10);
   }
+  /**
+   * A date typed as dd/mm/yyyy (the Vietnamese way; a browser's date picker would follow the
+   * browser's locale, often mm/dd/yyyy) or yyyy-mm-dd → `YYYY-MM-DD`; '' when empty; null when not a date.
+   */
+  function isoDay(value) {
+    value = String(value || '').trim();
+    if (!value) return '';
+    var m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(value);
+    var iso = m ? m[3] + '-' + pad2(Number(m[2])) + '-' + pad2(Number(m[1])) : /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : null;
+    if (!iso) return null;
+    var t = Date.parse(iso + 'T00:00:00Z');
+    return Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== iso ? null : iso;
+  }
   /** A date input's value as the start of that Vietnamese day (ms), or null. */
-  function dayStart(value) { return value ? Date.parse(value + 'T00:00:00+07:00') : null; }
+  function dayStart(value) {
+    var iso = isoDay(value);
+    if (iso === null) throw new DateError(value);
+    return iso ? Date.parse(iso + 'T00:00:00+07:00') : null;
+  }
   /** A "to" date input is inclusive for people: the period ends at the start of the next day. */
-  function dayEnd(value) { return value ? Date.parse(value + 'T00:00:00+07:00') + 86400e3 : null; }
+  function dayEnd(value) { var s = dayStart(value); return s === null ? null : s + 86400e3; }
+  function DateError(value) { this.message = t('err.date').replace('{value}', String(value)); }
   function registryName(r) { var k = 'reg.' + r; var s = t(k); return s === k ? r : s; }
   /** Every Vietnamese day of [from, to) as `YYYY-MM-DD`, so the time axis shows days without traffic as zeros. */
   function daysOf(from, to) {
@@ -117,7 +135,7 @@
   }
   /** A client system's display name, never its id (the id stays in a tooltip). */
   function clientName(id, g) {
-    if (id === null || id === undefined) return t('g.anonymous');
+    if (id === null || id === undefined || id === 'anonymous') return t('g.anonymous');
     var c = dirFind('clients', 'id', id);
     return (c && c.name) || (g && g.label) || id;
   }
@@ -160,6 +178,11 @@
     procs.textContent = '';
     d.clients.forEach(function (c) { clients.appendChild(el('option', { value: c.id, label: c.name })); });
     d.procedures.forEach(function (p) { procs.appendChild(el('option', { value: p.id, label: state.lang === 'en' && p.nameEn ? p.nameEn : p.name })); });
+  }
+
+  /** Runs `fn`, showing a mistyped date as an error instead of failing silently. */
+  function guarded(fn) {
+    try { showError(''); return fn(); } catch (e) { if (e instanceof DateError) { showError(e.message); return null; } throw e; }
   }
 
   function showError(message) {
@@ -292,9 +315,9 @@
     $all('.view').forEach(function (v) { v.hidden = v.id !== 'view-' + view; });
     $all('.tab').forEach(function (tab) { tab.classList.toggle('active', tab.getAttribute('data-view') === view); });
     showError('');
-    if (view === 'dashboard' && !state.dashboard) loadDashboard();
-    if (view === 'provinces' && !state.provinces) loadProvinces();
-    if (view === 'log' && !state.log.filter) { searchLog(); loadVerification(); }
+    if (view === 'dashboard' && !state.dashboard) guarded(loadDashboard);
+    if (view === 'provinces' && !state.provinces) guarded(loadProvinces);
+    if (view === 'log' && !state.log.filter) { guarded(searchLog); loadVerification(); }
   }
 
   // ---------------------------------------------------------------- dashboard
@@ -820,10 +843,10 @@
   // ---------------------------------------------------------------- wiring
 
   function init() {
-    $('#d-from').value = vnDate(29);
-    $('#d-to').value = vnDate(0);
-    $('#p-from').value = vnDate(6);
-    $('#p-to').value = vnDate(0);
+    $('#d-from').value = fmtDayKey(vnDate(29));
+    $('#d-to').value = fmtDayKey(vnDate(0));
+    $('#p-from').value = fmtDayKey(vnDate(6));
+    $('#p-to').value = fmtDayKey(vnDate(0));
     applyLanguage();
 
     $('#lang').addEventListener('change', function () {
@@ -843,11 +866,11 @@
     });
     $('#signout').addEventListener('click', function () { signOut(''); });
     $all('.tab').forEach(function (tab) { tab.addEventListener('click', function () { show(tab.getAttribute('data-view')); }); });
-    $('#period-form').addEventListener('submit', function (ev) { ev.preventDefault(); loadDashboard(); });
-    $('#prov-form').addEventListener('submit', function (ev) { ev.preventDefault(); loadProvinces(); });
+    $('#period-form').addEventListener('submit', function (ev) { ev.preventDefault(); guarded(loadDashboard); });
+    $('#prov-form').addEventListener('submit', function (ev) { ev.preventDefault(); guarded(loadProvinces); });
 
-    $('#log-form').addEventListener('submit', function (ev) { ev.preventDefault(); searchLog(); });
-    $('#log-form').addEventListener('reset', function () { setTimeout(searchLog, 0); });
+    $('#log-form').addEventListener('submit', function (ev) { ev.preventDefault(); guarded(searchLog); });
+    $('#log-form').addEventListener('reset', function () { setTimeout(function () { guarded(searchLog); }, 0); });
     $('#log-first').addEventListener('click', function () { state.log.page = 0; loadLogPage(); });
     $('#log-next').addEventListener('click', function () {
       if (!state.log.next) return;
@@ -866,7 +889,7 @@
     $('#record-close').addEventListener('click', function () { $('#record').hidden = true; state.log.selected = null; renderLogTable(); });
     $('#export-csv').addEventListener('click', function () { exportLog('csv'); });
     $('#export-jsonl').addEventListener('click', function () { exportLog('jsonl'); });
-    $('#citizen-form').addEventListener('submit', function (ev) { ev.preventDefault(); searchCitizen(false); });
+    $('#citizen-form').addEventListener('submit', function (ev) { ev.preventDefault(); guarded(function () { searchCitizen(false); }); });
     $('#citizen-more').addEventListener('click', function () { searchCitizen(true); });
 
     var key = apiKey();

@@ -172,6 +172,7 @@
     'err.session': 'Phiên đăng nhập đã hết hiệu lực, vui lòng đăng nhập lại.',
     'err.forbidden': 'Tài khoản này không được phép xem mục này: ',
     'err.generic': 'Lỗi: ',
+    'err.date': 'Ngày "{value}" không hợp lệ: nhập theo dạng ngày/tháng/năm, ví dụ 01/07/2025.',
     none: '—',
   };
   var en = {
@@ -344,6 +345,7 @@
     'err.session': 'Your session is no longer valid; please sign in again.',
     'err.forbidden': 'This account may not see this section: ',
     'err.generic': 'Error: ',
+    'err.date': '"{value}" is not a date: type day/month/year, e.g. 01/07/2025.',
     none: '—',
   };
   window.MOTLAN_I18N = { vi: vi, en: en };
