@@ -140,7 +140,8 @@
     return (c && c.name) || (g && g.label) || id;
   }
   function provinceName(code, g) {
-    if (code === null || code === undefined || code === 'unspecified') return t('g.unspecified');
+    if (code === null || code === undefined) return t('g.notProvince');
+    if (code === 'unspecified') return t('g.unspecified');
     var p = dirFind('provinces', 'code', code);
     if (state.lang === 'en') return (g && g.labelEn) || (p && p.nameEn) || code;
     return (g && g.label) || (p && p.name) || code;
