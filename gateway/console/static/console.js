@@ -553,7 +553,9 @@
     });
     if (!tiers.length) tbody.appendChild(el('tr', {}, [el('td', { colspan: '7', className: 'muted', text: t('prov.none') })]));
 
-    var provs = d.province.groups.slice().sort(function (a, b) { return dossiersOf(b).served - dossiersOf(a).served; });
+    // Provinces only: clients of ministries (key null) are in the tier table, not among the provinces.
+    var provs = d.province.groups.filter(function (g) { return g.key !== null && g.key !== 'unspecified'; })
+      .sort(function (a, b) { return dossiersOf(b).served - dossiersOf(a).served; });
     chart('chart-province', {
       type: 'bar',
       data: {
@@ -585,8 +587,8 @@
         el('caption', { text: part[1] }),
         el('thead', {}, [el('tr', {}, [
           el('th', { text: '#' }), el('th', { text: t('col.province') }),
-          el('th', { className: 'num' + (by === 'dossiers' ? ' key' : ''), text: t('col.dossiers') }),
-          el('th', { className: 'num', text: t('col.dossiersCut') }),
+          el('th', { className: 'num' + (by === 'dossiers' ? ' key' : ''), text: t('col.rankDossiers') }),
+          el('th', { className: 'num', text: t('col.rankCut') }),
           el('th', { className: 'num' + (by === 'cutShare' ? ' key' : ''), text: t('col.cutShare') }),
         ])]),
       ]);
@@ -602,7 +604,7 @@
       });
       if (!rows.length) tb.appendChild(el('tr', {}, [el('td', { colspan: '5', className: 'muted', text: t('prov.none') })]));
       table.appendChild(tb);
-      box.appendChild(table);
+      box.appendChild(el('div', { className: 'table-wrap' }, [table]));
     });
   }
 
