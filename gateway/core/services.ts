@@ -78,8 +78,6 @@ export interface ProcedureCatalog {
   fieldCoordinates(procedureId: string): ReadonlySet<string> | null;
   /** Its display name (Vietnamese); null when unknown. */
   name(procedureId: string): string | null;
-  /** Its English name (`nameEn` of its file), null when unknown or not given. Optional: a provider may lack it. */
-  nameEn?(procedureId: string): string | null;
   /** Its compiled operation; null when unknown. */
   operation(procedureId: string): { query: string; operationName: string } | null;
   /** Optional (statistics labels and report): its English name (C2 `nameEn`); null when none. */
