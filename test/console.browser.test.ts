@@ -405,6 +405,7 @@ describe.skipIf(!haveChromium)(title, () => {
     await page.click('.tab[data-view="provinces"]');
     await page.waitForFunction(() => (document.querySelector('#rank-dossiers table.top caption')?.textContent ?? '') === 'Top');
     await shot('console-provinces-en');
+    await page.click('.tab[data-view="dashboard"]');
     await page.selectOption('#lang', 'vi');
   });
 
@@ -415,6 +416,7 @@ describe.skipIf(!haveChromium)(title, () => {
     await signIn(keys.operator);
     await page.waitForSelector('#view-dashboard:not([hidden])');
     expect(await page.isVisible('.tab[data-view="dashboard"]')).toBe(true);
+    expect(await page.isVisible('.tab[data-view="provinces"]')).toBe(true);
     expect(await page.isHidden('.tab[data-view="log"]')).toBe(true);
     expect(await page.isHidden('.tab[data-view="citizen"]')).toBe(true);
   });
