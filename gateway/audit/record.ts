@@ -82,6 +82,13 @@ export interface AuditEntry {
    * ours by them. Left out when none was sent.
    */
   subgraphRequests?: string[];
+  /**
+   * `hit` when the whole response was served from the gateway's response cache (gateway/cache):
+   * the request was authenticated and checked by the policy like any other, nothing was planned
+   * or sent to a registry, and `entities`/`subjects` list what the cached response carried.
+   * Left out otherwise.
+   */
+  cache?: 'hit';
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -110,7 +117,7 @@ export interface Checkpoint {
 export const CONTENT_FIELDS = [
   'instanceId', 'seq', 'ts', 'requestId', 'clientId', 'agency', 'operationName', 'operationType', 'documentHash',
   'procedureId', 'dossierId', 'subjects', 'registries', 'fields', 'entities', 'outcome', 'errorCodes', 'httpStatus',
-  'durationMs', 'responseBytes', 'prefill', 'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests',
+  'durationMs', 'responseBytes', 'prefill', 'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests', 'cache',
 ] as const satisfies readonly (keyof AuditRecord)[];
 
 export type RecordContent = Pick<AuditRecord, (typeof CONTENT_FIELDS)[number]>;
@@ -233,6 +240,7 @@ export function normalizeEntry(e: AuditEntry): AuditEntry {
     ...(e.reasonCode && REASON_CODE.test(e.reasonCode) ? { reasonCode: e.reasonCode } : {}),
     ...(e.covers !== undefined && Number.isSafeInteger(e.covers) && e.covers >= 1 ? { covers: e.covers } : {}),
     ...subgraphRequestsOf(e.subgraphRequests),
+    ...(e.cache === 'hit' ? { cache: 'hit' as const } : {}),
   };
 }
 

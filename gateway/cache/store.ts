@@ -43,6 +43,8 @@ export interface LocalStoreOptions {
   maxEntryBytes?: number;
   /** Clock. Default `Date.now`. */
   now?: () => number;
+  /** Multiplier on each entry's computed size: 2 when entries are also held decoded beside their JSON (the response cache). Default 1. */
+  sizeFactor?: number;
 }
 
 /**
@@ -62,10 +64,11 @@ export class LocalStore implements CacheStore {
 
   constructor(opts: LocalStoreOptions) {
     this.now = opts.now ?? Date.now;
+    const factor = opts.sizeFactor ?? 1;
     this.lru = new LRUCache<string, CacheEntry>({
       maxSize: opts.maxSizeBytes,
       maxEntrySize: Math.min(opts.maxEntryBytes ?? Math.floor(opts.maxSizeBytes / 4), opts.maxSizeBytes),
-      sizeCalculation: (e, key) => (e.value.length + key.length) * 2 + e.tags.length * TAG_OVERHEAD_BYTES + ENTRY_OVERHEAD_BYTES,
+      sizeCalculation: (e, key) => Math.ceil(((e.value.length + key.length) * 2 + e.tags.length * TAG_OVERHEAD_BYTES + ENTRY_OVERHEAD_BYTES) * factor),
       // Keep the tag index in step with every way an entry leaves (eviction, expiry, overwrite, delete).
       dispose: (entry, key) => this.untag(key, entry.tags),
     });
