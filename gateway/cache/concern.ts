@@ -56,6 +56,9 @@ declare module '../core/services.js' {
   }
 }
 
+/** Delay of the second eviction of responses through Redis (see `invalidate`). */
+const REDIS_SECOND_EVICTION_MS = 1000;
+
 /** The operations prefill runs: each procedure's compiled operation and every relation check. */
 function catalogOperations(catalog: ProcedureCatalog | undefined): OperationToWarm[] {
   const ops: OperationToWarm[] = [];
@@ -84,7 +87,10 @@ export const cacheConcern = defineConcern({
   const { clock: now, settings } = env.own;
   const log = env.logger;
 
-  const local = new LocalStore({ maxSizeBytes: settings.maxSizeBytes, maxEntryBytes: settings.maxEntryBytes, now });
+  // Every invalidation of either tier (local, or received from another replica) is counted by the
+  // response cache, which then drops responses whose execution it raced (see ResponseCache.generation).
+  let responses: ResponseCache | null = null;
+  const local = new LocalStore({ maxSizeBytes: settings.maxSizeBytes, maxEntryBytes: settings.maxEntryBytes, now, onInvalidate: () => responses?.invalidated() });
   let store: CacheStore = local;
   if (settings.enabled && settings.redisUrl) {
     const redis = new RedisStore(local, {
@@ -118,9 +124,8 @@ export const cacheConcern = defineConcern({
 
   // The response cache: its own byte-bounded LRU (each entry also held decoded: counted twice),
   // shared through Redis under its own prefix when the fetch cache is.
-  let responses: ResponseCache | null = null;
   if (settings.enabled && settings.responses) {
-    const responseLocal = new LocalStore({ maxSizeBytes: settings.responseMaxSizeBytes, maxEntryBytes: settings.maxEntryBytes, now, sizeFactor: 2 });
+    const responseLocal = new LocalStore({ maxSizeBytes: settings.responseMaxSizeBytes, maxEntryBytes: settings.maxEntryBytes, now, sizeFactor: 2, onInvalidate: () => responses?.invalidated() });
     let responseStore: CacheStore = responseLocal;
     if (store.kind === 'redis') {
       const redis = new RedisStore(responseLocal, {
@@ -138,9 +143,20 @@ export const cacheConcern = defineConcern({
     responses = new ResponseCache({ store: responseStore, now });
   }
 
+  // Subgraph entries first (in Redis too), responses after: a response rebuilt meanwhile reads fresh data.
+  // With Redis, the responses are evicted once more a second later: a replica may have rebuilt one from
+  // its local copy of a subgraph entry before the other replica's invalidation reached it.
+  const evictResponses = async (ids: readonly string[], reason: 'change' | 'reset') => {
+    const n = (await responses?.invalidate(ids)) ?? 0;
+    if (n > 0) responseCounters?.evicted(reason, n);
+    return n;
+  };
   const invalidate = async (registry: string, ids: readonly string[]) => {
-    const [entries, evicted] = await Promise.all([store.invalidate(ids.map((id) => tagOf(registry, id))), responses?.invalidate(ids) ?? 0]);
-    if (evicted > 0) responseCounters?.evicted('change', evicted);
+    const entries = await store.invalidate(ids.map((id) => tagOf(registry, id)));
+    const evicted = await evictResponses(ids, 'change');
+    if (responses && store.kind === 'redis') {
+      setTimeout(() => void evictResponses(ids, 'change').catch(() => undefined), REDIS_SECOND_EVICTION_MS).unref();
+    }
     return entries + evicted;
   };
   const feeds = new Map<string, ChangeFeedSubscriber>();
@@ -157,7 +173,7 @@ export const cacheConcern = defineConcern({
           log.warn(`Change feed of the ${registry} registry: ${reason}; evicting this replica's ${registry} entries.`);
           local.invalidateSync([registryTag(registry)]);
           // Response entries of that registry, in process (their Redis copies expire by their PX).
-          void responses?.store.invalidate([registryTag(registry)]).then((n) => n > 0 && responseCounters?.evicted('reset', n));
+          void responses?.store.invalidate([registryTag(registry)]).then((n) => void (n > 0 && responseCounters?.evicted('reset', n)));
         },
         onStatus: (m, level) => (level === 'warn' ? log.warn(m) : log.info(m)),
       });

@@ -122,6 +122,7 @@ export class ResponseCache {
   /** Decoded form of each stored entry (by entry object: an entry Redis filled in is decoded once, on its first local hit). */
   private readonly decoded = new WeakMap<CacheEntry, CachedResponse>();
   private readonly now: () => number;
+  private epoch = 0;
 
   constructor(private readonly opts: ResponseCacheOptions) {
     this.now = opts.now ?? Date.now;
@@ -129,6 +130,20 @@ export class ResponseCache {
 
   get store(): CacheStore {
     return this.opts.store;
+  }
+
+  /**
+   * Invalidations seen so far on this replica (fetch or response entries, local or through Redis).
+   * A response whose execution began before one may have read data the change made stale:
+   * `set` drops it rather than caching it for a whole TTL.
+   */
+  get generation(): number {
+    return this.epoch;
+  }
+
+  /** Counts an invalidation (see `generation`). */
+  invalidated(): void {
+    this.epoch++;
   }
 
   /** The cached response under `key`, if fresh. */
@@ -148,7 +163,8 @@ export class ResponseCache {
    * Stores the finished response of `ctx` (checked, without errors) until `freshUntil`.
    * One JSON serialisation: it sizes the entry and is what Redis holds.
    */
-  async set(key: string, ctx: MotlanContext, data: Record<string, unknown>, variables: unknown, freshUntil: number): Promise<void> {
+  async set(key: string, ctx: MotlanContext, data: Record<string, unknown>, variables: unknown, freshUntil: number, generation: number): Promise<boolean> {
+    if (generation !== this.epoch) return false;
     const trace = ctx.trace;
     const response: CachedResponse = {
       data,
@@ -168,6 +184,7 @@ export class ResponseCache {
     const entry: CacheEntry = { value: encode(response), freshUntil, staleUntil: freshUntil, tags: [...tags] };
     this.decoded.set(entry, response);
     await this.opts.store.set(key, entry);
+    return true;
   }
 
   /** Evicts the responses that carried any of these record identifiers (on every replica, with Redis). Resolves to the local evictions. */

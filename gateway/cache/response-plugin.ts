@@ -47,6 +47,7 @@ export function responseCachePlugin(opts: ResponseCachePluginOptions): ApolloSer
   return {
     async requestDidStart() {
       let key: string | null = null;
+      let generation = 0;
       return {
         async responseForOperation(rc) {
           const ctx = rc.contextValue;
@@ -54,6 +55,7 @@ export function responseCachePlugin(opts: ResponseCachePluginOptions): ApolloSer
           if (rc.operation.operation !== 'query' || !rc.queryHash) return null;
           if (!opts.production && ctx.client.permissions.includes('explore')) return null;
           key = responseKey(ctx, rc.queryHash, rc.operationName, rc.request.variables);
+          generation = opts.cache.generation;
           const hit = await opts.cache.get(key);
           if (!hit) {
             opts.counters?.miss();
@@ -84,8 +86,7 @@ export function responseCachePlugin(opts: ResponseCachePluginOptions): ApolloSer
           // Awaited like the fetch cache's writes: once the response leaves, every replica can hit it
           // (a Redis write costs a loopback round trip on a miss; a failing Redis is skipped at once).
           try {
-            await opts.cache.set(key, ctx, data, rc.request.variables, freshUntil);
-            opts.counters?.stored();
+            if (await opts.cache.set(key, ctx, data, rc.request.variables, freshUntil, generation)) opts.counters?.stored();
           } catch (err) {
             opts.onStoreError?.(err);
           }

@@ -43,6 +43,8 @@ export interface LocalStoreOptions {
   maxEntryBytes?: number;
   /** Clock. Default `Date.now`. */
   now?: () => number;
+  /** Told of every invalidation, local or received from another replica (the response cache drops stores that raced one). Default: none. */
+  onInvalidate?: () => void;
   /** Multiplier on each entry's computed size: 2 when entries are also held decoded beside their JSON (the response cache). Default 1. */
   sizeFactor?: number;
 }
@@ -61,9 +63,11 @@ export class LocalStore implements CacheStore {
   private readonly lru: LRUCache<string, CacheEntry>;
   private readonly byTag = new Map<string, Set<string>>();
   private readonly now: () => number;
+  private readonly onInvalidate: (() => void) | undefined;
 
   constructor(opts: LocalStoreOptions) {
     this.now = opts.now ?? Date.now;
+    this.onInvalidate = opts.onInvalidate;
     const factor = opts.sizeFactor ?? 1;
     this.lru = new LRUCache<string, CacheEntry>({
       maxSize: opts.maxSizeBytes,
@@ -115,6 +119,7 @@ export class LocalStore implements CacheStore {
   }
 
   invalidateSync(tags: readonly string[]): number {
+    this.onInvalidate?.();
     let evicted = 0;
     for (const tag of tags) {
       const keys = this.byTag.get(tag);
