@@ -1,7 +1,9 @@
 /**
- * The cache concern (slot 6 of gateway/app.ts): caches subgraph answers by policy,
- * shares identical in-flight fetches, listens to the registries' change feeds, and
- * warms the query plans of the procedure catalog. See docs/CACHE.md.
+ * The cache concern (slot 6 of gateway/app.ts): answers repeats of whole operations from
+ * the response cache without planning or executing (response-plugin.ts, after the purpose
+ * policy), caches subgraph answers by policy, shares identical in-flight fetches, listens
+ * to the registries' change feeds, and warms the query plans of the procedure catalog.
+ * See docs/CACHE.md.
  *
  * It acts inside `SubgraphDataSource` (the `subgraphFetch` interceptor), i.e. while
  * the query plan executes: after authentication (Fastify hook), rate limits, document
@@ -9,7 +11,7 @@
  * A refused request never reaches it, so cached data is never served to one.
  *
  * Settings: `GatewayOptions.cache` (`false` turns caching off), then the environment
- * (CACHE, CACHE_CONFIG, CACHE_MAX_BYTES, CACHE_DEDUPE, REDIS_URL, REGISTRY_URL_<NAME>,
+ * (CACHE, CACHE_CONFIG, CACHE_MAX_BYTES, CACHE_RESPONSES, CACHE_RESPONSE_MAX_BYTES, CACHE_DEDUPE, REDIS_URL, REGISTRY_URL_<NAME>,
  * REGISTRY_API_KEY), then `config/cache.json`.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
