@@ -75,6 +75,8 @@ export class LocalStore implements CacheStore {
       sizeCalculation: (e, key) => Math.ceil(((e.value.length + key.length) * 2 + e.tags.length * TAG_OVERHEAD_BYTES + ENTRY_OVERHEAD_BYTES) * factor),
       // Keep the tag index in step with every way an entry leaves (eviction, expiry, overwrite, delete).
       dispose: (entry, key) => this.untag(key, entry.tags),
+      // Expiry by the store's clock, not the machine's: a test's clock decides alone when an entry ages.
+      ...(opts.now ? { perf: { now: opts.now } } : {}),
     });
   }
 
