@@ -202,6 +202,29 @@ describe('the hit path', () => {
   });
 });
 
+describe('prefill', () => {
+  it('a repeated prefill is a hit, audited with its form summary and entities', async () => {
+    const c = take();
+    const q = { query: `query Pre($id: ID!) { prefill(procedureId: "${P2}", subject: { personalId: $id }) { summary { fieldsTotal fieldsPrefilled } } }`, variables: { id: c.personalId } };
+    const first = await audited(cached, q, as('a'));
+    expect(first.status).toBe(200);
+    expect(first.body.errors).toBeUndefined();
+    const hits = await counter(cached, 'hits');
+    const second = await audited(cached, q, as('a'));
+    expect(second.body).toEqual(first.body);
+    expect(await counter(cached, 'hits')).toBe(hits + 1);
+    expect(second.record.cache).toBe('hit');
+    expect(second.record.procedureId).toBe(P2);
+    expect(second.record.prefill).toEqual(first.record.prefill);
+    expect(second.record.prefill).not.toBeNull();
+    expect(second.record.subjects).toEqual(first.record.subjects);
+    expect(second.record.entities).toEqual(first.record.entities);
+    // Another client that may not run the procedure is refused, not served.
+    expect((await gql(cached, q, as('b'))).status).toBe(403);
+    expect(await counter(cached, 'hits')).toBe(hits + 1);
+  });
+});
+
 describe('eviction by the registries\' change feeds', () => {
   /** Repeats `query` until the answer shows `expected`, counting that the repeat before the change was a hit. */
   async function evictedOnChange(query: { query: string; variables?: Record<string, unknown> }, change: () => Promise<void>, read: (a: Answer) => unknown, expected: unknown) {
@@ -272,10 +295,17 @@ describe('generated: the cached gateway answers every request exactly as the unc
           const hits = await counter(cached, 'hits');
           const want = await gql(plain, body, { key, headers });
           const got = await gql(cached, body, { key, headers });
-          expect({ status: got.status, body: got.body }, JSON.stringify(r)).toEqual({ status: want.status, body: want.body });
+          if (r.client === 'unknown') {
+            // Refused before anything else: 401, or 429 once this address sent too many bad keys (the
+            // audit's source throttle, whose count differs between the two gateways: not compared).
+            expect([401, 429], JSON.stringify(r)).toContain(got.status);
+            expect(got.body.data ?? null).toBeNull();
+          } else {
+            expect({ status: got.status, body: got.body }, JSON.stringify(r)).toEqual({ status: want.status, body: want.body });
+          }
           const hit = (await counter(cached, 'hits')) > hits;
           // A hit only ever answers a request the uncached gateway (the policy) accepted.
-          if (hit) expect(want.status, `hit for a refused request ${JSON.stringify(r)}`).toBe(200);
+          if (hit) expect([want.status, got.status], `hit for a refused request ${JSON.stringify(r)}`).toEqual([200, 200]);
         }
       }),
       { numRuns: 15 },
