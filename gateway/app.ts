@@ -104,7 +104,7 @@ export interface GatewayOptions extends CoreGatewayOptions {
   audit?: AuditSetting;
   /** The GraphiQL sandbox at `/` (gateway/sandbox): its options, or `false` to serve none. Default: on, demo key and demo-world examples outside production. */
   sandbox?: SandboxSetting;
-  /** Subgraph-fetch cache, in-flight dedupe, change feeds, plan warm-up (gateway/cache, docs/CACHE.md); `false` turns caching off. Default: on, policies from `config/cache.json` (`CACHE_CONFIG`), `CACHE=off` disables, `REDIS_URL` shares it. */
+  /** Response cache (hit path), subgraph-fetch cache, in-flight dedupe, change feeds, plan warm-up (gateway/cache, docs/CACHE.md); `false` turns caching off. Default: on, policies from `config/cache.json` (`CACHE_CONFIG`), `CACHE=off` disables, `CACHE_RESPONSES=off` keeps only the subgraph cache, `REDIS_URL` shares it. */
   cache?: CacheConcernOptions;
   /** Response check (gateway/disclosure): `enabled: false` (or `DISCLOSURE=off`) turns it off, benchmarks only. Default: on. */
   disclosure?: DisclosureOptions;
@@ -123,7 +123,7 @@ const CONCERNS: readonly AnyConcern[] = [
   rateLimits, //       3. rate limits (per client, Redis-shared) gateway/ratelimit
   documentLimits, //   4. document limits (depth, cost, size)     gateway/limits
   purposePolicy, //    5. purpose policy & subject binding        gateway/policy
-  cacheConcern, //     6. cache (subgraph fetches, dedupe, plans) gateway/cache
+  cacheConcern, //     6. cache (responses, subgraph fetches, dedupe, plans) gateway/cache
   disclosureCheck, //  6b. response check (entities that leave)   gateway/disclosure
   execution, //        7. execution (trace of returned fields)    gateway/http
   auditConcern, //     8. audit (durable before the response)     gateway/audit

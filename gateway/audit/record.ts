@@ -86,6 +86,13 @@ export interface AuditEntry {
   clientTier?: string;
   /** With tier `province`: the 2-digit code of the client's provincial unit at write time. */
   clientProvince?: string;
+  /**
+   * `hit` when the whole response was served from the gateway's response cache (gateway/cache):
+   * the request was authenticated and checked by the policy like any other, nothing was planned
+   * or sent to a registry, and `entities`/`subjects` list what the cached response carried.
+   * Left out otherwise.
+   */
+  cache?: 'hit';
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -115,7 +122,7 @@ export const CONTENT_FIELDS = [
   'instanceId', 'seq', 'ts', 'requestId', 'clientId', 'agency', 'operationName', 'operationType', 'documentHash',
   'procedureId', 'dossierId', 'subjects', 'registries', 'fields', 'entities', 'outcome', 'errorCodes', 'httpStatus',
   'durationMs', 'responseBytes', 'prefill', 'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests',
-  'clientTier', 'clientProvince',
+  'clientTier', 'clientProvince', 'cache',
 ] as const satisfies readonly (keyof AuditRecord)[];
 
 export type RecordContent = Pick<AuditRecord, (typeof CONTENT_FIELDS)[number]>;
@@ -243,6 +250,7 @@ export function normalizeEntry(e: AuditEntry): AuditEntry {
     ...subgraphRequestsOf(e.subgraphRequests),
     ...(e.clientTier && TIER.test(e.clientTier) ? { clientTier: e.clientTier } : {}),
     ...(e.clientProvince && PROVINCE_CODE.test(e.clientProvince) ? { clientProvince: e.clientProvince } : {}),
+    ...(e.cache === 'hit' ? { cache: 'hit' as const } : {}),
   };
 }
 
