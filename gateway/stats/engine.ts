@@ -397,9 +397,12 @@ export class StatsEngine {
       // Parameters are pushed in text order (SQLite's `?` are positional).
       const key = this.keySql(sql, groupBy);
       const ids = this.opts.catalog?.procedureIds() ?? [];
+      // Costs are numbers from the configuration, written as integer literals (a bound parameter
+      // in a CASE would be typed text by PostgreSQL).
+      const vnd = (id: string | null) => String(Math.max(0, Math.round(this.costOf(id))));
       const costCase = ids.length
-        ? `CASE procedure ${ids.map((id) => `WHEN ${sql.p(id)} THEN ${sql.p(this.costOf(id))}`).join(' ')} ELSE ${sql.p(this.costOf(null))} END`
-        : sql.p(this.costOf(null));
+        ? `CASE procedure ${ids.map((id) => `WHEN ${sql.p(id)} THEN ${vnd(id)}`).join(' ')} ELSE ${vnd(null)} END`
+        : vnd(null);
       const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
       const rows = await this.rows(
         sql,
