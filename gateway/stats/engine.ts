@@ -28,7 +28,6 @@ import {
   HOUR_MS,
   LATENCY_BOUNDS_MS,
   LATENCY_BUCKETS,
-  LATENCY_COLUMNS,
   MEASURES,
   VN_OFFSET_MS,
   type Dim,
@@ -407,17 +406,29 @@ export class StatsEngine {
       const rows = await this.rows(
         sql,
         `SELECT ${key} AS g, outcome, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, MAX(dur_max) AS dur_max,
-           SUM(components_cut * ${costCase}) AS cost_vnd, ${LATENCY_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ')}
+           SUM(components_cut * ${costCase}) AS cost_vnd
          FROM ${this.t('stats_roll')} WHERE ${where} GROUP BY g, outcome`,
       );
       for (const row of rows) {
-        const hist = LATENCY_COLUMNS.map((c) => num(row[c]));
+        const hist = NO_HIST;
         const m = Object.fromEntries(MEASURES.map((k) => [k, num(row[k])])) as Record<Measure, number>;
         this.addTo(accOf(row.g), String(row.outcome), m, row.dur_max === null ? null : Number(row.dur_max), hist, num(row.cost_vnd));
       }
       for (const e of edges?.roll.values() ?? []) {
         if (e.grain !== 'h' || !this.dimMatchesJs(e.dims, q)) continue;
         this.addTo(accOf(this.keyJs(groupBy, e.dims, e.bucket)), e.dims.outcome, e.v.m, e.v.durMax, e.v.hist, e.v.m.components_cut * this.costOf(e.dims.procedure || null));
+      }
+    }
+
+    // 1b. The latency histogram (sparse: one row per non-empty bucket).
+    {
+      const sql = new Sql(this.dialect);
+      const key = this.keySql(sql, groupBy);
+      const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
+      const rows = await this.rows(sql, `SELECT ${key} AS g, le, SUM(n) AS n FROM ${this.t('stats_latency')} WHERE ${where} GROUP BY g, le`);
+      for (const row of rows) {
+        const le = Number(row.le);
+        if (le >= 0 && le < LATENCY_BUCKETS) accOf(row.g).hist[le]! += num(row.n);
       }
     }
 
@@ -616,6 +627,9 @@ function mergeAcc(into: Acc, a: Acc): void {
   into.served += a.served;
   into.withCut += a.withCut;
 }
+
+/** The histogram of a `stats_roll` row: read separately from `stats_latency`. */
+const NO_HIST: readonly number[] = new Array<number>(LATENCY_BUCKETS).fill(0);
 
 /** Sentinel key: dossier figures were not computed for this grouping/filter. */
 const NOT_COMPUTED = Symbol('dossiers-not-computed');
