@@ -520,8 +520,14 @@ export class StatsEngine {
   }
 
   /** Figures per API key (registry groups split from their sets and merged). */
-  private async figures(q: StatsFilter, groupBy: Grouping): Promise<Map<string | null, StatsFigures>> {
+  private async figures(q: StatsFilter, groupBy: Grouping, withTotal?: (total: StatsFigures) => void): Promise<Map<string | null, StatsFigures>> {
     const accs = await this.accumulate(q, groupBy);
+    if (withTotal) {
+      // The groups partition the requests (and dossiers): the total is their sum, no second pass.
+      const total = newAcc();
+      for (const [k, a] of accs) if (k !== NOT_COMPUTED) mergeAcc(total, a);
+      withTotal(this.figuresOf(total, !accs.has(NOT_COMPUTED)));
+    }
     const computed = !accs.has(NOT_COMPUTED);
     accs.delete(NOT_COMPUTED);
     const merged = new Map<string | null, Acc>();
@@ -566,16 +572,25 @@ export class StatsEngine {
 
   /** Totals for the period and, unless `groupBy` is `none`, one page of groups. */
   async summary(q: StatsQuery): Promise<StatsSummary> {
-    const total = (await this.figures(q, 'none')).get('*') ?? this.emptyWith(q);
-    if (q.groupBy === 'none') return { total, groups: [], totalGroups: 0 };
-    const groups: StatsGroup[] = [...(await this.figures(q, q.groupBy)).entries()].map(([key, f]) => ({ key, ...this.labelsOf(q.groupBy, key), ...f }));
+    if (q.groupBy === 'none') return { total: (await this.figures(q, 'none')).get('*') ?? this.emptyWith(q), groups: [], totalGroups: 0 };
+    // Groupings that partition requests and dossiers give the total as their sum (one pass).
+    let total: StatsFigures | null = null;
+    const partition = DOSSIER_GROUPS.has(q.groupBy);
+    const byKey = await this.figures(q, q.groupBy, partition ? (t) => (total = t) : undefined);
+    if (!partition || total === null) total = (await this.figures(q, 'none')).get('*') ?? this.emptyWith(q);
+    const totalFigures: StatsFigures = total;
+    if (totalFigures.requests.total === 0 && partition) {
+      const e = this.emptyWith(q);
+      totalFigures.latencyMs = e.latencyMs;
+    }
+    const groups: StatsGroup[] = [...byKey.entries()].map(([key, f]) => ({ key, ...this.labelsOf(q.groupBy, key), ...f }));
     // Time groups read chronologically; the others largest first (ties by key, so pages are stable).
     const chronological = q.groupBy === 'day' || q.groupBy === 'month';
     groups.sort((a, b) => {
       if (!chronological && a.requests.total !== b.requests.total) return b.requests.total - a.requests.total;
       return (a.key ?? '') < (b.key ?? '') ? -1 : (a.key ?? '') > (b.key ?? '') ? 1 : 0;
     });
-    return { total, groups: groups.slice(q.offset, q.offset + q.limit), totalGroups: groups.length };
+    return { total: totalFigures, groups: groups.slice(q.offset, q.offset + q.limit), totalGroups: groups.length };
   }
 
   private emptyWith(q: StatsFilter): StatsFigures {
