@@ -1,7 +1,7 @@
 /**
  * Statistics scale mode of `npm run bench` (issue 16):
  *
- *   npm run bench -- --stats-scale --records 1000000 --store sqlite|postgres [--days 30] [--batch 5000]
+ *   npm run bench -- --stats-scale --records 1000000 --store sqlite|postgres [--days 30] [--batch 5000 (postgres 2000)]
  *                    [--pg-url postgres://…] [--keep FILE|SCHEMA] [--reuse]
  *
  * Loads N synthetic, correctly chained audit records through the store's own `appendBatch` (so the
@@ -135,7 +135,8 @@ export async function runStatsScale(argv: string[]): Promise<number> {
       records: { type: 'string', default: '1000000' },
       store: { type: 'string', default: 'sqlite' },
       days: { type: 'string', default: '30' },
-      batch: { type: 'string', default: '5000' },
+      // PostgreSQL's record insert binds 29 parameters per record (limit 65 535 per statement).
+      batch: { type: 'string' },
       'pg-url': { type: 'string', default: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
       keep: { type: 'string' },
       reuse: { type: 'boolean', default: false },
@@ -144,7 +145,7 @@ export async function runStatsScale(argv: string[]): Promise<number> {
   });
   const n = Number(values.records);
   const days = Number(values.days);
-  const batch = Number(values.batch);
+  const batch = Number(values.batch ?? (values.store === 'postgres' ? 2000 : 5000));
   const rounds = Number(values.rounds);
   const kind = values.store;
   if (kind !== 'sqlite' && kind !== 'postgres') throw new Error('--store must be sqlite or postgres');
