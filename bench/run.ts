@@ -38,6 +38,12 @@ import { measureResponseCheck } from './response-check.js';
 import { REGISTRIES } from '../mocks/world/types.js';
 import { DEMO_REGISTRY_KEY } from '../lib/demo.js';
 
+// Statistics scale mode (issue 16): its own options and run, bench/stats-scale.ts.
+if (process.argv.includes('--stats-scale')) {
+  const { runStatsScale } = await import('./stats-scale.js');
+  process.exit(await runStatsScale(process.argv.slice(2).filter((a) => a !== '--stats-scale')));
+}
+
 const { values: flags } = parseArgs({
   options: {
     citizens: { type: 'string', default: '100000' },
