@@ -204,5 +204,6 @@ export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHa
     ...(clientRequestId ? { clientRequestId } : {}),
     ...(reasonCode ? { reasonCode } : {}),
     ...(trace && trace.subgraphRequests.length > 0 ? { subgraphRequests: [...trace.subgraphRequests] } : {}),
+    ...(ctx?.traceId ? { traceId: ctx.traceId } : {}),
   };
 }

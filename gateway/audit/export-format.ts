@@ -64,7 +64,7 @@ export const CSV_COLUMNS = [
   'type', 'instanceId', 'seq', 'time', 'ts', 'requestId', 'clientId', 'agency', 'operationName', 'operationType',
   'documentHash', 'procedureId', 'dossierId', 'outcome', 'errorCodes', 'httpStatus', 'durationMs', 'responseBytes',
   'registries', 'fields', 'entities', 'subjects', 'prefill', 'contentHash', 'prevHash', 'hash', 'keyId', 'signature', 'publicKey',
-  'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests',
+  'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests', 'traceId',
 ] as const;
 type Col = (typeof CSV_COLUMNS)[number];
 
@@ -140,6 +140,7 @@ export function toCsvRow(line: ExportLine): string {
         reasonCode: line.reasonCode ?? null,
         covers: line.covers ?? null,
         subgraphRequests: line.subgraphRequests ? line.subgraphRequests.join(';') : null,
+        traceId: line.traceId ?? null,
         contentHash: contentHash(line),
         prevHash: line.prevHash,
         hash: line.hash,
@@ -237,6 +238,7 @@ export function parseCsvRow(text: string, header: string[], lineNo: number): Exp
         ...(c.reasonCode ? { reasonCode: c.reasonCode } : {}),
         ...(c.covers ? { covers: num(c.covers) } : {}),
         ...(c.subgraphRequests ? { subgraphRequests: list(c.subgraphRequests) } : {}),
+        ...(c.traceId ? { traceId: c.traceId } : {}),
       };
     default:
       throw new Error(`line ${lineNo}: unknown row type ${JSON.stringify(c.type)}`);

@@ -82,6 +82,12 @@ export interface AuditEntry {
    * ours by them. Left out when none was sent.
    */
   subgraphRequests?: string[];
+  /**
+   * The W3C trace id (32 lower-case hex) of the request's OpenTelemetry trace when tracing is on
+   * (gateway/tracing): the caller's `traceparent` trace id when it sent one, so an operator goes
+   * from a record to its spans. Left out when tracing is off (records before it keep their hashes).
+   */
+  traceId?: string;
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -110,7 +116,7 @@ export interface Checkpoint {
 export const CONTENT_FIELDS = [
   'instanceId', 'seq', 'ts', 'requestId', 'clientId', 'agency', 'operationName', 'operationType', 'documentHash',
   'procedureId', 'dossierId', 'subjects', 'registries', 'fields', 'entities', 'outcome', 'errorCodes', 'httpStatus',
-  'durationMs', 'responseBytes', 'prefill', 'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests',
+  'durationMs', 'responseBytes', 'prefill', 'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests', 'traceId',
 ] as const satisfies readonly (keyof AuditRecord)[];
 
 export type RecordContent = Pick<AuditRecord, (typeof CONTENT_FIELDS)[number]>;
@@ -177,6 +183,8 @@ export const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const SUBGRAPH_REQUEST_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 /** Bound on the subgraph request ids kept in one record (a real request makes a handful of fetches). */
 export const MAX_SUBGRAPH_REQUESTS = 500;
+/** A valid W3C trace id: 32 lower-case hex digits, not all zero. */
+const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
 /** Reason codes are upper-case tokens, like error codes. */
 const REASON_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 /** GraphQL names (operation names); anything else a client sent is made one. */
@@ -233,6 +241,7 @@ export function normalizeEntry(e: AuditEntry): AuditEntry {
     ...(e.reasonCode && REASON_CODE.test(e.reasonCode) ? { reasonCode: e.reasonCode } : {}),
     ...(e.covers !== undefined && Number.isSafeInteger(e.covers) && e.covers >= 1 ? { covers: e.covers } : {}),
     ...subgraphRequestsOf(e.subgraphRequests),
+    ...(e.traceId && TRACE_ID.test(e.traceId) ? { traceId: e.traceId } : {}),
   };
 }
 

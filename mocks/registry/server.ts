@@ -16,6 +16,7 @@ import { COLLECTIONS, REGISTRY_TITLES, type Collection } from './collections.js'
 import { FaultInjector, faultsFromEnv, parseFaults, type Faults } from './faults.js';
 import { registerChangeFeed, type ChangeFeed } from './changes.js';
 import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
+import { traceRequests, tracingFromEnv, type Tracing } from '../../lib/tracing.js';
 
 export type { Faults } from './faults.js';
 
@@ -55,6 +56,12 @@ export interface StartRegistriesOptions {
   env?: NodeJS.ProcessEnv;
   /** Fastify request logging. Default false. */
   logger?: boolean;
+  /**
+   * OpenTelemetry tracing (lib/tracing.ts): a SERVER span per API call, child of the subgraph's
+   * `traceparent`. Default: from the OTEL_* variables of `env` (off without an endpoint), service
+   * `motlan-registry`; `null` turns it off. A tracing given here is the caller's to shut down.
+   */
+  tracing?: Tracing | null;
 }
 
 export interface RegistryStats {
@@ -127,7 +134,7 @@ interface RegistryApp {
 export function buildRegistryApp(
   registry: RegistryName,
   index: WorldIndex,
-  opts: { apiKey: string; faults?: Partial<Faults>; faultSeed?: number; logger?: boolean },
+  opts: { apiKey: string; faults?: Partial<Faults>; faultSeed?: number; logger?: boolean; tracing?: Tracing | null },
 ): RegistryApp {
   const collections = COLLECTIONS[registry];
   const byName = new Map(collections.map((c) => [c.name, c]));
@@ -142,6 +149,8 @@ export function buildRegistryApp(
     forceCloseConnections: 'idle',
     bodyLimit: 1_048_576,
   });
+  // First hook: the span covers the key check too (a 401 is a span with its status).
+  traceRequests(app, opts.tracing ?? null, { 'motlan.registry': registry });
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.url.split('?')[0] === '/health') return;
@@ -296,16 +305,19 @@ export async function startRegistries(opts: StartRegistriesOptions = {}): Promis
   const initialFaults = opts.faults ?? faultsFromEnv(env);
   const host = opts.host ?? '127.0.0.1';
   const index = indexWorld(world);
+  const ownTracing = opts.tracing === undefined ? await tracingFromEnv(env, 'motlan-registry') : null;
+  const tracing = opts.tracing ?? ownTracing;
 
   const apps = new Map<RegistryName, RegistryApp>();
   const urls = {} as Record<RegistryName, string>;
   const closeAll = async (): Promise<void> => {
     await Promise.all([...apps.values()].map((a) => a.app.close()));
+    await ownTracing?.shutdown();
   };
   try {
     for (const [i, registry] of REGISTRIES.entries()) {
       const port = opts.ports?.[registry] ?? envInt(env, PORT_ENV[registry]) ?? DEFAULT_REGISTRY_PORTS[registry];
-      const built = buildRegistryApp(registry, index, { apiKey, faults: initialFaults, faultSeed: world.seed + i, logger: opts.logger });
+      const built = buildRegistryApp(registry, index, { apiKey, faults: initialFaults, faultSeed: world.seed + i, logger: opts.logger, tracing });
       apps.set(registry, built);
       try {
         await built.app.listen({ host, port });
