@@ -17,6 +17,7 @@ import { FaultInjector, faultsFromEnv, parseFaults, type Faults } from './faults
 import { registerChangeFeed, type ChangeFeed } from './changes.js';
 import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
 import { traceRequests, tracingFromEnv, type Tracing } from '../../lib/tracing.js';
+import { assertUsablePort } from '../../lib/bad-ports.js';
 
 export type { Faults } from './faults.js';
 
@@ -300,6 +301,14 @@ function urlFor(host: string, port: number): string {
 export async function startRegistries(opts: StartRegistriesOptions = {}): Promise<RunningRegistries> {
   const env = opts.env ?? process.env;
   const apiKey = resolveRegistryApiKey(opts.apiKey, env);
+  // Every port first, before the world is generated: a refused one is a start error at once.
+  const ports = {} as Record<RegistryName, number>;
+  for (const registry of REGISTRIES) {
+    const given = opts.ports?.[registry];
+    const port = given ?? envInt(env, PORT_ENV[registry]) ?? DEFAULT_REGISTRY_PORTS[registry];
+    assertUsablePort(port, given !== undefined ? `The ${registry} mock registry's port` : `${PORT_ENV[registry]}=${port} (the ${registry} mock registry)`);
+    ports[registry] = port;
+  }
   const fromEnv = worldOptionsFromEnv(env);
   const world = opts.world ?? generateWorld({ seed: opts.seed ?? fromEnv.seed, citizens: opts.citizens ?? fromEnv.citizens });
   const initialFaults = opts.faults ?? faultsFromEnv(env);
@@ -316,7 +325,7 @@ export async function startRegistries(opts: StartRegistriesOptions = {}): Promis
   };
   try {
     for (const [i, registry] of REGISTRIES.entries()) {
-      const port = opts.ports?.[registry] ?? envInt(env, PORT_ENV[registry]) ?? DEFAULT_REGISTRY_PORTS[registry];
+      const port = ports[registry];
       const built = buildRegistryApp(registry, index, { apiKey, faults: initialFaults, faultSeed: world.seed + i, logger: opts.logger, tracing });
       apps.set(registry, built);
       try {

@@ -25,6 +25,7 @@ import { RefusalLog, type RefusalLogOptions } from './refusal-log.js';
 import { RegistryLoaders, type RegistryLoadersOptions } from './loaders.js';
 import type { RegistryClient } from './registry-client.js';
 import { traceRequests, type Tracing } from '../../lib/tracing.js';
+import { assertUsablePort } from '../../lib/bad-ports.js';
 
 /** What every resolver of a subgraph receives. */
 export interface SubgraphContext<M extends object> {
@@ -259,6 +260,7 @@ export async function startSubgraphServer<M extends object>(
   def: SubgraphDefinition<M>,
   opts: SubgraphServerOptions,
 ): Promise<RunningSubgraph> {
+  assertUsablePort(opts.port ?? 0, `The ${def.name} subgraph's port`);
   const app = await buildSubgraphServer(def, opts);
   const host = opts.host ?? 'localhost';
   await app.listen({ port: opts.port ?? 0, host });
