@@ -11,6 +11,7 @@
 import { HeaderMap } from '@apollo/server';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError, type GraphQLErrorOptions, type GraphQLFormattedError } from 'graphql';
+import { reasonOf } from './reasons.js';
 
 /** How a code counts in the audit record, the metrics and the statistics (core/outcome.ts). */
 export type OutcomeClass = 'UNAUTHENTICATED' | 'DENIED' | 'INVALID' | 'ERROR';
@@ -68,7 +69,7 @@ const PUBLIC_EXTENSION_KEYS = new Set(['code', 'registry', 'registries', 'retryA
 export function errorBody(code: string, message: string, extensions: Record<string, unknown> = {}): {
   errors: GraphQLFormattedError[];
 } {
-  return { errors: [{ message, extensions: { code, ...extensions } }] };
+  return { errors: [{ message, extensions: { code, ...extensions, reason: reasonOf(code, extensions.reason) } }] };
 }
 
 const URL_RE = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>)]+/gi;
@@ -87,7 +88,9 @@ export function scrubInternals(message: string): string {
  * In development errors pass through unchanged, to help debugging.
  */
 export function makeFormatError(production: boolean) {
-  return (formatted: GraphQLFormattedError, _error: unknown): GraphQLFormattedError => {
+  return (given: GraphQLFormattedError, _error: unknown): GraphQLFormattedError => {
+    // Every error carries a reason from the enum (core/reasons.ts): the refusal's own, else its code's default.
+    const formatted: GraphQLFormattedError = { ...given, extensions: { ...given.extensions, reason: reasonOf(given.extensions?.code, given.extensions?.reason) } };
     if (!production) return formatted;
     const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : 'INTERNAL_SERVER_ERROR';
     const extensions: Record<string, unknown> = {};
@@ -98,7 +101,7 @@ export function makeFormatError(production: boolean) {
     return {
       message: MASKED_MESSAGE,
       ...pathAndLocations(formatted),
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'INTERNAL_ERROR' },
     };
   };
 }

@@ -4,6 +4,10 @@
  * them; test/reasons.test.ts fails when code, this list and that table disagree). A
  * reason refines an error code (`extensions.code`, errors.ts): the code gives the HTTP
  * status, the reason says what to fix. Never rename or reuse a reason: add a new one.
+ *
+ * Every error the gateway answers on /graphql carries one: the specific reason its refusal
+ * gave, else its code's default (DEFAULT_REASONS, filled in by core/errors.ts), so a client
+ * can always branch on `extensions.reason` (test/refusal-reasons.test.ts walks the paths).
  */
 import type { ErrorCode } from './errors.js';
 
@@ -36,9 +40,57 @@ export const REFUSAL_REASONS = {
   // Budgets (ratelimit/, audit/)
   FAILED_LOOKUPS: 'RATE_LIMITED',
   SOURCE_THROTTLED: 'RATE_LIMITED',
+  // Each code's default: what a refusal without a more specific reason answers.
+  API_KEY_INVALID: 'UNAUTHENTICATED',
+  NOT_PERMITTED: 'FORBIDDEN',
+  DOCUMENT_NOT_TRUSTED: 'DOCUMENT_NOT_TRUSTED',
+  REQUEST_RATE_EXCEEDED: 'RATE_LIMITED',
+  INVALID_ARGUMENT: 'BAD_USER_INPUT',
+  RESOURCE_NOT_FOUND: 'NOT_FOUND',
+  REQUEST_LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  SYNTAX_ERROR: 'GRAPHQL_PARSE_FAILED',
+  INVALID_DOCUMENT: 'GRAPHQL_VALIDATION_FAILED',
+  MALFORMED_REQUEST: 'BAD_REQUEST',
+  OPERATION_NOT_RESOLVED: 'OPERATION_RESOLUTION_FAILURE',
+  PERSISTED_QUERY_UNKNOWN: 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_UNSUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
+  AUDIT_STORE_UNAVAILABLE: 'AUDIT_UNAVAILABLE',
+  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
+  STATS_STORE_UNAVAILABLE: 'STATS_UNAVAILABLE',
+  INTERNAL_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const satisfies Record<string, ErrorCode>;
 
 export type RefusalReason = keyof typeof REFUSAL_REASONS;
+
+/** The reason of an error whose refusal named none, per code (each maps back to its code above). */
+export const DEFAULT_REASONS = {
+  UNAUTHENTICATED: 'API_KEY_INVALID',
+  FORBIDDEN: 'NOT_PERMITTED',
+  DOCUMENT_NOT_TRUSTED: 'DOCUMENT_NOT_TRUSTED',
+  RATE_LIMITED: 'REQUEST_RATE_EXCEEDED',
+  BAD_USER_INPUT: 'INVALID_ARGUMENT',
+  NOT_FOUND: 'RESOURCE_NOT_FOUND',
+  LIMIT_EXCEEDED: 'REQUEST_LIMIT_EXCEEDED',
+  GRAPHQL_PARSE_FAILED: 'SYNTAX_ERROR',
+  GRAPHQL_VALIDATION_FAILED: 'INVALID_DOCUMENT',
+  BAD_REQUEST: 'MALFORMED_REQUEST',
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_NOT_RESOLVED',
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_UNKNOWN',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_UNSUPPORTED',
+  AUDIT_UNAVAILABLE: 'AUDIT_STORE_UNAVAILABLE',
+  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
+  STATS_UNAVAILABLE: 'STATS_STORE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_ERROR',
+} as const satisfies Record<ErrorCode, RefusalReason>;
+
+/**
+ * The `extensions.reason` an error with `code` answers: `given` when it is a documented reason,
+ * else the code's default (an unknown code is an internal error's).
+ */
+export function reasonOf(code: unknown, given: unknown): RefusalReason {
+  if (isRefusalReason(given)) return given;
+  return typeof code === 'string' && Object.hasOwn(DEFAULT_REASONS, code) ? DEFAULT_REASONS[code as ErrorCode] : 'INTERNAL_ERROR';
+}
 
 /** True when `value` is a documented reason. */
 export function isRefusalReason(value: unknown): value is RefusalReason {
