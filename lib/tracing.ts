@@ -34,7 +34,11 @@ import path from 'node:path';
 import { EnvError, EnvReader } from './env-options.js';
 import { REPO_ROOT } from './repo-root.js';
 
-/** The variables tracing reads (reported as known at start). */
+/**
+ * The variables tracing reads (reported as known at start). OTEL_SDK_DISABLED is listed as known
+ * but not read: lib/no-egress.ts forces it to `true` in every process against any auto-configured
+ * SDK; this tracing is configured explicitly and is on only with an endpoint the operator set.
+ */
 export const TRACING_VARIABLES = [
   'OTEL_SDK_DISABLED',
   'OTEL_TRACES_EXPORTER',
@@ -77,15 +81,14 @@ export interface TracingSettings {
 }
 
 /**
- * Reads the OTEL_* variables: null when tracing is off (no endpoint, OTEL_SDK_DISABLED=true or
- * OTEL_TRACES_EXPORTER=none). A value that does not parse stops the start (EnvError).
+ * Reads the OTEL_* variables: null when tracing is off (no endpoint, or OTEL_TRACES_EXPORTER=none).
+ * OTEL_SDK_DISABLED is not read (see TRACING_VARIABLES). A value that does not parse stops the start (EnvError).
  * `defaultService` names the tier; `serviceNameFromEnv` lets OTEL_SERVICE_NAME override it (the
  * gateway only: `npm start` gives every process the same environment, and three tiers under one
  * name would be one service).
  */
 export function tracingSettings(env: EnvReader, defaultService: string, serviceNameFromEnv = false): TracingSettings | null {
   for (const v of TRACING_VARIABLES) env.know(v);
-  if (env.flag('OTEL_SDK_DISABLED') === true) return null;
   const exporter = env.string('OTEL_TRACES_EXPORTER')?.trim().toLowerCase();
   if (exporter !== undefined && exporter !== 'otlp' && exporter !== 'none') {
     throw new EnvError('OTEL_TRACES_EXPORTER', `OTEL_TRACES_EXPORTER=${JSON.stringify(exporter)} is not supported: use otlp (the default) or none.`);

@@ -94,7 +94,6 @@ async function startReceiver() {
 describe('tracing off (the default)', () => {
   it('no endpoint: no settings, and a gateway starts without loading the SDK or registering a provider', async () => {
     expect(tracingSettings(new EnvReader({}), 'motlan-gateway')).toBeNull();
-    expect(tracingSettings(new EnvReader({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' }), 'x')).toBeNull();
     expect(tracingSettings(new EnvReader({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_EXPORTER: 'none' }), 'x')).toBeNull();
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
     const gw = await buildGateway({ env, logLevel: 'silent', audit: false, sandbox: false, rateLimit: false });
@@ -112,6 +111,10 @@ describe('tracing off (the default)', () => {
   });
 
   it('settings: endpoints, sampler and protocol are read strictly', () => {
+    // lib/no-egress.ts forces OTEL_SDK_DISABLED=true in every process (against auto-configured SDKs):
+    // the explicit endpoint still turns this tracing on.
+    expect(process.env.OTEL_SDK_DISABLED).toBe('true');
+    expect(tracingSettings(new EnvReader({ ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }), 'x')).toMatchObject({ url: 'http://127.0.0.1:4318/v1/traces' });
     const s = tracingSettings(new EnvReader({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/', OTEL_SERVICE_NAME: 'gw-hcm', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }), 'motlan-gateway', true);
     expect(s).toMatchObject({ url: 'http://collector:4318/v1/traces', serviceName: 'gw-hcm', sampler: 'parentbased_traceidratio', samplerRatio: 0.25 });
     // The signal-specific endpoint is used as is; only the gateway takes OTEL_SERVICE_NAME.
@@ -140,7 +143,12 @@ describe('tracing on: one connected trace across gateway, subgraphs and registri
   it('spans of every tier, linked parent to child, under the caller\'s trace id, which the audit record keeps', async () => {
     stack = await startStack({
       citizens: 300,
-      gateway: { rateLimit: false },
+      // The gateway's tracing from its environment, as an operator sets it (the other tiers get the same settings).
+      gateway: {
+        rateLimit: false,
+        tracing: undefined,
+        env: { ...process.env, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '3600000', OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
+      },
       tracing: {
         url: receiver.url,
         sampler: 'parentbased_always_on',
