@@ -204,6 +204,8 @@ export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHa
     ...(clientRequestId ? { clientRequestId } : {}),
     ...(reasonCode ? { reasonCode } : {}),
     ...(trace && trace.subgraphRequests.length > 0 ? { subgraphRequests: [...trace.subgraphRequests] } : {}),
+    ...(client?.tier ? { clientTier: client.tier } : {}),
+    ...(client?.provinceCode ? { clientProvince: client.provinceCode } : {}),
     ...(ctx?.traceId ? { traceId: ctx.traceId } : {}),
   };
 }

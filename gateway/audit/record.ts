@@ -82,6 +82,10 @@ export interface AuditEntry {
    * ours by them. Left out when none was sent.
    */
   subgraphRequests?: string[];
+  /** The client's agency tier (`ministry` | `province`) from the clients file at write time; left out when it declares none. */
+  clientTier?: string;
+  /** With tier `province`: the 2-digit code of the client's provincial unit at write time. */
+  clientProvince?: string;
   /**
    * The W3C trace id (32 lower-case hex) of the request's OpenTelemetry trace when tracing is on
    * (gateway/tracing): the caller's `traceparent` trace id when it sent one, so an operator goes
@@ -116,7 +120,9 @@ export interface Checkpoint {
 export const CONTENT_FIELDS = [
   'instanceId', 'seq', 'ts', 'requestId', 'clientId', 'agency', 'operationName', 'operationType', 'documentHash',
   'procedureId', 'dossierId', 'subjects', 'registries', 'fields', 'entities', 'outcome', 'errorCodes', 'httpStatus',
-  'durationMs', 'responseBytes', 'prefill', 'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests', 'traceId',
+  'durationMs', 'responseBytes', 'prefill', 'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests',
+  'clientTier', 'clientProvince',
+  'traceId',
 ] as const satisfies readonly (keyof AuditRecord)[];
 
 export type RecordContent = Pick<AuditRecord, (typeof CONTENT_FIELDS)[number]>;
@@ -187,6 +193,9 @@ export const MAX_SUBGRAPH_REQUESTS = 500;
 const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
 /** Reason codes are upper-case tokens, like error codes. */
 const REASON_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+/** Agency tiers and province codes are validated by the clients file; here only their alphabet. */
+const TIER = /^[a-z]{1,16}$/;
+const PROVINCE_CODE = /^[0-9]{2}$/;
 /** GraphQL names (operation names); anything else a client sent is made one. */
 const NOT_NAME = /[^_0-9A-Za-z]/g;
 
@@ -241,6 +250,8 @@ export function normalizeEntry(e: AuditEntry): AuditEntry {
     ...(e.reasonCode && REASON_CODE.test(e.reasonCode) ? { reasonCode: e.reasonCode } : {}),
     ...(e.covers !== undefined && Number.isSafeInteger(e.covers) && e.covers >= 1 ? { covers: e.covers } : {}),
     ...subgraphRequestsOf(e.subgraphRequests),
+    ...(e.clientTier && TIER.test(e.clientTier) ? { clientTier: e.clientTier } : {}),
+    ...(e.clientProvince && PROVINCE_CODE.test(e.clientProvince) ? { clientProvince: e.clientProvince } : {}),
     ...(e.traceId && TRACE_ID.test(e.traceId) ? { traceId: e.traceId } : {}),
   };
 }
