@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { serverAudits, type AuditResult } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_TABLE, type ErrorCode } from '../gateway/core/errors.js';
-import { DEFAULT_REASONS, isRefusalReason, REFUSAL_REASONS } from '../gateway/core/reasons.js';
+import { DEFAULT_REASONS, ERROR_TABLE, type ErrorCode } from '../gateway/core/errors.js';
+import { isRefusalReason, REFUSAL_REASONS } from '../gateway/core/reasons.js';
 import { startStack, type Stack } from './support/stack.js';
 
 const GUIDE = readFileSync(path.join(import.meta.dirname, '..', 'docs/INTEGRATION.md'), 'utf8');

@@ -11,7 +11,7 @@
 import { HeaderMap } from '@apollo/server';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError, type GraphQLErrorOptions, type GraphQLFormattedError } from 'graphql';
-import { reasonOf } from './reasons.js';
+import { isRefusalReason, REFUSAL_REASONS, type RefusalReason } from './reasons.js';
 
 /** How a code counts in the audit record, the metrics and the statistics (core/outcome.ts). */
 export type OutcomeClass = 'UNAUTHENTICATED' | 'DENIED' | 'INVALID' | 'ERROR';
@@ -48,6 +48,40 @@ export const ERROR_TABLE = {
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
+
+/** The reason of an error whose refusal named none, per code (each maps back to its code in REFUSAL_REASONS). */
+export const DEFAULT_REASONS = {
+  UNAUTHENTICATED: 'API_KEY_INVALID',
+  FORBIDDEN: 'NOT_PERMITTED',
+  DOCUMENT_NOT_TRUSTED: 'DOCUMENT_NOT_TRUSTED',
+  RATE_LIMITED: 'REQUEST_RATE_EXCEEDED',
+  BAD_USER_INPUT: 'INVALID_ARGUMENT',
+  NOT_FOUND: 'RESOURCE_NOT_FOUND',
+  LIMIT_EXCEEDED: 'REQUEST_LIMIT_EXCEEDED',
+  GRAPHQL_PARSE_FAILED: 'SYNTAX_ERROR',
+  GRAPHQL_VALIDATION_FAILED: 'INVALID_DOCUMENT',
+  BAD_REQUEST: 'MALFORMED_REQUEST',
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_NOT_RESOLVED',
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_UNKNOWN',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_UNSUPPORTED',
+  AUDIT_UNAVAILABLE: 'AUDIT_STORE_UNAVAILABLE',
+  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
+  STATS_UNAVAILABLE: 'STATS_STORE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_ERROR',
+} as const satisfies Record<ErrorCode, RefusalReason>;
+
+/**
+ * The `extensions.reason` an error with `code` answers: `given` when it is a documented reason,
+ * else the code's default (an unknown code is an internal error's).
+ */
+export function reasonOf(code: unknown, given: unknown): RefusalReason {
+  if (isRefusalReason(given)) return given;
+  return typeof code === 'string' && Object.hasOwn(DEFAULT_REASONS, code) ? DEFAULT_REASONS[code as ErrorCode] : 'INTERNAL_ERROR';
+}
+
+// Compile-time: every reason of the enum refines a code of this table.
+const _reasonsNameCodes: Readonly<Record<RefusalReason, ErrorCode>> = REFUSAL_REASONS;
+void _reasonsNameCodes;
 
 /** The spec of a code; unknown codes are internal (masked, 500). */
 export function errorSpec(code: string): ErrorSpec {

@@ -6,11 +6,10 @@
  * status, the reason says what to fix. Never rename or reuse a reason: add a new one.
  *
  * Every error the gateway answers on /graphql carries one: the specific reason its refusal
- * gave, else its code's default (DEFAULT_REASONS, filled in by core/errors.ts), so a client
+ * gave, else its code's default (DEFAULT_REASONS in core/errors.ts, which also checks
+ * at compile time that every code named here is one of its table), so a client
  * can always branch on `extensions.reason` (test/refusal-reasons.test.ts walks the paths).
  */
-import type { ErrorCode } from './errors.js';
-
 export const REFUSAL_REASONS = {
   // The purpose (policy/)
   PURPOSE_MISSING: 'FORBIDDEN',
@@ -58,39 +57,9 @@ export const REFUSAL_REASONS = {
   REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
   STATS_STORE_UNAVAILABLE: 'STATS_UNAVAILABLE',
   INTERNAL_ERROR: 'INTERNAL_SERVER_ERROR',
-} as const satisfies Record<string, ErrorCode>;
+} as const satisfies Record<string, string>;
 
 export type RefusalReason = keyof typeof REFUSAL_REASONS;
-
-/** The reason of an error whose refusal named none, per code (each maps back to its code above). */
-export const DEFAULT_REASONS = {
-  UNAUTHENTICATED: 'API_KEY_INVALID',
-  FORBIDDEN: 'NOT_PERMITTED',
-  DOCUMENT_NOT_TRUSTED: 'DOCUMENT_NOT_TRUSTED',
-  RATE_LIMITED: 'REQUEST_RATE_EXCEEDED',
-  BAD_USER_INPUT: 'INVALID_ARGUMENT',
-  NOT_FOUND: 'RESOURCE_NOT_FOUND',
-  LIMIT_EXCEEDED: 'REQUEST_LIMIT_EXCEEDED',
-  GRAPHQL_PARSE_FAILED: 'SYNTAX_ERROR',
-  GRAPHQL_VALIDATION_FAILED: 'INVALID_DOCUMENT',
-  BAD_REQUEST: 'MALFORMED_REQUEST',
-  OPERATION_RESOLUTION_FAILURE: 'OPERATION_NOT_RESOLVED',
-  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_UNKNOWN',
-  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_UNSUPPORTED',
-  AUDIT_UNAVAILABLE: 'AUDIT_STORE_UNAVAILABLE',
-  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
-  STATS_UNAVAILABLE: 'STATS_STORE_UNAVAILABLE',
-  INTERNAL_SERVER_ERROR: 'INTERNAL_ERROR',
-} as const satisfies Record<ErrorCode, RefusalReason>;
-
-/**
- * The `extensions.reason` an error with `code` answers: `given` when it is a documented reason,
- * else the code's default (an unknown code is an internal error's).
- */
-export function reasonOf(code: unknown, given: unknown): RefusalReason {
-  if (isRefusalReason(given)) return given;
-  return typeof code === 'string' && Object.hasOwn(DEFAULT_REASONS, code) ? DEFAULT_REASONS[code as ErrorCode] : 'INTERNAL_ERROR';
-}
 
 /** True when `value` is a documented reason. */
 export function isRefusalReason(value: unknown): value is RefusalReason {
