@@ -10,6 +10,7 @@
  * `query` sends the first demo client's key unless told otherwise (`key: null`
  * sends no Authorization header at all).
  */
+import { perRegistry } from '../../lib/registries.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,8 @@ export interface StackOptions {
   faults?: Partial<Record<RegistryName, RegistryFaults>>;
   /** Registry timeout of the subgraphs. Default: 2000 ms (as in production). */
   registryTimeoutMs?: number;
+  /** The subgraphs' "today" for date-dependent fields (expired cards, result statuses); `'asOf'` uses the world's asOf. Default: the real date in Vietnam. */
+  today?: 'asOf';
   /**
    * Gateway options on top of the stack's: free port, 127.0.0.1, the stack's subgraph URLs,
    * silent logs, sandbox examples from the stack's world, and the audit trail in a
@@ -126,7 +129,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       citizens: opts.citizens ?? 300,
       host: HOST,
       apiKey: REGISTRY_KEY,
-      ports: { population: 0, enterprise: 0, insurance: 0, land: 0 },
+      ports: perRegistry(() => 0),
       // Not the developer's MOCK_* variables: tests set faults explicitly.
       env: {},
     });
@@ -146,6 +149,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           logLevel: 'silent',
           gatewayKey: subgraphKeys[name],
           tracing: await tierTracing(`motlan-subgraph-${name}`),
+          ...(opts.today === 'asOf' ? { today: () => registries.world.asOf } : {}),
         });
         closers.push(() => s.close());
         return [name, s] as const;
