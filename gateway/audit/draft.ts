@@ -207,5 +207,6 @@ export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHa
     ...(client?.tier ? { clientTier: client.tier } : {}),
     ...(client?.provinceCode ? { clientProvince: client.provinceCode } : {}),
     ...(trace?.cache === 'hit' ? { cache: 'hit' as const } : {}),
+    ...(ctx?.traceId ? { traceId: ctx.traceId } : {}),
   };
 }

@@ -64,7 +64,7 @@ export const CSV_COLUMNS = [
   'type', 'instanceId', 'seq', 'time', 'ts', 'requestId', 'clientId', 'agency', 'operationName', 'operationType',
   'documentHash', 'procedureId', 'dossierId', 'outcome', 'errorCodes', 'httpStatus', 'durationMs', 'responseBytes',
   'registries', 'fields', 'entities', 'subjects', 'prefill', 'contentHash', 'prevHash', 'hash', 'keyId', 'signature', 'publicKey',
-  'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests', 'clientTier', 'clientProvince', 'cache',
+  'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests', 'clientTier', 'clientProvince', 'cache', 'traceId',
 ] as const;
 type Col = (typeof CSV_COLUMNS)[number];
 
@@ -143,6 +143,7 @@ export function toCsvRow(line: ExportLine): string {
         clientTier: line.clientTier ?? null,
         clientProvince: line.clientProvince ?? null,
         cache: line.cache ?? null,
+        traceId: line.traceId ?? null,
         contentHash: contentHash(line),
         prevHash: line.prevHash,
         hash: line.hash,
@@ -243,6 +244,7 @@ export function parseCsvRow(text: string, header: string[], lineNo: number): Exp
         ...(c.clientTier ? { clientTier: c.clientTier } : {}),
         ...(c.clientProvince ? { clientProvince: c.clientProvince } : {}),
         ...(c.cache === 'hit' ? { cache: 'hit' as const } : {}),
+        ...(c.traceId ? { traceId: c.traceId } : {}),
       };
     default:
       throw new Error(`line ${lineNo}: unknown row type ${JSON.stringify(c.type)}`);

@@ -172,6 +172,7 @@ export interface RecordRow {
   client_province: string | null;
   /** `hit` when the response came from the response cache, NULL otherwise. */
   cache: string | null;
+  trace_id: string | null;
 }
 
 export const RECORD_COLUMNS = [
@@ -179,6 +180,7 @@ export const RECORD_COLUMNS = [
   'procedure_id', 'dossier_id', 'subjects', 'registries', 'fields', 'entities', 'outcome', 'error_codes', 'http_status',
   'duration_ms', 'response_bytes', 'prefill', 'prev_hash', 'hash', 'client_request_id', 'reason_code', 'covers', 'subgraph_requests',
   'client_tier', 'client_province', 'cache',
+  'trace_id',
 ] as const satisfies readonly (keyof RecordRow)[];
 
 export function recordToRow(r: AuditRecord): RecordRow {
@@ -224,6 +226,7 @@ const OPTIONAL_FIELDS = [
   { field: 'clientTier', column: 'client_tier', kind: 'text', sqlite: 'TEXT', postgres: 'TEXT' },
   { field: 'clientProvince', column: 'client_province', kind: 'text', sqlite: 'TEXT', postgres: 'TEXT' },
   { field: 'cache', column: 'cache', kind: 'text', sqlite: 'TEXT', postgres: 'TEXT' },
+  { field: 'traceId', column: 'trace_id', kind: 'text', sqlite: 'TEXT', postgres: 'TEXT' },
 ] as const satisfies ReadonlyArray<{ field: keyof AuditRecord; column: keyof RecordRow; kind: 'text' | 'number' | 'json'; sqlite: string; postgres: string }>;
 type OptionalColumns = Pick<RecordRow, (typeof OPTIONAL_FIELDS)[number]['column']>;
 type OptionalFields = Pick<AuditRecord, (typeof OPTIONAL_FIELDS)[number]['field']>;

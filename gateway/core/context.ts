@@ -169,6 +169,11 @@ export interface MotlanContext {
    * The purpose policy awaits it before any registry call of its own (relation checks).
    */
   lookupBrake?: Promise<void>;
+  /**
+   * The W3C trace id (32 hex) of this request's span when tracing is on (gateway/tracing): the
+   * caller's `traceparent` trace id when it sent one. The audit record keeps it.
+   */
+  traceId?: string;
 }
 
 /** The counts of a prefilled form (the API's PrefillSummary): what the statistics add up. */
