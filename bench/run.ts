@@ -22,6 +22,8 @@
  * Options (flags; no flags = the full run the README's benchmark section is made from):
  *   --citizens 100000 --subjects 100000 --connections 64 --duration 15 --rounds 1
  *   --contenders a,b,b-noaudit,b-nocheck,c,d,d2,e --workloads W1-zipf,W1-uniform,W2-zipf
+ *   (W2-query, not in the default set: Motlan runs W2's compiled operation as a plain query
+ *    under its purpose, the others as in W2; prefill vs W2-query prices the procedure layer)
  *   --warmup 5 (seconds per warm-up window) --warmup-max 6 (windows at most; stable = two
  *     consecutive windows within 10 %)
  *   --open-rate 100 (req/s) --open-duration 30 --open-workloads W1-zipf (empty = skip)
@@ -188,6 +190,11 @@ async function main(): Promise<void> {
       const headers = { authorization: `Bearer ${BENCH_KEY}` };
       if (workload.startsWith('W1')) {
         return [{ path: '/graphql', headers: { ...headers, 'x-purpose': BENCH_PURPOSE }, bodyTemplate: gql(W1_QUERY, { id: '$SUBJECT' }) }];
+      }
+      // W2-query: the prefill's compiled operation sent to Motlan as a plain query under its purpose,
+      // to price the procedure layer itself (prefill vs its own query through the same gateway).
+      if (workload.startsWith('W2-query')) {
+        return [{ path: '/graphql', headers: { ...headers, 'x-purpose': 'judicial-record-certificate' }, bodyTemplate: gql(w2.query, w2.variables('$SUBJECT')) }];
       }
       return [{ path: '/graphql', headers, bodyTemplate: gql(W2_PREFILL, { id: '$SUBJECT' }) }];
     };
