@@ -15,6 +15,7 @@ import type { CompiledProcedure, PathTree } from './compile.js';
 import { outerContext, type InnerExecutor } from '../core/inner-execution.js';
 import { prefill, type PrefillArgs, type PrefilledForm } from './prefill.js';
 import { procedureView } from './view.js';
+import { registerPlainRoot } from './plain-execution.js';
 
 export const PROCEDURES_SDL_FILE = path.join(REPO_ROOT, 'schema', 'procedures.graphql');
 
@@ -119,18 +120,24 @@ export class ProcedureService implements ProcedureCatalog {
             const p = this.get(id);
             return p ? procedureView(p) : null;
           },
-          prefill: async (_: unknown, args: PrefillArgs, context: MotlanContext) => {
-            if (!context || typeof context !== 'object' || !('trace' in context)) {
-              throw new GraphQLError('prefill runs inside the Motlan gateway only (no request context).', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-            }
-            const form = await this.prefill(args, context);
-            // Counts only (no values), for the audit record and the data-sharing statistics.
-            outerContext(context).prefill = { ...form.summary };
-            return { fields: form.fields, dossierComponents: form.dossierComponents, summary: form.summary, procedure: procedureView(form.procedure) };
-          },
+          prefill: (_: unknown, args: PrefillArgs, context: MotlanContext) => this.prefillField(args, context),
         },
       } as never,
     });
+    // The form is plain data: the in-gateway data source projects the selection onto it
+    // instead of resolving every leaf through graphql-js (plain-execution.ts).
+    registerPlainRoot(this.builtSchema, 'prefill', (args, context) => this.prefillField(args as unknown as PrefillArgs, context as MotlanContext));
     return this.builtSchema;
+  }
+
+  /** `Query.prefill` of the procedures subgraph. */
+  private async prefillField(args: PrefillArgs, context: MotlanContext): Promise<unknown> {
+    if (!context || typeof context !== 'object' || !('trace' in context)) {
+      throw new GraphQLError('prefill runs inside the Motlan gateway only (no request context).', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    }
+    const form = await this.prefill(args, context);
+    // Counts only (no values), for the audit record and the data-sharing statistics.
+    outerContext(context).prefill = { ...form.summary };
+    return { fields: form.fields, dossierComponents: form.dossierComponents, summary: form.summary, procedure: procedureView(form.procedure) };
   }
 }
