@@ -80,6 +80,12 @@ export interface ProcedureCatalog {
   name(procedureId: string): string | null;
   /** Its compiled operation; null when unknown. */
   operation(procedureId: string): { query: string; operationName: string } | null;
+  /** Optional (statistics labels and report): its English name (C2 `nameEn`); null when none. */
+  nameEn?(procedureId: string): string | null;
+  /** Optional (statistics report): its national procedure code (`nationalCode`, e.g. 1.001757); null when none. */
+  nationalCode?(procedureId: string): string | null;
+  /** Optional (statistics): out-of-pocket cost of one of its cut components, VND; null for the default. */
+  componentCostVnd?(procedureId: string): number | null;
 }
 
 /** A SQL connection to the committed audit records, for read-only aggregation. */

@@ -96,6 +96,11 @@ export class ProcedureService implements ProcedureCatalog {
     return this.current.byId.get(procedureId)?.def.name ?? null;
   }
 
+  /** Its English name (`nameEn` of its file, C2), or null when unknown or not given (console's English view). */
+  nameEn(procedureId: string): string | null {
+    return (this.current.byId.get(procedureId)?.def as { nameEn?: string } | undefined)?.nameEn ?? null;
+  }
+
   /** The procedure's compiled operation, or null when unknown. */
   operation(procedureId: string): { query: string; operationName: string } | null {
     const op = this.current.byId.get(procedureId)?.operation;
