@@ -140,6 +140,94 @@ export interface HolderParcels {
   parcelIds: string[];
 }
 
+/** The registration fields every civil-status entry (khai sinh, kết hôn, khai tử) carries. */
+export interface CivilRegistrationBase {
+  /** Số đăng ký in the register book, e.g. `123/2020`. */
+  registrationNumber: string;
+  /** Number of the extract (trích lục) issued from the entry. */
+  extractNumber: string;
+  registeredOn: string;
+  /** The people's committee (UBND) or mission that registered it. */
+  registeringAgency: string;
+}
+
+/**
+ * Civil-status registry (CSDL hộ tịch điện tử): collection `civil-status`, key `personalId`;
+ * null when the database holds nothing for the person. Parents and spouse are personal IDs
+ * (null when the entry names none, e.g. a father not declared).
+ */
+export interface CivilStatusRecord {
+  personalId: string;
+  birth: (CivilRegistrationBase & { placeOfBirth: string; fatherId: string | null; motherId: string | null }) | null;
+  marriage: (CivilRegistrationBase & { spouseId: string }) | null;
+  death: (CivilRegistrationBase & { dateOfDeath: string; placeOfDeath: string }) | null;
+}
+
+/** A health facility's birth notice (giấy chứng sinh) of a child whose birth is not yet registered. */
+export interface BirthNoticeRecord {
+  number: string;
+  issuedOn: string;
+  facility: string;
+  /** The name the parents chose, when they gave one to the facility. */
+  childFullName: string | null;
+  childDateOfBirth: string;
+  /** MALE or FEMALE, as Citizen.gender. */
+  childSex: 'MALE' | 'FEMALE';
+  placeOfBirth: string;
+  motherId: string | null;
+  fatherId: string | null;
+}
+
+/** Civil-status registry: collection `birth-notices-by-parent`, key a parent's personalId (empty list when none). */
+export interface ParentBirthNotices {
+  personalId: string;
+  /** Oldest first. */
+  notices: BirthNoticeRecord[];
+}
+
+/** Civil-status registry: collection `death-notices`, key the deceased's personalId (giấy báo tử). */
+export interface DeathNoticeRecord {
+  personalId: string;
+  number: string;
+  issuedOn: string;
+  /** The hospital, or the commune police / people's committee that notified the death. */
+  issuer: string;
+  dateOfDeath: string;
+  placeOfDeath: string;
+  /** Broad category (e.g. Bệnh tật, Tai nạn, Tuổi già); null when not stated. */
+  causeCategory: string | null;
+}
+
+export type DigitisedResultKind =
+  | 'BIRTH_EXTRACT'
+  | 'MARRIAGE_CERTIFICATE'
+  | 'DEATH_EXTRACT'
+  | 'MARITAL_STATUS_CONFIRMATION'
+  | 'JUDICIAL_RECORD_CERTIFICATE';
+
+/** A digitised result of an administrative procedure (kết quả giải quyết TTHC số hóa) as the store holds it. */
+export interface DigitisedResultRecord {
+  kind: DigitisedResultKind;
+  title: string;
+  number: string;
+  issuingAgency: string;
+  issuedOn: string;
+  /** Last day it may be used; null when it does not expire. */
+  validUntil: string | null;
+  /** Day it was revoked (thu hồi / hủy); null when never. The status is computed from both at read time. */
+  revokedOn: string | null;
+  /** The code printed in the result's QR, to check it against the store. */
+  verificationCode: string;
+  procedureName: string;
+}
+
+/** Civil-status registry: collection `digitised-results`, key the holder's personalId (empty list when none). */
+export interface CitizenDigitisedResults {
+  personalId: string;
+  /** Oldest first. */
+  results: DigitisedResultRecord[];
+}
+
 /** Everything the generator produces; each registry serves its own slice. */
 export interface World {
   seed: number;
@@ -151,7 +239,12 @@ export interface World {
   socialInsurance: SocialInsuranceRecord[];
   healthInsurance: HealthInsuranceCardRecord[];
   parcels: LandParcelRecord[];
+  /** Civil-status registry: registrations, health facilities' notices and digitised results. */
+  civilStatus: CivilStatusRecord[];
+  birthNotices: ParentBirthNotices[];
+  deathNotices: DeathNoticeRecord[];
+  digitisedResults: CitizenDigitisedResults[];
 }
 
-/** The four registries, named as their subgraphs are (one list, in lib/registries.ts). */
+/** The registries, named as their subgraphs are (one list, in lib/registries.ts). */
 export { REGISTRIES, type RegistryName } from './registries.js';

@@ -18,6 +18,7 @@ export const SUBGRAPH_URLS: Readonly<Record<string, string>> = {
   enterprise: 'http://localhost:4002/graphql',
   insurance: 'http://localhost:4003/graphql',
   land: 'http://localhost:4004/graphql',
+  civil: 'http://localhost:4005/graphql',
   // The in-gateway procedures subgraph (issue 3), served by the gateway itself.
   procedures: 'http://localhost:4000/__local/procedures',
 };
@@ -58,7 +59,7 @@ export interface ComposeOptions {
   urls?: Record<string, string>;
 }
 
-/** The subgraph SDL files of `schemaDir`: population, enterprise, insurance, land first, then the rest by name. */
+/** The subgraph SDL files of `schemaDir`: those of SUBGRAPH_URLS first, in its order, then the rest by name. */
 export function readSubgraphSources(opts: ComposeOptions = {}): SubgraphSource[] {
   const dir = opts.schemaDir ?? SCHEMA_DIR;
   const urls = { ...SUBGRAPH_URLS, ...opts.urls };

@@ -1,9 +1,10 @@
 /**
- * Programmatic start of the four registry subgraphs (docs/ARCHITECTURE.md,
+ * Programmatic start of the registry subgraphs (docs/ARCHITECTURE.md,
  * "Subgraphs"), used by `scripts/start.ts`, the whole-stack tests and each
  * subgraph's own `main.ts`.
  */
-import type { RegistryName } from '../lib/registries.js';
+import { REGISTRIES, type RegistryName } from '../lib/registries.js';
+import { civilSubgraph } from './civil/schema.js';
 import { enterpriseSubgraph } from './enterprise/schema.js';
 import { insuranceSubgraph } from './insurance/schema.js';
 import { landSubgraph } from './land/schema.js';
@@ -35,7 +36,7 @@ export interface StartSubgraphOptions {
   gatewayKey: Buffer | null;
   /** Clock skew accepted on signatures. Default 30 000 ms. */
   maxSkewMs?: number;
-  /** Today's ISO date for date-dependent fields (expired cards, mortgages). Default: the date in Vietnam. */
+  /** Today's ISO date for date-dependent fields (expired cards, mortgages, digitised results). Default: the date in Vietnam. */
   today?: () => string;
 }
 
@@ -50,8 +51,10 @@ export function subgraphDefinition(name: RegistryName, opts: { today?: () => str
       return insuranceSubgraph(opts) as SubgraphDefinition<object>;
     case 'land':
       return landSubgraph(opts) as SubgraphDefinition<object>;
+    case 'civil':
+      return civilSubgraph(opts) as SubgraphDefinition<object>;
     default:
-      throw new Error(`Unknown subgraph ${JSON.stringify(name)}: expected population, enterprise, insurance or land`);
+      throw new Error(`Unknown subgraph ${JSON.stringify(name)}: expected one of ${REGISTRIES.join(', ')}`);
   }
 }
 

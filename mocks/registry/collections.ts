@@ -75,6 +75,19 @@ export const COLLECTIONS: Record<RegistryName, readonly Collection[]> = {
       lookup: (ix, k) => ix.parcelsByHolder.get(k) ?? { holderId: k, parcelIds: [] },
     },
   ],
+  civil: [
+    { name: 'civil-status', keyName: 'personalId', validate: validatePersonalId, lookup: (ix, k) => ix.civilStatus.get(k) ?? null },
+    {
+      // Always answered: a parent without pending notices is the common case, not an unknown key.
+      name: 'birth-notices-by-parent', keyName: 'personalId', validate: validatePersonalId,
+      lookup: (ix, k) => ix.birthNoticesByParent.get(k) ?? { personalId: k, notices: [] },
+    },
+    { name: 'death-notices', keyName: 'personalId', validate: validatePersonalId, lookup: (ix, k) => ix.deathNotices.get(k) ?? null },
+    {
+      name: 'digitised-results', keyName: 'personalId', validate: validatePersonalId,
+      lookup: (ix, k) => ix.digitisedResults.get(k) ?? { personalId: k, results: [] },
+    },
+  ],
 };
 
 /** The Vietnamese name of each registry, for messages (one table: lib/registries.ts). */

@@ -16,24 +16,16 @@ import { COLLECTIONS, REGISTRY_TITLES, type Collection } from './collections.js'
 import { FaultInjector, faultsFromEnv, parseFaults, type Faults } from './faults.js';
 import { registerChangeFeed, type ChangeFeed } from './changes.js';
 import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
+import { perRegistry } from '../../lib/registries.js';
 
 export type { Faults } from './faults.js';
 
 /** DEMO ONLY: refused when NODE_ENV=production. */
 export const DEMO_REGISTRY_API_KEY = DEMO_REGISTRY_KEY;
-export const DEFAULT_REGISTRY_PORTS: Readonly<Record<RegistryName, number>> = {
-  population: 4101,
-  enterprise: 4102,
-  insurance: 4103,
-  land: 4104,
-};
+/** 4101, 4102, … in the order of REGISTRIES (lib/registries.ts): a new registry needs no line here. */
+export const DEFAULT_REGISTRY_PORTS: Readonly<Record<RegistryName, number>> = perRegistry((r, i) => 4101 + i);
 /** Environment variable overriding each registry's port, e.g. POPULATION_REGISTRY_PORT. */
-export const PORT_ENV: Readonly<Record<RegistryName, string>> = {
-  population: 'POPULATION_REGISTRY_PORT',
-  enterprise: 'ENTERPRISE_REGISTRY_PORT',
-  insurance: 'INSURANCE_REGISTRY_PORT',
-  land: 'LAND_REGISTRY_PORT',
-};
+export const PORT_ENV: Readonly<Record<RegistryName, string>> = perRegistry((r) => `${r.toUpperCase()}_REGISTRY_PORT`);
 export const MAX_BATCH_KEYS = 500;
 
 export interface StartRegistriesOptions {

@@ -269,5 +269,100 @@ export function checkWorldConsistency(world: World, limit = 50): string[] {
       }
     }
   }
+  // ----------------------------------------------------------------- civil
+  checkCivil(world, citizens, problem);
   return problems;
+}
+
+/** Civil-status entries agree with the population registry; notices and results with the entries. */
+function checkCivil(world: World, citizens: ReadonlyMap<string, CitizenRecord>, problem: (text: string) => void): void {
+  const entries = new Map(world.civilStatus.map((e) => [e.personalId, e]));
+  if (entries.size !== world.civilStatus.length) problem('civil-status entries are not unique per citizen');
+  for (const e of world.civilStatus) {
+    const where = `civil status ${e.personalId}`;
+    const c = citizens.get(e.personalId);
+    if (!c) {
+      problem(`${where}: citizen does not exist`);
+      continue;
+    }
+    if (!e.birth && !e.marriage && !e.death) problem(`${where}: an entry holding nothing (the registry answers null instead)`);
+    for (const reg of [e.birth, e.marriage, e.death]) {
+      if (reg && reg.registeredOn > world.asOf) problem(`${where}: registered after asOf`);
+    }
+    if (e.birth) {
+      if (e.birth.fatherId !== c.fatherId || e.birth.motherId !== c.motherId) problem(`${where}: birth entry names other parents than the population registry`);
+      if (e.birth.registeredOn < c.dateOfBirth) problem(`${where}: birth registered before the birth`);
+      if (e.birth.placeOfBirth !== c.placeOfBirth) problem(`${where}: place of birth differs from the population registry`);
+    }
+    if (e.marriage) {
+      if (e.marriage.spouseId !== c.spouseId) problem(`${where}: marriage entry names another spouse than the population registry`);
+      const other = entries.get(e.marriage.spouseId)?.marriage;
+      if (!other || other.spouseId !== e.personalId || other.registrationNumber !== e.marriage.registrationNumber || other.registeredOn !== e.marriage.registeredOn) {
+        problem(`${where}: the spouse does not hold the same marriage registration`);
+      }
+      if (ageOn(c.dateOfBirth, e.marriage.registeredOn) < 18) problem(`${where}: married under 18`);
+      if (c.dateOfDeath !== null && e.marriage.registeredOn > c.dateOfDeath) problem(`${where}: married after death`);
+    }
+    if (e.death) {
+      if (e.death.dateOfDeath !== c.dateOfDeath) problem(`${where}: death entry's date differs from the population registry`);
+      if (e.death.registeredOn < e.death.dateOfDeath) problem(`${where}: death registered before the death`);
+    }
+  }
+  for (const n of world.deathNotices) {
+    const where = `death notice ${n.number}`;
+    const c = citizens.get(n.personalId);
+    if (!c?.deceased) problem(`${where}: ${n.personalId} is not a deceased citizen`);
+    else if (n.dateOfDeath !== c.dateOfDeath) problem(`${where}: date of death differs from the population registry`);
+    if (n.issuedOn < n.dateOfDeath || n.issuedOn > world.asOf) problem(`${where}: issued out of range`);
+  }
+  const noticeHolders = new Set<string>();
+  for (const entry of world.birthNotices) {
+    if (noticeHolders.has(entry.personalId)) problem(`birth notices of ${entry.personalId}: listed twice`);
+    noticeHolders.add(entry.personalId);
+    for (const n of entry.notices) {
+      const where = `birth notice ${n.number}`;
+      if (n.motherId !== entry.personalId && n.fatherId !== entry.personalId) problem(`${where}: filed under ${entry.personalId}, who is neither parent`);
+      const mother = n.motherId === null ? undefined : citizens.get(n.motherId);
+      if (n.motherId !== null && (!mother || mother.gender !== 'FEMALE')) problem(`${where}: mother ${n.motherId} is not a woman of the population`);
+      const father = n.fatherId === null ? undefined : citizens.get(n.fatherId);
+      if (n.fatherId !== null && (!father || father.gender !== 'MALE')) problem(`${where}: father ${n.fatherId} is not a man of the population`);
+      // Not yet registered: within the registration deadline, so the child has no personal ID yet.
+      const days = parseDay(world.asOf) - parseDay(n.childDateOfBirth);
+      if (days < 0 || days > 60) problem(`${where}: child born ${n.childDateOfBirth}, not within the 60 days before asOf`);
+      if (n.issuedOn < n.childDateOfBirth || n.issuedOn > world.asOf) problem(`${where}: issued out of range`);
+      for (const parent of [mother, father]) {
+        if (!parent) continue;
+        if (parent.deceased) problem(`${where}: parent ${parent.personalId} is deceased`);
+        const age = ageOn(parent.dateOfBirth, n.childDateOfBirth);
+        if (age < PARENT_AGE.min || age > PARENT_AGE.max) problem(`${where}: parent ${parent.personalId} aged ${age} at the birth`);
+      }
+      for (const childId of mother?.childrenIds ?? []) {
+        const sibling = citizens.get(childId);
+        if (sibling && parseDay(n.childDateOfBirth) - parseDay(sibling.dateOfBirth) < MIN_BIRTH_SPACING_DAYS) problem(`${where}: born less than ${MIN_BIRTH_SPACING_DAYS} days after a sibling`);
+      }
+    }
+  }
+  const codes = new Set<string>();
+  for (const holder of world.digitisedResults) {
+    const c = citizens.get(holder.personalId);
+    const e = entries.get(holder.personalId);
+    if (!c) problem(`digitised results of ${holder.personalId}: citizen does not exist`);
+    let previous = '';
+    for (const res of holder.results) {
+      const where = `digitised result ${res.verificationCode} of ${holder.personalId}`;
+      if (codes.has(res.verificationCode)) problem(`${where}: verification code not unique`);
+      codes.add(res.verificationCode);
+      if (res.issuedOn < previous) problem(`${where}: results not ordered oldest first`);
+      previous = res.issuedOn;
+      if (res.issuedOn > world.asOf || (c && res.issuedOn < c.dateOfBirth)) problem(`${where}: issued out of range`);
+      if (res.validUntil !== null && res.validUntil < res.issuedOn) problem(`${where}: valid until before issue`);
+      if (res.revokedOn !== null && (res.revokedOn < res.issuedOn || res.revokedOn > world.asOf)) problem(`${where}: revoked out of range`);
+      const reg = res.kind === 'BIRTH_EXTRACT' ? e?.birth : res.kind === 'MARRIAGE_CERTIFICATE' ? e?.marriage : res.kind === 'DEATH_EXTRACT' ? e?.death : undefined;
+      if (['BIRTH_EXTRACT', 'MARRIAGE_CERTIFICATE', 'DEATH_EXTRACT'].includes(res.kind)) {
+        if (!reg) problem(`${where}: ${res.kind} without the registration it extracts`);
+        else if (res.number !== (res.kind === 'MARRIAGE_CERTIFICATE' ? reg.registrationNumber : reg.extractNumber)) problem(`${where}: number differs from the registration's`);
+        else if (res.issuedOn < reg.registeredOn) problem(`${where}: issued before the registration`);
+      }
+    }
+  }
 }

@@ -4,10 +4,13 @@
  * hard-coded ones. Each finder returns the first match in generation order
  * (deterministic for a seed) and throws, naming what was looked for, when none exists.
  */
+import { digitisedResultStatus, newestResult, type DigitisedResultStatus } from '../../lib/digitised-result-status.js';
 import { ageOn } from './dates.js';
 import { indexWorld, type WorldIndex } from './index-world.js';
 import type {
   CitizenRecord,
+  DigitisedResultKind,
+  DigitisedResultRecord,
   EnterpriseRecord,
   EnterpriseStatus,
   HealthInsuranceCardRecord,
@@ -153,4 +156,43 @@ export function findEnterpriseParcel(world: World): LandParcelRecord {
   const found = world.parcels.find((p) => p.holders.some((h) => h.kind === 'ENTERPRISE'));
   if (!found) throw notFound(world, 'parcel held by an enterprise');
   return found;
+}
+
+/** The newest digitised result of a kind a citizen holds, or null. */
+export function newestResultOf(index: WorldIndex, c: CitizenRecord, kind: DigitisedResultKind): DigitisedResultRecord | null {
+  return newestResult(index.digitisedResults.get(c.personalId)?.results ?? [], kind);
+}
+
+/** A living citizen whose newest result of `kind` has `status` on the world's asOf (as the civil subgraph computes it). */
+export function findCitizenWithResult(world: World, kind: DigitisedResultKind, status: DigitisedResultStatus): CitizenRecord {
+  return findCitizen(world, (c, ix) => {
+    const r = !c.deceased || kind === 'DEATH_EXTRACT' ? newestResultOf(ix, c, kind) : null;
+    return r !== null && digitisedResultStatus(r, world.asOf) === status;
+  }, `citizen whose newest ${kind} is ${status}`);
+}
+
+/** A living adult the civil-status database holds nothing for, with no digitised result either. */
+export function findCitizenWithoutCivilRecord(world: World): CitizenRecord {
+  return findCitizen(world, (c, ix) => isAdult(world, c) && !ix.civilStatus.has(c.personalId) && !ix.digitisedResults.has(c.personalId),
+    'living adult without any civil-status entry or digitised result');
+}
+
+/** A mother holding a health facility's birth notice of a newborn not yet registered. */
+export function findParentWithBirthNotice(world: World): CitizenRecord {
+  return findCitizen(world, (c, ix) => c.gender === 'FEMALE' && (ix.birthNoticesByParent.get(c.personalId)?.notices.length ?? 0) > 0,
+    'mother with a birth notice');
+}
+
+/** A deceased citizen with a registered death and a death notice. */
+export function findDeceasedWithDeathNotice(world: World): CitizenRecord {
+  return findCitizen(world, (c, ix) => c.deceased && ix.deathNotices.has(c.personalId) && ix.civilStatus.get(c.personalId)?.death != null,
+    'deceased citizen with a death registration and a death notice');
+}
+
+/** A living citizen whose birth entry names both parents, the father married with a marriage registration. */
+export function findChildOfRegisteredMarriage(world: World): CitizenRecord {
+  return findCitizen(world, (c, ix) => {
+    const birth = ix.civilStatus.get(c.personalId)?.birth;
+    return !c.deceased && !!birth?.fatherId && !!birth.motherId && !!ix.civilStatus.get(birth.fatherId)?.marriage;
+  }, "living citizen whose birth entry names both parents and whose father's marriage is registered");
 }

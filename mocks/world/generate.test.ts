@@ -5,8 +5,13 @@ import { checkWorldConsistency } from './check.js';
 import {
   ageOf,
   ageOn,
+  findChildOfRegisteredMarriage,
   findChildUnder6,
   findCitizen,
+  findCitizenWithoutCivilRecord,
+  findCitizenWithResult,
+  findDeceasedWithDeathNotice,
+  findParentWithBirthNotice,
   findCitizenWithoutInsurance,
   findCitizenWithoutLand,
   findDeceasedCitizen,
@@ -238,6 +243,42 @@ describe('generateWorld: realistic gaps and states', () => {
     expect(ix.socialInsurance.get(c.personalId)).toBeDefined();
     expect(ix.healthInsurance.get(c.personalId)?.cardNumber.slice(5)).toBe(ix.socialInsurance.get(c.personalId)?.socialInsuranceNumber);
     expect(ix.parcelsByHolder.get(c.personalId)?.parcelIds.length).toBeGreaterThan(0);
+  });
+
+  it('has civil-status entries that follow the population: parents, spouses, deaths; and citizens with none', () => {
+    const child = findChildOfRegisteredMarriage(world);
+    const birth = ix.civilStatus.get(child.personalId)!.birth!;
+    expect([birth.fatherId, birth.motherId]).toEqual([child.fatherId, child.motherId]);
+    const marriage = ix.civilStatus.get(birth.fatherId!)!.marriage!;
+    expect(ix.civilStatus.get(marriage.spouseId)!.marriage!.registrationNumber).toBe(marriage.registrationNumber);
+    const dead = findDeceasedWithDeathNotice(world);
+    expect(ix.deathNotices.get(dead.personalId)!.dateOfDeath).toBe(dead.dateOfDeath);
+    expect(ix.civilStatus.has(findCitizenWithoutCivilRecord(world).personalId)).toBe(false);
+    const mother = findParentWithBirthNotice(world);
+    const notice = ix.birthNoticesByParent.get(mother.personalId)!.notices[0]!;
+    expect(notice.motherId).toBe(mother.personalId);
+    if (notice.fatherId) expect(ix.birthNoticesByParent.get(notice.fatherId)!.notices).toContainEqual(notice);
+  });
+
+  it('has digitised results valid, expired and revoked', () => {
+    for (const status of ['VALID', 'EXPIRED', 'REVOKED'] as const) findCitizenWithResult(world, 'JUDICIAL_RECORD_CERTIFICATE', status);
+    findCitizenWithResult(world, 'MARITAL_STATUS_CONFIRMATION', 'VALID');
+    findCitizenWithResult(world, 'MARITAL_STATUS_CONFIRMATION', 'EXPIRED');
+    for (const kind of ['BIRTH_EXTRACT', 'MARRIAGE_CERTIFICATE', 'DEATH_EXTRACT'] as const) findCitizenWithResult(world, kind, 'VALID');
+  });
+
+  it('the consistency check detects a civil-status entry that contradicts the population', () => {
+    const broken: World = JSON.parse(JSON.stringify(world));
+    const withBirth = broken.civilStatus.find((e) => e.birth?.fatherId)!;
+    withBirth.birth!.fatherId = broken.citizens.find((c) => c.gender === 'MALE' && c.personalId !== withBirth.birth!.fatherId)!.personalId;
+    const withMarriage = broken.civilStatus.find((e) => e.marriage)!;
+    withMarriage.marriage!.registrationNumber = '999999/1900';
+    const result = broken.digitisedResults.find((d) => d.results.some((r) => r.kind === 'BIRTH_EXTRACT'))!;
+    result.results.find((r) => r.kind === 'BIRTH_EXTRACT')!.number = 'TLKS-00000-1900-000000';
+    const problems = checkWorldConsistency(broken, 1000).join('\n');
+    expect(problems).toMatch(new RegExp(`civil status ${withBirth.personalId}: birth entry names other parents`));
+    expect(problems).toMatch(/the spouse does not hold the same marriage registration/);
+    expect(problems).toMatch(/number differs from the registration's/);
   });
 
   it('findCitizen throws a clear error when nothing matches', () => {

@@ -5,19 +5,22 @@
  * family link is made between people who exist), links most citizens still without
  * recorded parents to older citizens (as the population database records them), then
  * enterprises whose owners and representatives are adults of that population, then
- * insurance and land records that point at both. Every phase draws from its own seeded stream, so the same seed
+ * insurance and land records that point at both, then the civil-status registrations,
+ * health facilities' notices and digitised results of that population. Every phase draws from its own seeded stream, so the same seed
  * always gives the same world and a change in one phase does not reshuffle the rest.
  *
  * The phases live in gen/, one module per registry (population and parents,
- * residence, enterprise, insurance, land), each a function over the one shared
+ * residence, enterprise, insurance, land, civil), each a function over the one shared
  * WorldState of gen/state.ts. Finders for tests are in find.ts (re-exported here);
  * golden.test.ts pins the output of a few seeds.
  *
  * Realistic gaps are deliberate: people without insurance or land, deceased
  * citizens, children under 6 still waiting for a health card, expired cards,
- * dissolved or suspended enterprises, mortgaged parcels, temporary residents.
+ * dissolved or suspended enterprises, mortgaged parcels, temporary residents, citizens
+ * without a digitised civil-status entry, expired and revoked certificates.
  */
 import { parseDay, yearOf } from './dates.js';
+import { buildCivil } from './gen/civil.js';
 import { buildEnterprises } from './gen/enterprise.js';
 import { buildHealthInsurance, buildSocialInsurance } from './gen/insurance.js';
 import { buildLand } from './gen/land.js';
@@ -73,5 +76,6 @@ export function generateWorld(opts: GenerateOptions = {}): World {
   buildSocialInsurance(state, phase('social-insurance'));
   buildHealthInsurance(state, phase('health-insurance'));
   buildLand(state, phase('land'));
+  buildCivil(state, phase('civil'));
   return worldOf(state);
 }

@@ -4,12 +4,16 @@
  * find the values a response must contain.
  */
 import type {
+  CitizenDigitisedResults,
   CitizenRecord,
+  CivilStatusRecord,
+  DeathNoticeRecord,
   EnterpriseRecord,
   HealthInsuranceCardRecord,
   HolderParcels,
   HouseholdRecord,
   LandParcelRecord,
+  ParentBirthNotices,
   PersonEnterpriseRoles,
   SocialInsuranceRecord,
   World,
@@ -38,6 +42,14 @@ export interface WorldIndex {
   parcelsByCertificate: Map<string, LandParcelRecord>;
   /** land `parcels-by-holder`, by personalId or enterpriseCode (only holders; the registry answers an empty list for others) */
   parcelsByHolder: Map<string, HolderParcels>;
+  /** civil `civil-status`, by personalId (only people the civil-status database holds something for) */
+  civilStatus: Map<string, CivilStatusRecord>;
+  /** civil `birth-notices-by-parent`, by the mother's or father's personalId (only parents with notices; the registry answers an empty list for others) */
+  birthNoticesByParent: Map<string, ParentBirthNotices>;
+  /** civil `death-notices`, by the deceased's personalId */
+  deathNotices: Map<string, DeathNoticeRecord>;
+  /** civil `digitised-results`, by personalId (only holders of a result; the registry answers an empty list for others) */
+  digitisedResults: Map<string, CitizenDigitisedResults>;
 }
 
 function byKey<T>(items: readonly T[], key: (item: T) => string): Map<string, T> {
@@ -91,6 +103,10 @@ export function indexWorld(world: World): WorldIndex {
     parcels: byKey(world.parcels, (p) => p.parcelId),
     parcelsByCertificate,
     parcelsByHolder,
+    civilStatus: byKey(world.civilStatus, (c) => c.personalId),
+    birthNoticesByParent: byKey(world.birthNotices, (b) => b.personalId),
+    deathNotices: byKey(world.deathNotices, (d) => d.personalId),
+    digitisedResults: byKey(world.digitisedResults, (d) => d.personalId),
   };
   cache.set(world, index);
   return index;

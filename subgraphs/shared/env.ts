@@ -4,23 +4,14 @@
  * host it next to its registry (docs/ARCHITECTURE.md, "Ports and environment").
  */
 import { EnvReader } from '../../lib/env-options.js';
-import { isRegistryName, REGISTRIES, type RegistryName } from '../../lib/registries.js';
+import { isRegistryName, perRegistry, REGISTRIES, type RegistryName } from '../../lib/registries.js';
 import path from 'node:path';
 import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
 import { GATEWAY_KEY_ENV, loadSubgraphKey } from '../../lib/subgraph-keys.js';
 
-export const DEFAULT_PORTS: Readonly<Record<RegistryName, number>> = {
-  population: 4001,
-  enterprise: 4002,
-  insurance: 4003,
-  land: 4004,
-};
-export const DEFAULT_REGISTRY_URLS: Readonly<Record<RegistryName, string>> = {
-  population: 'http://localhost:4101',
-  enterprise: 'http://localhost:4102',
-  insurance: 'http://localhost:4103',
-  land: 'http://localhost:4104',
-};
+/** 4001, 4002, … in the order of REGISTRIES (lib/registries.ts); each registry's mock at 41xx. */
+export const DEFAULT_PORTS: Readonly<Record<RegistryName, number>> = perRegistry((r, i) => 4001 + i);
+export const DEFAULT_REGISTRY_URLS: Readonly<Record<RegistryName, string>> = perRegistry((r, i) => `http://localhost:${4101 + i}`);
 export { DEMO_REGISTRY_KEY };
 
 export interface SubgraphEnvConfig {

@@ -11,11 +11,15 @@ import type { Sector } from '../catalogs.js';
 import type { Ethnicity } from '../names.js';
 import type {
   AddressRecord,
+  CitizenDigitisedResults,
   CitizenRecord,
+  CivilStatusRecord,
+  DeathNoticeRecord,
   EnterpriseRecord,
   HealthInsuranceCardRecord,
   HouseholdRecord,
   LandParcelRecord,
+  ParentBirthNotices,
   SocialInsuranceRecord,
   World,
 } from '../types.js';
@@ -67,6 +71,10 @@ export interface WorldState {
   readonly socialInsurance: SocialInsuranceRecord[];
   readonly healthInsurance: HealthInsuranceCardRecord[];
   readonly parcels: LandParcelRecord[];
+  readonly civilStatus: CivilStatusRecord[];
+  readonly birthNotices: ParentBirthNotices[];
+  readonly deathNotices: DeathNoticeRecord[];
+  readonly digitisedResults: CitizenDigitisedResults[];
   /** Last personal-ID serial per 6-digit prefix (province, century-gender, year). */
   readonly idSerials: Map<string, number>;
   /** Last household serial per commune code. */
@@ -92,6 +100,10 @@ export function createWorldState(seed: number, target: number, asOf: number): Wo
     socialInsurance: [],
     healthInsurance: [],
     parcels: [],
+    civilStatus: [],
+    birthNotices: [],
+    deathNotices: [],
+    digitisedResults: [],
     idSerials: new Map(),
     householdSerials: new Map(),
     insuranceSerials: new Map(),
@@ -116,5 +128,9 @@ export function worldOf(s: WorldState): World {
     socialInsurance: s.socialInsurance,
     healthInsurance: s.healthInsurance,
     parcels: s.parcels,
+    civilStatus: s.civilStatus,
+    birthNotices: s.birthNotices,
+    deathNotices: s.deathNotices,
+    digitisedResults: s.digitisedResults,
   };
 }
