@@ -52,7 +52,7 @@ SOURCE (default: the configured store, AUDIT_DATABASE_URL or DATA_DIR/audit.db):
 
 class UsageError extends Error {}
 
-const SOURCE_OPTIONS = {
+export const SOURCE_OPTIONS = {
   db: { type: 'string' },
   sqlite: { type: 'string' },
   url: { type: 'string' },
@@ -63,7 +63,7 @@ const SOURCE_OPTIONS = {
 
 type Source = { kind: 'store'; open: () => AuditStore; describe: string } | { kind: 'file'; file: string };
 
-function sourceOf(
+export function sourceOf(
   given0: { db?: string; sqlite?: string; url?: string; postgres?: string; schema?: string; file?: string },
   positionals: string[],
   io: CliIo,

@@ -5,16 +5,20 @@
 import { pathToFileURL } from 'node:url';
 import { runAuditCli, AUDIT_USAGE } from './audit.js';
 import { DOCTOR_USAGE, runDoctor } from './doctor.js';
+import { STATS_USAGE, runStatsCli } from './stats.js';
 import { defaultIo, type CliIo } from './io.js';
 
 const USAGE = `motlan — Motlan gateway command line
 
 Usage:
   motlan audit <command> [options]   the audit trail (verify, export, archive, keygen)
+  motlan stats rebuild [options]     recompute the statistics rollups from the audit records
   motlan doctor [--json]             the production checklist for this environment
   motlan help                        this text
 
 ${AUDIT_USAGE}
+
+${STATS_USAGE}
 
 ${DOCTOR_USAGE}`;
 
@@ -22,6 +26,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   const [area, ...rest] = argv;
   if (area === 'audit') return runAuditCli(rest, io);
   if (area === 'doctor') return runDoctor(rest, io);
+  if (area === 'stats') return runStatsCli(rest, io);
   if (area === undefined || area === 'help' || area === '--help' || area === '-h') {
     io.out(USAGE);
     return area === undefined ? 2 : 0;

@@ -67,6 +67,7 @@ import { resolveOptions, type CoreGatewayOptions, type ResolvedGatewayOptions } 
 import { genRequestId, requestContext } from './http/request-context.js';
 import { maskedLogStream, redactQueryString, requestForLog } from '../lib/redact-url.js';
 import { returnedFieldsPlugin } from './http/returned-fields.js';
+import { tracingConcern, type TracingOptions } from './tracing/concern.js';
 import { authentication } from './auth/concern.js';
 import { rateLimits, type RateLimitSetting } from './ratelimit/concern.js';
 import { documentLimits, type LimitsSetting } from './limits/concern.js';
@@ -104,8 +105,10 @@ export interface GatewayOptions extends CoreGatewayOptions {
   audit?: AuditSetting;
   /** The GraphiQL sandbox at `/` (gateway/sandbox): its options, or `false` to serve none. Default: on, demo key and demo-world examples outside production. */
   sandbox?: SandboxSetting;
-  /** Subgraph-fetch cache, in-flight dedupe, change feeds, plan warm-up (gateway/cache, docs/CACHE.md); `false` turns caching off. Default: on, policies from `config/cache.json` (`CACHE_CONFIG`), `CACHE=off` disables, `REDIS_URL` shares it. */
+  /** Response cache (hit path), subgraph-fetch cache, in-flight dedupe, change feeds, plan warm-up (gateway/cache, docs/CACHE.md); `false` turns caching off. Default: on, policies from `config/cache.json` (`CACHE_CONFIG`), `CACHE=off` disables, `CACHE_RESPONSES=off` keeps only the subgraph cache, `REDIS_URL` shares it. */
   cache?: CacheConcernOptions;
+  /** OpenTelemetry tracing (gateway/tracing): settings in place of the OTEL_* variables, or `settings: false`. Default: from the environment, off without OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT. */
+  tracing?: TracingOptions;
   /** Response check (gateway/disclosure): `enabled: false` (or `DISCLOSURE=off`) turns it off, benchmarks only. Default: on. */
   disclosure?: DisclosureOptions;
 }
@@ -119,11 +122,12 @@ const execution = defineConcern({ name: 'execution', create: () => ({ plugins: [
  */
 const CONCERNS: readonly AnyConcern[] = [
   requestContext, //   1. request id & security headers          gateway/http
+  tracingConcern, //   1b. OpenTelemetry spans (off by default)   gateway/tracing
   authentication, //   2. auth (client API keys)                 gateway/auth
   rateLimits, //       3. rate limits (per client, Redis-shared) gateway/ratelimit
   documentLimits, //   4. document limits (depth, cost, size)     gateway/limits
   purposePolicy, //    5. purpose policy & subject binding        gateway/policy
-  cacheConcern, //     6. cache (subgraph fetches, dedupe, plans) gateway/cache
+  cacheConcern, //     6. cache (responses, subgraph fetches, dedupe, plans) gateway/cache
   disclosureCheck, //  6b. response check (entities that leave)   gateway/disclosure
   execution, //        7. execution (trace of returned fields)    gateway/http
   auditConcern, //     8. audit (durable before the response)     gateway/audit
@@ -145,6 +149,8 @@ export const ENV_PREFIXES = [
   'LIMIT_', 'RATE_LIMIT_', 'AUDIT_', 'CACHE_', 'SUBGRAPH_', 'SUBJECT_TOKEN_', 'STATS_', 'METRICS_', 'PROCEDURES_', 'SANDBOX_',
   // Read by the gateway (CLIENTS_FILE, REGISTRY_URL_<NAME>, REGISTRY_API_KEY) and by the processes `npm start` runs beside it.
   'CLIENTS_', 'REGISTRY_', 'EID_', 'MOCK_',
+  // OpenTelemetry's standard variables (gateway/tracing): a misspelt OTEL_EXPORTER_OTLP_ENDPOINT would leave tracing silently off.
+  'OTEL_',
 ] as const;
 
 /**

@@ -7,12 +7,18 @@
  *   tsx gateway/main.ts
  */
 import '../lib/no-egress.js';
-import { startGateway } from './app.js';
+import { badPortMessage } from '../lib/bad-ports.js';
+import { EnvReader } from '../lib/env-options.js';
 
 /** Give in-flight requests this long to finish on SIGINT/SIGTERM before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
+  // Checked before the gateway's modules load (seconds): a refused port is an error at once.
+  const port = new EnvReader().int('PORT', { max: 65535 });
+  const bad = port === undefined ? null : badPortMessage(port, `PORT=${port} (the gateway)`);
+  if (bad) throw new Error(bad);
+  const { startGateway } = await import('./app.js');
   const gw = await startGateway();
   gw.app.log.info(`Motlan gateway ready at ${gw.graphqlUrl} (health: ${gw.url}/health, ready: ${gw.url}/ready)`);
   const demo = gw.clients.demoCredentials();

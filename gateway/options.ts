@@ -14,6 +14,7 @@ import type { MotlanContext } from './core/context.js';
 import type { AnyConcern, CoreSettings } from './core/concern.js';
 import type { EnvReader } from '../lib/env-options.js';
 import { REPO_ROOT } from '../lib/repo-root.js';
+import { assertUsablePort } from '../lib/bad-ports.js';
 import { gatewayKeyEnvOf, loadSubgraphKey } from '../lib/subgraph-keys.js';
 
 export { REPO_ROOT } from '../lib/repo-root.js';
@@ -115,9 +116,12 @@ export function resolveOptions(opts: CoreGatewayOptions, reader: EnvReader): Res
     }
     return key;
   };
+  const port = opts.port ?? reader.int('PORT', { max: 65535 }) ?? 4000;
+  // Before anything opens: a port browsers and fetch refuse would look dead to every client.
+  assertUsablePort(port, opts.port !== undefined ? "The gateway's `port` option" : `PORT=${port} (the gateway)`);
   return {
     subgraphSigningKey,
-    port: opts.port ?? reader.int('PORT', { max: 65535 }) ?? 4000,
+    port,
     host: opts.host ?? reader.string('HOST') ?? 'localhost',
     supergraphFile: fromRoot(opts.supergraphFile ?? reader.string('SUPERGRAPH_FILE') ?? 'schema/supergraph.graphql'),
     watchSupergraph: opts.watchSupergraph ?? true,

@@ -24,3 +24,13 @@ export function badPortMessage(port: number, what: string): string | null {
     `https://fetch.spec.whatwg.org/#port-blocking): nothing could reach it. Choose another port.`
   );
 }
+
+/**
+ * Throws at once when `port` is one browsers and fetch refuse: every server entry point (gateway,
+ * subgraphs, mock registries, mock e-ID platform) calls it before it opens anything, so a bad port
+ * is a start error with this message, not a service that looks dead to every client.
+ */
+export function assertUsablePort(port: number, what: string): void {
+  const bad = badPortMessage(port, what);
+  if (bad) throw new Error(bad);
+}

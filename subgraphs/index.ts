@@ -11,6 +11,7 @@ import { landSubgraph } from './land/schema.js';
 import { populationSubgraph } from './population/schema.js';
 import { RegistryClient } from './shared/registry-client.js';
 import { startSubgraphServer, type SubgraphDefinition } from './shared/server.js';
+import { tracingFromEnv, type Tracing } from '../lib/tracing.js';
 
 export { RegistryClient, RegistryError } from './shared/registry-client.js';
 export type { RunningSubgraph, SubgraphDefinition } from './shared/server.js';
@@ -38,6 +39,12 @@ export interface StartSubgraphOptions {
   maxSkewMs?: number;
   /** Today's ISO date for date-dependent fields (expired cards, mortgages, digitised results). Default: the date in Vietnam. */
   today?: () => string;
+  /**
+   * OpenTelemetry tracing (lib/tracing.ts): spans of its requests and registry calls. Default: from the
+   * OTEL_* variables of the process (off without an endpoint), service `motlan-subgraph-<name>`;
+   * `null` turns it off. A tracing given here is the caller's to shut down.
+   */
+  tracing?: Tracing | null;
 }
 
 /** The subgraph definitions by name; `today` feeds the date-dependent fields. */
@@ -64,7 +71,9 @@ export async function startSubgraph(
   opts: StartSubgraphOptions,
 ): Promise<{ url: string; port: number; close(): Promise<void> }> {
   const def = subgraphDefinition(name, { today: opts.today });
-  const client = new RegistryClient({ registry: name, url: opts.registryUrl, apiKey: opts.apiKey, timeoutMs: opts.timeoutMs });
+  const own = opts.tracing === undefined ? await tracingFromEnv(process.env, `motlan-subgraph-${name}`) : null;
+  const tracing = opts.tracing ?? own;
+  const client = new RegistryClient({ registry: name, url: opts.registryUrl, apiKey: opts.apiKey, timeoutMs: opts.timeoutMs, tracing });
   const running = await startSubgraphServer(def, {
     client,
     port: opts.port,
@@ -74,6 +83,14 @@ export async function startSubgraph(
     logStream: opts.logStream,
     gatewayKey: opts.gatewayKey,
     maxSkewMs: opts.maxSkewMs,
+    tracing,
   });
-  return { url: running.url, port: running.port, close: running.close };
+  return {
+    url: running.url,
+    port: running.port,
+    close: async () => {
+      await running.close();
+      await own?.shutdown();
+    },
+  };
 }

@@ -43,7 +43,7 @@ describe('/graphql authentication', () => {
     expect(headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect(body.data).toBeUndefined();
     expect(body.errors).toEqual([
-      { message: 'Missing Authorization header: send Authorization: Bearer <api key>.', extensions: { code: 'UNAUTHENTICATED' } },
+      { message: 'Missing Authorization header: send Authorization: Bearer <api key>.', extensions: { code: 'UNAUTHENTICATED', reason: 'API_KEY_INVALID' } },
     ]);
   });
 

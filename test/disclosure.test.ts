@@ -30,14 +30,18 @@ const traceCapture: ApolloServerPlugin<MotlanContext> = {
 /**
  * Test-only: a request with `x-test-subject` has its subject replaced after the purpose
  * policy decided, as a policy bug binding the wrong citizen would. The response check
- * must then find the returned citizen outside the request's subjects.
+ * must then find the returned citizen outside the request's subjects. Done at the end of
+ * `didResolveOperation` (after the policy's single-subject check, which does no I/O), so
+ * before the response cache's lookup too: the swapped request is never another's hit.
  */
 const subjectSwap: ApolloServerPlugin<MotlanContext> = {
   async requestDidStart() {
     return {
-      async executionDidStart({ contextValue }) {
+      async didResolveOperation({ contextValue }) {
         const other = contextValue.headers['x-test-subject'];
-        if (typeof other === 'string' && !isInternalExecution(contextValue)) contextValue.subject.personalId = other;
+        if (typeof other !== 'string' || isInternalExecution(contextValue)) return;
+        await new Promise((resolve) => setImmediate(resolve));
+        contextValue.subject.personalId = other;
       },
     };
   },

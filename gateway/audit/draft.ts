@@ -206,5 +206,7 @@ export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHa
     ...(trace && trace.subgraphRequests.length > 0 ? { subgraphRequests: [...trace.subgraphRequests] } : {}),
     ...(client?.tier ? { clientTier: client.tier } : {}),
     ...(client?.provinceCode ? { clientProvince: client.provinceCode } : {}),
+    ...(trace?.cache === 'hit' ? { cache: 'hit' as const } : {}),
+    ...(ctx?.traceId ? { traceId: ctx.traceId } : {}),
   };
 }

@@ -64,7 +64,7 @@ export const CSV_COLUMNS = [
   'type', 'instanceId', 'seq', 'time', 'ts', 'requestId', 'clientId', 'agency', 'operationName', 'operationType',
   'documentHash', 'procedureId', 'dossierId', 'outcome', 'errorCodes', 'httpStatus', 'durationMs', 'responseBytes',
   'registries', 'fields', 'entities', 'subjects', 'prefill', 'contentHash', 'prevHash', 'hash', 'keyId', 'signature', 'publicKey',
-  'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests', 'clientTier', 'clientProvince',
+  'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests', 'clientTier', 'clientProvince', 'cache', 'traceId',
 ] as const;
 type Col = (typeof CSV_COLUMNS)[number];
 
@@ -142,6 +142,8 @@ export function toCsvRow(line: ExportLine): string {
         subgraphRequests: line.subgraphRequests ? line.subgraphRequests.join(';') : null,
         clientTier: line.clientTier ?? null,
         clientProvince: line.clientProvince ?? null,
+        cache: line.cache ?? null,
+        traceId: line.traceId ?? null,
         contentHash: contentHash(line),
         prevHash: line.prevHash,
         hash: line.hash,
@@ -241,6 +243,8 @@ export function parseCsvRow(text: string, header: string[], lineNo: number): Exp
         ...(c.subgraphRequests ? { subgraphRequests: list(c.subgraphRequests) } : {}),
         ...(c.clientTier ? { clientTier: c.clientTier } : {}),
         ...(c.clientProvince ? { clientProvince: c.clientProvince } : {}),
+        ...(c.cache === 'hit' ? { cache: 'hit' as const } : {}),
+        ...(c.traceId ? { traceId: c.traceId } : {}),
       };
     default:
       throw new Error(`line ${lineNo}: unknown row type ${JSON.stringify(c.type)}`);

@@ -42,6 +42,7 @@ beforeAll(async () => {
           operationName: i === 4 ? 'Tên "lạ", với dấu phẩy' : 'Prefill',
           dossierId: i === 4 ? 'HS-001,2' : null,
           ...(i % 4 === 1 ? { subgraphRequests: [`req-${i}:population:0a${i}`, `req-${i}:land:1b${i}`] } : {}),
+          ...(i % 3 === 1 ? { traceId: (i + 1).toString(16).padStart(32, 'a') } : {}),
           subjects: i % 7 === 0 ? [{ kind: 'personal', role: 'subject', hmac: hmacX }] : [],
           entities: { population: 1, land: i % 2 },
           prefill: i === 2 ? { fieldsTotal: 23, fieldsPrefilled: 17, fieldsForCitizen: 6, componentsTotal: 3, componentsCut: 2, hoursSaved: 2.5 } : null,

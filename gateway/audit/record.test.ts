@@ -124,3 +124,23 @@ describe('keys', () => {
     expect(loadHmacKey({ dataDir: dir, production: true, hmacKey: 'x'.repeat(40) }).source).toBe('AUDIT_HMAC_KEY');
   });
 });
+
+describe('traceId (added with tracing): optional, hashed only when present', () => {
+  const entry = (over: Partial<Parameters<typeof sampleEntry>[0]> = {}) =>
+    sampleEntry({ ts: 1_750_000_000_000, requestId: 'req-golden', subgraphRequests: ['req-golden:population:0a1b2c3d4e5f'], ...over });
+
+  it('a record without it keeps the hash it had before the field existed (golden value from the previous release)', () => {
+    expect(chainRecord('gw-1', 1, genesisHash('gw-1'), entry()).hash).toBe('996b335daca1148a60f2254287e429d530b8f8f64820c0d98499f02fbdf1a290');
+  });
+
+  it('a record with it hashes it (changing it breaks the chain), and a malformed one never enters', () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const r = chainRecord('gw-1', 1, genesisHash('gw-1'), entry({ traceId }));
+    expect(r.traceId).toBe(traceId);
+    expect(r.hash).not.toBe('996b335daca1148a60f2254287e429d530b8f8f64820c0d98499f02fbdf1a290');
+    expect(contentHash({ ...r, traceId: '0'.repeat(31) + '1' })).not.toBe(contentHash(r));
+    for (const bad of ['0'.repeat(32), '4BF92F3577B34DA6A3CE929D0E0E4736', 'abc', `${traceId}00`]) {
+      expect(chainRecord('gw-1', 1, genesisHash('gw-1'), entry({ traceId: bad })).traceId, bad).toBeUndefined();
+    }
+  });
+});

@@ -86,6 +86,19 @@ export interface AuditEntry {
   clientTier?: string;
   /** With tier `province`: the 2-digit code of the client's provincial unit at write time. */
   clientProvince?: string;
+  /**
+   * `hit` when the whole response was served from the gateway's response cache (gateway/cache):
+   * the request was authenticated and checked by the policy like any other, nothing was planned
+   * or sent to a registry, and `entities`/`subjects` list what the cached response carried.
+   * Left out otherwise.
+   */
+  cache?: 'hit';
+  /**
+   * The W3C trace id (32 lower-case hex) of the request's OpenTelemetry trace when tracing is on
+   * (gateway/tracing): the caller's `traceparent` trace id when it sent one, so an operator goes
+   * from a record to its spans. Left out when tracing is off (records before it keep their hashes).
+   */
+  traceId?: string;
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -115,7 +128,8 @@ export const CONTENT_FIELDS = [
   'instanceId', 'seq', 'ts', 'requestId', 'clientId', 'agency', 'operationName', 'operationType', 'documentHash',
   'procedureId', 'dossierId', 'subjects', 'registries', 'fields', 'entities', 'outcome', 'errorCodes', 'httpStatus',
   'durationMs', 'responseBytes', 'prefill', 'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests',
-  'clientTier', 'clientProvince',
+  'clientTier', 'clientProvince', 'cache',
+  'traceId',
 ] as const satisfies readonly (keyof AuditRecord)[];
 
 export type RecordContent = Pick<AuditRecord, (typeof CONTENT_FIELDS)[number]>;
@@ -182,6 +196,8 @@ export const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const SUBGRAPH_REQUEST_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 /** Bound on the subgraph request ids kept in one record (a real request makes a handful of fetches). */
 export const MAX_SUBGRAPH_REQUESTS = 500;
+/** A valid W3C trace id: 32 lower-case hex digits, not all zero. */
+const TRACE_ID = /^(?!0{32})[0-9a-f]{32}$/;
 /** Reason codes are upper-case tokens, like error codes. */
 const REASON_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 /** Agency tiers and province codes are validated by the clients file; here only their alphabet. */
@@ -247,6 +263,8 @@ export function normalizeEntry(e: AuditEntry): AuditEntry {
     ...subgraphRequestsOf(e.subgraphRequests),
     ...(e.clientTier && TIER.test(e.clientTier) ? { clientTier: e.clientTier } : {}),
     ...(e.clientProvince && PROVINCE_CODE.test(e.clientProvince) ? { clientProvince: e.clientProvince } : {}),
+    ...(e.cache === 'hit' ? { cache: 'hit' as const } : {}),
+    ...(e.traceId && TRACE_ID.test(e.traceId) ? { traceId: e.traceId } : {}),
   };
 }
 

@@ -116,6 +116,7 @@ CREATE TABLE IF NOT EXISTS audit_records (
   reason_code TEXT,
   covers INTEGER,
   subgraph_requests TEXT,
+  trace_id TEXT,
   UNIQUE (instance_id, seq)
 );
 CREATE INDEX IF NOT EXISTS audit_records_ts ON audit_records (ts, instance_id, seq);

@@ -170,13 +170,17 @@ export interface RecordRow {
   subgraph_requests: string | null;
   client_tier: string | null;
   client_province: string | null;
+  /** `hit` when the response came from the response cache, NULL otherwise. */
+  cache: string | null;
+  trace_id: string | null;
 }
 
 export const RECORD_COLUMNS = [
   'instance_id', 'seq', 'ts', 'request_id', 'client_id', 'agency', 'operation_name', 'operation_type', 'document_hash',
   'procedure_id', 'dossier_id', 'subjects', 'registries', 'fields', 'entities', 'outcome', 'error_codes', 'http_status',
   'duration_ms', 'response_bytes', 'prefill', 'prev_hash', 'hash', 'client_request_id', 'reason_code', 'covers', 'subgraph_requests',
-  'client_tier', 'client_province',
+  'client_tier', 'client_province', 'cache',
+  'trace_id',
 ] as const satisfies readonly (keyof RecordRow)[];
 
 export function recordToRow(r: AuditRecord): RecordRow {
@@ -221,6 +225,8 @@ const OPTIONAL_FIELDS = [
   { field: 'subgraphRequests', column: 'subgraph_requests', kind: 'json', sqlite: 'TEXT', postgres: 'JSONB' },
   { field: 'clientTier', column: 'client_tier', kind: 'text', sqlite: 'TEXT', postgres: 'TEXT' },
   { field: 'clientProvince', column: 'client_province', kind: 'text', sqlite: 'TEXT', postgres: 'TEXT' },
+  { field: 'cache', column: 'cache', kind: 'text', sqlite: 'TEXT', postgres: 'TEXT' },
+  { field: 'traceId', column: 'trace_id', kind: 'text', sqlite: 'TEXT', postgres: 'TEXT' },
 ] as const satisfies ReadonlyArray<{ field: keyof AuditRecord; column: keyof RecordRow; kind: 'text' | 'number' | 'json'; sqlite: string; postgres: string }>;
 type OptionalColumns = Pick<RecordRow, (typeof OPTIONAL_FIELDS)[number]['column']>;
 type OptionalFields = Pick<AuditRecord, (typeof OPTIONAL_FIELDS)[number]['field']>;

@@ -39,6 +39,12 @@ export interface FetchCacheOptions {
   now?: () => number;
 }
 
+/** Tells the request's trace until when this answer stays fresh (0: not cacheable); the response cache reads the minimum. */
+function fresh(fetch: SubgraphFetch, until: number): void {
+  const trace = fetch.context?.trace;
+  if (trace) trace.freshUntil = Math.min(trace.freshUntil ?? Infinity, until);
+}
+
 function hasErrors(r: Response): boolean {
   return (r.errors?.length ?? 0) > 0;
 }
@@ -59,12 +65,18 @@ export class FetchCache {
 
   /** The interceptor to give `SubgraphDataSource`. */
   readonly intercept: SubgraphFetchInterceptor = (fetch) => {
-    if (!this.opts.settings.enabled) return this.shared(fetch, fetch.request);
+    if (!this.opts.settings.enabled) return this.uncached(fetch);
     const shape = this.classifier.classify(fetch.request.query ?? '');
     if (shape.kind === 'entities') return this.entities(fetch, shape);
     if (shape.kind === 'root') return this.root(fetch, shape);
-    return this.shared(fetch, fetch.request);
+    return this.uncached(fetch);
   };
+
+  /** A fetch no policy covers: shared while under way, never stored; the request's response may not be cached either. */
+  private uncached(fetch: SubgraphFetch): Promise<Response> {
+    fresh(fetch, 0);
+    return this.shared(fetch, fetch.request);
+  }
 
   /** Background refreshes under way (tests wait for them to settle). */
   get refreshesInFlight(): number {
@@ -101,11 +113,15 @@ export class FetchCache {
     const [entry] = await this.opts.store.getMany([key]);
     if (entry) {
       this.opts.counters?.hit('root', 1);
-      if (entry.freshUntil <= this.now()) this.refreshInBackground(fetch.subgraph, [key], () => this.fillRoot(fetch, shape, key, fetch.request));
+      const stale = entry.freshUntil <= this.now();
+      fresh(fetch, stale ? 0 : entry.freshUntil);
+      if (stale) this.refreshInBackground(fetch.subgraph, [key], () => this.fillRoot(fetch, shape, key, fetch.request));
       return { data: JSON.parse(entry.value) as Record<string, unknown> };
     }
     this.opts.counters?.miss('root', 1);
-    return this.fillRoot(fetch, shape, key, fetch.request);
+    const response = await this.fillRoot(fetch, shape, key, fetch.request);
+    fresh(fetch, !hasErrors(response) && response.data ? this.now() + shape.policy.ttl * 1000 : 0);
+    return response;
   }
 
   private async fillRoot(fetch: SubgraphFetch, shape: Extract<FetchShape, { kind: 'root' }>, key: string, request: Request): Promise<Response> {
@@ -121,7 +137,7 @@ export class FetchCache {
   private async entities(fetch: SubgraphFetch, shape: Extract<FetchShape, { kind: 'entities' }>): Promise<Response> {
     const variables = fetch.request.variables ?? {};
     const reps = variables.representations;
-    if (!Array.isArray(reps) || reps.length === 0) return this.shared(fetch, fetch.request);
+    if (!Array.isArray(reps) || reps.length === 0) return this.uncached(fetch);
 
     const keys: Array<string | null> = reps.map((rep: unknown) => {
       const type = (rep as { __typename?: unknown } | null)?.__typename;
@@ -145,7 +161,13 @@ export class FetchCache {
       if (e) {
         out[i] = JSON.parse(e.value);
         if (e.freshUntil <= now) staleAt.push(i);
-      } else missAt.push(i);
+        fresh(fetch, e.freshUntil <= now ? 0 : e.freshUntil);
+      } else {
+        missAt.push(i);
+        const type = (reps[i] as { __typename: string }).__typename;
+        // No policy for this type (key null): the answer is not stored, nor may the response be.
+        fresh(fetch, key ? now + shape.byType.get(type)!.ttl * 1000 : 0);
+      }
     }
     const hits = reps.length - missAt.length;
     if (hits > 0) this.opts.counters?.hit('entity', hits);
@@ -158,6 +180,7 @@ export class FetchCache {
     if (missAt.length === 0) return { data: { _entities: out } };
 
     const response = await this.fillEntities(fetch, shape, missAt, keys);
+    if (hasErrors(response) || !response.data) fresh(fetch, 0);
     const fetched = response.data?._entities;
     const list = Array.isArray(fetched) && fetched.length === missAt.length ? fetched : null;
     missAt.forEach((i, j) => {

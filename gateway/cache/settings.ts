@@ -59,6 +59,18 @@ export interface CacheSettings {
   changeFeedApiKey: string | undefined;
   /** Delay before reconnecting a dropped feed, doubled up to 10 s. Default 500 ms. */
   changeFeedReconnectMs: number;
+  /**
+   * Answer repeats of a whole operation (same client, purpose, verified subject, document,
+   * operation name and variables) from the response cache, without planning or executing
+   * (response-cache.ts, docs/CACHE.md). Only with `enabled`. Default true; `CACHE_RESPONSES=off` turns it off.
+   */
+  responses: boolean;
+  /**
+   * Bound of the in-process response cache, in bytes (2 bytes per character of the stored JSON,
+   * counted twice since each entry is also held decoded, plus bookkeeping). Default 32 MiB
+   * (`CACHE_RESPONSE_MAX_BYTES`). Entries over `maxEntryBytes` are not kept.
+   */
+  responseMaxSizeBytes: number;
   /** Share one upstream call among identical in-flight subgraph fetches. Default true (`CACHE_DEDUPE=off` turns it off); independent of `enabled`. */
   dedupe: boolean;
   /** Plan the procedure catalog's operations at start (and after a supergraph reload). Default true; independent of `enabled`. */
@@ -149,6 +161,8 @@ export function loadCacheSettings(given: Partial<CacheSettings> = {}, environmen
     changeFeeds: given.changeFeeds ?? env.named('REGISTRY_URL'),
     changeFeedApiKey: apiKey,
     changeFeedReconnectMs: given.changeFeedReconnectMs ?? 500,
+    responses: given.responses ?? env.flag('CACHE_RESPONSES') !== false,
+    responseMaxSizeBytes: given.responseMaxSizeBytes ?? env.int('CACHE_RESPONSE_MAX_BYTES', { min: 1024 }) ?? 32 * 1024 * 1024,
     dedupe: given.dedupe ?? env.flag('CACHE_DEDUPE') !== false,
     warmQueryPlans: given.warmQueryPlans ?? true,
   };

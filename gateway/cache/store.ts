@@ -43,6 +43,10 @@ export interface LocalStoreOptions {
   maxEntryBytes?: number;
   /** Clock. Default `Date.now`. */
   now?: () => number;
+  /** Told of every invalidation, local or received from another replica (the response cache drops stores that raced one). Default: none. */
+  onInvalidate?: () => void;
+  /** Multiplier on each entry's computed size: 2 when entries are also held decoded beside their JSON (the response cache). Default 1. */
+  sizeFactor?: number;
 }
 
 /**
@@ -59,15 +63,20 @@ export class LocalStore implements CacheStore {
   private readonly lru: LRUCache<string, CacheEntry>;
   private readonly byTag = new Map<string, Set<string>>();
   private readonly now: () => number;
+  private readonly onInvalidate: (() => void) | undefined;
 
   constructor(opts: LocalStoreOptions) {
     this.now = opts.now ?? Date.now;
+    this.onInvalidate = opts.onInvalidate;
+    const factor = opts.sizeFactor ?? 1;
     this.lru = new LRUCache<string, CacheEntry>({
       maxSize: opts.maxSizeBytes,
       maxEntrySize: Math.min(opts.maxEntryBytes ?? Math.floor(opts.maxSizeBytes / 4), opts.maxSizeBytes),
-      sizeCalculation: (e, key) => (e.value.length + key.length) * 2 + e.tags.length * TAG_OVERHEAD_BYTES + ENTRY_OVERHEAD_BYTES,
+      sizeCalculation: (e, key) => Math.ceil(((e.value.length + key.length) * 2 + e.tags.length * TAG_OVERHEAD_BYTES + ENTRY_OVERHEAD_BYTES) * factor),
       // Keep the tag index in step with every way an entry leaves (eviction, expiry, overwrite, delete).
       dispose: (entry, key) => this.untag(key, entry.tags),
+      // Expiry by the store's clock, not the machine's: a test's clock decides alone when an entry ages.
+      ...(opts.now ? { perf: { now: opts.now } } : {}),
     });
   }
 
@@ -112,6 +121,7 @@ export class LocalStore implements CacheStore {
   }
 
   invalidateSync(tags: readonly string[]): number {
+    this.onInvalidate?.();
     let evicted = 0;
     for (const tag of tags) {
       const keys = this.byTag.get(tag);

@@ -86,6 +86,15 @@ export interface RequestTrace {
   entityGraph: EntityGraph;
   /** Set by the response check (gateway/disclosure) when it ran; `refused` explains a 403. */
   responseCheck?: ResponseCheckResult;
+  /**
+   * Set by the subgraph-fetch cache (gateway/cache) on every remote fetch: the epoch ms until
+   * which every subgraph answer of this request stays fresh by cache policy, `0` as soon as one
+   * answer may not be cached (no policy, served stale, errors). Undefined: no remote fetch.
+   * The response cache stores a response only while this lies in the future.
+   */
+  freshUntil?: number;
+  /** `hit` when the whole response came from the response cache (gateway/cache); the audit records it. */
+  cache?: 'hit';
 }
 
 /**
@@ -160,6 +169,11 @@ export interface MotlanContext {
    * The purpose policy awaits it before any registry call of its own (relation checks).
    */
   lookupBrake?: Promise<void>;
+  /**
+   * The W3C trace id (32 hex) of this request's span when tracing is on (gateway/tracing): the
+   * caller's `traceparent` trace id when it sent one. The audit record keeps it.
+   */
+  traceId?: string;
 }
 
 /** The counts of a prefilled form (the API's PrefillSummary): what the statistics add up. */

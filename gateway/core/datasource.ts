@@ -16,6 +16,7 @@ import { request, type Dispatcher } from 'undici';
 import type { MotlanContext, RequestTrace } from './context.js';
 import { isRegistryName, registryLabel } from '../../lib/registries.js';
 import { newSubgraphRequestId, pathOf, signatureHeaders, SUBGRAPH_REQUEST_ID_HEADER } from '../../lib/subgraph-signature.js';
+import { injectContext, inSpan, processTracing, SpanKind } from '../../lib/tracing.js';
 
 type GatewayResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 
@@ -99,6 +100,34 @@ export function signingFetcher(inner: Fetcher, subgraph: string, key: Buffer, no
     return inner(url, { ...init, headers } as Parameters<Fetcher>[1]);
   };
   return signed as unknown as Fetcher;
+}
+
+/**
+ * One CLIENT span per call to the subgraph (child of @apollo/gateway's `gateway.fetch`), whose
+ * `traceparent` goes with the call: the subgraph's spans join the client's trace. Only the
+ * subgraph's name, the method and the status are recorded (never the body: it names subjects).
+ * Tracing off (gateway/tracing): the call as is.
+ */
+export function tracingFetcher(inner: Fetcher, subgraph: string): Fetcher {
+  const traced = async (url: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => {
+    const tracing = processTracing();
+    if (!tracing) return inner(url, init as Parameters<Fetcher>[1]);
+    const method = init?.method ?? 'POST';
+    return inSpan(
+      tracing,
+      `${method} subgraph ${subgraph}`,
+      { 'http.request.method': method, 'motlan.subgraph': subgraph },
+      async (span) => {
+        const headers: Record<string, string> = { ...init?.headers };
+        injectContext(headers);
+        const res = await inner(url, { ...init, headers } as Parameters<Fetcher>[1]);
+        span?.setAttribute('http.response.status_code', res.status);
+        return res;
+      },
+      SpanKind.CLIENT,
+    );
+  };
+  return traced as unknown as Fetcher;
 }
 
 /**
@@ -193,7 +222,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<MotlanContext> {
     if (!Buffer.isBuffer(opts.signingKey) || opts.signingKey.length === 0) {
       throw new Error(`The ${opts.name} subgraph has no signing key: set ${`SUBGRAPH_SIGNING_KEY_${opts.name.toUpperCase()}`} (it refuses unsigned requests).`);
     }
-    this.fetcher = signingFetcher(requestFetcher(agent, timeoutMs), opts.name, opts.signingKey, opts.now);
+    this.fetcher = tracingFetcher(signingFetcher(requestFetcher(agent, timeoutMs), opts.name, opts.signingKey, opts.now), opts.name);
   }
 
   override willSendRequest(options: GraphQLDataSourceProcessOptions<MotlanContext>): void {

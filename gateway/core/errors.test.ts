@@ -18,20 +18,23 @@ describe('production error mask', () => {
     expect(out).toEqual({
       message: 'The land registry (CSDLQG về đất đai) is unavailable: upstream [internal address] said 503 via [internal address]',
       path: ['citizen', 'landParcels'],
-      extensions: { code: 'REGISTRY_UNAVAILABLE', registry: 'land' },
+      extensions: { code: 'REGISTRY_UNAVAILABLE', registry: 'land', reason: 'REGISTRY_UNAVAILABLE' },
     });
   });
 
   it('replaces errors with non-public codes by a generic message', () => {
     const out = prod({ message: 'Cannot read properties of undefined (reading x) at /srv/motlan/gateway/app.ts:10', extensions: { code: 'INTERNAL_SERVER_ERROR' } }, null);
     expect(out.message).not.toMatch(/undefined|\/srv/);
-    expect(out.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
-    expect(prod({ message: 'boom' }, null).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+    expect(out.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', reason: 'INTERNAL_ERROR' });
+    expect(prod({ message: 'boom' }, null).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', reason: 'INTERNAL_ERROR' });
   });
 
-  it('leaves errors untouched in development', () => {
+  it('leaves errors untouched in development, but for the reason every error carries', () => {
     const e = { message: 'x at http://localhost:4001/graphql', extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'population' } };
-    expect(dev(e, null)).toBe(e);
+    expect(dev(e, null)).toEqual({ ...e, extensions: { ...e.extensions, reason: 'INTERNAL_ERROR' } });
+    // A refusal's own reason is kept; a code without one gets the code's default.
+    expect(dev({ message: 'm', extensions: { code: 'FORBIDDEN', reason: 'PURPOSE_MISSING' } }, null).extensions).toEqual({ code: 'FORBIDDEN', reason: 'PURPOSE_MISSING' });
+    expect(dev({ message: 'm', extensions: { code: 'GRAPHQL_PARSE_FAILED' } }, null).extensions).toEqual({ code: 'GRAPHQL_PARSE_FAILED', reason: 'SYNTAX_ERROR' });
   });
 
   it('scrubs URLs, host:port pairs and source paths', () => {

@@ -11,6 +11,7 @@
 import { HeaderMap } from '@apollo/server';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError, type GraphQLErrorOptions, type GraphQLFormattedError } from 'graphql';
+import { isRefusalReason, REFUSAL_REASONS, type RefusalReason } from './reasons.js';
 
 /** How a code counts in the audit record, the metrics and the statistics (core/outcome.ts). */
 export type OutcomeClass = 'UNAUTHENTICATED' | 'DENIED' | 'INVALID' | 'ERROR';
@@ -48,6 +49,40 @@ export const ERROR_TABLE = {
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
 
+/** The reason of an error whose refusal named none, per code (each maps back to its code in REFUSAL_REASONS). */
+export const DEFAULT_REASONS = {
+  UNAUTHENTICATED: 'API_KEY_INVALID',
+  FORBIDDEN: 'NOT_PERMITTED',
+  DOCUMENT_NOT_TRUSTED: 'DOCUMENT_NOT_TRUSTED',
+  RATE_LIMITED: 'REQUEST_RATE_EXCEEDED',
+  BAD_USER_INPUT: 'INVALID_ARGUMENT',
+  NOT_FOUND: 'RESOURCE_NOT_FOUND',
+  LIMIT_EXCEEDED: 'REQUEST_LIMIT_EXCEEDED',
+  GRAPHQL_PARSE_FAILED: 'SYNTAX_ERROR',
+  GRAPHQL_VALIDATION_FAILED: 'INVALID_DOCUMENT',
+  BAD_REQUEST: 'MALFORMED_REQUEST',
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_NOT_RESOLVED',
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_UNKNOWN',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_UNSUPPORTED',
+  AUDIT_UNAVAILABLE: 'AUDIT_STORE_UNAVAILABLE',
+  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
+  STATS_UNAVAILABLE: 'STATS_STORE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_ERROR',
+} as const satisfies Record<ErrorCode, RefusalReason>;
+
+/**
+ * The `extensions.reason` an error with `code` answers: `given` when it is a documented reason,
+ * else the code's default (an unknown code is an internal error's).
+ */
+export function reasonOf(code: unknown, given: unknown): RefusalReason {
+  if (isRefusalReason(given)) return given;
+  return typeof code === 'string' && Object.hasOwn(DEFAULT_REASONS, code) ? DEFAULT_REASONS[code as ErrorCode] : 'INTERNAL_ERROR';
+}
+
+// Compile-time: every reason of the enum refines a code of this table.
+const _reasonsNameCodes: Readonly<Record<RefusalReason, ErrorCode>> = REFUSAL_REASONS;
+void _reasonsNameCodes;
+
 /** The spec of a code; unknown codes are internal (masked, 500). */
 export function errorSpec(code: string): ErrorSpec {
   return (ERROR_TABLE as Record<string, ErrorSpec>)[code] ?? ERROR_TABLE.INTERNAL_SERVER_ERROR;
@@ -68,7 +103,7 @@ const PUBLIC_EXTENSION_KEYS = new Set(['code', 'registry', 'registries', 'retryA
 export function errorBody(code: string, message: string, extensions: Record<string, unknown> = {}): {
   errors: GraphQLFormattedError[];
 } {
-  return { errors: [{ message, extensions: { code, ...extensions } }] };
+  return { errors: [{ message, extensions: { code, ...extensions, reason: reasonOf(code, extensions.reason) } }] };
 }
 
 const URL_RE = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>)]+/gi;
@@ -87,7 +122,9 @@ export function scrubInternals(message: string): string {
  * In development errors pass through unchanged, to help debugging.
  */
 export function makeFormatError(production: boolean) {
-  return (formatted: GraphQLFormattedError, _error: unknown): GraphQLFormattedError => {
+  return (given: GraphQLFormattedError, _error: unknown): GraphQLFormattedError => {
+    // Every error carries a reason from the enum (core/reasons.ts): the refusal's own, else its code's default.
+    const formatted: GraphQLFormattedError = { ...given, extensions: { ...given.extensions, reason: reasonOf(given.extensions?.code, given.extensions?.reason) } };
     if (!production) return formatted;
     const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : 'INTERNAL_SERVER_ERROR';
     const extensions: Record<string, unknown> = {};
@@ -98,7 +135,7 @@ export function makeFormatError(production: boolean) {
     return {
       message: MASKED_MESSAGE,
       ...pathAndLocations(formatted),
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'INTERNAL_ERROR' },
     };
   };
 }

@@ -9,6 +9,8 @@
  * - `stats_roll`     per grain (`h` hour, `d` Vietnamese day) × bucket × client × agency × tier ×
  *                    province × procedure (raw id; '' = no purpose) × registries (the sorted set
  *                    contacted, `;`-joined) × outcome: counts, sums, max and a latency histogram.
+ * - `stats_latency`  the same key × latency bucket (`le`, index into LATENCY_BOUNDS_MS): requests.
+ *                    Sparse (only non-empty buckets), so a query sums one column, not 70.
  * - `stats_entities` the same key × registry: entities returned.
  * - `stats_fields`   the same key × schema coordinate: requests that returned it.
  * - `stats_dossiers` one row per (client, dossier id): its first request (min of ts, instance,
@@ -60,9 +62,8 @@ export function dayBucket(ts: number): number {
  * in bucket 0; the overflow bucket reports the exact maximum).
  */
 export const LATENCY_BOUNDS_MS: readonly number[] = Array.from({ length: 69 }, (_, i) => Math.round(2 ** (i / 4) * 1000) / 1000);
-/** Number of histogram columns (`h0` … `h69`), the last one the overflow. */
+/** Number of histogram buckets (`le` 0 … 69), the last one the overflow. */
 export const LATENCY_BUCKETS = LATENCY_BOUNDS_MS.length + 1;
-export const LATENCY_COLUMNS: readonly string[] = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `h${i}`);
 
 export function latencyBucket(ms: number): number {
   let lo = 0;
@@ -216,7 +217,9 @@ export function addRecord(batch: RollupBatch, r: RollupRecord): void {
 // SQL: the same text for both dialects except where noted; `t(name)` qualifies a table.
 
 export type Dialect = 'sqlite' | 'postgres';
-export const STATS_TABLES = ['stats_roll', 'stats_entities', 'stats_fields', 'stats_dossiers', 'stats_droll'] as const;
+/** SQLite: the rollups are clustered by their key (range scans over buckets read adjacent pages). */
+const CLUSTERED = (dialect: Dialect) => (dialect === 'sqlite' ? ' WITHOUT ROWID' : '');
+export const STATS_TABLES = ['stats_roll', 'stats_latency', 'stats_entities', 'stats_fields', 'stats_dossiers', 'stats_droll'] as const;
 
 const dimCols = DIMS.map((d) => `${d} TEXT NOT NULL`).join(', ');
 const dossierDimCols = DOSSIER_DIMS.map((d) => `${d} TEXT NOT NULL`).join(', ');
@@ -228,19 +231,20 @@ export function rollupSchemaSql(dialect: Dialect, t: (name: string) => string): 
   const key = `grain, bucket, ${DIMS.join(', ')}`;
   const out = [
     `CREATE TABLE IF NOT EXISTS ${t('stats_roll')} (grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dimCols},
-      ${MEASURES.map((m) => `${m} ${big} NOT NULL`).join(', ')}, dur_max ${real} NOT NULL,
-      ${LATENCY_COLUMNS.map((c) => `${c} ${big} NOT NULL`).join(', ')}, PRIMARY KEY (${key}))`,
+      ${MEASURES.map((m) => `${m} ${big} NOT NULL`).join(', ')}, dur_max ${real} NOT NULL, PRIMARY KEY (${key}))${CLUSTERED(dialect)}`,
+    `CREATE TABLE IF NOT EXISTS ${t('stats_latency')} (grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dimCols},
+      le INTEGER NOT NULL, n ${big} NOT NULL, PRIMARY KEY (${key}, le))${CLUSTERED(dialect)}`,
     `CREATE TABLE IF NOT EXISTS ${t('stats_entities')} (grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dimCols},
-      registry TEXT NOT NULL, n ${big} NOT NULL, PRIMARY KEY (${key}, registry))`,
+      registry TEXT NOT NULL, n ${big} NOT NULL, PRIMARY KEY (${key}, registry))${CLUSTERED(dialect)}`,
     `CREATE TABLE IF NOT EXISTS ${t('stats_fields')} (grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dimCols},
-      coordinate TEXT NOT NULL, n ${big} NOT NULL, PRIMARY KEY (${key}, coordinate))`,
+      coordinate TEXT NOT NULL, n ${big} NOT NULL, PRIMARY KEY (${key}, coordinate))${CLUSTERED(dialect)}`,
     `CREATE TABLE IF NOT EXISTS ${t('stats_dossiers')} (client_id TEXT NOT NULL, dossier_id TEXT NOT NULL,
       first_ts ${big} NOT NULL, first_instance TEXT NOT NULL, first_seq ${big} NOT NULL,
       agency TEXT NOT NULL, tier TEXT NOT NULL, province TEXT NOT NULL, procedure TEXT NOT NULL, cut INTEGER NOT NULL,
       PRIMARY KEY (client_id, dossier_id))`,
     `CREATE INDEX IF NOT EXISTS stats_dossiers_first ON ${t('stats_dossiers')} (first_ts)`,
     `CREATE TABLE IF NOT EXISTS ${t('stats_droll')} (grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dossierDimCols},
-      served ${big} NOT NULL, with_cut ${big} NOT NULL, PRIMARY KEY (grain, bucket, ${DOSSIER_DIMS.join(', ')}))`,
+      served ${big} NOT NULL, with_cut ${big} NOT NULL, PRIMARY KEY (grain, bucket, ${DOSSIER_DIMS.join(', ')}))${CLUSTERED(dialect)}`,
   ];
   // Triggers: a dossier row inserted adds (1, cut) to the rows of its first request's hour and
   // day; an update (an earlier first request, or the first cut) moves/adjusts its contribution.
@@ -294,10 +298,22 @@ export function rollupStatements(batch: RollupBatch, dialect: Dialect): RollupSt
   if (batch.roll.size) {
     out.push({
       table: 'stats_roll',
-      columns: ['grain', 'bucket', ...DIMS, ...MEASURES, 'dur_max', ...LATENCY_COLUMNS],
-      conflict: `ON CONFLICT (${key}) DO UPDATE SET ${[...MEASURES, ...LATENCY_COLUMNS].map((m) => `${m} = stats_roll.${m} + excluded.${m}`).join(', ')},
+      columns: ['grain', 'bucket', ...DIMS, ...MEASURES, 'dur_max'],
+      conflict: `ON CONFLICT (${key}) DO UPDATE SET ${MEASURES.map((m) => `${m} = stats_roll.${m} + excluded.${m}`).join(', ')},
         dur_max = ${max}(stats_roll.dur_max, excluded.dur_max)`,
-      rows: [...batch.roll.values()].map((r) => [r.grain, r.bucket, ...dimVals(r.dims), ...MEASURES.map((m) => r.v.m[m]), r.v.durMax, ...r.v.hist]),
+      rows: [...batch.roll.values()].map((r) => [r.grain, r.bucket, ...dimVals(r.dims), ...MEASURES.map((m) => r.v.m[m]), r.v.durMax]),
+    });
+    const latency: unknown[][] = [];
+    for (const r of batch.roll.values()) {
+      r.v.hist.forEach((n, le) => {
+        if (n > 0) latency.push([r.grain, r.bucket, ...dimVals(r.dims), le, n]);
+      });
+    }
+    out.push({
+      table: 'stats_latency',
+      columns: ['grain', 'bucket', ...DIMS, 'le', 'n'],
+      conflict: `ON CONFLICT (${key}, le) DO UPDATE SET n = stats_latency.n + excluded.n`,
+      rows: latency,
     });
   }
   if (batch.entities.size) {

@@ -31,6 +31,7 @@
  * while `purpose` is visible to the plugins and resolvers of the operation (the audit
  * plugin reads it there).
  */
+import { inSpan, processTracing } from '../../lib/tracing.js';
 import type { RefusalReason } from '../core/reasons.js';
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import { GraphQLError, getNamedType, type GraphQLSchema } from 'graphql';
@@ -332,6 +333,27 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
     if (ctx.lookupBrake) await ctx.lookupBrake;
   };
 
+  /**
+   * The check inside a `motlan.policy` span when tracing is on (gateway/tracing): the procedure and,
+   * on refusal, the reason (enum values; never a subject). Started synchronously, like `check`.
+   */
+  function tracedCheck(rc: GraphQLRequestContextDidResolveOperation<MotlanContext>): Promise<void> {
+    const tracing = processTracing();
+    if (!tracing) return check(rc);
+    return inSpan(tracing, 'motlan.policy', {}, async (span) => {
+      try {
+        await check(rc);
+      } catch (err) {
+        const reason = (err as { extensions?: { reason?: unknown } }).extensions?.reason;
+        if (typeof reason === 'string' && span) span.setAttribute('motlan.refusal_reason', reason);
+        throw err;
+      } finally {
+        const procedureId = rc.contextValue.purpose?.procedureId;
+        if (procedureId && span) span.setAttribute('motlan.procedure_id', procedureId);
+      }
+    });
+  }
+
   async function check(rc: GraphQLRequestContextDidResolveOperation<MotlanContext>): Promise<void> {
     const ctx = rc.contextValue;
     const analysis = analyzeOperation(rc.schema, rc.document, rc.request.operationName);
@@ -463,7 +485,7 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
       };
     },
     async requestDidStart() {
-      return { didResolveOperation: check };
+      return { didResolveOperation: tracedCheck };
     },
   };
 }

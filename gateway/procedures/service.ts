@@ -17,6 +17,7 @@ import { prefill, type PrefillArgs, type PrefilledForm } from './prefill.js';
 import { groupView, procedureView } from './view.js';
 import type { CompiledGroup } from './groups.js';
 import { prefillGroup, type PrefillGroupArgs, type PrefilledGroup } from './group-prefill.js';
+import { registerPlainRoot } from './plain-execution.js';
 
 export const PROCEDURES_SDL_FILE = path.join(REPO_ROOT, 'schema', 'procedures.graphql');
 
@@ -142,13 +143,7 @@ export class ProcedureService implements ProcedureCatalog {
             const p = this.get(id);
             return p ? procedureView(p) : null;
           },
-          prefill: async (_: unknown, args: PrefillArgs, context: MotlanContext) => {
-            requireGatewayContext(context);
-            const form = await this.prefill(args, context);
-            // Counts only (no values), for the audit record and the data-sharing statistics.
-            outerContext(context).prefill = { ...form.summary };
-            return { fields: form.fields, dossierComponents: form.dossierComponents, summary: form.summary, procedure: procedureView(form.procedure) };
-          },
+          prefill: (_: unknown, args: PrefillArgs, context: MotlanContext) => this.prefillField(args, context),
           procedureGroups: () => this.groups().map(groupView),
           procedureGroup: (_: unknown, { id }: { id: string }) => {
             const g = this.current.groups.get(id);
@@ -171,7 +166,19 @@ export class ProcedureService implements ProcedureCatalog {
         },
       } as never,
     });
+    // The form is plain data: the in-gateway data source projects the selection onto it
+    // instead of resolving every leaf through graphql-js (plain-execution.ts).
+    registerPlainRoot(this.builtSchema, 'prefill', (args, context) => this.prefillField(args as unknown as PrefillArgs, context as MotlanContext));
     return this.builtSchema;
+  }
+
+  /** `Query.prefill` of the procedures subgraph. */
+  private async prefillField(args: PrefillArgs, context: MotlanContext): Promise<unknown> {
+    requireGatewayContext(context);
+    const form = await this.prefill(args, context);
+    // Counts only (no values), for the audit record and the data-sharing statistics.
+    outerContext(context).prefill = { ...form.summary };
+    return { fields: form.fields, dossierComponents: form.dossierComponents, summary: form.summary, procedure: procedureView(form.procedure) };
   }
 }
 

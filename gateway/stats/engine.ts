@@ -28,7 +28,6 @@ import {
   HOUR_MS,
   LATENCY_BOUNDS_MS,
   LATENCY_BUCKETS,
-  LATENCY_COLUMNS,
   MEASURES,
   VN_OFFSET_MS,
   type Dim,
@@ -397,24 +396,39 @@ export class StatsEngine {
       // Parameters are pushed in text order (SQLite's `?` are positional).
       const key = this.keySql(sql, groupBy);
       const ids = this.opts.catalog?.procedureIds() ?? [];
+      // Costs are numbers from the configuration, written as integer literals (a bound parameter
+      // in a CASE would be typed text by PostgreSQL).
+      const vnd = (id: string | null) => String(Math.max(0, Math.round(this.costOf(id))));
       const costCase = ids.length
-        ? `CASE procedure ${ids.map((id) => `WHEN ${sql.p(id)} THEN ${sql.p(this.costOf(id))}`).join(' ')} ELSE ${sql.p(this.costOf(null))} END`
-        : sql.p(this.costOf(null));
+        ? `CASE procedure ${ids.map((id) => `WHEN ${sql.p(id)} THEN ${vnd(id)}`).join(' ')} ELSE ${vnd(null)} END`
+        : vnd(null);
       const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
       const rows = await this.rows(
         sql,
         `SELECT ${key} AS g, outcome, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, MAX(dur_max) AS dur_max,
-           SUM(components_cut * ${costCase}) AS cost_vnd, ${LATENCY_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ')}
+           SUM(components_cut * ${costCase}) AS cost_vnd
          FROM ${this.t('stats_roll')} WHERE ${where} GROUP BY g, outcome`,
       );
       for (const row of rows) {
-        const hist = LATENCY_COLUMNS.map((c) => num(row[c]));
+        const hist = NO_HIST;
         const m = Object.fromEntries(MEASURES.map((k) => [k, num(row[k])])) as Record<Measure, number>;
         this.addTo(accOf(row.g), String(row.outcome), m, row.dur_max === null ? null : Number(row.dur_max), hist, num(row.cost_vnd));
       }
       for (const e of edges?.roll.values() ?? []) {
         if (e.grain !== 'h' || !this.dimMatchesJs(e.dims, q)) continue;
         this.addTo(accOf(this.keyJs(groupBy, e.dims, e.bucket)), e.dims.outcome, e.v.m, e.v.durMax, e.v.hist, e.v.m.components_cut * this.costOf(e.dims.procedure || null));
+      }
+    }
+
+    // 1b. The latency histogram (sparse: one row per non-empty bucket).
+    {
+      const sql = new Sql(this.dialect);
+      const key = this.keySql(sql, groupBy);
+      const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
+      const rows = await this.rows(sql, `SELECT ${key} AS g, le, SUM(n) AS n FROM ${this.t('stats_latency')} WHERE ${where} GROUP BY g, le`);
+      for (const row of rows) {
+        const le = Number(row.le);
+        if (le >= 0 && le < LATENCY_BUCKETS) accOf(row.g).hist[le]! += num(row.n);
       }
     }
 
@@ -506,8 +520,14 @@ export class StatsEngine {
   }
 
   /** Figures per API key (registry groups split from their sets and merged). */
-  private async figures(q: StatsFilter, groupBy: Grouping): Promise<Map<string | null, StatsFigures>> {
+  private async figures(q: StatsFilter, groupBy: Grouping, withTotal?: (total: StatsFigures) => void): Promise<Map<string | null, StatsFigures>> {
     const accs = await this.accumulate(q, groupBy);
+    if (withTotal) {
+      // The groups partition the requests (and dossiers): the total is their sum, no second pass.
+      const total = newAcc();
+      for (const [k, a] of accs) if (k !== NOT_COMPUTED) mergeAcc(total, a);
+      withTotal(this.figuresOf(total, !accs.has(NOT_COMPUTED)));
+    }
     const computed = !accs.has(NOT_COMPUTED);
     accs.delete(NOT_COMPUTED);
     const merged = new Map<string | null, Acc>();
@@ -552,16 +572,25 @@ export class StatsEngine {
 
   /** Totals for the period and, unless `groupBy` is `none`, one page of groups. */
   async summary(q: StatsQuery): Promise<StatsSummary> {
-    const total = (await this.figures(q, 'none')).get('*') ?? this.emptyWith(q);
-    if (q.groupBy === 'none') return { total, groups: [], totalGroups: 0 };
-    const groups: StatsGroup[] = [...(await this.figures(q, q.groupBy)).entries()].map(([key, f]) => ({ key, ...this.labelsOf(q.groupBy, key), ...f }));
+    if (q.groupBy === 'none') return { total: (await this.figures(q, 'none')).get('*') ?? this.emptyWith(q), groups: [], totalGroups: 0 };
+    // Groupings that partition requests and dossiers give the total as their sum (one pass).
+    let total: StatsFigures | null = null;
+    const partition = DOSSIER_GROUPS.has(q.groupBy);
+    const byKey = await this.figures(q, q.groupBy, partition ? (t) => (total = t) : undefined);
+    if (!partition || total === null) total = (await this.figures(q, 'none')).get('*') ?? this.emptyWith(q);
+    const totalFigures: StatsFigures = total;
+    if (totalFigures.requests.total === 0 && partition) {
+      const e = this.emptyWith(q);
+      totalFigures.latencyMs = e.latencyMs;
+    }
+    const groups: StatsGroup[] = [...byKey.entries()].map(([key, f]) => ({ key, ...this.labelsOf(q.groupBy, key), ...f }));
     // Time groups read chronologically; the others largest first (ties by key, so pages are stable).
     const chronological = q.groupBy === 'day' || q.groupBy === 'month';
     groups.sort((a, b) => {
       if (!chronological && a.requests.total !== b.requests.total) return b.requests.total - a.requests.total;
       return (a.key ?? '') < (b.key ?? '') ? -1 : (a.key ?? '') > (b.key ?? '') ? 1 : 0;
     });
-    return { total, groups: groups.slice(q.offset, q.offset + q.limit), totalGroups: groups.length };
+    return { total: totalFigures, groups: groups.slice(q.offset, q.offset + q.limit), totalGroups: groups.length };
   }
 
   private emptyWith(q: StatsFilter): StatsFigures {
@@ -613,6 +642,9 @@ function mergeAcc(into: Acc, a: Acc): void {
   into.served += a.served;
   into.withCut += a.withCut;
 }
+
+/** The histogram of a `stats_roll` row: read separately from `stats_latency`. */
+const NO_HIST: readonly number[] = new Array<number>(LATENCY_BUCKETS).fill(0);
 
 /** Sentinel key: dossier figures were not computed for this grouping/filter. */
 const NOT_COMPUTED = Symbol('dossiers-not-computed');

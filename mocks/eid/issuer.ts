@@ -8,6 +8,7 @@
  * `POST /token` (mint a token for anyone) exists for developers and is refused when
  * NODE_ENV=production.
  */
+import { assertUsablePort } from '../../lib/bad-ports.js';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SignJWT, exportJWK, generateKeyPair, type JWK, type CryptoKey } from 'jose';
@@ -102,6 +103,7 @@ export interface StartedEidIssuer extends EidIssuer {
 export async function startEidIssuer(
   opts: EidIssuerOptions & { port?: number; host?: string } = {},
 ): Promise<StartedEidIssuer> {
+  assertUsablePort(opts.port ?? 0, "The mock e-ID platform's port");
   const issuer = await createEidIssuer(opts);
   const app = Fastify({ logger: false });
   app.get('/.well-known/jwks.json', async (_req, reply) => {

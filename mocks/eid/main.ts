@@ -4,10 +4,16 @@
  */
 import { EnvReader } from '../../lib/env-options.js';
 import { startEidIssuer } from './issuer.js';
+import { badPortMessage } from '../../lib/bad-ports.js';
 
 // The strict reader every setting goes through (lib/env-options.ts): EID_PORT=abc stops here.
 const env = new EnvReader();
 const port = env.int('EID_PORT', { max: 65535 }) ?? 4199;
+const bad = badPortMessage(port, `EID_PORT=${port} (the mock e-ID platform)`);
+if (bad) {
+  console.error(`Cannot start the mock e-ID platform: ${bad}`);
+  process.exit(1);
+}
 const issuer = await startEidIssuer({ port, host: env.string('HOST') ?? '127.0.0.1' });
 console.log(`mock e-ID issuer (DEMO ONLY) at ${issuer.url}, JWKS ${issuer.jwksUrl}, issuer ${issuer.issuer}, audience ${issuer.audience}`);
 const stop = () => void issuer.close().then(() => process.exit(0));

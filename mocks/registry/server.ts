@@ -16,6 +16,8 @@ import { COLLECTIONS, REGISTRY_TITLES, type Collection } from './collections.js'
 import { FaultInjector, faultsFromEnv, parseFaults, type Faults } from './faults.js';
 import { registerChangeFeed, type ChangeFeed } from './changes.js';
 import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
+import { traceRequests, tracingFromEnv, type Tracing } from '../../lib/tracing.js';
+import { assertUsablePort } from '../../lib/bad-ports.js';
 import { perRegistry } from '../../lib/registries.js';
 
 export type { Faults } from './faults.js';
@@ -47,6 +49,12 @@ export interface StartRegistriesOptions {
   env?: NodeJS.ProcessEnv;
   /** Fastify request logging. Default false. */
   logger?: boolean;
+  /**
+   * OpenTelemetry tracing (lib/tracing.ts): a SERVER span per API call, child of the subgraph's
+   * `traceparent`. Default: from the OTEL_* variables of `env` (off without an endpoint), service
+   * `motlan-registry`; `null` turns it off. A tracing given here is the caller's to shut down.
+   */
+  tracing?: Tracing | null;
 }
 
 export interface RegistryStats {
@@ -119,7 +127,7 @@ interface RegistryApp {
 export function buildRegistryApp(
   registry: RegistryName,
   index: WorldIndex,
-  opts: { apiKey: string; faults?: Partial<Faults>; faultSeed?: number; logger?: boolean },
+  opts: { apiKey: string; faults?: Partial<Faults>; faultSeed?: number; logger?: boolean; tracing?: Tracing | null },
 ): RegistryApp {
   const collections = COLLECTIONS[registry];
   const byName = new Map(collections.map((c) => [c.name, c]));
@@ -134,6 +142,8 @@ export function buildRegistryApp(
     forceCloseConnections: 'idle',
     bodyLimit: 1_048_576,
   });
+  // First hook: the span covers the key check too (a 401 is a span with its status).
+  traceRequests(app, opts.tracing ?? null, { 'motlan.registry': registry });
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.url.split('?')[0] === '/health') return;
@@ -283,21 +293,32 @@ function urlFor(host: string, port: number): string {
 export async function startRegistries(opts: StartRegistriesOptions = {}): Promise<RunningRegistries> {
   const env = opts.env ?? process.env;
   const apiKey = resolveRegistryApiKey(opts.apiKey, env);
+  // Every port first, before the world is generated: a refused one is a start error at once.
+  const ports = {} as Record<RegistryName, number>;
+  for (const registry of REGISTRIES) {
+    const given = opts.ports?.[registry];
+    const port = given ?? envInt(env, PORT_ENV[registry]) ?? DEFAULT_REGISTRY_PORTS[registry];
+    assertUsablePort(port, given !== undefined ? `The ${registry} mock registry's port` : `${PORT_ENV[registry]}=${port} (the ${registry} mock registry)`);
+    ports[registry] = port;
+  }
   const fromEnv = worldOptionsFromEnv(env);
   const world = opts.world ?? generateWorld({ seed: opts.seed ?? fromEnv.seed, citizens: opts.citizens ?? fromEnv.citizens });
   const initialFaults = opts.faults ?? faultsFromEnv(env);
   const host = opts.host ?? '127.0.0.1';
   const index = indexWorld(world);
+  const ownTracing = opts.tracing === undefined ? await tracingFromEnv(env, 'motlan-registry') : null;
+  const tracing = opts.tracing ?? ownTracing;
 
   const apps = new Map<RegistryName, RegistryApp>();
   const urls = {} as Record<RegistryName, string>;
   const closeAll = async (): Promise<void> => {
     await Promise.all([...apps.values()].map((a) => a.app.close()));
+    await ownTracing?.shutdown();
   };
   try {
     for (const [i, registry] of REGISTRIES.entries()) {
-      const port = opts.ports?.[registry] ?? envInt(env, PORT_ENV[registry]) ?? DEFAULT_REGISTRY_PORTS[registry];
-      const built = buildRegistryApp(registry, index, { apiKey, faults: initialFaults, faultSeed: world.seed + i, logger: opts.logger });
+      const port = ports[registry];
+      const built = buildRegistryApp(registry, index, { apiKey, faults: initialFaults, faultSeed: world.seed + i, logger: opts.logger, tracing });
       apps.set(registry, built);
       try {
         await built.app.listen({ host, port });

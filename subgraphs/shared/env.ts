@@ -8,6 +8,7 @@ import { isRegistryName, perRegistry, REGISTRIES, type RegistryName } from '../.
 import path from 'node:path';
 import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
 import { GATEWAY_KEY_ENV, loadSubgraphKey } from '../../lib/subgraph-keys.js';
+import { assertUsablePort } from '../../lib/bad-ports.js';
 
 /** 4001, 4002, … in the order of REGISTRIES (lib/registries.ts); each registry's mock at 41xx. */
 export const DEFAULT_PORTS: Readonly<Record<RegistryName, number>> = perRegistry((r, i) => 4001 + i);
@@ -38,6 +39,7 @@ export function subgraphConfigFromEnv(name: string, env: NodeJS.ProcessEnv = pro
   const reader = new EnvReader(env);
   const production = reader.string('NODE_ENV') === 'production';
   const port = reader.int('PORT', { max: 65535 }) ?? DEFAULT_PORTS[registry];
+  assertUsablePort(port, `PORT=${port} (the ${registry} subgraph)`);
   const timeoutMs = reader.number('REGISTRY_TIMEOUT_MS', { min: 0, exclusiveMin: true }) ?? 2000;
   const apiKey = reader.string('REGISTRY_API_KEY') ?? (production ? '' : DEMO_REGISTRY_KEY);
   if (production && (apiKey === '' || apiKey === DEMO_REGISTRY_KEY)) {

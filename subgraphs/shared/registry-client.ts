@@ -16,6 +16,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { RegistryName } from '../../lib/registries.js';
 import { registryLabel } from './registries.js';
+import { injectContext, inSpan, SpanKind, type Tracing } from '../../lib/tracing.js';
 
 export interface RegistryClientOptions {
   registry: RegistryName;
@@ -29,6 +30,8 @@ export interface RegistryClientOptions {
   maxSockets?: number;
   /** Largest batch the registry accepts; longer key lists are split. Default 500 (the registry's limit). */
   maxBatchSize?: number;
+  /** OpenTelemetry tracing (lib/tracing.ts): a CLIENT span per call, whose `traceparent` the registry receives. Default: none (off). */
+  tracing?: Tracing | null;
 }
 
 /** An upstream call failed; `reason` is short and safe to show a client. */
@@ -62,12 +65,14 @@ export class RegistryClient {
   private readonly hostname: string;
   private readonly port: number | undefined;
   private readonly basePath: string;
+  private readonly tracing: Tracing | null;
 
   constructor(opts: RegistryClientOptions) {
     this.registry = opts.registry;
     this.timeoutMs = opts.timeoutMs ?? 2000;
     this.maxBatchSize = opts.maxBatchSize ?? 500;
     this.apiKey = opts.apiKey;
+    this.tracing = opts.tracing ?? null;
     let url: URL;
     try {
       url = new URL(opts.url);
@@ -89,7 +94,8 @@ export class RegistryClient {
 
   /** One record by key; `null` when the registry answers 404. */
   async get<T>(collection: string, key: string): Promise<T | null> {
-    const res = await this.request('GET', `${collection}/${encodeURIComponent(key)}`);
+    // The span names the collection, never the key (a personal ID).
+    const res = await this.traced('GET', collection, 1, () => this.request('GET', `${collection}/${encodeURIComponent(key)}`));
     if (res.status === 404) return null;
     if (res.status !== 200) throw this.statusError(res);
     if (res.body === null || typeof res.body !== 'object') {
@@ -108,7 +114,7 @@ export class RegistryClient {
       }
       return (await Promise.all(chunks)).flat();
     }
-    const res = await this.request('POST', `${collection}/batch`, JSON.stringify({ keys }));
+    const res = await this.traced('POST', collection, keys.length, () => this.request('POST', `${collection}/batch`, JSON.stringify({ keys })));
     if (res.status !== 200) throw this.statusError(res);
     const items = (res.body as { items?: unknown } | null)?.items;
     if (!Array.isArray(items) || items.length !== keys.length) {
@@ -136,6 +142,23 @@ export class RegistryClient {
     return new RegistryError(this.registry, `HTTP ${res.status}${code}`, res.status);
   }
 
+  /** One registry call inside a CLIENT span (tracing on): registry, collection, key count, status; never a key. */
+  private traced(method: 'GET' | 'POST', collection: string, keys: number, call: () => Promise<RawResponse>): Promise<RawResponse> {
+    if (!this.tracing) return call();
+    const route = method === 'GET' ? `/api/v1/${collection}/{key}` : `/api/v1/${collection}/batch`;
+    return inSpan(
+      this.tracing,
+      `${method} registry ${this.registry} ${collection}`,
+      { 'http.request.method': method, 'url.template': route, 'motlan.registry': this.registry, 'motlan.registry.collection': collection, 'motlan.registry.keys': keys },
+      async (span) => {
+        const res = await call();
+        span?.setAttribute('http.response.status_code', res.status);
+        return res;
+      },
+      SpanKind.CLIENT,
+    );
+  }
+
   private async request(method: 'GET' | 'POST', path: string, body?: string): Promise<RawResponse> {
     try {
       return await this.once(method, path, body);
@@ -155,6 +178,7 @@ export class RegistryClient {
   private once(method: 'GET' | 'POST', path: string, body?: string): Promise<RawResponse> {
     return new Promise<RawResponse>((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = { 'x-api-key': this.apiKey, accept: 'application/json' };
+      if (this.tracing) injectContext(headers);
       if (body !== undefined) {
         headers['content-type'] = 'application/json';
         headers['content-length'] = Buffer.byteLength(body);

@@ -24,6 +24,8 @@ import { maskedLogStream, redactQueryString, requestForLog } from '../../lib/red
 import { RefusalLog, type RefusalLogOptions } from './refusal-log.js';
 import { RegistryLoaders, type RegistryLoadersOptions } from './loaders.js';
 import type { RegistryClient } from './registry-client.js';
+import { traceRequests, type Tracing } from '../../lib/tracing.js';
+import { assertUsablePort } from '../../lib/bad-ports.js';
 
 /** What every resolver of a subgraph receives. */
 export interface SubgraphContext<M extends object> {
@@ -67,6 +69,8 @@ export interface SubgraphServerOptions {
    * window; then one summary line). Default: 20 lines per reason per minute, on `now`.
    */
   refusalLog?: Omit<RefusalLogOptions, 'now'>;
+  /** OpenTelemetry tracing of this subgraph (lib/tracing.ts): a SERVER span per request, child of the gateway's `traceparent`. Default: none (off). */
+  tracing?: Tracing | null;
 }
 
 /** A request as the signature check needs it: the raw body the gateway signed. */
@@ -214,6 +218,8 @@ export async function buildSubgraphServer<M extends object>(
     logController: new SubgraphLogController(refusals),
   });
   summaryLog = (fields, msg) => app.log.warn(fields, msg);
+  // First hooks: the span covers the signature check, and its context is active for the resolvers (registry calls).
+  traceRequests(app, opts.tracing ?? null, { 'motlan.subgraph': def.name });
   app.addHook('onClose', async () => refusals.flush());
   if (opts.gatewayKey === null) {
     if (production) throw new Error(`The ${def.name} subgraph refuses to run without GATEWAY_SIGNING_KEY in production: it would answer anyone.`);
@@ -254,6 +260,7 @@ export async function startSubgraphServer<M extends object>(
   def: SubgraphDefinition<M>,
   opts: SubgraphServerOptions,
 ): Promise<RunningSubgraph> {
+  assertUsablePort(opts.port ?? 0, `The ${def.name} subgraph's port`);
   const app = await buildSubgraphServer(def, opts);
   const host = opts.host ?? 'localhost';
   await app.listen({ port: opts.port ?? 0, host });

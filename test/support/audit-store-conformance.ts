@@ -54,7 +54,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Store
     it('starts empty and returns appended records exactly as written', async () => {
       expect(await h.store.head('rt')).toBeNull();
       const entries = [
-        sampleEntry({ ts: t0, subjects: [{ kind: 'personal', role: 'subject', hmac: hmacA }], subgraphRequests: ['r-1:population:0a1b', 'r-1:insurance:2c3d', 'r-1:population:4e5f'], prefill: { fieldsTotal: 23, fieldsPrefilled: 17, fieldsForCitizen: 6, componentsTotal: 3, componentsCut: 2, hoursSaved: 2.5 } }),
+        sampleEntry({ ts: t0, subjects: [{ kind: 'personal', role: 'subject', hmac: hmacA }], subgraphRequests: ['r-1:population:0a1b', 'r-1:insurance:2c3d', 'r-1:population:4e5f'], traceId: '4bf92f3577b34da6a3ce929d0e0e4736', prefill: { fieldsTotal: 23, fieldsPrefilled: 17, fieldsForCitizen: 6, componentsTotal: 3, componentsCut: 2, hoursSaved: 2.5 } }),
         sampleEntry({ ts: t0 + 1, operationName: null, operationType: null, documentHash: null, procedureId: null, responseBytes: null, durationMs: 0.1 + 0.2, outcome: 'UNAUTHENTICATED', clientId: 'anonymous', agency: 'anonymous', httpStatus: 401, errorCodes: ['UNAUTHENTICATED'], registries: [], fields: [], entities: {} }),
       ];
       const records = chainOf('rt', entries);

@@ -21,6 +21,7 @@ import { REGISTRIES } from '../../mocks/world/types.js';
 import { pickExampleSubjects } from '../../mocks/world/examples.js';
 import { startSubgraph } from '../../subgraphs/index.js';
 import { startGateway, type GatewayOptions, type RunningGateway } from '../../gateway/app.js';
+import { startTracing, type Tracing, type TracingSettings } from '../../lib/tracing.js';
 
 type Registries = Awaited<ReturnType<typeof startRegistries>>;
 /** Fault settings of one mock registry (latency, error rate, outage…), as `setFaults` takes them. */
@@ -48,6 +49,12 @@ export interface StackOptions {
    * `Stack.logLines` (tests scan it for personal data). Default: off (silent logs).
    */
   captureLog?: boolean | 'debug' | 'info' | 'warn';
+  /**
+   * OpenTelemetry tracing of all three tiers (lib/tracing.ts) with these settings, each tier
+   * under its own service name (`motlan-registry`, `motlan-subgraph-<name>`, `motlan-gateway`);
+   * every tier flushes its spans when the stack closes. Default: off.
+   */
+  tracing?: Omit<TracingSettings, 'serviceName'>;
 }
 
 export interface QueryOptions {
@@ -108,8 +115,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     // Reverse start order: gateway, then subgraphs, then registries.
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
+  // Tier tracings are shut down (flushed) after every server closed: closers run in reverse order.
+  const tierTracing = async (serviceName: string): Promise<Tracing | null> => {
+    if (!opts.tracing) return null;
+    const t = await startTracing({ ...opts.tracing, serviceName });
+    closers.push(async () => t?.shutdown());
+    return t;
+  };
   try {
     const registries = await startRegistries({
+      tracing: await tierTracing('motlan-registry'),
       seed: opts.seed ?? 20250701,
       citizens: opts.citizens ?? 300,
       host: HOST,
@@ -133,6 +148,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           timeoutMs: opts.registryTimeoutMs ?? 2000,
           logLevel: 'silent',
           gatewayKey: subgraphKeys[name],
+          tracing: await tierTracing(`motlan-subgraph-${name}`),
           ...(opts.today === 'asOf' ? { today: () => registries.world.asOf } : {}),
         });
         closers.push(() => s.close());
@@ -162,6 +178,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         logLevel: 'silent',
         audit: { dataDir },
         ...capture,
+        ...(opts.tracing ? { tracing: { settings: { ...opts.tracing, serviceName: 'motlan-gateway' } } } : {}),
         ...overrides,
         // The sandbox's example tabs must name records of this stack's world.
         sandbox: overrides.sandbox === false ? false : { exampleSubjects: pickExampleSubjects(registries.world), ...overrides.sandbox },

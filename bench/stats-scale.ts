@@ -1,0 +1,241 @@
+/**
+ * Statistics scale mode of `npm run bench` (issue 16):
+ *
+ *   npm run bench -- --stats-scale --records 1000000 --store sqlite|postgres [--days 30] [--batch 5000 (postgres 2000)]
+ *                    [--pg-url postgres://…] [--keep FILE|SCHEMA] [--reuse]
+ *
+ * Loads N synthetic, correctly chained audit records through the store's own `appendBatch` (so the
+ * rollups are filled exactly as a gateway fills them, in the records' transactions), spread over
+ * `--days` days ending today, then times every statistics call for the last 30 days (the engine's
+ * methods behind each endpoint, on the store's connection) and the console dashboard's full load
+ * (its calls run concurrently). Prints the load time, rows of each rollup table and a latency table.
+ * Targets (issue 16): every call < 300 ms for 30 days, the dashboard < 2 s.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PostgresAuditStore } from '../gateway/audit/postgres-store.js';
+import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
+import { chainRecord, genesisHash, type AuditEntry, type AuditRecord, type Outcome } from '../gateway/audit/record.js';
+import { auditReadPort } from '../gateway/audit/read-port.js';
+import { StatsEngine } from '../gateway/stats/engine.js';
+import { statsCatalogOf } from '../gateway/stats/index.js';
+import { parseStatsQuery, type StatsQuery } from '../gateway/stats/params.js';
+import { rankingOf } from '../gateway/stats/ranking.js';
+import { reportOf, reportCsv } from '../gateway/stats/report.js';
+import { statsDbOf } from '../gateway/stats/source.js';
+import { PROVINCIAL_UNITS } from '../lib/provinces.js';
+import { STATS_TABLES } from '../gateway/core/stats-rollup.js';
+
+const PROCEDURES = [
+  'birth-residence-child-health-insurance', 'death-residence-removal-funeral-allowance', 'enterprise-legal-representative-change',
+  'exam-registration', 'judicial-record-certificate', 'land-use-right-transfer', 'lodging-notification', 'passport-issuance',
+  'permanent-residence-registration', 'social-insurance-lump-sum',
+];
+const REGISTRY_SETS: Record<string, string[]> = {
+  'enterprise-legal-representative-change': ['enterprise', 'population'],
+  'land-use-right-transfer': ['land', 'population'],
+  'social-insurance-lump-sum': ['insurance', 'population'],
+  'birth-residence-child-health-insurance': ['insurance', 'population'],
+};
+const OUTCOMES: Array<[Outcome, number]> = [['OK', 0.86], ['PARTIAL', 0.04], ['DENIED', 0.04], ['INVALID', 0.03], ['ERROR', 0.02], ['UNAUTHENTICATED', 0.01]];
+
+/** A small deterministic PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Client {
+  id: string;
+  agency: string;
+  tier?: string;
+  province?: string;
+  procedures: string[];
+}
+
+function clients(r: () => number): Client[] {
+  const out: Client[] = PROVINCIAL_UNITS.map((p) => ({
+    id: `tthc-${p.code}`,
+    agency: `UBND ${p.name}`,
+    tier: 'province',
+    province: p.code,
+    procedures: PROCEDURES.filter(() => r() < 0.6),
+  }));
+  for (let i = 0; i < 18; i++) out.push({ id: `bo-${i}`, agency: `Bộ ${i}`, tier: 'ministry', procedures: PROCEDURES.filter(() => r() < 0.3) });
+  for (let i = 0; i < 4; i++) out.push({ id: `legacy-${i}`, agency: `Đơn vị ${i}`, procedures: PROCEDURES.filter(() => r() < 0.5) });
+  return out.map((c) => (c.procedures.length ? c : { ...c, procedures: [PROCEDURES[0]!] }));
+}
+
+function* entries(n: number, fromTs: number, toTs: number, seed: number): Generator<AuditEntry> {
+  const r = prng(seed);
+  const cs = clients(r);
+  const span = toTs - fromTs;
+  for (let i = 0; i < n; i++) {
+    const c = cs[Math.floor(r() * cs.length)]!;
+    const x = r();
+    let outcome: Outcome = 'OK';
+    let acc = 0;
+    for (const [o, p] of OUTCOMES) if (x < (acc += p)) { outcome = o; break; }
+    const y = r();
+    const procedureId = y < 0.04 ? null : y < 0.05 ? `bogus-${Math.floor(r() * 50)}` : c.procedures[Math.floor(r() * c.procedures.length)]!;
+    const served = outcome === 'OK' || outcome === 'PARTIAL';
+    const registries = served ? (REGISTRY_SETS[procedureId ?? ''] ?? ['population']) : [];
+    const entities: Record<string, number> = {};
+    for (const g of registries) entities[g] = 1 + Math.floor(r() * 3);
+    const prefill =
+      served && procedureId && !procedureId.startsWith('bogus') && r() < 0.5
+        ? { fieldsTotal: 23, fieldsPrefilled: 17, fieldsForCitizen: 6, componentsTotal: 4, componentsCut: Math.floor(r() * 3), hoursSaved: Math.round(r() * 300) / 100 }
+        : null;
+    yield {
+      // Sorted arrival times (one chain): the records of a gateway arrive in order.
+      ts: fromTs + Math.floor((i / n) * span),
+      requestId: `bench-${seed}-${i}`,
+      clientId: c.id,
+      agency: c.agency,
+      operationName: 'Prefill',
+      operationType: 'query',
+      documentHash: 'ab'.repeat(32),
+      procedureId,
+      // ~2 requests per dossier on average, 25 % without one.
+      dossierId: r() < 0.25 ? null : `HS-${c.id}-${Math.floor(i / 2)}`,
+      subjects: [],
+      registries,
+      fields: served ? [`Citizen.fullName`, `Citizen.dateOfBirth`, `Citizen.permanentResidence`, ...registries.map((g) => `Q.${g}`)] : [],
+      entities,
+      outcome,
+      errorCodes: [],
+      httpStatus: 200,
+      durationMs: Math.round(Math.exp(2.5 + r() * 2.5) * 1000) / 1000,
+      responseBytes: 1000,
+      prefill,
+      ...(c.tier ? { clientTier: c.tier } : {}),
+      ...(c.province ? { clientProvince: c.province } : {}),
+    };
+  }
+}
+
+async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t, value };
+}
+
+export async function runStatsScale(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      records: { type: 'string', default: '1000000' },
+      store: { type: 'string', default: 'sqlite' },
+      days: { type: 'string', default: '30' },
+      // PostgreSQL's record insert binds 29 parameters per record (limit 65 535 per statement).
+      batch: { type: 'string' },
+      'pg-url': { type: 'string', default: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+      keep: { type: 'string' },
+      reuse: { type: 'boolean', default: false },
+      rounds: { type: 'string', default: '3' },
+    },
+  });
+  const n = Number(values.records);
+  const days = Number(values.days);
+  const batch = Number(values.batch ?? (values.store === 'postgres' ? 2000 : 5000));
+  const rounds = Number(values.rounds);
+  const kind = values.store;
+  if (kind !== 'sqlite' && kind !== 'postgres') throw new Error('--store must be sqlite or postgres');
+  const dir = kind === 'sqlite' && !values.keep ? mkdtempSync(path.join(tmpdir(), 'motlan-stats-scale-')) : null;
+  const schema = kind === 'postgres' ? (values.keep ?? `stats_scale_${process.pid}`) : '';
+  const store =
+    kind === 'sqlite'
+      ? new SqliteAuditStore({ file: values.keep ?? path.join(dir!, 'audit.db'), writer: 'inline' })
+      : new PostgresAuditStore({ url: values['pg-url']!, schema, poolSize: 4 });
+  await store.init();
+
+  const DAY = 86_400_000;
+  const to = Math.floor(Date.now() / DAY) * DAY + DAY - 7 * 3_600_000; // next Vietnamese midnight
+  const from = to - days * DAY;
+  if (!values.reuse) {
+    const t0 = performance.now();
+    let prev = genesisHash('bench');
+    let head: { seq: number; hash: string } | null = null;
+    let pending: AuditRecord[] = [];
+    let seq = 0;
+    for (const e of entries(n, from, to, 20250701)) {
+      const rec = chainRecord('bench', ++seq, prev, e);
+      prev = rec.hash;
+      pending.push(rec);
+      if (pending.length >= batch) {
+        await store.appendBatch('bench', head, pending, []);
+        head = { seq: rec.seq, hash: rec.hash };
+        pending = [];
+        if (seq % (batch * 20) === 0) process.stdout.write(`  loaded ${seq} records, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+      }
+    }
+    if (pending.length) await store.appendBatch('bench', head, pending, []);
+    const secs = (performance.now() - t0) / 1000;
+    console.log(`Loaded ${n} records into ${kind} in ${secs.toFixed(1)} s (${Math.round(n / secs)} records/s, rollups filled in the same transactions).`);
+  }
+  const sql = statsDbOf(auditReadPort(store));
+  const count = async (t: string) =>
+    sql.kind === 'postgres'
+      ? Number((await sql.pool.query(`SELECT COUNT(*) AS n FROM ${schema}.${t}`)).rows[0].n)
+      : 'db' in sql
+        ? Number((sql.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n)
+        : -1;
+  console.log(`Rollup rows: ${(await Promise.all(STATS_TABLES.map(async (t) => `${t}=${await count(t)}`))).join(', ')}`);
+
+  const catalog = statsCatalogOf({ ids: () => PROCEDURES, name: (id) => id, pathTree: () => null, fieldCoordinates: () => null, operation: () => null, groupProcedures: () => null }, undefined);
+  const engine = new StatsEngine(sql, { hourlyRateVnd: 37_000, catalog });
+  const q = (p: Record<string, string>): StatsQuery => {
+    const r = parseStatsQuery({ from: String(to - 30 * DAY), to: String(to), limit: '1000', ...p });
+    if (!r.ok) throw new Error(r.message);
+    return r.query;
+  };
+  const calls: Array<[string, () => Promise<unknown>]> = [
+    ...(['none', 'day', 'month', 'client', 'agency', 'procedure', 'registry', 'outcome', 'tier', 'province'] as const).map(
+      (g) => [`summary groupBy=${g}`, () => engine.summary(q({ groupBy: g }))] as [string, () => Promise<unknown>],
+    ),
+    ['summary procedure, unaligned period (raw edges)', () => engine.summary(q({ groupBy: 'procedure', from: String(to - 30 * DAY + 1_234_567), to: String(to - 2_345_678) }))],
+    ['fields', () => engine.fields(q({}))],
+    ['ranking by=dossiers', () => rankingOf(engine, q({ by: 'dossiers' }))],
+    ['ranking by=cutShare', () => rankingOf(engine, q({ by: 'cutShare' }))],
+    ['report json', () => reportOf(engine, q({}), catalog)],
+    ['report csv', async () => reportCsv(await reportOf(engine, q({}), catalog))],
+  ];
+  console.log(`\nLatency for a 30-day period (${n} records over ${days} days), best/worst of ${rounds} rounds:`);
+  let worst = 0;
+  for (const [name, fn] of calls) {
+    const ms: number[] = [];
+    for (let i = 0; i < rounds; i++) ms.push((await time(fn)).ms);
+    worst = Math.max(worst, Math.min(...ms));
+    console.log(`  ${name.padEnd(50)} ${Math.min(...ms).toFixed(1).padStart(8)} ms  ${Math.max(...ms).toFixed(1).padStart(8)} ms`);
+  }
+  // The dashboard: the console's calls, concurrently (console.js loadDashboard + tier/province/ranking).
+  const dash = async () =>
+    Promise.all([
+      ...(['day', 'registry', 'procedure', 'client', 'outcome', 'tier', 'province'] as const).map((g) => engine.summary(q({ groupBy: g }))),
+      rankingOf(engine, q({ by: 'dossiers' })),
+      rankingOf(engine, q({ by: 'cutShare' })),
+    ]);
+  const d: number[] = [];
+  for (let i = 0; i < rounds; i++) d.push((await time(dash)).ms);
+  console.log(`  ${'dashboard full load (9 calls, concurrent)'.padEnd(50)} ${Math.min(...d).toFixed(1).padStart(8)} ms  ${Math.max(...d).toFixed(1).padStart(8)} ms`);
+  console.log(`\nSlowest call (best of rounds): ${worst.toFixed(1)} ms — target < 300 ms; dashboard target < 2000 ms.`);
+
+  await store.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (kind === 'postgres' && !values.keep) {
+    const pg = (await import('pg')).default;
+    const c = new pg.Client({ connectionString: values['pg-url'] });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  }
+  return 0;
+}

@@ -1,0 +1,240 @@
+/**
+ * Statistics rollups (issue 16) on both stores:
+ * - a rebuild from the records gives exactly the rollups the appends kept incrementally
+ *   (fast-check: generated traffic, several chains committed in interleaved, out-of-time-order
+ *   batches, so a dossier's first request may arrive after later ones);
+ * - the report validates against schema/stats-report.v1.schema.json (ajv) and reconciles with
+ *   the records an auditor exports for the same period; the ranking with a recount.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { chainRecord, genesisHash, type AuditEntry, type AuditRecord, type Outcome } from '../gateway/audit/record.js';
+import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
+import { PostgresAuditStore } from '../gateway/audit/postgres-store.js';
+import { auditReadPort } from '../gateway/audit/read-port.js';
+import { exportLines } from '../gateway/audit/export.js';
+import { STATS_TABLES } from '../gateway/core/stats-rollup.js';
+import { StatsEngine } from '../gateway/stats/engine.js';
+import { statsCatalogOf } from '../gateway/stats/index.js';
+import { parseStatsQuery } from '../gateway/stats/params.js';
+import { rankingOf } from '../gateway/stats/ranking.js';
+import { reportCsv, reportOf } from '../gateway/stats/report.js';
+import { statsDbOf } from '../gateway/stats/source.js';
+import { REPO_ROOT } from '../lib/repo-root.js';
+import { postgresUnavailable, PG_TEST_URL, uniqueSchema } from './support/audit-testing.js';
+import { recount } from './support/stats-recount.js';
+
+const pgProblem = await postgresUnavailable();
+const T0 = Date.parse('2025-07-01T00:00:00+07:00');
+const HOUR = 3_600_000;
+const CATALOG = ['lodging-notification', 'passport-issuance', 'land-use-right-transfer'];
+const catalog = statsCatalogOf({ ids: () => CATALOG, name: (id) => `Thủ tục ${id}`, pathTree: () => null, fieldCoordinates: () => null, operation: () => null, groupProcedures: () => null }, undefined);
+
+const CLIENTS = [
+  { clientId: 'hcm', agency: 'UBND TP.HCM', clientTier: 'province', clientProvince: '79' },
+  { clientId: 'hn', agency: 'UBND TP. Hà Nội', clientTier: 'province', clientProvince: '01' },
+  { clientId: 'bca', agency: 'Bộ Công an', clientTier: 'ministry' },
+  { clientId: 'old', agency: 'Đơn vị cũ' },
+];
+
+const entryArb = fc.record({
+  client: fc.constantFrom(...CLIENTS),
+  hour: fc.integer({ min: 0, max: 24 * 5 }),
+  minute: fc.integer({ min: 0, max: 59 }),
+  procedureId: fc.constantFrom<string | null>(...CATALOG, 'made-up-purpose', null),
+  dossier: fc.option(fc.integer({ min: 1, max: 6 }), { nil: null }),
+  outcome: fc.constantFrom<Outcome>('OK', 'OK', 'PARTIAL', 'DENIED', 'ERROR'),
+  registries: fc.subarray(['population', 'land', 'insurance']),
+  fields: fc.subarray(['Citizen.fullName', 'Citizen.dateOfBirth', 'LandParcel.area']),
+  durationMs: fc.integer({ min: 0, max: 400_000 }).map((n) => n / 1000),
+  cut: fc.option(fc.integer({ min: 0, max: 3 }), { nil: null }),
+});
+type Gen = typeof entryArb extends fc.Arbitrary<infer T> ? T : never;
+
+function entryOf(g: Gen, i: number): AuditEntry {
+  const { clientId, agency, ...tier } = g.client;
+  return {
+    ts: T0 + g.hour * HOUR + g.minute * 60_000,
+    requestId: `r-${i}`,
+    clientId,
+    agency,
+    operationName: 'Q',
+    operationType: 'query',
+    documentHash: null,
+    procedureId: g.procedureId,
+    dossierId: g.dossier === null ? null : `HS-${g.dossier}`,
+    subjects: [],
+    registries: g.registries,
+    fields: g.fields,
+    entities: Object.fromEntries(g.registries.map((r) => [r, 1])),
+    outcome: g.outcome,
+    errorCodes: [],
+    httpStatus: 200,
+    durationMs: g.durationMs,
+    responseBytes: 1,
+    prefill: g.cut === null ? null : { fieldsTotal: 10, fieldsPrefilled: 7, fieldsForCitizen: 3, componentsTotal: 3, componentsCut: g.cut, hoursSaved: g.cut * 1.25 },
+    ...tier,
+  };
+}
+
+interface Backend {
+  name: string;
+  skip: boolean;
+  open(): Promise<{ store: SqliteAuditStore | PostgresAuditStore; dump: (t: string) => Promise<unknown[]>; cleanup(): Promise<void> }>;
+}
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'sqlite',
+    skip: false,
+    async open() {
+      const dir = mkdtempSync(path.join(tmpdir(), 'motlan-rollup-'));
+      const store = new SqliteAuditStore({ file: path.join(dir, 'a.db'), writer: 'inline' });
+      await store.init();
+      return { store, dump: (t) => store.all(`SELECT * FROM ${t}`), cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+    },
+  },
+  {
+    name: 'postgres',
+    skip: pgProblem !== null,
+    async open() {
+      const schema = uniqueSchema('rollup_test');
+      const store = new PostgresAuditStore({ url: PG_TEST_URL, schema });
+      await store.init();
+      const pool = (store as unknown as { pool: import('pg').Pool }).pool;
+      return {
+        store,
+        dump: async (t) => (await pool.query(`SELECT * FROM ${schema}.${t}`)).rows,
+        cleanup: async () => { await store.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`); await store.close(); },
+      };
+    },
+  },
+];
+
+/** A table's rows, order-independent, zero-count rows dropped (a moved dossier leaves one). */
+async function snapshot(dump: (t: string) => Promise<unknown[]>): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const t of STATS_TABLES) {
+    const rows = (await dump(t)) as Array<Record<string, unknown>>;
+    out[t] = rows
+      .filter((r) => !(t === 'stats_droll' && Number(r.served) === 0 && Number(r.with_cut) === 0))
+      .map((r) => JSON.stringify(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' || typeof v === 'bigint' ? Number(v) : v]).sort()))
+      .sort();
+  }
+  return out;
+}
+
+/** Chains `gens` over two instances and commits them in batches, the chains interleaved. */
+async function commit(store: SqliteAuditStore | PostgresAuditStore, gens: Gen[], batchSizes: number[]): Promise<AuditRecord[]> {
+  const chains: Record<string, AuditRecord[]> = { a: [], b: [] };
+  gens.forEach((g, i) => {
+    const id = i % 3 === 0 ? 'b' : 'a';
+    const list = chains[id]!;
+    const prev = list.length ? list[list.length - 1]!.hash : genesisHash(id);
+    list.push(chainRecord(id, list.length + 1, prev, entryOf(g, i)));
+  });
+  const pos: Record<string, number> = { a: 0, b: 0 };
+  let k = 0;
+  while (pos.a! < chains.a!.length || pos.b! < chains.b!.length) {
+    for (const id of ['b', 'a'] as const) {
+      const list = chains[id]!;
+      const size = batchSizes[k++ % batchSizes.length]!;
+      if (pos[id]! >= list.length) continue;
+      const head = pos[id]! === 0 ? null : { seq: list[pos[id]! - 1]!.seq, hash: list[pos[id]! - 1]!.hash };
+      await store.appendBatch(id, head, list.slice(pos[id]!, pos[id]! + size), []);
+      pos[id]! += size;
+    }
+  }
+  return [...chains.a!, ...chains.b!];
+}
+
+for (const backend of BACKENDS) {
+  describe.skipIf(backend.skip)(`statistics rollups on ${backend.name}`, () => {
+    const cleanups: Array<() => Promise<void>> = [];
+    afterAll(async () => {
+      for (const c of cleanups) await c();
+    });
+
+    it('a rebuild from the records equals the rollups kept incrementally (generated traffic)', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(entryArb, { minLength: 1, maxLength: 60 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }), async (gens, sizes) => {
+          const { store, dump, cleanup } = await backend.open();
+          try {
+            const records = await commit(store, gens, sizes);
+            const incremental = await snapshot(dump);
+            expect(await store.rebuildStats({ pageSize: 7 })).toBe(records.length);
+            expect(await snapshot(dump)).toEqual(incremental);
+            // And the figures read from them equal a recount from the records.
+            const engine = new StatsEngine(statsDbOf(auditReadPort(store)), { hourlyRateVnd: 35_000, catalog });
+            const q = parseStatsQuery({ from: String(T0 - 7_777), to: String(T0 + 5 * 24 * HOUR + 1_234_567), groupBy: 'province', limit: '1000' });
+            if (!q.ok) throw new Error(q.message);
+            const s = await engine.summary(q.query);
+            const expected = recount(records, q.query, 'none', 35_000, { procedures: CATALOG });
+            expect(s.total.dossiers).toEqual(expected.get('*')!.dossiers);
+            expect(s.total.costsSavedVnd).toBe(expected.get('*')!.costsSavedVnd);
+            expect(s.total.latencyMs.p95).toBe(expected.get('*')!.latencyMs.p95);
+          } finally {
+            await cleanup();
+          }
+        }),
+        { numRuns: backend.name === 'postgres' ? 8 : 15 },
+      );
+    });
+
+    it('the report validates against its JSON Schema and reconciles with the auditor export of the period', async () => {
+      const { store, cleanup } = await backend.open();
+      cleanups.push(cleanup);
+      const gens = fc.sample(entryArb, { numRuns: 300, seed: 16 });
+      const records = await commit(store, gens, [50]);
+      const engine = new StatsEngine(statsDbOf(auditReadPort(store)), { hourlyRateVnd: 35_000, catalog });
+      const from = T0 + 24 * HOUR;
+      const to = T0 + 4 * 24 * HOUR;
+      const q = parseStatsQuery({ from: String(from), to: String(to) });
+      if (!q.ok) throw new Error(q.message);
+      const report = await reportOf(engine, q.query, catalog, 0);
+
+      const schema = JSON.parse(readFileSync(path.join(REPO_ROOT, 'schema/stats-report.v1.schema.json'), 'utf8'));
+      const validate = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
+      expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+      expect(validate({ ...report, rows: [{ ...report.rows[0], dossiersServed: -1 }] })).toBe(false);
+
+      // What an auditor exports for the same period (JSON lines), recounted by hand.
+      const exported: AuditRecord[] = [];
+      for await (const line of exportLines(store, { from, to })) if (line.type === 'record') exported.push(line);
+      expect(exported.length).toBe(records.filter((r) => r.ts >= from && r.ts < to).length);
+      const sum = (f: (r: AuditRecord) => number) => exported.reduce((a, r) => a + f(r), 0);
+      expect(report.totals.requests).toBe(exported.length);
+      expect(report.totals.requestsWithoutDossier).toBe(exported.filter((r) => !r.dossierId).length);
+      expect(report.totals.fieldsPrefilled).toBe(sum((r) => r.prefill?.fieldsPrefilled ?? 0));
+      expect(report.totals.fieldsForCitizen).toBe(sum((r) => r.prefill?.fieldsForCitizen ?? 0));
+      expect(report.totals.componentsCut).toBe(sum((r) => r.prefill?.componentsCut ?? 0));
+      expect(report.totals.hoursSaved).toBe(sum((r) => Math.round((r.prefill?.hoursSaved ?? 0) * 100)) / 100);
+      expect(report.totals.costsSavedVnd).toBe(sum((r) => (r.prefill?.componentsCut ?? 0) * 10_000));
+      // Rows add up to the totals, and each row's dimensions are those of its records.
+      for (const k of ['requests', 'requestsWithoutDossier', 'dossiersServed', 'fieldsPrefilled', 'componentsCut', 'costsSavedVnd'] as const) {
+        expect(report.rows.reduce((a, r) => a + r[k], 0), k).toBe(report.totals[k]);
+      }
+      const hcmPassport = report.rows.find((r) => r.provinceCode === '79' && r.procedureId === 'passport-issuance')!;
+      expect(hcmPassport.requests).toBe(exported.filter((r) => r.clientId === 'hcm' && r.procedureId === 'passport-issuance').length);
+      expect(hcmPassport.provinceName).toBe('Thành phố Hồ Chí Minh');
+      expect(report.rows.some((r) => r.procedureId === 'unknown')).toBe(true);
+      expect(report.rows.some((r) => r.procedureId === 'made-up-purpose')).toBe(false);
+      const csv = reportCsv(report).trim().split('\n');
+      expect(csv.length).toBe(report.rows.length + 1);
+      expect(csv[0]).toMatch(/^periodFrom,periodTo,agencyTier,provinceCode/);
+
+      // Ranking: provinces by dossiers (first requests in the period), against a recount.
+      const rq = parseStatsQuery({ from: String(from), to: String(to), limit: '34' });
+      if (!rq.ok) throw new Error(rq.message);
+      const ranking = await rankingOf(engine, rq.query);
+      const byProvince = recount(records, { from, to, tier: ['province'] }, 'province', 35_000, { procedures: CATALOG });
+      expect(ranking.top.find((e) => e.provinceCode === '79')!.dossiers).toBe(byProvince.get('79')?.dossiers.served ?? 0);
+      expect(ranking.top.length).toBe(34);
+      expect(ranking.top[0]!.dossiers).toBeGreaterThanOrEqual(ranking.top[1]!.dossiers);
+    });
+  });
+}
