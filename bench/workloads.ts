@@ -4,6 +4,7 @@
  * prefill for judicial-record-certificate; for gateways without prefill the
  * equivalent is the procedure's compiled operation, sent as a plain query.
  */
+import type { RegistryName } from '../lib/registries.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../lib/repo-root.js';
@@ -28,7 +29,7 @@ const entities = (selection: string) =>
 const rep = [{ __typename: 'Citizen', personalId: '$SUBJECT' }];
 
 /** W1 without a gateway: what each subgraph is asked, sent in parallel. */
-export const W1_FLOOR: Array<{ subgraph: 'population' | 'enterprise' | 'insurance' | 'land'; query: string; variables: Record<string, unknown> }> = [
+export const W1_FLOOR: Array<{ subgraph: RegistryName; query: string; variables: Record<string, unknown> }> = [
   {
     subgraph: 'population',
     query: 'query ($id: ID!) { citizen(personalId: $id) { personalId fullName dateOfBirth gender permanentResidence { fullAddress } household { householdId } } }',

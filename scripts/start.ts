@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole mocked setup on one machine, as child processes: the mock
- * registries, the four subgraphs and the gateway. Waits until each answers its
+ * registries, the registry subgraphs and the gateway. Waits until each answers its
  * /health, prints the URLs and the DEMO credentials, forwards every child's output
  * with its name, and stops them all (whole process groups, so tsx's own node child
  * goes too) before exiting on Ctrl-C / SIGTERM / SIGHUP, when the npm process that
@@ -13,10 +13,10 @@
  *
  * Environment (defaults in brackets):
  *   PORT [4000]                 gateway port; HOST [localhost] its interface
- *   SUBGRAPH_PORT_BASE [4001]   population, enterprise, insurance, land subgraphs on base+0..3
- *   REGISTRY_PORT_BASE [4101]   the four mock registries on base+0..3
+ *   SUBGRAPH_PORT_BASE [4001]   the registry subgraphs on base+0, +1, … in the order of REGISTRIES (lib/registries.ts)
+ *   REGISTRY_PORT_BASE [4101]   the mock registries on base+0, +1, … in the same order
  *   REGISTRY_API_KEY [demo-registry-key]  service key between subgraphs and mock registries
- *   EID_PORT [4105]             the mock e-ID platform (development only)
+ *   EID_PORT [4199]             the mock e-ID platform (development only; above the registries' 41xx range)
  *   SUBGRAPH_SIGNING_KEY_<NAME> key the gateway signs <NAME>'s requests with, given to that subgraph as
  *                               GATEWAY_SIGNING_KEY [development: <DATA_DIR>/subgraph-signing-<name>.dev.key,
  *                               generated once; production: required]
@@ -85,7 +85,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   const registryBase = portFrom('REGISTRY_PORT_BASE', 4101);
   const byIndex = (base: number) => Object.fromEntries(REGISTRIES.map((r, i) => [r, base + i])) as Record<RegistryName, number>;
   const gatewayPort = portFrom('PORT', 4000);
-  const eidPort = portFrom('EID_PORT', 4105);
+  const eidPort = portFrom('EID_PORT', 4199);
   const subgraphPorts = byIndex(subgraphBase);
   const registryPorts = byIndex(registryBase);
   // A refused port would only show as a child that never answers its health check (fetch refuses it too).

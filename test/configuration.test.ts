@@ -59,6 +59,7 @@ function productionEnv(): NodeJS.ProcessEnv {
     SUBGRAPH_SIGNING_KEY_ENTERPRISE: hex(3),
     SUBGRAPH_SIGNING_KEY_INSURANCE: hex(4),
     SUBGRAPH_SIGNING_KEY_LAND: hex(5),
+    SUBGRAPH_SIGNING_KEY_CIVIL: hex(10),
     REGISTRY_API_KEY: hex(6),
     METRICS_TOKEN: hex(7),
   };

@@ -13,6 +13,7 @@
  * Every process of a run inherits a unique MOTLAN_START_TEST marker, so the test
  * finds them all (tsx wrappers and their node children) in /proc.
  */
+import { REGISTRIES } from '../lib/registries.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -65,15 +66,15 @@ interface Ports {
   eid: number;
 }
 
-/** A gateway port, two bases of four consecutive free ports and the e-ID port, away from the defaults. */
+/** A gateway port, two bases of one free port per registry (consecutive) and the e-ID port, away from the defaults. */
 async function freePorts(): Promise<Ports> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 35_000);
-    const wanted = [base, ...[1, 2, 3, 4].map((i) => base + i), ...[11, 12, 13, 14].map((i) => base + i), base + 15];
+    const wanted = [base, ...REGISTRIES.map((_, i) => base + 1 + i), ...REGISTRIES.map((_, i) => base + 11 + i), base + 25];
     const free = await Promise.all(wanted.map(portFree));
-    if (free.every(Boolean)) return { gateway: base, subgraphBase: base + 1, registryBase: base + 11, eid: base + 15 };
+    if (free.every(Boolean)) return { gateway: base, subgraphBase: base + 1, registryBase: base + 11, eid: base + 25 };
   }
-  throw new Error('Could not find 10 free ports for the npm start test.');
+  throw new Error(`Could not find ${2 + 2 * REGISTRIES.length} free ports for the npm start test.`);
 }
 
 const GUARD = path.join(ROOT, 'test/support/egress-guard.mjs');
@@ -268,7 +269,7 @@ describe('npm start', () => {
       // Every service process ran the guard, and none of them tried to reach outside.
       const lines = guardLines(run.egressLog);
       const loaded = lines.filter((l) => l.kind === 'loaded').map((l) => (l.argv ?? []).join(' '));
-      for (const script of ['scripts/start.ts', 'mocks/registry/main.ts', 'mocks/eid/main.ts', 'gateway/main.ts', ...['population', 'enterprise', 'insurance', 'land'].map((r) => `subgraphs/${r}/main.ts`)]) {
+      for (const script of ['scripts/start.ts', 'mocks/registry/main.ts', 'mocks/eid/main.ts', 'gateway/main.ts', ...REGISTRIES.map((r) => `subgraphs/${r}/main.ts`)]) {
         expect(loaded.some((a) => a.includes(script)), `the egress guard ran in ${script}`).toBe(true);
       }
       const attempts = lines.filter((l) => l.kind !== 'loaded');

@@ -122,14 +122,14 @@ describe('the gateway', () => {
   it('signs every subgraph fetch: the query is answered and each fetch id is in the trace', async () => {
     subgraphRequestsSeen.length = 0;
     const { status, body, headers } = await stack.query({
-      query: `query($id: ID!) { citizen(personalId: $id) { fullName socialInsurance { status } landParcels { parcelId } enterprises { role } } }`,
+      query: `query($id: ID!) { citizen(personalId: $id) { fullName socialInsurance { status } landParcels { parcelId } enterprises { role } digitisedResults { all { kind } } } }`,
       variables: { id: citizen.personalId },
     });
     expect(body.errors).toBeUndefined();
     expect(status).toBe(200);
     expect((body.data as { citizen: { fullName: string } }).citizen.fullName).toBe(citizen.fullName);
     const ids = subgraphRequestsSeen.at(-1)!;
-    // population answers the root field, the three others their entity fetches.
+    // population answers the root field, the others their entity fetches.
     expect(new Set(ids.map((i) => i.split(':')[1]))).toEqual(new Set(REGISTRIES));
     // `<requestId>:<subgraph>:<random>`: the audit record's requestId finds them in a registry's log.
     const requestId = headers.get('x-request-id')!;

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REGISTRIES } from '../../lib/registries.js';
 
 export interface ConsoleAsset {
   name: string;
@@ -64,7 +65,9 @@ export function loadConsoleFiles(): ConsoleFiles {
     assets.set(s.name, asset(s.name, s.contentType, stripSourceMap(body)));
   }
   const template = readFileSync(path.join(STATIC_DIR, 'index.html'), 'utf8');
-  const html = template.replace(/\{\{v:([a-z0-9.]+)\}\}/g, (_m, name: string) => {
+  // One option per registry of lib/registries.ts (labels from i18n.js `reg.<name>`, else the name): a new registry needs no edit here.
+  const registryOptions = REGISTRIES.map((r) => `<option value="${r}" data-i18n="reg.${r}">${r}</option>`).join('\n            ');
+  const html = template.replace('{{registry-options}}', registryOptions).replace(/\{\{v:([a-z0-9.]+)\}\}/g, (_m, name: string) => {
     const a = assets.get(name);
     if (!a) throw new Error(`gateway/console/static/index.html refers to an unknown asset ${name}.`);
     return a.version;

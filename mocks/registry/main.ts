@@ -1,7 +1,7 @@
 /**
  * Runs the four mock registries from the environment (`npm run mocks`):
  * MOCK_SEED, MOCK_CITIZENS, MOCK_LATENCY_MS, MOCK_ERROR_RATE (and the other MOCK_*
- * faults), REGISTRY_API_KEY, POPULATION_/ENTERPRISE_/INSURANCE_/LAND_REGISTRY_PORT
+ * faults), REGISTRY_API_KEY, <NAME>_REGISTRY_PORT (one per registry of lib/registries.ts)
  * (default 4101-4104), REGISTRY_HOST (default 127.0.0.1).
  */
 import { DEMO_REGISTRY_API_KEY, startRegistries } from './server.js';

@@ -1,3 +1,4 @@
+import { perRegistry } from '../../lib/registries.js';
 import { createServer, request as httpRequest, Agent, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ const KEY = 'test-registry-key';
 const world = generateWorld({ citizens: 2000 });
 const ix = indexWorld(world);
 const noEnv = {} as NodeJS.ProcessEnv;
-const anyPort = { population: 0, enterprise: 0, insurance: 0, land: 0 };
+const anyPort = perRegistry(() => 0);
 
 let reg: RunningRegistries;
 

@@ -127,6 +127,25 @@ export class WorldOracle {
       }
       case 'SocialInsurance.periods': return list(r['periods'] as Obj[], (p) => ({ type: 'InsurancePeriod', rec: p }));
       case 'InsurancePeriod.employer': return this.enterprise(r['employerCode']);
+      // The civil registry: registrations name parents and spouse as the population registry does.
+      case 'Citizen.civilStatus': {
+        const e = this.index.civilStatus.get(r['personalId'] as string);
+        return e ? { type: 'CivilStatus', rec: e } : null;
+      }
+      case 'CivilStatus.birth': return r['birth'] ? { type: 'BirthRegistration', rec: r['birth'] } : null;
+      case 'CivilStatus.marriage': return r['marriage'] ? { type: 'MarriageRegistration', rec: r['marriage'] } : null;
+      case 'CivilStatus.death': return r['death'] ? { type: 'DeathRegistration', rec: r['death'] } : null;
+      case 'BirthRegistration.father': return this.citizen(r['fatherId']);
+      case 'BirthRegistration.mother': return this.citizen(r['motherId']);
+      case 'MarriageRegistration.spouse': return this.citizen(r['spouseId']);
+      case 'Citizen.latestBirthNotice': {
+        let newest: Obj | null = null;
+        for (const n of (this.index.birthNoticesByParent.get(r['personalId'] as string)?.notices ?? []) as unknown as Obj[]) {
+          if (newest === null || (n['issuedOn'] as string) >= (newest['issuedOn'] as string)) newest = n;
+        }
+        return newest ? { type: 'BirthNotice', rec: newest } : null;
+      }
+      case 'BirthNotice.mother': return this.citizen(r['motherId']);
       default: return undefined;
     }
   }

@@ -10,6 +10,7 @@
  * than a parent that would leave it running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { perRegistry } from '../../lib/registries.js';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -73,7 +74,7 @@ export async function startBackends(opts: { citizens: number; seed?: number }): 
     citizens: opts.citizens,
     host: HOST,
     apiKey: registryApiKey,
-    ports: { population: 0, enterprise: 0, insurance: 0, land: 0 },
+    ports: perRegistry(() => 0),
     env: {},
   });
   // A fresh key per subgraph per run: the subgraphs refuse what the replicas did not sign.

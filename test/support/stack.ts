@@ -10,6 +10,7 @@
  * `query` sends the first demo client's key unless told otherwise (`key: null`
  * sends no Authorization header at all).
  */
+import { perRegistry } from '../../lib/registries.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,8 @@ export interface StackOptions {
   faults?: Partial<Record<RegistryName, RegistryFaults>>;
   /** Registry timeout of the subgraphs. Default: 2000 ms (as in production). */
   registryTimeoutMs?: number;
+  /** The subgraphs' "today" for date-dependent fields (expired cards, result statuses); `'asOf'` uses the world's asOf. Default: the real date in Vietnam. */
+  today?: 'asOf';
   /**
    * Gateway options on top of the stack's: free port, 127.0.0.1, the stack's subgraph URLs,
    * silent logs, sandbox examples from the stack's world, and the audit trail in a
@@ -111,7 +114,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       citizens: opts.citizens ?? 300,
       host: HOST,
       apiKey: REGISTRY_KEY,
-      ports: { population: 0, enterprise: 0, insurance: 0, land: 0 },
+      ports: perRegistry(() => 0),
       // Not the developer's MOCK_* variables: tests set faults explicitly.
       env: {},
     });
@@ -130,6 +133,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           timeoutMs: opts.registryTimeoutMs ?? 2000,
           logLevel: 'silent',
           gatewayKey: subgraphKeys[name],
+          ...(opts.today === 'asOf' ? { today: () => registries.world.asOf } : {}),
         });
         closers.push(() => s.close());
         return [name, s] as const;
