@@ -4,7 +4,7 @@
  * `npm run client:add -- --help` prints its usage.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -145,9 +145,19 @@ describe('npm run client:add -- --help', () => {
   it('prints the usage and exits 0; an unknown option points to --help', async () => {
     const { stdout } = await run(process.execPath, [TSX_CLI, path.join(REPO_ROOT, 'scripts/add-client.ts'), '--help'], { cwd: REPO_ROOT });
     expect(stdout).toMatch(/^npm run client:add -- \[options\]/);
-    for (const option of ['--id', '--agency', '--name', '--procedures', '--rotate', '--expires', '--file']) expect(stdout).toContain(option);
+    for (const option of ['--id', '--agency', '--name', '--procedures', '--tier ministry|province', '--province CODE', '--rotate', '--expires', '--file']) expect(stdout).toContain(option);
     const bad = await run(process.execPath, [TSX_CLI, path.join(REPO_ROOT, 'scripts/add-client.ts'), '--bogus'], { cwd: REPO_ROOT }).catch((e: { code: number; stderr: string }) => e);
     expect((bad as { code: number }).code).toBe(1);
     expect((bad as { stderr: string }).stderr).toMatch(/Unknown option '--bogus'.*npm run client:add -- --help/);
+    // A province that is not one of the 34 units: exit 1, the valid codes listed, nothing written.
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'motlan-addclient-')), 'clients.json');
+    const province = await run(
+      process.execPath,
+      [TSX_CLI, path.join(REPO_ROOT, 'scripts/add-client.ts'), '--file', file, '--id', 'x', '--agency', 'A', '--name', 'N', '--procedures', 'lodging-notification', '--tier', 'province', '--province', '99'],
+      { cwd: REPO_ROOT },
+    ).catch((e: { code: number; stderr: string }) => e);
+    expect((province as { code: number }).code).toBe(1);
+    expect((province as { stderr: string }).stderr).toMatch(/^client:add: --province 99 is not one of the 34 current provincial units.*79 Thành phố Hồ Chí Minh/);
+    expect(existsSync(file)).toBe(false);
   }, 60_000);
 });

@@ -15,7 +15,7 @@ import type { AuditStore } from '../gateway/audit/store.js';
 import { startStack, type Stack } from './support/stack.js';
 import { parsePrometheusText, type Family } from './support/metrics-parse.js';
 import { allRecords } from './support/stats-recount.js';
-import { sendMixedTraffic } from './support/stats-traffic.js';
+import { sendMixedTraffic, staffKeys } from './support/stats-traffic.js';
 
 describe('/metrics over the whole stack', () => {
   let stack: Stack;
@@ -124,6 +124,47 @@ describe('/metrics over the whole stack', () => {
         }
       }
     }
+  });
+});
+
+describe('/metrics: purposes clients invent', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ gateway: { audit: false, rateLimit: false } });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('100 distinct purposes that name no procedure make one `unknown` series, never a label value of their own', async () => {
+    const key = staffKeys(stack).clients[0]!;
+    // A real citizen, so no lookup fails (failed lookups trip the enumeration guard).
+    const query = `{ citizen(personalId: "${stack.world.citizens[0]!.personalId}") { fullName } }`;
+    const bogus = Array.from({ length: 100 }, (_, i) => `made-up-purpose-${i}`);
+    for (const purpose of bogus) {
+      const res = await fetch(stack.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-purpose': purpose },
+        body: JSON.stringify({ query }),
+      });
+      expect(res.status, purpose).toBe(200);
+      await res.arrayBuffer();
+    }
+    // A real procedure still has its own series.
+    const ok = await fetch(stack.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-purpose': 'lodging-notification' },
+      body: JSON.stringify({ query }),
+    });
+    await ok.arrayBuffer();
+    const requests = parsePrometheusText(await (await fetch(`${stack.gatewayUrl}/metrics`)).text()).get('motlan_requests_total')!;
+    const procedures = new Set(requests.samples.map((s) => s.labels.procedure));
+    for (const purpose of bogus) expect(procedures.has(purpose), purpose).toBe(false);
+    const unknown = requests.samples.filter((s) => s.labels.procedure === 'unknown');
+    // The demo client may run any procedure ('*', outside production), so all 100 were answered: one series.
+    expect(unknown.map((s) => [s.labels.outcome, s.value])).toEqual([['OK', 100]]);
+    expect(procedures.has('lodging-notification')).toBe(true);
+    expect(procedures.size).toBe(2);
   });
 });
 

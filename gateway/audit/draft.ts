@@ -204,5 +204,7 @@ export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHa
     ...(clientRequestId ? { clientRequestId } : {}),
     ...(reasonCode ? { reasonCode } : {}),
     ...(trace && trace.subgraphRequests.length > 0 ? { subgraphRequests: [...trace.subgraphRequests] } : {}),
+    ...(client?.tier ? { clientTier: client.tier } : {}),
+    ...(client?.provinceCode ? { clientProvince: client.provinceCode } : {}),
   };
 }

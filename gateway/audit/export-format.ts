@@ -64,7 +64,7 @@ export const CSV_COLUMNS = [
   'type', 'instanceId', 'seq', 'time', 'ts', 'requestId', 'clientId', 'agency', 'operationName', 'operationType',
   'documentHash', 'procedureId', 'dossierId', 'outcome', 'errorCodes', 'httpStatus', 'durationMs', 'responseBytes',
   'registries', 'fields', 'entities', 'subjects', 'prefill', 'contentHash', 'prevHash', 'hash', 'keyId', 'signature', 'publicKey',
-  'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests',
+  'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests', 'clientTier', 'clientProvince',
 ] as const;
 type Col = (typeof CSV_COLUMNS)[number];
 
@@ -140,6 +140,8 @@ export function toCsvRow(line: ExportLine): string {
         reasonCode: line.reasonCode ?? null,
         covers: line.covers ?? null,
         subgraphRequests: line.subgraphRequests ? line.subgraphRequests.join(';') : null,
+        clientTier: line.clientTier ?? null,
+        clientProvince: line.clientProvince ?? null,
         contentHash: contentHash(line),
         prevHash: line.prevHash,
         hash: line.hash,
@@ -237,6 +239,8 @@ export function parseCsvRow(text: string, header: string[], lineNo: number): Exp
         ...(c.reasonCode ? { reasonCode: c.reasonCode } : {}),
         ...(c.covers ? { covers: num(c.covers) } : {}),
         ...(c.subgraphRequests ? { subgraphRequests: list(c.subgraphRequests) } : {}),
+        ...(c.clientTier ? { clientTier: c.clientTier } : {}),
+        ...(c.clientProvince ? { clientProvince: c.clientProvince } : {}),
       };
     default:
       throw new Error(`line ${lineNo}: unknown row type ${JSON.stringify(c.type)}`);

@@ -95,6 +95,10 @@ describe('export → verify round trip', () => {
     const report = await verifyExportLines((await toText('jsonl')).split('\n'));
     expect(report.ok).toBe(true);
     expect(report.warnings.join('\n')).toContain('--public-key');
+    // The same warnings, structured for readers that translate them (the console), in the same order.
+    expect(report.notices).toHaveLength(report.warnings.length);
+    const i = report.notices.findIndex((n) => n.code === 'KEYS_NOT_PINNED');
+    expect(report.warnings[i]).toContain('--public-key');
   });
 
   it('with a different pinned key, reports the checkpoints as signed by an unknown key', async () => {

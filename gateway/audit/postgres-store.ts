@@ -23,6 +23,7 @@ import {
   type SearchCursor,
   type SearchPage,
 } from './store.js';
+import { addRecord, emptyBatch, postgresUpsertQueries, rollupSchemaSql, rollupStatements, STATS_TABLES } from '../core/stats-rollup.js';
 import { buildWhere, NEWEST_FIRST } from './sql-filter.js';
 import { redactUrl } from '../../lib/redact-url.js';
 
@@ -140,6 +141,8 @@ export class PostgresAuditStore implements AuditStore {
       `);
       for (const c of ADDED_RECORD_COLUMNS) await client.query(`ALTER TABLE ${t.records} ADD COLUMN IF NOT EXISTS ${c.name} ${c.postgres}`);
       await client.query(`CREATE INDEX IF NOT EXISTS audit_records_client_request ON ${t.records} (client_request_id)`);
+      // Statistics rollups (gateway/core/stats-rollup.ts), kept in step in every append's transaction.
+      for (const ddl of rollupSchemaSql('postgres', (n) => `${this.schema}.${n}`)) await client.query(ddl);
     }).catch((err: unknown) => {
       throw new Error(`Cannot prepare the audit tables in ${this.location}: ${(err as Error).message}`);
     });
@@ -186,6 +189,7 @@ export class PostgresAuditStore implements AuditStore {
           }
         }
         if (st.length) await client.query(`INSERT INTO ${this.t.subjects} (hmac, instance_id, seq) VALUES ${st.join(', ')} ON CONFLICT DO NOTHING`, sp);
+        await this.upsertRollups(client, records);
       }
       for (const c of checkpoints) {
         await client.query(
@@ -193,6 +197,44 @@ export class PostgresAuditStore implements AuditStore {
           [c.instanceId, c.seq, c.hash, c.ts, c.keyId, c.signature],
         );
       }
+    });
+  }
+
+  /** The statistics rollups of `records`, in the caller's transaction (same durability as the records). */
+  private async upsertRollups(client: pg.PoolClient, records: Iterable<AuditRecord>): Promise<void> {
+    const batch = emptyBatch();
+    for (const r of records) addRecord(batch, r);
+    for (const s of rollupStatements(batch, 'postgres')) {
+      for (const q of postgresUpsertQueries(s, `${this.schema}.${s.table}`)) await client.query(q.text, q.values);
+    }
+  }
+
+  /**
+   * Recomputes the statistics rollups from the stored records in ONE transaction (readers see the
+   * old rollups or the new ones), reading the records in pages of `pageSize` in (ts, instance, seq)
+   * order. Returns the number of records read.
+   */
+  async rebuildStats(opts: { pageSize?: number } = {}): Promise<number> {
+    const page = Math.trunc(opts.pageSize ?? 20_000);
+    return this.transaction(async (client) => {
+      // No append may commit meanwhile (its records would be read by a later page AND counted by
+      // its own upserts): SHARE mode waits for running appends and blocks new ones until commit.
+      await client.query(`LOCK TABLE ${this.t.records} IN SHARE MODE`);
+      for (const t of STATS_TABLES) await client.query(`DELETE FROM ${this.schema}.${t}`);
+      let n = 0;
+      let after: [number, string, number] = [-1, '', 0];
+      for (;;) {
+        const r = await client.query(
+          `SELECT * FROM ${this.t.records} WHERE (ts, instance_id, seq) > ($1, $2, $3) ORDER BY ts, instance_id, seq LIMIT ${page}`,
+          after,
+        );
+        if (r.rows.length === 0) break;
+        await this.upsertRollups(client, r.rows.map(rowToRecord));
+        n += r.rows.length;
+        const last = r.rows[r.rows.length - 1];
+        after = [Number(last.ts), String(last.instance_id), Number(last.seq)];
+      }
+      return n;
     });
   }
 

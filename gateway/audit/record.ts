@@ -82,6 +82,10 @@ export interface AuditEntry {
    * ours by them. Left out when none was sent.
    */
   subgraphRequests?: string[];
+  /** The client's agency tier (`ministry` | `province`) from the clients file at write time; left out when it declares none. */
+  clientTier?: string;
+  /** With tier `province`: the 2-digit code of the client's provincial unit at write time. */
+  clientProvince?: string;
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -111,6 +115,7 @@ export const CONTENT_FIELDS = [
   'instanceId', 'seq', 'ts', 'requestId', 'clientId', 'agency', 'operationName', 'operationType', 'documentHash',
   'procedureId', 'dossierId', 'subjects', 'registries', 'fields', 'entities', 'outcome', 'errorCodes', 'httpStatus',
   'durationMs', 'responseBytes', 'prefill', 'clientRequestId', 'reasonCode', 'covers', 'subgraphRequests',
+  'clientTier', 'clientProvince',
 ] as const satisfies readonly (keyof AuditRecord)[];
 
 export type RecordContent = Pick<AuditRecord, (typeof CONTENT_FIELDS)[number]>;
@@ -179,6 +184,9 @@ const SUBGRAPH_REQUEST_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 export const MAX_SUBGRAPH_REQUESTS = 500;
 /** Reason codes are upper-case tokens, like error codes. */
 const REASON_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+/** Agency tiers and province codes are validated by the clients file; here only their alphabet. */
+const TIER = /^[a-z]{1,16}$/;
+const PROVINCE_CODE = /^[0-9]{2}$/;
 /** GraphQL names (operation names); anything else a client sent is made one. */
 const NOT_NAME = /[^_0-9A-Za-z]/g;
 
@@ -237,6 +245,8 @@ export function normalizeEntry(e: AuditEntry): AuditEntry {
     ...(e.reasonCode && REASON_CODE.test(e.reasonCode) ? { reasonCode: e.reasonCode } : {}),
     ...(e.covers !== undefined && Number.isSafeInteger(e.covers) && e.covers >= 1 ? { covers: e.covers } : {}),
     ...subgraphRequestsOf(e.subgraphRequests),
+    ...(e.clientTier && TIER.test(e.clientTier) ? { clientTier: e.clientTier } : {}),
+    ...(e.clientProvince && PROVINCE_CODE.test(e.clientProvince) ? { clientProvince: e.clientProvince } : {}),
   };
 }
 

@@ -174,6 +174,8 @@ function verificationBody(report: VerifyReport, at: number) {
       firstBad: c.problem ? { seq: c.problem.seq, kind: c.problem.kind, reason: c.problem.message } : null,
     })),
     warnings: report.warnings,
+    /** The warnings structured, so the console can say them in the reader's language. */
+    notices: report.notices,
   };
 }
 

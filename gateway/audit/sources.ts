@@ -126,7 +126,10 @@ export async function verifyExportLines(
   if (typeof wanted === 'string' && ![...parsed.chains.values()].some((c) => c.items.some((i) => i.type === 'record' && i.record.requestId === wanted))) {
     failFile(report, 'deleted', `the file names request id ${wanted} (filter) but holds no record with it in full: it proves nothing about that record`);
   }
-  if (sources.length === 0 && !parsed.malformed) report.warnings.push('The file holds no audit records.');
+  if (sources.length === 0 && !parsed.malformed) {
+    report.warnings.push('The file holds no audit records.');
+    report.notices.push({ code: 'EMPTY_FILE' });
+  }
   return report;
 }
 

@@ -37,6 +37,7 @@ import {
   type SearchPage,
 } from './store.js';
 import { buildWhere, NEWEST_FIRST } from './sql-filter.js';
+import { addRecord, emptyBatch, rollupSchemaSql, rollupStatements, sqliteUpsertSql, STATS_TABLES } from '../core/stats-rollup.js';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. */
@@ -213,6 +214,8 @@ export class SqliteAuditStore implements AuditStore {
     const have = new Set((await this.all('PRAGMA table_info(audit_records)')).map((r) => String(r.name)));
     for (const c of ADDED_RECORD_COLUMNS) if (!have.has(c.name)) await this.execute(`ALTER TABLE audit_records ADD COLUMN ${c.name} ${c.sqlite}`);
     await this.execute(LATE_INDEXES);
+    // Statistics rollups (gateway/core/stats-rollup.ts), kept in step in every append's transaction.
+    await this.execute(rollupSchemaSql('sqlite', (n) => n).join(';\n'));
     // The identity of the file this gateway opened: a removed or replaced file is a lost store.
     this.identity = identityOf(this.location);
   }
@@ -378,19 +381,59 @@ export class SqliteAuditStore implements AuditStore {
   async appendBatch(instanceId: string, expected: ChainHead | null, records: AuditRecord[], checkpoints: Checkpoint[]): Promise<void> {
     const recordRows: unknown[][] = [];
     const subjectRows: unknown[][] = [];
+    const rollup = emptyBatch();
     for (const r of records) {
       const row = recordToRow(r);
       recordRows.push(RECORD_COLUMNS.map((c) => row[c]));
       for (const h of subjectHmacs(r)) subjectRows.push([h, r.instanceId, r.seq]);
+      addRecord(rollup, r);
     }
     await this.write({
       statements: [
         { sql: INSERT_RECORD_SQL, rows: recordRows },
         { sql: INSERT_SUBJECT_SQL, rows: subjectRows },
         { sql: INSERT_CHECKPOINT_SQL, rows: checkpoints.map((c) => [c.instanceId, c.seq, c.hash, c.ts, c.keyId, c.signature]) },
+        // The statistics rollups: same transaction, so exactly as durable as the records.
+        ...rollupStatements(rollup, 'sqlite').map((s) => ({ sql: sqliteUpsertSql(s), rows: s.rows })),
       ],
       check: { headSql: HEAD_SQL, anchorSql: ANCHOR_HEAD_SQL, instanceId, expected },
     });
+  }
+
+  /**
+   * Recomputes the statistics rollups from the stored records, in ONE transaction (readers see
+   * the old rollups or the new ones). Reads the records in pages of `pageSize`, in (ts, instance,
+   * seq) order. Returns the number of records read.
+   */
+  async rebuildStats(opts: { pageSize?: number } = {}): Promise<number> {
+    const page = opts.pageSize ?? 20_000;
+    const sql = `SELECT * FROM audit_records WHERE (ts, instance_id, seq) > (?, ?, ?) ORDER BY ts, instance_id, seq LIMIT ${Math.trunc(page)}`;
+    const run = (db: { exec(s: string): unknown; prepare(s: string): { all(...p: unknown[]): unknown[]; run(...p: unknown[]): unknown } }) => {
+      let n = 0;
+      for (const t of STATS_TABLES) db.exec(`DELETE FROM ${t}`);
+      let after: [number, string, number] = [-Infinity, '', 0];
+      for (;;) {
+        const rows = db.prepare(sql).all(...after) as Row[];
+        if (rows.length === 0) break;
+        const batch = emptyBatch();
+        for (const row of rows) addRecord(batch, rowToRecord(row));
+        for (const s of rollupStatements(batch, 'sqlite')) {
+          const stmt = db.prepare(sqliteUpsertSql(s));
+          for (const r of s.rows) stmt.run(...r);
+        }
+        n += rows.length;
+        const last = rows[rows.length - 1]!;
+        after = [Number(last.ts), String(last.instance_id), Number(last.seq)];
+      }
+      return n;
+    };
+    if (this.readonlyMode) throw new Error(`The audit database ${this.location} is open read-only: open it writable to rebuild the statistics.`);
+    const db = this.conn();
+    let count = 0;
+    db.transaction(() => {
+      count = run(db as never);
+    }).immediate();
+    return count;
   }
 
   async probe(instanceId: string): Promise<void> {

@@ -168,12 +168,15 @@ export interface RecordRow {
   covers: number | null;
   /** JSON array of `subgraphRequests`, NULL when the record has none. */
   subgraph_requests: string | null;
+  client_tier: string | null;
+  client_province: string | null;
 }
 
 export const RECORD_COLUMNS = [
   'instance_id', 'seq', 'ts', 'request_id', 'client_id', 'agency', 'operation_name', 'operation_type', 'document_hash',
   'procedure_id', 'dossier_id', 'subjects', 'registries', 'fields', 'entities', 'outcome', 'error_codes', 'http_status',
   'duration_ms', 'response_bytes', 'prefill', 'prev_hash', 'hash', 'client_request_id', 'reason_code', 'covers', 'subgraph_requests',
+  'client_tier', 'client_province',
 ] as const satisfies readonly (keyof RecordRow)[];
 
 export function recordToRow(r: AuditRecord): RecordRow {
@@ -216,6 +219,8 @@ const OPTIONAL_FIELDS = [
   { field: 'reasonCode', column: 'reason_code', kind: 'text', sqlite: 'TEXT', postgres: 'TEXT' },
   { field: 'covers', column: 'covers', kind: 'number', sqlite: 'INTEGER', postgres: 'BIGINT' },
   { field: 'subgraphRequests', column: 'subgraph_requests', kind: 'json', sqlite: 'TEXT', postgres: 'JSONB' },
+  { field: 'clientTier', column: 'client_tier', kind: 'text', sqlite: 'TEXT', postgres: 'TEXT' },
+  { field: 'clientProvince', column: 'client_province', kind: 'text', sqlite: 'TEXT', postgres: 'TEXT' },
 ] as const satisfies ReadonlyArray<{ field: keyof AuditRecord; column: keyof RecordRow; kind: 'text' | 'number' | 'json'; sqlite: string; postgres: string }>;
 type OptionalColumns = Pick<RecordRow, (typeof OPTIONAL_FIELDS)[number]['column']>;
 type OptionalFields = Pick<AuditRecord, (typeof OPTIONAL_FIELDS)[number]['field']>;

@@ -85,10 +85,25 @@ export interface ChainReport {
   problem: Problem | null;
 }
 
+/**
+ * A warning in structured form, one per entry of `warnings`, for readers that show it in their own
+ * words (the console translates these; the CLI prints `warnings`).
+ */
+export type VerifyNotice =
+  | { code: 'NO_WITNESS' }
+  | { code: 'EMPTY_WITNESS' }
+  | { code: 'KEYS_NOT_PINNED' }
+  | { code: 'UNSIGNED_TAIL'; instanceId: string; count: number; afterSeq: number }
+  | { code: 'CHAIN_NOT_WITNESSED'; instanceId: string }
+  | { code: 'ARCHIVED'; instanceId: string; upToSeq: number }
+  | { code: 'EMPTY_FILE' };
+
 export interface VerifyReport {
   ok: boolean;
   chains: ChainReport[];
   warnings: string[];
+  /** The same warnings, structured (same order). */
+  notices: VerifyNotice[];
 }
 
 function seqOf(i: ChainItem): number {
@@ -332,30 +347,37 @@ export async function verifyChains(sources: ChainSource[], trust: TrustedKeys, w
     }
   }
   const warnings: string[] = [];
+  const notices: VerifyNotice[] = [];
+  const warn = (notice: VerifyNotice, text: string) => {
+    notices.push(notice);
+    warnings.push(text);
+  };
   if (!witness) {
-    warnings.push(
+    warn(
+      { code: 'NO_WITNESS' },
       'No witness given: whoever administers the store could delete checkpoints and recompute the chain unnoticed. Pass --witness <witness file | saved /audit/v1/checkpoints/latest | its URL>.',
     );
   } else if (witness.checkpoints.length === 0) {
-    warnings.push('The witness holds no checkpoint: nothing was checked against it.');
+    warn({ code: 'EMPTY_WITNESS' }, 'The witness holds no checkpoint: nothing was checked against it.');
   }
   if (!trust.pinned) {
-    warnings.push(
+    warn(
+      { code: 'KEYS_NOT_PINNED' },
       'Signatures were checked against the public keys stored with the data; pass --public-key <pem> (the key you keep apart) to rule out a re-signed forgery.',
     );
   }
   for (const c of chains) {
     if (c.ok && c.unsignedTail > 0) {
-      warnings.push(`${c.instanceId}: the last ${c.unsignedTail} record(s) after seq ${c.lastCheckpointSeq ?? 0} are chained but not yet covered by a signed checkpoint.`);
+      warn({ code: 'UNSIGNED_TAIL', instanceId: c.instanceId, count: c.unsignedTail, afterSeq: c.lastCheckpointSeq ?? 0 }, `${c.instanceId}: the last ${c.unsignedTail} record(s) after seq ${c.lastCheckpointSeq ?? 0} are chained but not yet covered by a signed checkpoint.`);
     }
     // A witness was given but vouches for nothing of this chain (lines dropped, or a chain it
     // never saw): say so, or "intact" would read as if the witness had been checked.
     if (c.ok && witness && witness.checkpoints.length > 0 && !c.witnessVerified && c.records > 0) {
-      warnings.push(`${c.instanceId}: no witnessed checkpoint of this chain was found, so it was checked against nothing outside the source; give the witness that holds it (or a pinned /audit/v1/checkpoints/latest).`);
+      warn({ code: 'CHAIN_NOT_WITNESSED', instanceId: c.instanceId }, `${c.instanceId}: no witnessed checkpoint of this chain was found, so it was checked against nothing outside the source; give the witness that holds it (or a pinned /audit/v1/checkpoints/latest).`);
     }
     if (c.ok && c.anchoredAt !== null) {
-      warnings.push(`${c.instanceId}: records up to seq ${c.anchoredAt} were archived; verify the archive file for them.`);
+      warn({ code: 'ARCHIVED', instanceId: c.instanceId, upToSeq: c.anchoredAt }, `${c.instanceId}: records up to seq ${c.anchoredAt} were archived; verify the archive file for them.`);
     }
   }
-  return { ok: chains.every((c) => c.ok), chains, warnings };
+  return { ok: chains.every((c) => c.ok), chains, warnings, notices };
 }

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addClient } from '../../scripts/add-client.js';
+import { addClient, catalogProcedureIds } from '../../scripts/add-client.js';
 import { REPO_ROOT } from '../../lib/repo-root.js';
 import { ClientRegistry, type ClientEntry } from './clients.js';
 import { generateApiKey, hashApiKey } from './keys.js';
@@ -133,9 +133,67 @@ describe('npm run client:add', () => {
     expect(() => addClient(file, { id: 'new-one' })).toThrow(/--agency, --name, --procedures/);
   });
 
+  it('validates procedure ids against the catalog, naming the nearest id and the valid ones', () => {
+    const file = path.join(dir, 'procs.json');
+    const typo = () => addClient(file, { id: 'typo', agency: 'A', name: 'N', procedures: ['lodging-notification', 'pasport-issuance'] });
+    expect(typo).toThrow(/Unknown procedure id\(s\) "pasport-issuance" \(did you mean passport-issuance\?\)/);
+    expect(typo).toThrow(/Valid ids: .*judicial-record-certificate.*lodging-notification/);
+    expect(() => addClient(file, { id: 'far', agency: 'A', name: 'N', procedures: ['xyz'] })).toThrow(/Unknown procedure id\(s\) "xyz": not in the catalog/);
+    expect(existsSync(file)).toBe(false); // nothing written
+    // The catalog's real ids (and the development wildcard) pass; an extra folder's ids count too.
+    expect(catalogProcedureIds()).toContain('passport-issuance');
+    expect(addClient(file, { id: 'ok', agency: 'A', name: 'N', procedures: ['passport-issuance', '*'] }).created).toBe(true);
+    expect(addClient(file, { id: 'extra', agency: 'A', name: 'N', procedures: ['my-own'], knownProcedures: ['my-own'] }).created).toBe(true);
+  });
+
+  it('validates --tier and --province (one of the 34 current provincial units) and stores them', () => {
+    const file = path.join(dir, 'tiers.json');
+    const add = (id: string, tier?: string, provinceCode?: string) => addClient(file, { id, agency: 'A', name: 'N', procedures: ['lodging-notification'], tier, provinceCode });
+    add('hcm', 'province', '79');
+    add('implied', undefined, '01');
+    add('bca', 'ministry');
+    add('plain');
+    const stored = ClientRegistry.readFile(file);
+    expect(stored.map((c) => [c.id, c.tier, c.provinceCode])).toEqual([
+      ['hcm', 'province', '79'],
+      ['implied', 'province', '01'],
+      ['bca', 'ministry', undefined],
+      ['plain', undefined, undefined],
+    ]);
+    expect(() => add('x1', 'commune')).toThrow(/--tier commune is not a tier: use --tier ministry .* or --tier province/);
+    expect(() => add('x2', 'province')).toThrow(/--tier province needs --province <code>.*79 Thành phố Hồ Chí Minh/);
+    expect(() => add('x3', 'ministry', '79')).toThrow(/--province is for --tier province only/);
+    // A pre-2025 province code (Bình Dương, merged into Hồ Chí Minh) and a name instead of a code.
+    expect(() => add('x4', 'province', '74')).toThrow(/--province 74 is not one of the 34 current provincial units.*Valid codes: 01 Thành phố Hà Nội/);
+    expect(() => add('x5', 'province', 'Huế')).toThrow(/"Huế" is Thành phố Huế: use --province 46/);
+    expect(() => add('x6', 'province', 'ho chi minh')).toThrow(/use --province 79/);
+    expect(() => addClient(file, { id: 'hcm', rotate: true, tier: 'ministry' })).toThrow(/--rotate only adds a key/);
+    expect(ClientRegistry.readFile(file)).toHaveLength(4);
+  });
+
   it('refuses to edit an invalid file', () => {
     const file = path.join(dir, 'broken.json');
     writeFileSync(file, JSON.stringify({ clients: [{ id: 'x' }] }));
     expect(() => addClient(file, { id: 'y', agency: 'a', name: 'b', procedures: [] })).toThrow(/Invalid clients file/);
+  });
+});
+
+describe('clients file: tier and provinceCode (issue 16)', () => {
+  const base = (extra: Record<string, unknown>) => ({
+    clients: [{ id: 'x', agency: 'A', name: 'N', procedures: [], keys: [{ id: 'k', sha256: 'a'.repeat(64), createdAt: '2025-07-01T00:00:00Z' }], ...extra }],
+  });
+  it('accepts a ministry, a province with one of the 34 codes, and neither', () => {
+    expect(ClientRegistry.parse(base({ tier: 'ministry' }), 'f')[0]).toMatchObject({ tier: 'ministry' });
+    expect(ClientRegistry.parse(base({ tier: 'province', provinceCode: '79' }), 'f')[0]).toMatchObject({ tier: 'province', provinceCode: '79' });
+    const none = ClientRegistry.parse(base({}), 'f')[0]!;
+    expect(none.tier).toBeUndefined();
+    const reg = new ClientRegistry([ClientRegistry.parse(base({ tier: 'province', provinceCode: '01' }), 'f')[0]!], { production: false });
+    expect(reg.clients[0]).toMatchObject({ tier: 'province', provinceCode: '01' });
+  });
+  it('refuses an unknown tier, a province without a code, a code that is not a current unit, a code without tier province', () => {
+    expect(() => ClientRegistry.parse(base({ tier: 'commune' }), 'f')).toThrow(/tier/);
+    expect(() => ClientRegistry.parse(base({ tier: 'province' }), 'f')).toThrow(/needs provinceCode/);
+    expect(() => ClientRegistry.parse(base({ tier: 'province', provinceCode: '02' }), 'f')).toThrow(/not one of the 34 provincial units/);
+    expect(() => ClientRegistry.parse(base({ tier: 'ministry', provinceCode: '79' }), 'f')).toThrow(/only allowed with tier "province"/);
   });
 });

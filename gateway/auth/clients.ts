@@ -7,11 +7,14 @@
  * Format (JSON):
  *   { "clients": [ { "id", "agency", "name", "demo"?, "procedures": [...],
  *       "registries"?, "permissions"?, "requireSubjectToken"?, "roles"?,
- *       "trustedDocuments"?,
+ *       "trustedDocuments"?, "tier"?, "provinceCode"?,
  *       "keys": [ { "id", "sha256", "createdAt", "expiresAt"? } ] } ] }
  * `trustedDocuments` (path, relative to the clients file's folder) restricts the
  * client to the registered operations of that file (gateway/auth/trusted-documents.ts;
  * the recommended production setting for TTHC systems).
+ * `tier` (`ministry` | `province`) and, for a province, `provinceCode` (one of the 34 provincial
+ * units of lib/provinces.ts) structure the agency for the statistics; records stamp both at write
+ * time. Unset → the statistics group the client under `unspecified`.
  * Several keys per client let a key be rotated: add the new one, deploy, remove
  * the old one. Demo clients may also carry the clear `key` (to print it at start);
  * they are refused in production.
@@ -24,6 +27,7 @@ import type { ClientIdentity } from '../core/context.js';
 import { CLIENT_ROLES, type AuthResult as DirectoryAuthResult, type ClientRole, type DemoCredential } from '../core/services.js';
 import { digestsEqual, hashApiKey } from './keys.js';
 import { TrustedDocuments } from './trusted-documents.js';
+import { AGENCY_TIERS, PROVINCIAL_UNIT_BY_CODE } from '../../lib/provinces.js';
 
 // The roles and a demo client's shape are the directory contract (core/services.ts): one definition.
 export { CLIENT_ROLES, type ClientRole, type DemoCredential } from '../core/services.js';
@@ -51,7 +55,25 @@ const clientSchema = z.strictObject({
   roles: z.array(z.enum(CLIENT_ROLES)).min(1).default(['client']),
   /** Trusted-documents file (relative to the clients file's folder): only its operations may run. Default: none (free-form queries). */
   trustedDocuments: z.string().min(1).optional(),
+  /** The agency's level, for the statistics (khối bộ / khối địa phương). Default: unset (`unspecified`). */
+  tier: z.enum(AGENCY_TIERS).optional(),
+  /** With `tier: "province"` (and only then): the 2-digit code of one of the 34 provincial units. */
+  provinceCode: z.string().optional(),
   keys: z.array(keySchema).min(1, 'needs at least one key (npm run client:add creates one)'),
+}).superRefine((c, ctx) => {
+  if (c.tier === 'province' && c.provinceCode === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['provinceCode'], message: 'tier "province" needs provinceCode: the 2-digit code of one of the 34 provincial units (e.g. "79" for Thành phố Hồ Chí Minh)' });
+  }
+  if (c.provinceCode !== undefined && c.tier !== 'province') {
+    ctx.addIssue({ code: 'custom', path: ['provinceCode'], message: 'provinceCode is only allowed with tier "province": set tier to "province" or remove provinceCode' });
+  }
+  if (c.provinceCode !== undefined && !PROVINCIAL_UNIT_BY_CODE.has(c.provinceCode)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['provinceCode'],
+      message: `"${c.provinceCode}" is not one of the 34 provincial units; use one of: ${[...PROVINCIAL_UNIT_BY_CODE.keys()].join(', ')}`,
+    });
+  }
 });
 
 export const clientsFileSchema = z.strictObject({
@@ -132,6 +154,8 @@ export class ClientRegistry {
       permissions: c.permissions,
       requireSubjectToken: c.requireSubjectToken,
       roles: c.roles,
+      ...(c.tier ? { tier: c.tier } : {}),
+      ...(c.provinceCode ? { provinceCode: c.provinceCode } : {}),
     }));
     entries.forEach((c, clientIndex) => {
       for (const k of c.keys) {

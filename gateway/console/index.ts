@@ -16,7 +16,8 @@
  * checks the key and the role.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ClientDirectory } from '../core/services.js';
+import type { ClientDirectory, ProcedureCatalog } from '../core/services.js';
+import { AGENCY_TIER_LABELS, PROVINCIAL_UNITS } from '../../lib/provinces.js';
 import { gzipSync } from 'node:zlib';
 import { defineConcern } from '../core/concern.js';
 import { AUDIT_LOG_ROLES, CONSOLE_ROLES, requireAnyRole, STATS_ROLES } from '../core/access.js';
@@ -71,10 +72,26 @@ export const consoleConcern = defineConcern({
     return { prefix };
   },
   needs: ['clients'],
-  create: ({ own, app, services }) => ({ install: () => installConsole(app, services.need('clients'), own.prefix) }),
+  // Procedure names for the log browser (read per request: the catalog may be reloaded).
+  uses: ['procedures'],
+  create: ({ own, app, services }) => ({ install: () => installConsole(app, services.need('clients'), () => services.use('procedures') ?? null, own.prefix) }),
 });
 
-function installConsole(app: FastifyInstance, clients: ClientDirectory, prefix: string): void {
+/**
+ * What the console shows instead of ids: client display names, procedure names (Vietnamese and
+ * English), the 34 provincial units and the tiers. Nothing secret: names the clients file and
+ * the catalog already publish to staff.
+ */
+export function consoleDirectory(clients: ClientDirectory, catalog: ProcedureCatalog | null) {
+  return {
+    clients: clients.clients.map((c) => ({ id: c.id, name: c.name, agency: c.agency, tier: c.tier ?? null, provinceCode: c.provinceCode ?? null })),
+    procedures: (catalog?.ids() ?? []).sort().map((id) => ({ id, name: catalog!.name(id) ?? id, nameEn: catalog!.nameEn?.(id) ?? null })),
+    provinces: PROVINCIAL_UNITS.map((u) => ({ code: u.code, name: u.name, nameEn: u.nameEn })),
+    tiers: Object.entries(AGENCY_TIER_LABELS).map(([key, l]) => ({ key, label: l.label, labelEn: l.labelEn })),
+  };
+}
+
+function installConsole(app: FastifyInstance, clients: ClientDirectory, catalog: () => ProcedureCatalog | null, prefix: string): void {
   // Read at startup so a broken install fails now, not on the first visit.
   const files = loadConsoleFiles();
 
@@ -99,6 +116,13 @@ function installConsole(app: FastifyInstance, clients: ClientDirectory, prefix: 
         auditLog: caller.roles.some((r) => AUDIT_LOG_ROLES.includes(r)),
       },
     });
+  });
+
+  /** Names for ids: clients, procedures, provinces, tiers (consoleDirectory). */
+  app.get(`${prefix}api/directory`, async (request, reply) => {
+    const caller = requireAnyRole(clients, CONSOLE_ROLES, request, reply);
+    if (!caller) return reply;
+    return reply.header('cache-control', 'no-store').send(consoleDirectory(clients, catalog()));
   });
 
 }

@@ -7,6 +7,7 @@
  * fields it writes and only reads the others.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { AgencyTier } from '../../lib/provinces.js';
 
 /** A TTHC system of a province or ministry, or a staff role (auditor, operator, monitor). */
 export interface ClientIdentity {
@@ -25,6 +26,10 @@ export interface ClientIdentity {
   requireSubjectToken: boolean;
   /** `client` (TTHC system, may query data), `auditor`, `operator`, `monitor`; set by gateway/auth. */
   roles?: Array<'client' | 'auditor' | 'operator' | 'monitor'>;
+  /** The agency's level (gateway/auth clients file); absent when the client declares none. */
+  tier?: AgencyTier;
+  /** With tier `province`: the 2-digit code of one of the 34 provincial units (lib/provinces.ts). */
+  provinceCode?: string;
 }
 
 /** Whether the client may run the procedure (`*` counts only outside production): the one rule policy and response check share. */

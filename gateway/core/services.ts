@@ -85,6 +85,12 @@ export interface ProcedureCatalog {
    * A group id is a purpose of its own (pathTree, fieldCoordinates and name answer for it).
    */
   groupProcedures(id: string): string[] | null;
+  /** Optional (statistics labels and report): its English name (C2 `nameEn`); null when none. */
+  nameEn?(procedureId: string): string | null;
+  /** Optional (statistics report): its national procedure code (`nationalCode`, e.g. 1.001757); null when none. */
+  nationalCode?(procedureId: string): string | null;
+  /** Optional (statistics): out-of-pocket cost of one of its cut components, VND; null for the default. */
+  componentCostVnd?(procedureId: string): number | null;
 }
 
 /** A SQL connection to the committed audit records, for read-only aggregation. */

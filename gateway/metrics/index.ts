@@ -68,7 +68,13 @@ export function observeRequest(
   metrics: MotlanMetrics,
   ctx: MotlanContext,
   statusCode: number,
-  opts: { now?: number; fallbackClientId?: () => string | null; purposeByTrace?: WeakMap<object, Purpose> } = {},
+  opts: {
+    now?: number;
+    fallbackClientId?: () => string | null;
+    purposeByTrace?: WeakMap<object, Purpose>;
+    /** Whether a procedure id is in the catalog. Default: every id is (no catalog to ask). */
+    isProcedure?: (procedureId: string) => boolean;
+  } = {},
 ): void {
   const now = opts.now ?? Date.now();
   const trace = ctx.trace;
@@ -80,11 +86,13 @@ export function observeRequest(
   for (const registry of trace.unavailableRegistries) {
     if (!trace.registries.has(registry)) subgraphs.push({ registry, seconds: null, failed: true });
   }
+  const procedureId = (ctx.purpose ?? opts.purposeByTrace?.get(trace))?.procedureId ?? null;
   metrics.recordRequest({
     // A request refused before the auth hook ran (e.g. unparsable JSON) still names its caller,
     // as its audit record does.
     clientId: ctx.client?.id ?? (statusCode !== 401 ? (opts.fallbackClientId?.() ?? null) : null),
-    procedureId: (ctx.purpose ?? opts.purposeByTrace?.get(trace))?.procedureId ?? null,
+    procedureId,
+    procedureKnown: procedureId === null || !opts.isProcedure ? true : opts.isProcedure(procedureId),
     outcome: classifyOutcome({
       httpStatus: statusCode,
       codes: trace.errorCodes,
@@ -116,6 +124,8 @@ export const metricsConcern = defineConcern({
   }),
   provides: ['metrics'],
   needs: ['clients'],
+  // The catalog decides which purposes are procedures (read per request: it may be reloaded).
+  uses: ['procedures'],
   create: ({ own, core, logger, app, services }) => {
     const metrics = new MotlanMetrics(own);
     if (!own.token && core.production) {
@@ -125,12 +135,32 @@ export const metricsConcern = defineConcern({
     return {
       services: { metrics },
       plugins: [purposeCapturePlugin(purposeByTrace)],
-      install: () => installMetrics({ app, metrics, clients: services.need('clients'), token: own.token, path: own.path, purposeByTrace }),
+      install: () =>
+        installMetrics({
+          app,
+          metrics,
+          clients: services.need('clients'),
+          token: own.token,
+          path: own.path,
+          purposeByTrace,
+          isProcedure: (id) => {
+            const catalog = services.use('procedures');
+            return catalog ? catalog.name(id) !== null : true;
+          },
+        }),
     };
   },
 });
 
-function installMetrics(env: { app: FastifyInstance; metrics: MotlanMetrics; clients: ClientDirectory; token: string | null; path: string; purposeByTrace: WeakMap<object, Purpose> }): void {
+function installMetrics(env: {
+  app: FastifyInstance;
+  metrics: MotlanMetrics;
+  clients: ClientDirectory;
+  token: string | null;
+  path: string;
+  purposeByTrace: WeakMap<object, Purpose>;
+  isProcedure: (procedureId: string) => boolean;
+}): void {
   const { metrics, token, path } = env;
   env.app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     if (!isGraphQLRequest(request)) return;
@@ -139,6 +169,7 @@ function installMetrics(env: { app: FastifyInstance; metrics: MotlanMetrics; cli
     try {
       observeRequest(metrics, ctx, reply.statusCode, {
         purposeByTrace: env.purposeByTrace,
+        isProcedure: env.isProcedure,
         fallbackClientId: () => {
           const auth = env.clients.authenticate(request.headers, { role: 'client' });
           return auth.ok ? auth.client.id : null;

@@ -30,6 +30,11 @@ export interface RequestObservation {
   clientId: string | null;
   /** Procedure id of the declared purpose, or null. */
   procedureId: string | null;
+  /**
+   * Whether `procedureId` names a procedure of the catalog. False: the label is `unknown`, so a
+   * purpose a client invents never becomes a series of its own. Default: true (the caller checked).
+   */
+  procedureKnown?: boolean;
   /** Audit outcome: OK, PARTIAL, DENIED, INVALID, ERROR, UNAUTHENTICATED (or RATE_LIMITED). */
   outcome: string;
   durationSeconds: number;
@@ -38,6 +43,9 @@ export interface RequestObservation {
   /** Entities returned per registry. */
   entities?: Record<string, number>;
 }
+
+/** Label value of requests whose X-Purpose names no catalog procedure. */
+export const UNKNOWN_PROCEDURE = 'unknown';
 
 const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const SUBGRAPH_BUCKETS = [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -150,7 +158,8 @@ export class MotlanMetrics {
     const outcome = this.guard.value('outcome', o.outcome, 'unknown');
     this.requests.inc({
       client: this.guard.value('client', o.clientId, 'anonymous'),
-      procedure: this.guard.value('procedure', o.procedureId, 'none'),
+      // A purpose that names no procedure is not a category: `unknown`, as in the statistics.
+      procedure: o.procedureId !== null && o.procedureKnown === false ? UNKNOWN_PROCEDURE : this.guard.value('procedure', o.procedureId, 'none'),
       outcome,
     });
     this.requestDuration.observe({ outcome }, Math.max(0, o.durationSeconds));

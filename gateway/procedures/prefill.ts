@@ -125,6 +125,7 @@ const REGISTRY_NAMES: Record<string, string> = {
   enterprise: `business registry (${REGISTRY_TITLES.enterprise})`,
   insurance: `insurance registry (${REGISTRY_TITLES.insurance})`,
   land: `land registry (${REGISTRY_TITLES.land})`,
+  civil: `civil-status registry (${REGISTRY_TITLES.civil})`,
 };
 const registryName = (r: string) => REGISTRY_NAMES[r] ?? `${r} registry`;
 

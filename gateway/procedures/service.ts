@@ -107,6 +107,12 @@ export class ProcedureService implements ProcedureCatalog {
     return (this.current.byId.get(procedureId) ?? this.current.groups.get(procedureId))?.def.name ?? null;
   }
 
+  /** Its English name (`nameEn` of its file, C2), or null when unknown or not given (console's English view). */
+  nameEn(procedureId: string): string | null {
+    // A group id is a purpose too (audit, statistics): its English name as well.
+    return (this.current.byId.get(procedureId) ?? this.current.groups.get(procedureId))?.def.nameEn ?? null;
+  }
+
   /** The procedure's compiled operation, or null when unknown. */
   operation(procedureId: string): { query: string; operationName: string } | null {
     const op = this.current.byId.get(procedureId)?.operation;

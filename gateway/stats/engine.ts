@@ -1,21 +1,43 @@
 /**
- * Data-sharing statistics computed by SQL aggregation directly over the audit
- * store's `audit_records` table (SQLite or PostgreSQL), so every figure reconciles
- * exactly with the records an auditor can list and export: no second counter
- * that could drift, no sampling.
+ * Data-sharing statistics read from the rollup tables the audit store keeps in step with its
+ * records (gateway/core/stats-rollup.ts), so a figure costs the same whatever the volume: a
+ * 30-day period reads ~30 day rows per combination of dimensions, never the records.
  *
- * Semantics (documented in docs/CONSOLE.md):
+ * A period [from, to) is cut into: whole Vietnamese days (day rollups), whole hours at its ends
+ * (hour rollups), and the parts of at most two hours that are not whole (read from the raw
+ * records and folded with the very function the store uses to write rollups). Every figure is
+ * therefore exact, except percentiles, which come from a fixed histogram (at most 18.9 % above
+ * the exact nearest-rank value, see LATENCY_BOUNDS_MS). docs/CONSOLE.md defines every figure.
+ *
+ * Semantics:
  * - A request counts in the period of its arrival time (`ts`), once.
- * - Grouping by registry puts a request in every registry it contacted, so those
- *   groups do not add up to the total; their `entitiesShared` counts only that
- *   registry's entities. Requests that contacted no registry are in no such group.
- * - Percentiles use the nearest-rank method on the recorded durations (the value
- *   of rank ⌈p·n/100⌉), so each is a duration some request really had.
- * - Hours saved are summed in hundredths (as stored), then valued in VND.
+ * - Grouping by registry puts a request in every registry it contacted, so those groups do not
+ *   add up to the total; their `entitiesShared` counts only that registry's entities.
+ * - A dossier (client, dossier id) counts in the period, and under the client/agency/tier/
+ *   province/procedure, of its FIRST request; `withComponentsCut` when any of its requests so far
+ *   cut a component. Dossier figures are null when grouping or filtering by registry or outcome
+ *   (a dossier has no single registry or outcome).
+ * - With a procedure catalog, a purpose naming no catalog procedure is grouped as `unknown`.
  */
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
-import { OUTCOMES, VN_OFFSET_MS, type GroupBy, type StatsFilter, type StatsQuery } from './params.js';
+import {
+  addRecord,
+  DAY_MS,
+  emptyBatch,
+  HOUR_MS,
+  LATENCY_BOUNDS_MS,
+  LATENCY_BUCKETS,
+  LATENCY_COLUMNS,
+  MEASURES,
+  VN_OFFSET_MS,
+  type Dim,
+  type Measure,
+  type RollupRecord,
+} from '../core/stats-rollup.js';
+import { AGENCY_TIER_LABELS, PROVINCIAL_UNIT_BY_CODE, type AgencyTier } from '../../lib/provinces.js';
+import { registryLabel } from '../../lib/registries.js';
+import { OUTCOMES, vnDay, vnMonth, type GroupBy, type StatsFilter, type StatsQuery } from './params.js';
 
 /** Where the records are: the audit store's own connection (see gateway/stats/source.ts). */
 export type StatsDb =
@@ -32,6 +54,15 @@ export interface LatencyStats {
   max: number | null;
 }
 
+export interface DossierFigures {
+  /** Distinct (client, dossier id) whose first request falls in the period/group. */
+  served: number;
+  /** Of those, dossiers with at least one request that cut a component. */
+  withComponentsCut: number;
+  /** Requests that named no dossier (not in `served`: the gap stays visible). */
+  requestsWithoutDossier: number;
+}
+
 export interface StatsFigures {
   requests: { total: number; byOutcome: Record<string, number> };
   entitiesShared: { total: number; byRegistry: Record<string, number> };
@@ -46,11 +77,21 @@ export interface StatsFigures {
   /** `hoursSaved` × the hourly rate, rounded to the dong. */
   valueVnd: number;
   latencyMs: LatencyStats;
+  /** Dossier-level counts; `served`/`withComponentsCut` null when grouped or filtered by registry or outcome. */
+  dossiers: { served: number | null; withComponentsCut: number | null; requestsWithoutDossier: number };
+  /** Form fields of the prefills: filled from the registries vs left for the citizen. */
+  fields: { prefilled: number; forCitizen: number };
+  /** Out-of-pocket costs avoided (copies, certification, postage): components cut × cost per component. */
+  costsSavedVnd: number;
 }
 
 export interface StatsGroup extends StatsFigures {
-  /** Client id, agency, registry, procedure id (null: no purpose), outcome, `YYYY-MM-DD` or `YYYY-MM`. */
+  /** Client id, agency, registry, procedure id (null: no purpose; `unknown`), outcome, tier, province code, `YYYY-MM-DD` or `YYYY-MM`. */
   key: string | null;
+  /** Vietnamese label (procedure name, client display name, province name, tier name…). */
+  label: string | null;
+  /** English label where known, else null. */
+  labelEn: string | null;
 }
 
 export interface StatsSummary {
@@ -66,7 +107,102 @@ export interface FieldCount {
   requests: number;
 }
 
+/** What the engine knows of the catalog and clients, for `unknown`, labels and costs. */
+export interface StatsCatalog {
+  /** Catalog procedure ids; null = no catalog (every purpose is kept as its own group). */
+  procedureIds(): readonly string[] | null;
+  procedureName(id: string): string | null;
+  procedureNameEn(id: string): string | null;
+  nationalCode(id: string): string | null;
+  /** Out-of-pocket cost of one cut component of this procedure, VND. */
+  componentCostVnd(id: string | null): number;
+  clientName(id: string): string | null;
+}
+
+export interface StatsEngineOptions {
+  /** VND per citizen hour saved (see gateway/stats/index.ts for the default and its source). */
+  hourlyRateVnd: number;
+  /** Catalog and clients. Default: none (no `unknown` grouping, no labels, DEFAULT_COMPONENT_COST_VND). */
+  catalog?: StatsCatalog;
+}
+
+export const UNKNOWN_PROCEDURE = 'unknown';
+/** The API's groupings plus `report`: the composite tier|province|procedure key of the report rows. */
+type Grouping = GroupBy | 'report';
+const REPORT_SEP = '|';
 const PERCENTILES = [50, 95, 99] as const;
+/** Groupings under which a dossier has a single key. */
+const DOSSIER_GROUPS: ReadonlySet<Grouping> = new Set(['none', 'client', 'agency', 'procedure', 'tier', 'province', 'day', 'month', 'report']);
+
+/** Rows of one group and outcome: what every figure is computed from. */
+interface Acc {
+  m: Record<Measure, number>;
+  byOutcome: Record<string, number>;
+  durMax: number | null;
+  hist: number[];
+  costVnd: number;
+  entities: Record<string, number>;
+  served: number;
+  withCut: number;
+}
+
+function newAcc(): Acc {
+  return {
+    m: Object.fromEntries(MEASURES.map((k) => [k, 0])) as Record<Measure, number>,
+    byOutcome: Object.fromEntries(OUTCOMES.map((o) => [o, 0])),
+    durMax: null,
+    hist: new Array<number>(LATENCY_BUCKETS).fill(0),
+    costVnd: 0,
+    entities: {},
+    served: 0,
+    withCut: 0,
+  };
+}
+
+function num(v: unknown): number {
+  return v === null || v === undefined ? 0 : Number(v);
+}
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+/** The nearest-rank percentile read from the histogram: its bucket's upper bound, capped by the maximum. */
+export function histogramPercentile(hist: readonly number[], p: number, max: number | null): number | null {
+  const n = hist.reduce((a, b) => a + b, 0);
+  if (n === 0 || max === null) return null;
+  const rank = Math.ceil((p * n) / 100);
+  let seen = 0;
+  for (let i = 0; i < hist.length; i++) {
+    seen += hist[i]!;
+    if (seen >= rank) return i < LATENCY_BOUNDS_MS.length ? Math.min(LATENCY_BOUNDS_MS[i]!, max) : max;
+  }
+  return max;
+}
+
+/** The parts of a period: whole days, whole hours, and partial hours read from the records. */
+export interface PeriodSegments {
+  days: [number, number] | null;
+  hours: Array<[number, number]>;
+  raw: Array<[number, number]>;
+}
+
+export function segmentsOf(from: number, to: number): PeriodSegments {
+  const hA = Math.ceil(from / HOUR_MS) * HOUR_MS;
+  const hB = Math.floor(to / HOUR_MS) * HOUR_MS;
+  if (hA >= hB) return { days: null, hours: [], raw: [[from, to]] };
+  const raw: Array<[number, number]> = [];
+  if (from < hA) raw.push([from, hA]);
+  if (hB < to) raw.push([hB, to]);
+  const dayStart = (t: number) => Math.floor((t + VN_OFFSET_MS) / DAY_MS) * DAY_MS - VN_OFFSET_MS;
+  const dA = dayStart(hA) === hA ? hA : dayStart(hA) + DAY_MS;
+  const dB = dayStart(hB);
+  if (dA >= dB) return { days: null, hours: [[hA, hB]], raw };
+  const hours: Array<[number, number]> = [];
+  if (hA < dA) hours.push([hA, dA]);
+  if (dB < hB) hours.push([dB, hB]);
+  return { days: [dA, dB], hours, raw };
+}
 
 /** A tiny SQL builder: the same query text for both dialects, parameters always bound. */
 class Sql {
@@ -79,104 +215,35 @@ class Sql {
   in(values: readonly unknown[]): string {
     return values.map((v) => this.p(v)).join(', ');
   }
-  /** The elements of a JSON array column as rows with a `value` column. */
-  arrayElements(column: string, alias: string): string {
-    return this.dialect === 'sqlite' ? `json_each(${column}) ${alias}` : `jsonb_array_elements_text(${column}) AS ${alias}(value)`;
+  /** Whether the `;`-joined set column contains one of `values`. */
+  setHasAny(column: string, values: readonly string[]): string {
+    const hay = `(';' || ${column} || ';')`;
+    const f = this.dialect === 'sqlite' ? (v: string) => `instr(${hay}, ${v}) > 0` : (v: string) => `strpos(${hay}, ${v}) > 0`;
+    return `(${values.map((v) => f(this.p(`;${v};`))).join(' OR ')})`;
   }
-  /** The members of a JSON object column as rows with `key` and `value` (text in PostgreSQL). */
-  objectMembers(column: string, alias: string): string {
-    return this.dialect === 'sqlite' ? `json_each(${column}) ${alias}` : `jsonb_each_text(${column}) AS ${alias}(key, value)`;
-  }
-  arrayLength(column: string): string {
-    return this.dialect === 'sqlite' ? `json_array_length(${column})` : `jsonb_array_length(${column})`;
-  }
-  /** An integer member of a JSON object column (NULL when absent). */
-  jsonInt(column: string, member: string): string {
-    return this.dialect === 'sqlite' ? `json_extract(${column}, '$.${member}')` : `((${column}->>'${member}')::bigint)`;
-  }
-  /** A decimal member, as integer hundredths (exact sums). */
-  jsonCents(column: string, member: string): string {
-    return this.dialect === 'sqlite'
-      ? `CAST(ROUND(json_extract(${column}, '$.${member}') * 100) AS INTEGER)`
-      : `(ROUND((${column}->>'${member}')::numeric * 100)::bigint)`;
-  }
-  /** `YYYY-MM-DD` (len 10) or `YYYY-MM` (len 7) of the Vietnamese day/month of `ts`. */
-  vnDate(len: 10 | 7): string {
-    return this.dialect === 'sqlite'
-      ? `substr(strftime('%Y-%m-%d', (r.ts + ${VN_OFFSET_MS}) / 1000, 'unixepoch'), 1, ${len})`
-      : `substr(to_char(to_timestamp((r.ts + ${VN_OFFSET_MS}) / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 1, ${len})`;
-  }
-  /** Integer (then numeric) value of an object member produced by `objectMembers`. */
-  memberInt(alias: string): string {
-    return this.dialect === 'sqlite' ? `${alias}.value` : `(${alias}.value)::bigint`;
-  }
-}
-
-/** Group key expression and the extra FROM item it needs (registry: one row per registry contacted). */
-function groupKey(sql: Sql, groupBy: GroupBy): { key: string; from: string } {
-  switch (groupBy) {
-    case 'none':
-      return { key: `'*'`, from: '' };
-    case 'client':
-      return { key: 'r.client_id', from: '' };
-    case 'agency':
-      return { key: 'r.agency', from: '' };
-    case 'procedure':
-      return { key: 'r.procedure_id', from: '' };
-    case 'outcome':
-      return { key: 'r.outcome', from: '' };
-    case 'day':
-      return { key: sql.vnDate(10), from: '' };
-    case 'month':
-      return { key: sql.vnDate(7), from: '' };
-    case 'registry':
-      return { key: 'gr.value', from: `, ${sql.arrayElements('r.registries', 'gr')}` };
-  }
-}
-
-function where(sql: Sql, f: StatsFilter): string {
-  const parts = [`r.ts >= ${sql.p(f.from)}`, `r.ts < ${sql.p(f.to)}`];
-  if (f.client) parts.push(`r.client_id IN (${sql.in(f.client)})`);
-  if (f.agency) parts.push(`r.agency IN (${sql.in(f.agency)})`);
-  if (f.procedure) parts.push(`r.procedure_id IN (${sql.in(f.procedure)})`);
-  if (f.outcome) parts.push(`r.outcome IN (${sql.in(f.outcome)})`);
-  if (f.registry) parts.push(`EXISTS (SELECT 1 FROM ${sql.arrayElements('r.registries', 'fr')} WHERE fr.value IN (${sql.in(f.registry)}))`);
-  return parts.join(' AND ');
-}
-
-function num(v: unknown): number {
-  return v === null || v === undefined ? 0 : Number(v);
-}
-function numOrNull(v: unknown): number | null {
-  return v === null || v === undefined ? null : Number(v);
-}
-function round(n: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-
-export interface StatsEngineOptions {
-  /** VND per citizen hour saved (see gateway/stats/index.ts for the default and its source). */
-  hourlyRateVnd: number;
 }
 
 export class StatsEngine {
-  private readonly table: string;
   private readonly dialect: 'sqlite' | 'postgres';
+  private readonly t: (name: string) => string;
 
   constructor(
     private readonly source: StatsDb,
     private readonly opts: StatsEngineOptions,
   ) {
     this.dialect = source.kind;
-    this.table = source.kind === 'sqlite' ? 'audit_records' : `${source.schema}.audit_records`;
     if (source.kind === 'postgres' && !/^[a-z_][a-z0-9_]{0,62}$/.test(source.schema)) {
       throw new Error(`Audit schema name ${JSON.stringify(source.schema)} is invalid: use lowercase letters, digits and _.`);
     }
+    this.t = source.kind === 'sqlite' ? (n) => n : (n) => `${source.schema}.${n}`;
   }
 
   get hourlyRateVnd(): number {
     return this.opts.hourlyRateVnd;
+  }
+
+  private costOf(procedure: string | null): number {
+    return this.opts.catalog?.componentCostVnd(procedure) ?? DEFAULT_COMPONENT_COST_VND;
   }
 
   private async rows(sql: Sql, text: string): Promise<Record<string, unknown>[]> {
@@ -187,116 +254,307 @@ export class StatsEngine {
     return (await this.source.pool.query(text, sql.params)).rows as Record<string, unknown>[];
   }
 
-  /** `WITH base AS (…)`: the filtered records with their group key `g`. */
-  private base(sql: Sql, q: StatsFilter, groupBy: GroupBy): string {
-    const g = groupKey(sql, groupBy);
-    return `WITH base AS (SELECT ${g.key} AS g, r.outcome, r.fields, r.entities, r.prefill, r.duration_ms FROM ${this.table} r${g.from} WHERE ${where(sql, q)})`;
+  // ------------------------------------------------------------------ keys and filters
+
+  /** The procedure as grouped: '' (no purpose), a catalog id, or `unknown`. */
+  private procedureKeyJs(raw: string): string {
+    if (raw === '') return '';
+    const ids = this.opts.catalog?.procedureIds();
+    return !ids || ids.includes(raw) ? raw : UNKNOWN_PROCEDURE;
+  }
+  private procedureKeySql(sql: Sql, col = 'procedure'): string {
+    const ids = this.opts.catalog?.procedureIds();
+    if (!ids) return col;
+    if (ids.length === 0) return `CASE WHEN ${col} = '' THEN '' ELSE ${sql.p(UNKNOWN_PROCEDURE)} END`;
+    return `CASE WHEN ${col} = '' OR ${col} IN (${sql.in(ids)}) THEN ${col} ELSE ${sql.p(UNKNOWN_PROCEDURE)} END`;
   }
 
-  /** Every figure per group (`'*'` is the single group of `none`). */
-  private async figures(q: StatsFilter, groupBy: GroupBy): Promise<Map<string | null, StatsFigures>> {
-    const byGroup = new Map<string | null, StatsFigures>();
-    const figuresOf = (g: unknown): StatsFigures => {
-      const key = g === null || g === undefined ? null : String(g);
-      let f = byGroup.get(key);
-      if (!f) {
-        f = this.emptyFigures();
-        byGroup.set(key, f);
-      }
-      return f;
+  /** SQL key of a grouping over a rollup table (`bucket` = the row's hour or day start). Registry is split in JS. */
+  private keySql(sql: Sql, groupBy: Grouping): string {
+    switch (groupBy) {
+      case 'none':
+        return `'*'`;
+      case 'client':
+        return 'client_id';
+      case 'agency':
+      case 'outcome':
+      case 'tier':
+      case 'province':
+        return groupBy;
+      case 'procedure':
+        return this.procedureKeySql(sql);
+      case 'day':
+      case 'month':
+        return `(((bucket + ${VN_OFFSET_MS}) / ${DAY_MS}) * ${DAY_MS} - ${VN_OFFSET_MS})`;
+      case 'registry':
+        return 'registries';
+      case 'report':
+        return `(tier || '${REPORT_SEP}' || province || '${REPORT_SEP}' || ${this.procedureKeySql(sql)})`;
+    }
+  }
+
+  /** The API key of a raw SQL/JS key. */
+  private apiKeys(groupBy: Grouping, raw: unknown): Array<string | null> {
+    const s = raw === null || raw === undefined ? '' : String(raw);
+    switch (groupBy) {
+      case 'day':
+        return [vnDay(Number(raw))];
+      case 'month':
+        return [vnMonth(Number(raw))];
+      case 'registry':
+        return s === '' ? [] : s.split(';');
+      case 'procedure':
+      case 'province':
+        return [s === '' ? null : s];
+      default:
+        return [s];
+    }
+  }
+
+  private dimFilterSql(sql: Sql, f: StatsFilter, opts: { dossier: boolean }): string[] {
+    const parts: string[] = [];
+    if (f.client) parts.push(`client_id IN (${sql.in(f.client)})`);
+    if (f.agency) parts.push(`agency IN (${sql.in(f.agency)})`);
+    if (f.procedure) parts.push(`${this.procedureKeySql(sql)} IN (${sql.in(f.procedure)})`);
+    if (f.tier) parts.push(`tier IN (${sql.in(f.tier)})`);
+    if (f.province) parts.push(`province IN (${sql.in(f.province)})`);
+    if (!opts.dossier) {
+      if (f.outcome) parts.push(`outcome IN (${sql.in(f.outcome)})`);
+      if (f.registry) parts.push(sql.setHasAny('registries', f.registry));
+    }
+    return parts;
+  }
+
+  private dimMatchesJs(d: Record<Dim, string>, f: StatsFilter): boolean {
+    if (f.client && !f.client.includes(d.client_id)) return false;
+    if (f.agency && !f.agency.includes(d.agency)) return false;
+    if (f.procedure && !f.procedure.includes(this.procedureKeyJs(d.procedure))) return false;
+    if (f.tier && !f.tier.includes(d.tier)) return false;
+    if (f.province && !f.province.includes(d.province)) return false;
+    if (f.outcome && !f.outcome.includes(d.outcome)) return false;
+    if (f.registry && !d.registries.split(';').some((g) => f.registry!.includes(g))) return false;
+    return true;
+  }
+
+  private keyJs(groupBy: Grouping, d: Record<Dim, string>, ts: number): unknown {
+    switch (groupBy) {
+      case 'none':
+        return '*';
+      case 'day':
+      case 'month':
+        return ts;
+      case 'procedure':
+        return this.procedureKeyJs(d.procedure);
+      case 'registry':
+        return d.registries;
+      case 'report':
+        return `${d.tier}${REPORT_SEP}${d.province}${REPORT_SEP}${this.procedureKeyJs(d.procedure)}`;
+      case 'client':
+        return d.client_id;
+      default:
+        return d[groupBy];
+    }
+  }
+
+  /** The time predicate over a rollup table for the whole-day and whole-hour segments (false when none). */
+  private timeSql(sql: Sql, seg: PeriodSegments): string {
+    const parts: string[] = [];
+    if (seg.days) parts.push(`(grain = 'd' AND bucket >= ${sql.p(seg.days[0])} AND bucket < ${sql.p(seg.days[1])})`);
+    for (const [a, b] of seg.hours) parts.push(`(grain = 'h' AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)})`);
+    return parts.length ? `(${parts.join(' OR ')})` : '1 = 0';
+  }
+
+  /** The records of the partial hours, folded into hour rollups exactly as the store writes them. */
+  private async rawEdges(seg: PeriodSegments) {
+    const batch = emptyBatch();
+    for (const [a, b] of seg.raw) {
+      const sql = new Sql(this.dialect);
+      const rows = await this.rows(
+        sql,
+        `SELECT instance_id, seq, ts, client_id, agency, procedure_id, dossier_id, registries, fields, entities, outcome, duration_ms, prefill, client_tier, client_province
+         FROM ${this.t('audit_records')} WHERE ts >= ${sql.p(a)} AND ts < ${sql.p(b)}`,
+      );
+      for (const row of rows) addRecord(batch, rollupRecordOf(row));
+    }
+    return batch;
+  }
+
+  // ------------------------------------------------------------------ figures
+
+  private async accumulate(q: StatsFilter, groupBy: Grouping): Promise<Map<unknown, Acc>> {
+    const seg = segmentsOf(q.from, q.to);
+    const out = new Map<unknown, Acc>();
+    const accOf = (k: unknown) => {
+      let a = out.get(k);
+      if (!a) out.set(k, (a = newAcc()));
+      return a;
     };
+    const edges = seg.raw.length ? await this.rawEdges(seg) : null;
 
-    // 1. Counts, sums, mean and max.
+    // 1. Counts, sums, histogram per group and outcome; costs per procedure inside SQL.
     {
       const sql = new Sql(this.dialect);
-      const base = this.base(sql, q, groupBy);
-      const outcomeCols = OUTCOMES.map((o, i) => `SUM(CASE WHEN outcome = ${sql.p(o)} THEN 1 ELSE 0 END) AS o${i}`).join(', ');
+      // Parameters are pushed in text order (SQLite's `?` are positional).
+      const key = this.keySql(sql, groupBy);
+      const ids = this.opts.catalog?.procedureIds() ?? [];
+      const costCase = ids.length
+        ? `CASE procedure ${ids.map((id) => `WHEN ${sql.p(id)} THEN ${sql.p(this.costOf(id))}`).join(' ')} ELSE ${sql.p(this.costOf(null))} END`
+        : sql.p(this.costOf(null));
+      const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
       const rows = await this.rows(
         sql,
-        `${base}
-         SELECT g, COUNT(*) AS requests, ${outcomeCols},
-           SUM(${sql.arrayLength('fields')}) AS fields,
-           SUM(CASE WHEN prefill IS NOT NULL THEN 1 ELSE 0 END) AS prefills,
-           SUM(COALESCE(${sql.jsonInt('prefill', 'componentsCut')}, 0)) AS components_cut,
-           SUM(COALESCE(${sql.jsonCents('prefill', 'hoursSaved')}, 0)) AS hours_cents,
-           AVG(duration_ms) AS mean_ms, MAX(duration_ms) AS max_ms
-         FROM base GROUP BY g`,
+        `SELECT ${key} AS g, outcome, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, MAX(dur_max) AS dur_max,
+           SUM(components_cut * ${costCase}) AS cost_vnd, ${LATENCY_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ')}
+         FROM ${this.t('stats_roll')} WHERE ${where} GROUP BY g, outcome`,
       );
       for (const row of rows) {
-        const f = figuresOf(row.g);
-        f.requests.total = num(row.requests);
-        OUTCOMES.forEach((o, i) => (f.requests.byOutcome[o] = num(row[`o${i}`])));
-        f.fieldsShared = num(row.fields);
-        f.prefills = num(row.prefills);
-        f.componentsCut = num(row.components_cut);
-        const cents = num(row.hours_cents);
-        f.hoursSaved = cents / 100;
-        f.valueVnd = Math.round((cents * this.opts.hourlyRateVnd) / 100);
-        f.latencyMs.mean = row.mean_ms === null ? null : round(Number(row.mean_ms), 3);
-        f.latencyMs.max = numOrNull(row.max_ms);
+        const hist = LATENCY_COLUMNS.map((c) => num(row[c]));
+        const m = Object.fromEntries(MEASURES.map((k) => [k, num(row[k])])) as Record<Measure, number>;
+        this.addTo(accOf(row.g), String(row.outcome), m, row.dur_max === null ? null : Number(row.dur_max), hist, num(row.cost_vnd));
+      }
+      for (const e of edges?.roll.values() ?? []) {
+        if (e.grain !== 'h' || !this.dimMatchesJs(e.dims, q)) continue;
+        this.addTo(accOf(this.keyJs(groupBy, e.dims, e.bucket)), e.dims.outcome, e.v.m, e.v.durMax, e.v.hist, e.v.m.components_cut * this.costOf(e.dims.procedure || null));
       }
     }
 
-    // 2. Entities per registry (only the group's own registry when grouping by registry).
+    // 2. Entities per registry.
     {
       const sql = new Sql(this.dialect);
-      const base = this.base(sql, q, groupBy);
-      const own = groupBy === 'registry' ? 'WHERE e.key = base.g' : '';
-      const rows = await this.rows(
-        sql,
-        `${base}
-         SELECT base.g AS g, e.key AS registry, SUM(${sql.memberInt('e')}) AS n
-         FROM base, ${sql.objectMembers('base.entities', 'e')} ${own}
-         GROUP BY base.g, e.key`,
-      );
-      for (const row of rows) {
-        const f = figuresOf(row.g);
-        const n = num(row.n);
-        f.entitiesShared.byRegistry[String(row.registry)] = n;
-        f.entitiesShared.total += n;
+      const key = this.keySql(sql, groupBy);
+      const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
+      const rows = await this.rows(sql, `SELECT ${key} AS g, registry, SUM(n) AS n FROM ${this.t('stats_entities')} WHERE ${where} GROUP BY g, registry`);
+      for (const row of rows) accOf(row.g).entities[String(row.registry)] = (accOf(row.g).entities[String(row.registry)] ?? 0) + num(row.n);
+      for (const e of edges?.entities.values() ?? []) {
+        if (e.grain !== 'h' || !this.dimMatchesJs(e.dims, q)) continue;
+        const a = accOf(this.keyJs(groupBy, e.dims, e.bucket));
+        a.entities[e.registry] = (a.entities[e.registry] ?? 0) + e.n;
       }
     }
 
-    // 3. Nearest-rank percentiles with window functions (both engines have them).
-    {
+    // 3. Dossiers (first request's hour/day and dimensions), when they have a key.
+    if (DOSSIER_GROUPS.has(groupBy) && !q.outcome && !q.registry) {
       const sql = new Sql(this.dialect);
-      const base = this.base(sql, q, groupBy);
-      const cols = PERCENTILES.map((p) => `MAX(CASE WHEN rn = (n * ${p} + 99) / 100 THEN d END) AS p${p}`).join(', ');
+      const key = this.keySql(sql, groupBy);
+      const parts = [
+        `SELECT grain, bucket, client_id, agency, tier, province, procedure, served, with_cut FROM ${this.t('stats_droll')} WHERE ${this.timeSql(sql, seg)}`,
+        ...seg.raw.map(
+          ([a, b]) =>
+            `SELECT 'x' AS grain, first_ts AS bucket, client_id, agency, tier, province, procedure, 1 AS served, cut AS with_cut
+             FROM ${this.t('stats_dossiers')} WHERE first_ts >= ${sql.p(a)} AND first_ts < ${sql.p(b)}`,
+        ),
+      ];
+      const filters = this.dimFilterSql(sql, q, { dossier: true });
       const rows = await this.rows(
         sql,
-        `${base}, ranked AS (
-           SELECT g, duration_ms AS d,
-             ROW_NUMBER() OVER (PARTITION BY g ORDER BY duration_ms) AS rn,
-             COUNT(*) OVER (PARTITION BY g) AS n
-           FROM base)
-         SELECT g, ${cols} FROM ranked GROUP BY g`,
+        `SELECT ${key} AS g, SUM(served) AS served, SUM(with_cut) AS with_cut FROM (${parts.join(' UNION ALL ')}) d
+         ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''} GROUP BY g`,
       );
       for (const row of rows) {
-        const f = figuresOf(row.g);
-        for (const p of PERCENTILES) f.latencyMs[`p${p}`] = numOrNull(row[`p${p}`]);
+        const a = accOf(row.g);
+        a.served += num(row.served);
+        a.withCut += num(row.with_cut);
       }
+    } else {
+      for (const a of out.values()) a.served = a.withCut = Number.NaN;
+      // Marks "not computed" for groups created later too (see figuresOf).
+      out.set(NOT_COMPUTED, newAcc());
     }
-    return byGroup;
+    return out;
   }
 
-  private emptyFigures(): StatsFigures {
+  private addTo(a: Acc, outcome: string, m: Record<Measure, number>, durMax: number | null, hist: readonly number[], cost: number): void {
+    for (const k of MEASURES) a.m[k] += m[k];
+    a.byOutcome[outcome] = (a.byOutcome[outcome] ?? 0) + m.requests;
+    if (durMax !== null) a.durMax = a.durMax === null ? durMax : Math.max(a.durMax, durMax);
+    for (let i = 0; i < LATENCY_BUCKETS; i++) a.hist[i]! += hist[i]!;
+    a.costVnd += cost;
+  }
+
+  private figuresOf(a: Acc, dossiersComputed: boolean, ownRegistry?: string): StatsFigures {
+    const byRegistry: Record<string, number> = {};
+    for (const [k, n] of Object.entries(a.entities)) if (n > 0 && (ownRegistry === undefined || k === ownRegistry)) byRegistry[k] = n;
+    const cents = a.m.hours_cents;
+    const n = a.m.requests;
     return {
-      requests: { total: 0, byOutcome: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) },
-      entitiesShared: { total: 0, byRegistry: {} },
-      fieldsShared: 0,
-      prefills: 0,
-      componentsCut: 0,
-      hoursSaved: 0,
-      valueVnd: 0,
-      latencyMs: { p50: null, p95: null, p99: null, mean: null, max: null },
+      requests: { total: n, byOutcome: { ...a.byOutcome } },
+      entitiesShared: { total: Object.values(byRegistry).reduce((x, y) => x + y, 0), byRegistry },
+      fieldsShared: a.m.fields_shared,
+      prefills: a.m.prefills,
+      componentsCut: a.m.components_cut,
+      hoursSaved: cents / 100,
+      valueVnd: Math.round((cents * this.opts.hourlyRateVnd) / 100),
+      latencyMs: {
+        p50: histogramPercentile(a.hist, 50, n ? a.durMax : null),
+        p95: histogramPercentile(a.hist, 95, n ? a.durMax : null),
+        p99: histogramPercentile(a.hist, 99, n ? a.durMax : null),
+        mean: n ? round(a.m.dur_sum_us / 1000 / n, 3) : null,
+        max: n ? a.durMax : null,
+      },
+      dossiers: {
+        served: dossiersComputed ? a.served : null,
+        withComponentsCut: dossiersComputed ? a.withCut : null,
+        requestsWithoutDossier: a.m.no_dossier,
+      },
+      fields: { prefilled: a.m.fields_prefilled, forCitizen: a.m.fields_for_citizen },
+      costsSavedVnd: Math.round(a.costVnd),
     };
+  }
+
+  emptyFigures(): StatsFigures {
+    return this.figuresOf(newAcc(), true);
+  }
+
+  /** Figures per API key (registry groups split from their sets and merged). */
+  private async figures(q: StatsFilter, groupBy: Grouping): Promise<Map<string | null, StatsFigures>> {
+    const accs = await this.accumulate(q, groupBy);
+    const computed = !accs.has(NOT_COMPUTED);
+    accs.delete(NOT_COMPUTED);
+    const merged = new Map<string | null, Acc>();
+    for (const [raw, a] of accs) {
+      for (const key of this.apiKeys(groupBy, raw)) {
+        const cur = merged.get(key);
+        if (!cur) {
+          merged.set(key, structuredClone(a));
+          continue;
+        }
+        mergeAcc(cur, a);
+      }
+    }
+    const out = new Map<string | null, StatsFigures>();
+    for (const [key, a] of merged) {
+      // A dossier-only group (no request in the period matched) still shows its dossiers.
+      out.set(key, this.figuresOf(a, computed, groupBy === 'registry' ? (key ?? undefined) : undefined));
+    }
+    return out;
+  }
+
+  /** The labels of a group key. */
+  labelsOf(groupBy: Grouping, key: string | null): { label: string | null; labelEn: string | null } {
+    const c = this.opts.catalog;
+    switch (groupBy) {
+      case 'procedure':
+        if (key === null) return { label: 'Không nêu thủ tục', labelEn: 'No procedure named' };
+        if (key === UNKNOWN_PROCEDURE) return { label: 'Mục đích không thuộc danh mục thủ tục', labelEn: 'Purpose not in the procedure catalog' };
+        return { label: c?.procedureName(key) ?? key, labelEn: c?.procedureNameEn(key) ?? null };
+      case 'client':
+        return { label: (key && c?.clientName(key)) ?? key, labelEn: null };
+      case 'tier':
+        return tierLabel(key);
+      case 'province':
+        return provinceLabel(key);
+      case 'registry':
+        return { label: key ? registryTitle(key) : null, labelEn: null };
+      default:
+        return { label: key, labelEn: key };
+    }
   }
 
   /** Totals for the period and, unless `groupBy` is `none`, one page of groups. */
   async summary(q: StatsQuery): Promise<StatsSummary> {
-    const total = (await this.figures(q, 'none')).get('*') ?? this.emptyFigures();
+    const total = (await this.figures(q, 'none')).get('*') ?? this.emptyWith(q);
     if (q.groupBy === 'none') return { total, groups: [], totalGroups: 0 };
-    const groups: StatsGroup[] = [...(await this.figures(q, q.groupBy)).entries()].map(([key, f]) => ({ key, ...f }));
+    const groups: StatsGroup[] = [...(await this.figures(q, q.groupBy)).entries()].map(([key, f]) => ({ key, ...this.labelsOf(q.groupBy, key), ...f }));
     // Time groups read chronologically; the others largest first (ties by key, so pages are stable).
     const chronological = q.groupBy === 'day' || q.groupBy === 'month';
     groups.sort((a, b) => {
@@ -306,21 +564,99 @@ export class StatsEngine {
     return { total, groups: groups.slice(q.offset, q.offset + q.limit), totalGroups: groups.length };
   }
 
+  private emptyWith(q: StatsFilter): StatsFigures {
+    const f = this.emptyFigures();
+    if (q.outcome || q.registry) f.dossiers = { served: null, withComponentsCut: null, requestsWithoutDossier: 0 };
+    return f;
+  }
+
   /** Fields shared by schema coordinate, most requested first, one page. */
   async fields(q: StatsQuery): Promise<{ items: FieldCount[]; totalItems: number }> {
+    const seg = segmentsOf(q.from, q.to);
     const sql = new Sql(this.dialect);
-    const base = this.base(sql, q, 'none');
-    const prefix = q.prefix ? `WHERE f.value LIKE ${sql.p(q.prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%')} ESCAPE '\\'` : '';
-    const rows = await this.rows(
-      sql,
-      `${base}
-       SELECT f.value AS coordinate, COUNT(*) AS n
-       FROM base, ${sql.arrayElements('base.fields', 'f')} ${prefix}
-       GROUP BY f.value`,
-    );
-    const items = rows
-      .map((r) => ({ coordinate: String(r.coordinate), requests: num(r.n) }))
+    const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })];
+    if (q.prefix) where.push(`coordinate LIKE ${sql.p(q.prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%')} ESCAPE '\\'`);
+    const rows = await this.rows(sql, `SELECT coordinate, SUM(n) AS n FROM ${this.t('stats_fields')} WHERE ${where.join(' AND ')} GROUP BY coordinate`);
+    const counts = new Map<string, number>(rows.map((r) => [String(r.coordinate), num(r.n)]));
+    if (seg.raw.length) {
+      const edges = await this.rawEdges(seg);
+      for (const e of edges.fields.values()) {
+        if (e.grain !== 'h' || !this.dimMatchesJs(e.dims, q) || (q.prefix && !e.coordinate.startsWith(q.prefix))) continue;
+        counts.set(e.coordinate, (counts.get(e.coordinate) ?? 0) + e.n);
+      }
+    }
+    const items = [...counts]
+      .filter(([, n]) => n > 0)
+      .map(([coordinate, requests]) => ({ coordinate, requests }))
       .sort((a, b) => b.requests - a.requests || (a.coordinate < b.coordinate ? -1 : 1));
     return { items: items.slice(q.offset, q.offset + q.limit), totalItems: items.length };
   }
+
+  /** Figures per (tier, province, procedure) for the report, in one pass over the rollups. */
+  async reportRows(q: StatsFilter): Promise<Array<{ tier: string; province: string | null; procedure: string | null; figures: StatsFigures }>> {
+    const rows = [...(await this.figures(q, 'report'))].map(([key, figures]) => {
+      const [tier = '', province = '', procedure = ''] = (key ?? '').split(REPORT_SEP);
+      return { tier, province: province === '' ? null : province, procedure: procedure === '' ? null : procedure, figures };
+    });
+    const k = (r: { tier: string; province: string | null; procedure: string | null }) => `${r.tier}\u0000${r.province ?? ''}\u0000${r.procedure ?? ''}`;
+    return rows.sort((x, y) => (k(x) < k(y) ? -1 : k(x) > k(y) ? 1 : 0));
+  }
+}
+
+function mergeAcc(into: Acc, a: Acc): void {
+  for (const k of MEASURES) into.m[k] += a.m[k];
+  for (const [o, c] of Object.entries(a.byOutcome)) into.byOutcome[o] = (into.byOutcome[o] ?? 0) + c;
+  if (a.durMax !== null) into.durMax = into.durMax === null ? a.durMax : Math.max(into.durMax, a.durMax);
+  for (let i = 0; i < LATENCY_BUCKETS; i++) into.hist[i]! += a.hist[i]!;
+  into.costVnd += a.costVnd;
+  for (const [r, c] of Object.entries(a.entities)) into.entities[r] = (into.entities[r] ?? 0) + c;
+  into.served += a.served;
+  into.withCut += a.withCut;
+}
+
+/** Sentinel key: dossier figures were not computed for this grouping/filter. */
+const NOT_COMPUTED = Symbol('dossiers-not-computed');
+
+/**
+ * Default out-of-pocket cost of one dossier component a citizen no longer supplies, VND:
+ * 2 pages photocopied (2 × 500) + certification of 2 pages (2 × 2 000, the fee of Thông tư
+ * 226/2016/TT-BTC on chứng thực bản sao) + a share of postage/travel for filing (5 000).
+ * A procedure may declare its own (per component) in the catalog; docs/CONSOLE.md.
+ */
+export const DEFAULT_COMPONENT_COST_VND = 10_000;
+
+/** An audit_records row (either store) as the rollup fold reads it. */
+export function rollupRecordOf(row: Record<string, unknown>): RollupRecord {
+  const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+  return {
+    instanceId: String(row.instance_id),
+    seq: Number(row.seq),
+    ts: Number(row.ts),
+    clientId: String(row.client_id),
+    agency: String(row.agency),
+    procedureId: (row.procedure_id as string | null) ?? null,
+    dossierId: (row.dossier_id as string | null) ?? null,
+    registries: json(row.registries),
+    fields: json(row.fields),
+    entities: json(row.entities),
+    outcome: String(row.outcome),
+    durationMs: Number(row.duration_ms),
+    prefill: row.prefill === null || row.prefill === undefined ? null : json(row.prefill),
+    ...(row.client_tier ? { clientTier: String(row.client_tier) } : {}),
+    ...(row.client_province ? { clientProvince: String(row.client_province) } : {}),
+  };
+}
+
+
+function tierLabel(key: string | null): { label: string | null; labelEn: string | null } {
+  const l = key && key in AGENCY_TIER_LABELS ? AGENCY_TIER_LABELS[key as AgencyTier] : null;
+  return l ? { label: l.label, labelEn: l.labelEn } : { label: 'Chưa khai báo', labelEn: 'Unspecified' };
+}
+export function provinceLabel(key: string | null): { label: string | null; labelEn: string | null } {
+  if (key === null) return { label: 'Không thuộc khối địa phương', labelEn: 'Not a province' };
+  const p = PROVINCIAL_UNIT_BY_CODE.get(key);
+  return p ? { label: p.name, labelEn: p.nameEn } : { label: key, labelEn: null };
+}
+function registryTitle(key: string): string {
+  return registryLabel(key);
 }

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 
-export const GROUP_BYS = ['none', 'client', 'agency', 'registry', 'procedure', 'outcome', 'day', 'month'] as const;
+export const GROUP_BYS = ['none', 'client', 'agency', 'registry', 'procedure', 'outcome', 'day', 'month', 'tier', 'province'] as const;
 export type GroupBy = (typeof GROUP_BYS)[number];
 
 export const OUTCOMES = ['OK', 'PARTIAL', 'DENIED', 'INVALID', 'ERROR', 'UNAUTHENTICATED'] as const;
@@ -78,6 +78,18 @@ const querySchema = z.strictObject({
   agency: list,
   procedure: list,
   registry: list,
+  /** Agency tier: `ministry`, `province` or `unspecified`. */
+  tier: z
+    .string()
+    .transform((s) => s.split(',').map((v) => v.trim()))
+    .pipe(z.array(z.enum(['ministry', 'province', 'unspecified'])))
+    .optional(),
+  /** 2-digit province codes. */
+  province: z
+    .string()
+    .transform((s) => s.split(',').map((v) => v.trim()))
+    .pipe(z.array(z.string().regex(/^[0-9]{2}$/, 'province codes are 2 digits, e.g. 79')))
+    .optional(),
   outcome: z
     .string()
     .transform((s) => s.split(',').map((v) => v.trim().toUpperCase()))
@@ -87,6 +99,10 @@ const querySchema = z.strictObject({
   cursor: z.string().regex(/^\d{1,9}$/, 'cursor must be the nextCursor of a previous page').optional(),
   /** Only for /stats/v1/fields: the coordinate prefix, e.g. `Citizen.`. */
   prefix: z.string().max(100).optional(),
+  /** Only for /stats/v1/ranking: what provinces are ranked by. */
+  by: z.enum(['dossiers', 'cutShare']).default('dossiers'),
+  /** Only for /stats/v1/report. */
+  format: z.enum(['json', 'csv']).default('json'),
 });
 
 export interface StatsFilter {
@@ -97,6 +113,8 @@ export interface StatsFilter {
   procedure?: string[];
   registry?: string[];
   outcome?: string[];
+  tier?: string[];
+  province?: string[];
 }
 
 export interface StatsQuery extends StatsFilter {
@@ -105,6 +123,10 @@ export interface StatsQuery extends StatsFilter {
   /** Offset into the ordered groups (opaque to callers: they pass back `nextCursor`). */
   offset: number;
   prefix?: string;
+  by: 'dossiers' | 'cutShare';
+  format: 'json' | 'csv';
+  /** Whether `limit` was given (the ranking's default differs). */
+  limitGiven: boolean;
 }
 
 export type ParseResult = { ok: true; query: StatsQuery } | { ok: false; message: string };
@@ -122,12 +144,23 @@ export function parseStatsQuery(raw: Record<string, unknown>, now = Date.now()):
   if (to - from > MAX_PERIOD_DAYS * DAY_MS) {
     return { ok: false, message: `The period is longer than ${MAX_PERIOD_DAYS} days: split it into several requests.` };
   }
-  const query: StatsQuery = { from, to, groupBy: q.groupBy, limit: q.limit, offset: q.cursor ? Number(q.cursor) : 0 };
+  const query: StatsQuery = {
+    from,
+    to,
+    groupBy: q.groupBy,
+    limit: q.limit,
+    offset: q.cursor ? Number(q.cursor) : 0,
+    by: q.by,
+    format: q.format,
+    limitGiven: raw.limit !== undefined,
+  };
   if (q.client?.length) query.client = q.client;
   if (q.agency?.length) query.agency = q.agency;
   if (q.procedure?.length) query.procedure = q.procedure;
   if (q.registry?.length) query.registry = q.registry;
   if (q.outcome?.length) query.outcome = q.outcome;
+  if (q.tier?.length) query.tier = q.tier;
+  if (q.province?.length) query.province = q.province;
   if (q.prefix) query.prefix = q.prefix;
   return { ok: true, query };
 }
