@@ -59,7 +59,7 @@ export interface ComposeOptions {
   urls?: Record<string, string>;
 }
 
-/** The subgraph SDL files of `schemaDir`: population, enterprise, insurance, land first, then the rest by name. */
+/** The subgraph SDL files of `schemaDir`: those of SUBGRAPH_URLS first, in its order, then the rest by name. */
 export function readSubgraphSources(opts: ComposeOptions = {}): SubgraphSource[] {
   const dir = opts.schemaDir ?? SCHEMA_DIR;
   const urls = { ...SUBGRAPH_URLS, ...opts.urls };

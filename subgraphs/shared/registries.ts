@@ -1,5 +1,5 @@
 /**
- * The four upstream national registries as people name them, so every error a
+ * The upstream national registries as people name them, so every error a
  * client sees says which system failed in words an operator recognises. One table
  * for the gateway, the subgraphs and the mocks: lib/registries.ts.
  */
