@@ -85,6 +85,8 @@ export interface ProcedureCatalog {
    * A group id is a purpose of its own (pathTree, fieldCoordinates and name answer for it).
    */
   groupProcedures(id: string): string[] | null;
+  /** Optional (statistics: a group id is a known purpose, not `unknown`): ids of the current groups. */
+  groupIds?(): string[];
   /** Optional (statistics labels and report): its English name (C2 `nameEn`); null when none. */
   nameEn?(procedureId: string): string | null;
   /** Optional (statistics report): its national procedure code (`nationalCode`, e.g. 1.001757); null when none. */

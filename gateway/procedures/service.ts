@@ -98,6 +98,11 @@ export class ProcedureService implements ProcedureCatalog {
     return this.current.groups.get(id)?.procedures.map((p) => p.def.id) ?? null;
   }
 
+  /** Ids of the interconnected groups of the current catalog. */
+  groupIds(): string[] {
+    return [...this.current.groups.keys()];
+  }
+
   /** Ids of the procedures of the current catalog. */
   ids(): string[] {
     return [...this.current.byId.keys()];

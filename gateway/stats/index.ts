@@ -57,7 +57,8 @@ export interface StatsOptions {
 /** What the engine reads of the catalog and the clients (labels, `unknown`, costs). */
 export function statsCatalogOf(procedures: ProcedureCatalog | undefined, clients: ClientDirectory | undefined, defaultCostVnd = DEFAULT_COMPONENT_COST_VND): StatsCatalog {
   return {
-    procedureIds: () => (procedures ? procedures.ids() : null),
+    // A group id is a purpose of its own (one record per group request), so it is a known key too.
+    procedureIds: () => (procedures ? [...procedures.ids(), ...(procedures.groupIds?.() ?? [])] : null),
     procedureName: (id) => procedures?.name(id) ?? null,
     procedureNameEn: (id) => procedures?.nameEn?.(id) ?? null,
     nationalCode: (id) => procedures?.nationalCode?.(id) ?? null,
