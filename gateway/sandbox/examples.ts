@@ -213,9 +213,37 @@ const VALIDATORS: Readonly<Record<SubjectKey, (value: unknown) => string | null>
 
 const SUBJECT_KEYS = Object.keys(EXAMPLE_SUBJECT_ENV) as SubjectKey[];
 
+/** The variable naming the group tabs' subjects: JSON `{ "<group id>": { personalId, relatedPersonalId? } }`. */
+export const EXAMPLE_GROUPS_ENV = 'SANDBOX_EXAMPLE_GROUPS';
+
 /** The environment that hands `subjects` to a gateway process (the inverse of exampleSubjectsFromEnv). */
 export function exampleSubjectsToEnv(subjects: ExampleSubjects): Record<string, string> {
-  return Object.fromEntries(SUBJECT_KEYS.map((k) => [EXAMPLE_SUBJECT_ENV[k], subjects[k]]));
+  const env: Record<string, string> = Object.fromEntries(SUBJECT_KEYS.map((k) => [EXAMPLE_SUBJECT_ENV[k], subjects[k]]));
+  if (subjects.groups && Object.keys(subjects.groups).length > 0) env[EXAMPLE_GROUPS_ENV] = JSON.stringify(subjects.groups);
+  return env;
+}
+
+/** The group subjects of SANDBOX_EXAMPLE_GROUPS; every personal ID is checked, so a typo stops the start. */
+function groupSubjectsFromEnv(raw: string): NonNullable<ExampleSubjects['groups']> {
+  const wrong = (why: string) => new Error(`${EXAMPLE_GROUPS_ENV} is wrong: ${why} Expected JSON like {"birth-registration-group":{"personalId":"001090000001"}}; fix or unset it.`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw wrong('it is not JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw wrong('it is not a JSON object.');
+  const out: NonNullable<ExampleSubjects['groups']> = {};
+  for (const [groupId, subject] of Object.entries(parsed)) {
+    const s = subject as { personalId?: unknown; relatedPersonalId?: unknown } | null;
+    const ids = [s?.personalId, ...(s?.relatedPersonalId === undefined ? [] : [s.relatedPersonalId])];
+    for (const id of ids) {
+      const problem = validatePersonalId(id);
+      if (problem) throw wrong(`group ${JSON.stringify(groupId)}: ${problem}`);
+    }
+    out[groupId] = { personalId: s!.personalId as string, ...(s!.relatedPersonalId === undefined ? {} : { relatedPersonalId: s!.relatedPersonalId as string }) };
+  }
+  return out;
 }
 
 /**
@@ -225,8 +253,10 @@ export function exampleSubjectsToEnv(subjects: ExampleSubjects): Record<string, 
  * that answers a validation error).
  */
 export function exampleSubjectsFromEnv(env: NodeJS.ProcessEnv): ExampleSubjects | null {
-  if (SUBJECT_KEYS.every((k) => !env[EXAMPLE_SUBJECT_ENV[k]])) return null;
-  const subjects = { ...PLACEHOLDER_SUBJECTS };
+  if (SUBJECT_KEYS.every((k) => !env[EXAMPLE_SUBJECT_ENV[k]]) && !env[EXAMPLE_GROUPS_ENV]) return null;
+  const subjects: ExampleSubjects = { ...PLACEHOLDER_SUBJECTS };
+  const groups = env[EXAMPLE_GROUPS_ENV];
+  if (groups) subjects.groups = groupSubjectsFromEnv(groups);
   for (const k of SUBJECT_KEYS) {
     const raw = env[EXAMPLE_SUBJECT_ENV[k]];
     if (!raw) continue;

@@ -13,6 +13,7 @@ import { loadSandboxAssets, MONO_FONT_FACES, MONO_FONT_FAMILY, type SandboxAsset
 import {
   buildExamples,
   checkExampleSubjects,
+  EXAMPLE_GROUPS_ENV,
   EXAMPLE_SUBJECT_ENV,
   exampleSubjectsFromEnv,
   PLACEHOLDER_SUBJECTS,
@@ -66,7 +67,7 @@ const ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
  */
 function exampleSubjectsFor(opts: SandboxOptions, production: boolean, env: NodeJS.ProcessEnv): ExampleSubjects {
   if (production) {
-    const set = Object.values(EXAMPLE_SUBJECT_ENV).filter((name) => env[name]);
+    const set = [...Object.values(EXAMPLE_SUBJECT_ENV), EXAMPLE_GROUPS_ENV].filter((name) => env[name]);
     if (set.length > 0) {
       throw new Error(`${set.join(', ')} set with NODE_ENV=production: the public sandbox page would show a real person's or business's identifier. Unset ${set.length > 1 ? 'them' : 'it'} (production shows placeholders).`);
     }

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chooseDemoKey } from './demo-key.js';
-import { buildExamples, EXAMPLE_SUBJECT_ENV, PREFILL_EXAMPLE_PROCEDURE, exampleSubjectsFromEnv, exampleSubjectsToEnv, PLACEHOLDER_SUBJECTS } from './examples.js';
+import { buildExamples, EXAMPLE_GROUPS_ENV, EXAMPLE_SUBJECT_ENV, PREFILL_EXAMPLE_PROCEDURE, exampleSubjectsFromEnv, exampleSubjectsToEnv, PLACEHOLDER_SUBJECTS } from './examples.js';
 import { registerSandbox, type SandboxOptions } from './index.js';
 import { validateEnterpriseCode, validateParcelId, validatePersonalId } from '../../lib/identifiers.js';
 
@@ -187,7 +187,19 @@ describe('example subjects', () => {
     expect(() => registerSandbox(Fastify(), { production: false, demoApiKey: null, exampleSubjects: { ...OTHER, personalId: '12' } })).toThrow(/exampleSubjects\.personalId/);
   });
 
+  it('names the group tabs\' subjects given in SANDBOX_EXAMPLE_GROUPS; a bad value stops the start naming the variable', async () => {
+    const groups = { 'death-registration-group': { personalId: OTHER.personalId, relatedPersonalId: '001090000007' } };
+    const tabs = await firstTabs({ production: false, env: exampleSubjectsToEnv({ ...OTHER, groups }) });
+    expect(tabs).toContainEqual({ groupId: 'death-registration-group', subject: groups['death-registration-group'], dossierId: 'HS-SANDBOX-1' });
+    // A group it does not name keeps the default subject.
+    expect(tabs).toContainEqual({ groupId: 'birth-registration-group', subject: { personalId: OTHER.personalId }, dossierId: 'HS-SANDBOX-1' });
+    for (const bad of ['{', '[]', '{"birth-registration-group":{"personalId":"12"}}', '{"death-registration-group":{"personalId":"001090000001","relatedPersonalId":7}}']) {
+      expect(() => registerSandbox(Fastify(), { production: false, demoApiKey: null, env: { [EXAMPLE_GROUPS_ENV]: bad } })).toThrow(/SANDBOX_EXAMPLE_GROUPS is wrong/);
+    }
+  });
+
   it('never names a record in production: the option is ignored and the variables stop the start', async () => {
+    expect(() => registerSandbox(Fastify(), { production: true, env: { [EXAMPLE_GROUPS_ENV]: '{}' } })).toThrow(/SANDBOX_EXAMPLE_GROUPS set with NODE_ENV=production/);
     expect(await firstTabs({ production: true, exampleSubjects: OTHER, env: {} })).toContainEqual({ personalId: PLACEHOLDER_SUBJECTS.personalId });
     expect(() => registerSandbox(Fastify(), { production: true, env: { [EXAMPLE_SUBJECT_ENV.personalId]: OTHER.personalId } })).toThrow(/SANDBOX_EXAMPLE_PERSONAL_ID set with NODE_ENV=production/);
   });

@@ -22,6 +22,21 @@ describe('sandbox example subjects of a demo world', () => {
     expect(world.parcels.some((p) => p.parcelId === s.parcelId)).toBe(true);
   });
 
+  it('picks group subjects the relation checks accept: a parent holding a birth notice; a living relative of a deceased citizen with a death notice', () => {
+    // npm start's default size: a 400-citizen world may hold no newborn awaiting registration.
+    const world = generateWorld({ seed: 20250701, citizens: 2000 });
+    const { groups } = pickExampleSubjects(world);
+    const birth = groups?.['birth-registration-group'];
+    expect(world.birthNotices.find((b) => b.personalId === birth?.personalId)?.notices.length).toBeGreaterThan(0);
+    const death = groups?.['death-registration-group'];
+    const deceased = world.citizens.find((c) => c.personalId === death?.relatedPersonalId);
+    const relative = world.citizens.find((c) => c.personalId === death?.personalId);
+    expect(deceased?.deceased).toBe(true);
+    expect(world.deathNotices.some((n) => n.personalId === deceased?.personalId)).toBe(true);
+    expect(relative?.deceased).toBe(false);
+    expect([relative?.fatherId, relative?.motherId, relative?.spouseId]).toContain(deceased?.personalId);
+  });
+
   it('is deterministic for a given world', () => {
     expect(pickExampleSubjects(generateWorld({ seed: 424242, citizens: 400 }))).toEqual(pickExampleSubjects(world));
   });

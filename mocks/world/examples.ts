@@ -4,7 +4,7 @@
  * gateway/sandbox/examples.ts): the gateway never loads the generator.
  */
 import { PLACEHOLDER_SUBJECTS, type ExampleSubjects } from '../../gateway/sandbox/examples.js';
-import { findEnterprise, findFullProfileCitizen, findMortgagedParcel } from './find.js';
+import { findDeceasedWithDeathNotice, findEnterprise, findFullProfileCitizen, findMortgagedParcel, findParentWithBirthNotice } from './find.js';
 import { indexWorld } from './index-world.js';
 import type { World } from './types.js';
 
@@ -29,7 +29,18 @@ export function pickExampleSubjects(world: World): ExampleSubjects {
   const parcelId =
     index.parcelsByHolder.get(citizen.personalId)?.parcelIds[0] ?? orNull(() => findMortgagedParcel(world))?.parcelId ?? world.parcels[0]?.parcelId;
 
+  // Group tabs: a parent holding a birth notice; a living relative of a deceased citizen with a death notice.
+  const groups: NonNullable<ExampleSubjects['groups']> = {};
+  const parent = orNull(() => findParentWithBirthNotice(world));
+  if (parent) groups['birth-registration-group'] = { personalId: parent.personalId };
+  const deceased = orNull(() => findDeceasedWithDeathNotice(world));
+  const relative = deceased
+    ? world.citizens.find((c) => !c.deceased && (c.fatherId === deceased.personalId || c.motherId === deceased.personalId || c.spouseId === deceased.personalId))
+    : undefined;
+  if (deceased && relative) groups['death-registration-group'] = { personalId: relative.personalId, relatedPersonalId: deceased.personalId };
+
   return {
+    groups,
     personalId: citizen.personalId,
     // Placeholders that pass format validation keep the tabs runnable (→ null) in a world without enterprises or parcels.
     enterpriseCode: enterpriseCode ?? PLACEHOLDER_SUBJECTS.enterpriseCode,
