@@ -4,7 +4,7 @@
  */
 import { defineConcern } from '../core/concern.js';
 import { chooseDemoKey } from './demo-key.js';
-import { EXAMPLE_SUBJECT_ENV } from './examples.js';
+import { EXAMPLE_GROUPS_ENV, EXAMPLE_SUBJECT_ENV } from './examples.js';
 import { registerSandbox, type SandboxOptions } from './index.js';
 
 /** `GatewayOptions.sandbox`: its options, or `false` to serve none. */
@@ -15,7 +15,7 @@ export const sandbox = defineConcern({
   slice: 'sandbox',
   options: (own: SandboxSetting | undefined) => own,
   // Read by the examples (sandbox/examples.ts): the demo subjects npm start passes.
-  variables: Object.values(EXAMPLE_SUBJECT_ENV),
+  variables: [...Object.values(EXAMPLE_SUBJECT_ENV), EXAMPLE_GROUPS_ENV],
   needs: ['clients'],
   create: ({ own, core, app, services }) => {
     if (own === false) return {};
