@@ -27,13 +27,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from './support/stack.js';
 import { GENEROUS_RATE_LIMIT, startStackForClients } from './support/client-stack.js';
 import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
+import { NO_DATA_ROOTS } from './invariant/catalog-roots.js';
 
 const CLIENT_CODES = new Set([
   'BAD_REQUEST', 'BAD_USER_INPUT', 'LIMIT_EXCEEDED', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED',
   'OPERATION_RESOLUTION_FAILURE', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED',
 ]);
 /** Root fields that serve catalog metadata (no purpose needed). */
-const CATALOG_ROOTS = new Set(['procedures', 'procedure', '__typename', '__schema', '__type']);
 
 let stack: Stack;
 let clients: ClientsFixture;
@@ -215,7 +215,7 @@ describe('fuzzing the gateway with generated operations', () => {
         // No registry data without a purpose unless the client explores (development only).
         if (client === 'full' && purpose === undefined && res.status === 200 && body.data) {
           const roots = rootNames(query) ?? [];
-          expect(roots.filter((r) => !CATALOG_ROOTS.has(r) && r !== 'prefill'), query).toEqual([]);
+          expect(roots.filter((r) => !NO_DATA_ROOTS.has(r) && r !== 'prefill' && r !== 'prefillGroup'), query).toEqual([]);
         }
       }),
       { numRuns: 250, seed: Number(process.env.FUZZ_SEED ?? 20250701), endOnFailure: true },

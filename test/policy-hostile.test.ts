@@ -213,14 +213,24 @@ describe.each(['development', 'production'] as const)('%s mode', (mode) => {
         { client: 'narrow' },
       );
       expect(first(notAllowed)!.extensions!.reason).toBe('PROCEDURE_NOT_ALLOWED');
+      // The same for an interconnected group: a null group id through a defaulted variable.
+      const group = await refused(
+        {
+          query: `query($g: ID = "birth-registration-group", $s: SubjectInput!) { prefillGroup(groupId: $g, subject: $s) { summary { fieldsTotal } } }`,
+          variables: { g: null, s: { personalId: citizen.personalId } },
+        },
+        { client: 'narrow' },
+      );
+      expect(first(group)!.extensions!.code).toBe('BAD_USER_INPUT');
     });
 
     it('catalog roots too: a null sent for a non-null argument through a defaulted variable is the client\'s error (400), on every catalog root', async () => {
       // Every root of the catalog subgraph that takes a non-null argument (prefill has its own tests above).
       const doc = parse(readFileSync(path.join(import.meta.dirname, '..', 'schema', 'procedures.graphql'), 'utf8'));
       const query = doc.definitions.find((d): d is ObjectTypeDefinitionNode => d.kind === Kind.OBJECT_TYPE_DEFINITION && d.name.value === 'Query')!;
-      const roots = (query.fields ?? []).filter((f) => f.name.value !== 'prefill' && (f.arguments ?? []).some((a) => a.type.kind === Kind.NON_NULL_TYPE));
-      expect(roots.map((f) => f.name.value)).toContain('procedure');
+      // prefill and prefillGroup are purpose-bound, not catalog: their own tests are above.
+      const roots = (query.fields ?? []).filter((f) => !['prefill', 'prefillGroup'].includes(f.name.value) && (f.arguments ?? []).some((a) => a.type.kind === Kind.NON_NULL_TYPE));
+      expect(roots.map((f) => f.name.value)).toEqual(expect.arrayContaining(['procedure', 'procedureGroup']));
       for (const f of roots) {
         const args = (f.arguments ?? []).filter((a) => a.type.kind === Kind.NON_NULL_TYPE);
         const vars = args.map((a) => `$${a.name.value}: ${print(a.type).replace(/!$/, '')} = "judicial-record-certificate"`).join(', ');

@@ -30,6 +30,7 @@ import {
 } from 'graphql';
 import type { PathTree } from '../../gateway/procedures/compile.js';
 import { ENTITY_KEYS, entityId, type EntityId, type WorldNode, type WorldOracle } from './world-oracle.js';
+import { NO_DATA_ROOTS } from './catalog-roots.js';
 
 type Obj = Record<string, unknown>;
 
@@ -69,7 +70,6 @@ export interface CheckResult {
   oracleMismatches: number;
 }
 
-const CATALOG_ROOTS = new Set(['procedures', 'procedure', '__typename', '__schema', '__type']);
 
 /** Response key → the field nodes selected under it, through fragments (directives ignored: validation merged them). */
 function fieldsByKey(sets: readonly SelectionSetNode[], fragments: Map<string, FragmentDefinitionNode>): Map<string, FieldNode[]> {
@@ -126,7 +126,7 @@ export function checkResponse(
   }
   const coerced = getVariableValues(ctx.schema, op.variableDefinitions ?? [], variables ?? {});
   const vars = coerced.errors ? null : coerced.coerced;
-  const anyData = Object.entries(data).some(([k, v]) => v !== null && !CATALOG_ROOTS.has(k));
+  const anyData = Object.entries(data).some(([k, v]) => v !== null && !NO_DATA_ROOTS.has(k));
   if (!vars) {
     if (anyData) result.violations.push({ kind: 'data-with-invalid-variables', at: '', detail: coerced.errors!.map((e) => e.message).join('; ') });
     return result;
@@ -298,7 +298,7 @@ function walkRoots(
       continue;
     }
     const name = fns[0]!.name.value;
-    if (CATALOG_ROOTS.has(name) || value === null || value === undefined) continue;
+    if (NO_DATA_ROOTS.has(name) || value === null || value === undefined) continue;
     const args = rootArgs.get(key) ?? {};
     if (name === 'prefill') {
       checkPrefill(ctx, args, key, violate, result);

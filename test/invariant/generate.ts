@@ -32,6 +32,7 @@ import {
 import type { PathTree } from '../../gateway/procedures/compile.js';
 import { createRandom, type Random } from '../../mocks/world/random.js';
 import type { WorldOracle } from './world-oracle.js';
+import { CATALOG_ROOTS } from './catalog-roots.js';
 
 /** A client of the test's clients file, as the generator needs it. */
 export interface GenClient {
@@ -152,7 +153,6 @@ const FIELD_WEIGHTS: Record<string, Record<string, number>> = {
   PrefilledForm: { fields: 6, summary: 3 },
 };
 
-const CATALOG_ROOTS = new Set(['procedure', 'procedures']);
 const KEY_FIELDS: Record<string, string> = { Citizen: 'personalId', Enterprise: 'enterpriseCode', LandParcel: 'parcelId' };
 /** Root fields and the path-tree root a legitimate client would use them for. */
 const TREE_ROOTS: Record<string, string> = { citizen: 'citizen', citizens: 'citizen', enterprise: 'enterprise', landParcel: 'parcel', landParcelByCertificate: 'parcel' };
