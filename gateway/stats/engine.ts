@@ -389,44 +389,82 @@ export class StatsEngine {
       return a;
     };
     const edges = seg.raw.length ? await this.rawEdges(seg) : null;
-    const withDossiers = DOSSIER_GROUPS.has(groupBy) && !q.outcome && !q.registry;
-    // The four queries are independent: issued together (PostgreSQL runs them on separate pool
-    // connections; SQLite serialises them anyway), then folded in a fixed order.
-    const [rollRows, latencyRows, entityRows, dossierRows] = await Promise.all([
-      this.rollQuery(q, groupBy, seg),
-      this.latencyQuery(q, groupBy, seg),
-      this.entitiesQuery(q, groupBy, seg),
-      withDossiers ? this.dossiersQuery(q, groupBy, seg) : Promise.resolve([]),
-    ]);
 
     // 1. Counts, sums, histogram per group and outcome; costs per procedure inside SQL.
-    for (const row of rollRows) {
-      const hist = NO_HIST;
-      const m = Object.fromEntries(MEASURES.map((k) => [k, num(row[k])])) as Record<Measure, number>;
-      this.addTo(accOf(row.g), String(row.outcome), m, row.dur_max === null ? null : Number(row.dur_max), hist, num(row.cost_vnd));
-    }
-    for (const e of edges?.roll.values() ?? []) {
-      if (e.grain !== 'h' || !this.dimMatchesJs(e.dims, q)) continue;
-      this.addTo(accOf(this.keyJs(groupBy, e.dims, e.bucket)), e.dims.outcome, e.v.m, e.v.durMax, e.v.hist, e.v.m.components_cut * this.costOf(e.dims.procedure || null));
+    {
+      const sql = new Sql(this.dialect);
+      // Parameters are pushed in text order (SQLite's `?` are positional).
+      const key = this.keySql(sql, groupBy);
+      const ids = this.opts.catalog?.procedureIds() ?? [];
+      // Costs are numbers from the configuration, written as integer literals (a bound parameter
+      // in a CASE would be typed text by PostgreSQL).
+      const vnd = (id: string | null) => String(Math.max(0, Math.round(this.costOf(id))));
+      const costCase = ids.length
+        ? `CASE procedure ${ids.map((id) => `WHEN ${sql.p(id)} THEN ${vnd(id)}`).join(' ')} ELSE ${vnd(null)} END`
+        : vnd(null);
+      const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
+      const rows = await this.rows(
+        sql,
+        `SELECT ${key} AS g, outcome, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, MAX(dur_max) AS dur_max,
+           SUM(components_cut * ${costCase}) AS cost_vnd
+         FROM ${this.t('stats_roll')} WHERE ${where} GROUP BY g, outcome`,
+      );
+      for (const row of rows) {
+        const hist = NO_HIST;
+        const m = Object.fromEntries(MEASURES.map((k) => [k, num(row[k])])) as Record<Measure, number>;
+        this.addTo(accOf(row.g), String(row.outcome), m, row.dur_max === null ? null : Number(row.dur_max), hist, num(row.cost_vnd));
+      }
+      for (const e of edges?.roll.values() ?? []) {
+        if (e.grain !== 'h' || !this.dimMatchesJs(e.dims, q)) continue;
+        this.addTo(accOf(this.keyJs(groupBy, e.dims, e.bucket)), e.dims.outcome, e.v.m, e.v.durMax, e.v.hist, e.v.m.components_cut * this.costOf(e.dims.procedure || null));
+      }
     }
 
     // 1b. The latency histogram (sparse: one row per non-empty bucket).
-    for (const row of latencyRows) {
-      const le = Number(row.le);
-      if (le >= 0 && le < LATENCY_BUCKETS) accOf(row.g).hist[le]! += num(row.n);
+    {
+      const sql = new Sql(this.dialect);
+      const key = this.keySql(sql, groupBy);
+      const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
+      const rows = await this.rows(sql, `SELECT ${key} AS g, le, SUM(n) AS n FROM ${this.t('stats_latency')} WHERE ${where} GROUP BY g, le`);
+      for (const row of rows) {
+        const le = Number(row.le);
+        if (le >= 0 && le < LATENCY_BUCKETS) accOf(row.g).hist[le]! += num(row.n);
+      }
     }
 
     // 2. Entities per registry.
-    for (const row of entityRows) accOf(row.g).entities[String(row.registry)] = (accOf(row.g).entities[String(row.registry)] ?? 0) + num(row.n);
-    for (const e of edges?.entities.values() ?? []) {
-      if (e.grain !== 'h' || !this.dimMatchesJs(e.dims, q)) continue;
-      const a = accOf(this.keyJs(groupBy, e.dims, e.bucket));
-      a.entities[e.registry] = (a.entities[e.registry] ?? 0) + e.n;
+    {
+      const sql = new Sql(this.dialect);
+      const key = this.keySql(sql, groupBy);
+      const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
+      const rows = await this.rows(sql, `SELECT ${key} AS g, registry, SUM(n) AS n FROM ${this.t('stats_entities')} WHERE ${where} GROUP BY g, registry`);
+      for (const row of rows) accOf(row.g).entities[String(row.registry)] = (accOf(row.g).entities[String(row.registry)] ?? 0) + num(row.n);
+      for (const e of edges?.entities.values() ?? []) {
+        if (e.grain !== 'h' || !this.dimMatchesJs(e.dims, q)) continue;
+        const a = accOf(this.keyJs(groupBy, e.dims, e.bucket));
+        a.entities[e.registry] = (a.entities[e.registry] ?? 0) + e.n;
+      }
     }
 
     // 3. Dossiers (first request's hour/day and dimensions), when they have a key.
-    if (withDossiers) {
-      for (const row of dossierRows) {
+    if (DOSSIER_GROUPS.has(groupBy) && !q.outcome && !q.registry) {
+      const sql = new Sql(this.dialect);
+      const key = this.keySql(sql, groupBy);
+      const parts = [
+        `SELECT grain, bucket, client_id, agency, tier, province, procedure, served, with_cut FROM ${this.t('stats_droll')} WHERE ${this.timeSql(sql, seg)}`,
+        ...seg.raw.map(
+          ([a, b]) =>
+            `SELECT 'x' AS grain, first_ts AS bucket, client_id, agency, tier, province, procedure, 1 AS served, cut AS with_cut
+             FROM ${this.t('stats_dossiers')} WHERE first_ts >= ${sql.p(a)} AND first_ts < ${sql.p(b)}`,
+        ),
+      ];
+      const filters = this.dimFilterSql(sql, q, { dossier: true });
+      const rows = await this.rows(
+        sql,
+        `SELECT ${key} AS g, SUM(served) AS served, SUM(with_cut) AS with_cut FROM (${parts.join(' UNION ALL ')}) d
+         ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''} GROUP BY g`,
+      );
+      for (const row of rows) {
         const a = accOf(row.g);
         a.served += num(row.served);
         a.withCut += num(row.with_cut);
@@ -437,59 +475,6 @@ export class StatsEngine {
       out.set(NOT_COMPUTED, newAcc());
     }
     return out;
-  }
-
-  private rollQuery(q: StatsFilter, groupBy: Grouping, seg: PeriodSegments) {
-    const sql = new Sql(this.dialect);
-    // Parameters are pushed in text order (SQLite's `?` are positional).
-    const key = this.keySql(sql, groupBy);
-    const ids = this.opts.catalog?.procedureIds() ?? [];
-    // Costs are numbers from the configuration, written as integer literals (a bound parameter
-    // in a CASE would be typed text by PostgreSQL).
-    const vnd = (id: string | null) => String(Math.max(0, Math.round(this.costOf(id))));
-    const costCase = ids.length
-      ? `CASE procedure ${ids.map((id) => `WHEN ${sql.p(id)} THEN ${vnd(id)}`).join(' ')} ELSE ${vnd(null)} END`
-      : vnd(null);
-    const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
-    return this.rows(
-      sql,
-      `SELECT ${key} AS g, outcome, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, MAX(dur_max) AS dur_max,
-         SUM(components_cut * ${costCase}) AS cost_vnd
-       FROM ${this.t('stats_roll')} WHERE ${where} GROUP BY g, outcome`,
-    );
-  }
-
-  private latencyQuery(q: StatsFilter, groupBy: Grouping, seg: PeriodSegments) {
-    const sql = new Sql(this.dialect);
-    const key = this.keySql(sql, groupBy);
-    const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
-    return this.rows(sql, `SELECT ${key} AS g, le, SUM(n) AS n FROM ${this.t('stats_latency')} WHERE ${where} GROUP BY g, le`);
-  }
-
-  private entitiesQuery(q: StatsFilter, groupBy: Grouping, seg: PeriodSegments) {
-    const sql = new Sql(this.dialect);
-    const key = this.keySql(sql, groupBy);
-    const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
-    return this.rows(sql, `SELECT ${key} AS g, registry, SUM(n) AS n FROM ${this.t('stats_entities')} WHERE ${where} GROUP BY g, registry`);
-  }
-
-  private dossiersQuery(q: StatsFilter, groupBy: Grouping, seg: PeriodSegments) {
-    const sql = new Sql(this.dialect);
-    const key = this.keySql(sql, groupBy);
-    const parts = [
-      `SELECT grain, bucket, client_id, agency, tier, province, procedure, served, with_cut FROM ${this.t('stats_droll')} WHERE ${this.timeSql(sql, seg)}`,
-      ...seg.raw.map(
-        ([a, b]) =>
-          `SELECT 'x' AS grain, first_ts AS bucket, client_id, agency, tier, province, procedure, 1 AS served, cut AS with_cut
-           FROM ${this.t('stats_dossiers')} WHERE first_ts >= ${sql.p(a)} AND first_ts < ${sql.p(b)}`,
-      ),
-    ];
-    const filters = this.dimFilterSql(sql, q, { dossier: true });
-    return this.rows(
-      sql,
-      `SELECT ${key} AS g, SUM(served) AS served, SUM(with_cut) AS with_cut FROM (${parts.join(' UNION ALL ')}) d
-       ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''} GROUP BY g`,
-    );
   }
 
   private addTo(a: Acc, outcome: string, m: Record<Measure, number>, durMax: number | null, hist: readonly number[], cost: number): void {
