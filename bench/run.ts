@@ -7,21 +7,34 @@
  *   b  Motlan with the cache off
  *   c  plain @apollo/gateway (standalone server)
  *   d  Hive Gateway runtime
+ *   d2 Hive Gateway runtime with Hive Router's Rust query planner (@graphql-hive/router-runtime)
  *   e  floor: the subgraphs called directly, in parallel, no gateway (W1 only)
  * Workloads: W1 citizen dossier over four registries; W2 prefill of
  * judicial-record-certificate (for c/d the equivalent hand-written federated
  * query: the procedure's compiled operation). Subjects: living citizens of a
  * generated world, Zipf-skewed and uniform.
  *
- * Options (flags): --citizens 100000 --subjects 20000 --connections 64 --duration 15
- *   --warmup 5 --rounds 1 --contenders a,b,b-noaudit,c,d,e --workloads W1-zipf,W1-uniform,W2-zipf
+ * For every contender and workload: warm-up windows until throughput is stable, then the
+ * closed-loop measurement (req/s, p50/p99, errors, gateway CPU ms per request from /proc,
+ * RSS); then the open loop at a fixed arrival rate (p50/p95/p99); then the memory soak.
+ * The report judges each target of issue 15 (bench/targets.ts) as met or missed.
+ *
+ * Options (flags; no flags = the full run the README's benchmark section is made from):
+ *   --citizens 100000 --subjects 100000 --connections 64 --duration 15 --rounds 1
+ *   --contenders a,b,b-noaudit,b-nocheck,c,d,d2,e --workloads W1-zipf,W1-uniform,W2-zipf
+ *   (W2-query, not in the default set: Motlan runs W2's compiled operation as a plain query
+ *    under its purpose, the others as in W2; prefill vs W2-query prices the procedure layer)
+ *   --warmup 5 (seconds per warm-up window) --warmup-max 6 (windows at most; stable = two
+ *     consecutive windows within 10 %)
+ *   --open-rate 100 (req/s) --open-duration 30 --open-workloads W1-zipf (empty = skip)
+ *   --open-contenders a,b,c,d,d2,e (those also in --contenders)
  *   (b-noaudit: Motlan with cache and audit off, to price the audit trail;
  *    b-nocheck: Motlan with cache off and the response check off (DISCLOSURE=off, refused in
  *    production), to price the entity collection and the response check: b vs b-nocheck)
  *   --soak 300 (memory soak at full load, seconds; 0 = skip) --soak-contender a --soak-warmup 120
- *   --port-base 4300 (ports used: base+1 … base+25)
+ *   --port-base 4300 (ports used: base+1 … base+26)
  *   --profile b (write a V8 CPU profile of that contender to bench/results/profiles/ when it stops)
- * Results: bench/results/<timestamp>.json and .md (the README table is copied from it).
+ * Results: bench/results/<timestamp>.json and latest.md (the README's tables are copied from it).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -36,6 +49,9 @@ import type { LoadResult, LoadSpec } from './load.js';
 import { W1_QUERY, W1_FLOOR, w2Query, W2_PREFILL, BENCH_PURPOSE } from './workloads.js';
 import { measureResponseCheck } from './response-check.js';
 import { REGISTRIES } from '../mocks/world/types.js';
+import { warmUntilStable } from './warmup.js';
+import { evaluateTargets, formatTargets } from './targets.js';
+import { closedTable, openTable, type ClosedResult, type OpenResult, type SoakResult } from './report.js';
 import { DEMO_REGISTRY_KEY } from '../lib/demo.js';
 
 // Statistics scale mode (issue 16): its own options and run, bench/stats-scale.ts.
@@ -51,10 +67,15 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '64' },
     duration: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '5' },
+    'warmup-max': { type: 'string', default: '6' },
     rounds: { type: 'string', default: '1' },
-    contenders: { type: 'string', default: 'a,b,b-noaudit,b-nocheck,c,d,e' },
+    contenders: { type: 'string', default: 'a,b,b-noaudit,b-nocheck,c,d,d2,e' },
     workloads: { type: 'string', default: 'W1-zipf,W1-uniform,W2-zipf' },
-    soak: { type: 'string', default: '0' },
+    'open-rate': { type: 'string', default: '100' },
+    'open-duration': { type: 'string', default: '30' },
+    'open-workloads': { type: 'string', default: 'W1-zipf' },
+    'open-contenders': { type: 'string', default: 'a,b,c,d,d2,e' },
+    soak: { type: 'string', default: '300' },
     profile: { type: 'string', default: '' },
     'soak-contender': { type: 'string', default: 'a' },
     'soak-warmup': { type: 'string', default: '120' },
@@ -176,6 +197,11 @@ async function main(): Promise<void> {
       if (workload.startsWith('W1')) {
         return [{ path: '/graphql', headers: { ...headers, 'x-purpose': BENCH_PURPOSE }, bodyTemplate: gql(W1_QUERY, { id: '$SUBJECT' }) }];
       }
+      // W2-query: the prefill's compiled operation sent to Motlan as a plain query under its purpose,
+      // to price the procedure layer itself (prefill vs its own query through the same gateway).
+      if (workload.startsWith('W2-query')) {
+        return [{ path: '/graphql', headers: { ...headers, 'x-purpose': 'judicial-record-certificate' }, bodyTemplate: gql(w2.query, w2.variables('$SUBJECT')) }];
+      }
       return [{ path: '/graphql', headers, bodyTemplate: gql(W2_PREFILL, { id: '$SUBJECT' }) }];
     };
     const plainRequests = (workload: string): LoadSpec['requests'] =>
@@ -205,6 +231,8 @@ async function main(): Promise<void> {
       add({ id: 'c', label: 'plain @apollo/gateway', origin: `http://127.0.0.1:${BASE_PORT + 23}`, requests: plainRequests }, 'bench/contenders/apollo-gateway.ts', { PORT: String(BASE_PORT + 23), BENCH_SUPERGRAPH: supergraphFile });
     if (wanted.has('d'))
       add({ id: 'd', label: 'Hive Gateway runtime', origin: `http://127.0.0.1:${BASE_PORT + 24}`, requests: plainRequests }, 'bench/contenders/hive-gateway.ts', { PORT: String(BASE_PORT + 24), BENCH_SUPERGRAPH: supergraphFile });
+    if (wanted.has('d2'))
+      add({ id: 'd2', label: 'Hive Gateway + Rust query planner', origin: `http://127.0.0.1:${BASE_PORT + 26}`, requests: plainRequests }, 'bench/contenders/hive-router.ts', { PORT: String(BASE_PORT + 26), BENCH_SUPERGRAPH: supergraphFile });
     if (wanted.has('e'))
       add(
         {
@@ -222,8 +250,8 @@ async function main(): Promise<void> {
     }
     log(`contenders up: ${contenders.map((c) => c.id).join(', ')}`);
 
-    const results: Array<{ workload: string; contender: string; label: string; round: number; memMiB: number; cpuMsPerRequest: number } & LoadResult> = [];
-    const workloads = flags.workloads!.split(',');
+    const results: ClosedResult[] = [];
+    const workloads = flags.workloads!.split(',').filter(Boolean);
     for (const workload of workloads) {
       const distribution = workload.endsWith('uniform') ? 'uniform' : 'zipf';
       for (let round = 0; round < Number(flags.rounds); round++) {
@@ -231,18 +259,41 @@ async function main(): Promise<void> {
           const requests = c.requests(workload);
           if (!requests) continue;
           const base = { origin: c.origin, requests, subjects, distribution, connections: CONNECTIONS, seed: SEED + round } as const;
-          await runLoadProcess({ ...base, durationSec: Number(flags.warmup) });
+          // Warm until two consecutive windows agree (first round only: later rounds start warm).
+          let w = 0;
+          const warmup = await warmUntilStable(async () => (await runLoadProcess({ ...base, durationSec: Number(flags.warmup), seed: SEED + 500 + w++ })).rps, {
+            maxWindows: round === 0 ? Number(flags['warmup-max']) : 1,
+            minWindows: round === 0 ? 2 : 1,
+          });
           const cpuBefore = c.proc?.cpuMs() ?? NaN;
           const r = await runLoadProcess({ ...base, durationSec: Number(flags.duration), seed: SEED + 1000 + round });
           const cpuMsPerRequest = ((c.proc?.cpuMs() ?? NaN) - cpuBefore) / Math.max(1, r.requests);
-          const memMiB = c.proc?.rssMiB() ?? 0;
-          results.push({ workload, contender: c.id, label: c.label, round, memMiB, cpuMsPerRequest, ...r });
-          log(`${workload} ${c.id.padEnd(9)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  errors ${r.errors}  cpu ${cpuMsPerRequest.toFixed(2)} ms/req  mem ${memMiB.toFixed(0)} MiB${r.firstError ? `  first error: ${r.firstError.slice(0, 160)}` : ''}`);
+          const memMiB = c.proc?.rssMiB() ?? NaN;
+          results.push({ workload, contender: c.id, label: c.label, round, memMiB, cpuMsPerRequest, warmupRps: warmup.windows, warmupStable: warmup.stable, ...r });
+          log(`${workload} ${c.id.padEnd(9)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  errors ${r.errors}  cpu ${cpuMsPerRequest.toFixed(2)} ms/req  mem ${memMiB.toFixed(0)} MiB  warm-up ${warmup.windows.map((x) => x.toFixed(0)).join('→')}${warmup.stable ? '' : ' (not stable)'}${r.firstError ? `  first error: ${r.firstError.slice(0, 160)}` : ''}`);
         }
       }
     }
 
-    let soak: { contender: string; seconds: number; memAfterWarmupMiB: number; memEndMiB: number; growthPct: number; rps: number; heapAfterWarmupMiB: number | null; heapEndMiB: number | null } | undefined;
+    // Open loop: a fixed arrival rate, latency from each scheduled start (contenders are warm by now).
+    const openLoop: OpenResult[] = [];
+    const openRate = Number(flags['open-rate']);
+    const openWanted = new Set(flags['open-contenders']!.split(','));
+    for (const workload of flags['open-workloads']!.split(',').filter(Boolean)) {
+      const distribution = workload.endsWith('uniform') ? 'uniform' : 'zipf';
+      for (const c of contenders.filter((x) => openWanted.has(x.id))) {
+        const requests = c.requests(workload);
+        if (!requests) continue;
+        const cpuBefore = c.proc?.cpuMs() ?? NaN;
+        // Connections enough that the client never queues at this rate: all waiting happens in the target.
+        const r = await runLoadProcess({ origin: c.origin, requests, subjects, distribution, connections: 256, durationSec: Number(flags['open-duration']), seed: SEED + 2000, rate: openRate });
+        const cpuMsPerRequest = ((c.proc?.cpuMs() ?? NaN) - cpuBefore) / Math.max(1, r.requests);
+        openLoop.push({ workload, contender: c.id, label: c.label, rate: openRate, memMiB: c.proc?.rssMiB() ?? NaN, cpuMsPerRequest, ...r });
+        log(`open loop ${openRate} req/s ${workload} ${c.id.padEnd(9)} p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  errors ${r.errors}  served ${r.rps.toFixed(0)} req/s  generator lag ≤ ${(r.maxLagMs ?? 0).toFixed(0)} ms`);
+      }
+    }
+
+    let soak: SoakResult | undefined;
     const soakSec = Number(flags.soak);
     const a = contenders.find((c) => c.id === flags['soak-contender']);
     if (soakSec > 0 && a?.proc) {
@@ -256,18 +307,19 @@ async function main(): Promise<void> {
       const r = await runLoadProcess({ ...base, durationSec: soakSec });
       const memEndMiB = a.proc.rssMiB();
       const heapEndMiB = await heapUsedMiB(a.origin);
-      soak = { contender: a.id, seconds: soakSec, memAfterWarmupMiB, memEndMiB, growthPct: ((memEndMiB - memAfterWarmupMiB) / memAfterWarmupMiB) * 100, rps: r.rps, heapAfterWarmupMiB, heapEndMiB };
+      soak = { contender: a.id, seconds: soakSec, warmupSec: Number(flags['soak-warmup']), memAfterWarmupMiB, memEndMiB, growthPct: ((memEndMiB - memAfterWarmupMiB) / memAfterWarmupMiB) * 100, rps: r.rps, heapAfterWarmupMiB, heapEndMiB };
       log(`soak: end ${memEndMiB.toFixed(0)} MiB (${soak.growthPct.toFixed(1)}%); V8 heap used ${heapAfterWarmupMiB?.toFixed(0) ?? '?'} → ${heapEndMiB?.toFixed(0) ?? '?'} MiB`);
     }
 
     // The response check's CPU per W1 request, measured in process (steadier than b vs b-nocheck on a busy machine).
     const check = measureResponseCheck();
-    const report = `${summarize(results, soak)}\n\nResponse check (entity collection + check) on W1, in process: ${check.microsPerRequest.toFixed(1)} µs CPU per request (median of batches; fastest ${check.microsMin.toFixed(1)} µs; ${check.fetches} subgraph answers, ${check.entities} entities).`;
+    const targets = evaluateTargets({ closed: results, open: openLoop, soak, openRate });
+    const report = `${summarize(results, soak)}${openLoop.length ? `\n\nOpen loop at ${openRate} req/s (${flags['open-duration']} s; latency from each request's scheduled start):\n\n${openTable(openLoop)}` : ''}\n\nTargets (issue 15; ratios within this run):\n\n${formatTargets(targets).join('\n')}\n\nResponse check (entity collection + check) on W1, in process: ${check.microsPerRequest.toFixed(1)} µs CPU per request (median of batches; fastest ${check.microsMin.toFixed(1)} µs; ${check.fetches} subgraph answers, ${check.entities} entities).`;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const outDir = path.join(REPO_ROOT, 'bench/results');
     mkdirSync(outDir, { recursive: true });
-    const meta = { date: new Date().toISOString(), machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`, citizens: CITIZENS, subjects: subjects.length, connections: CONNECTIONS, durationSec: Number(flags.duration) };
-    writeFileSync(path.join(outDir, `${stamp}.json`), JSON.stringify({ meta, results, soak }, null, 2));
+    const meta = { date: new Date().toISOString(), machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`, citizens: CITIZENS, subjects: subjects.length, connections: CONNECTIONS, durationSec: Number(flags.duration), warmupWindowSec: Number(flags.warmup), warmupMaxWindows: Number(flags['warmup-max']), openRate, openDurationSec: Number(flags['open-duration']), flags };
+    writeFileSync(path.join(outDir, `${stamp}.json`), JSON.stringify({ meta, results, openLoop, soak, targets }, null, 2));
     writeFileSync(path.join(outDir, 'latest.md'), `${report}\n\n${JSON.stringify(meta)}\n`);
     process.stdout.write(`\n${report}\n\nmachine: ${meta.machine}\nresults: bench/results/${stamp}.json\n`);
   } finally {
@@ -306,26 +358,16 @@ function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
-function summarize(
-  results: Array<{ workload: string; contender: string; label: string; memMiB: number; cpuMsPerRequest: number } & LoadResult>,
-  soak?: { contender: string; seconds: number; memAfterWarmupMiB: number; memEndMiB: number; growthPct: number; heapAfterWarmupMiB: number | null; heapEndMiB: number | null },
-): string {
-  const lines = ['| workload | contender | req/s | p50 ms | p99 ms | errors | gateway CPU ms/request | gateway RSS MiB | × (c) |', '|---|---|---:|---:|---:|---:|---:|---:|---:|'];
-  const byWorkload = new Map<string, typeof results>();
+function summarize(results: ClosedResult[], soak?: SoakResult): string {
+  const lines = [closedTable(results)];
+  const byWorkload = new Map<string, ClosedResult[]>();
   const checkCost: string[] = [];
   for (const r of results) byWorkload.set(r.workload, [...(byWorkload.get(r.workload) ?? []), r]);
   for (const [workload, rs] of byWorkload) {
-    const mean = (id: string, key: 'rps' | 'p50' | 'p99' | 'memMiB' | 'errors' | 'cpuMsPerRequest') => {
+    const mean = (id: string, key: 'rps' | 'cpuMsPerRequest') => {
       const xs = rs.filter((r) => r.contender === id).map((r) => r[key]).filter((x) => Number.isFinite(x));
       return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN;
     };
-    const ids = [...new Set(rs.map((r) => r.contender))];
-    const baseline = mean('c', 'rps');
-    for (const id of ids) {
-      const label = rs.find((r) => r.contender === id)!.label;
-      const ratio = Number.isFinite(baseline) ? (mean(id, 'rps') / baseline).toFixed(2) : '–';
-      lines.push(`| ${workload} | ${id}: ${label} | ${mean(id, 'rps').toFixed(0)} | ${mean(id, 'p50').toFixed(1)} | ${mean(id, 'p99').toFixed(1)} | ${mean(id, 'errors').toFixed(0)} | ${id === 'e' ? '–' : mean(id, 'cpuMsPerRequest').toFixed(2)} | ${id === 'e' ? '–' : mean(id, 'memMiB').toFixed(0)} | ${ratio} |`);
-    }
     // What the entity collection and the response check cost (issue 10: under 5% of W1 throughput).
     const checked = mean('b', 'rps');
     const unchecked = mean('b-nocheck', 'rps');
@@ -344,7 +386,7 @@ function summarize(
     cpuCost('b', 'b-noaudit', 'the audit trail');
   }
   if (checkCost.length) lines.push('', ...checkCost.map((l) => `- ${l}`));
-  if (soak) lines.push('', `Memory soak (${soak.contender}, W1-zipf, ${soak.seconds} s): ${soak.memAfterWarmupMiB.toFixed(0)} MiB after warm-up → ${soak.memEndMiB.toFixed(0)} MiB at the end (${soak.growthPct.toFixed(1)}%); V8 heap used ${soak.heapAfterWarmupMiB?.toFixed(0) ?? '?'} → ${soak.heapEndMiB?.toFixed(0) ?? '?'} MiB.`);
+  if (soak) lines.push('', `Memory soak (${soak.contender}, W1-zipf, ${soak.seconds} s after ${soak.warmupSec} s of warm-up): ${soak.memAfterWarmupMiB.toFixed(0)} MiB after warm-up → ${soak.memEndMiB.toFixed(0)} MiB at the end (${soak.growthPct.toFixed(1)}%); V8 heap used ${soak.heapAfterWarmupMiB?.toFixed(0) ?? '?'} → ${soak.heapEndMiB?.toFixed(0) ?? '?'} MiB; ${soak.rps.toFixed(0)} req/s.`);
   return lines.join('\n');
 }
 

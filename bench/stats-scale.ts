@@ -115,7 +115,7 @@ export async function runStatsScale(argv: string[]): Promise<number> {
         : -1;
   console.log(`Rollup rows: ${(await Promise.all(STATS_TABLES.map(async (t) => `${t}=${await count(t)}`))).join(', ')}`);
 
-  const catalog = statsCatalogOf({ ids: () => PROCEDURES, name: (id) => id, pathTree: () => null, fieldCoordinates: () => null, operation: () => null }, undefined);
+  const catalog = statsCatalogOf({ ids: () => PROCEDURES, name: (id) => id, pathTree: () => null, fieldCoordinates: () => null, operation: () => null, groupProcedures: () => null }, undefined);
   const engine = new StatsEngine(sql, { hourlyRateVnd: 37_000, catalog });
   const q = (p: Record<string, string>): StatsQuery => {
     const r = parseStatsQuery({ from: String(to - 30 * DAY), to: String(to), limit: '1000', ...p });

@@ -11,7 +11,8 @@ import { chromium, type Browser, type BrowserContext, type Page, type Response }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickExampleSubjects } from '../mocks/world/examples.js';
 import { startStack, type Stack } from './support/stack.js';
-import { PREFILL_EXAMPLE_PROCEDURE } from '../gateway/sandbox/examples.js';
+import { GROUP_TABS, PREFILL_EXAMPLE_PROCEDURE } from '../gateway/sandbox/examples.js';
+import { findParentWithBirthNotice } from '../mocks/world/generate.js';
 import { MONO_FONT_FAMILY } from '../gateway/sandbox/assets.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -200,6 +201,34 @@ describe.skipIf(!haveChromium)(title, () => {
     await runUntilOperation(page, 'Prefill');
     await expect.poll(() => result.textContent(), { timeout: 10_000 }).toMatch(stackFrame);
     expect(await result.textContent()).not.toContain('lines hidden');
+    expect(external, 'requests that tried to leave this machine').toEqual([]);
+    expect(problems.filter((p) => p.startsWith('page error') || p.includes('Content Security Policy'))).toEqual([]);
+    await page.close();
+    await gw.close();
+  });
+
+  it('offers a tab per interconnected group; the birth group tab fills the three forms in one request', async () => {
+    const mother = findParentWithBirthNotice(stack.world);
+    const subjects = { ...pickExampleSubjects(stack.world), groups: { 'birth-registration-group': { personalId: mother.personalId } } };
+    const gw = await stack.startGateway({ sandbox: { exampleSubjects: subjects } });
+    const problems: string[] = [];
+    const page = await openSandbox(problems);
+    await page.goto(`${gw.url}/`);
+    await page.locator('.graphiql-execute-button').waitFor({ timeout: 20_000 });
+    // GraphiQL names a tab after its operation: one PrefillGroup tab per group, in GROUP_TABS order.
+    const groupTabs = page.locator('.graphiql-tab', { hasText: 'PrefillGroup' });
+    await expect.poll(() => groupTabs.count(), { timeout: 10_000 }).toBe(GROUP_TABS.length);
+
+    await groupTabs.first().click();
+    await expect.poll(() => page.locator('.graphiql-query-editor .CodeMirror').first().textContent(), { timeout: 10_000 }).toContain('prefillGroup(');
+    await expect.poll(() => page.locator('.graphiql-editor-tool .CodeMirror').first().textContent(), { timeout: 10_000 }).toContain(mother.personalId);
+    const res = await runUntilOperation(page, 'PrefillGroup');
+    const body = (await res.json()) as { data?: { prefillGroup?: { summary: { forms: number }; dossierComponents: Array<{ code: string; status: string }> } }; errors?: unknown[] };
+    expect(res.status(), JSON.stringify(body.errors)).toBe(200);
+    expect(body.data?.prefillGroup?.summary.forms).toBe(3);
+    expect(body.data?.prefillGroup?.dossierComponents.find((c) => c.code === 'GIAY_CHUNG_SINH')?.status).toBe('CUT');
+    // The pane shows the answer (CodeMirror renders the visible lines only: the group comes first).
+    await expect.poll(() => page.locator('.result-window').textContent(), { timeout: 10_000 }).toContain('birth-registration-group');
     expect(external, 'requests that tried to leave this machine').toEqual([]);
     expect(problems.filter((p) => p.startsWith('page error') || p.includes('Content Security Policy'))).toEqual([]);
     await page.close();

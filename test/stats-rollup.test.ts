@@ -32,7 +32,7 @@ const pgProblem = await postgresUnavailable();
 const T0 = Date.parse('2025-07-01T00:00:00+07:00');
 const HOUR = 3_600_000;
 const CATALOG = ['lodging-notification', 'passport-issuance', 'land-use-right-transfer'];
-const catalog = statsCatalogOf({ ids: () => CATALOG, name: (id) => `Thủ tục ${id}`, pathTree: () => null, fieldCoordinates: () => null, operation: () => null }, undefined);
+const catalog = statsCatalogOf({ ids: () => CATALOG, name: (id) => `Thủ tục ${id}`, pathTree: () => null, fieldCoordinates: () => null, operation: () => null, groupProcedures: () => null }, undefined);
 
 const CLIENTS = [
   { clientId: 'hcm', agency: 'UBND TP.HCM', clientTier: 'province', clientProvince: '79' },

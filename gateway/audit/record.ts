@@ -251,6 +251,10 @@ export function normalizeEntry(e: AuditEntry): AuditEntry {
           componentsTotal: Math.trunc(e.prefill.componentsTotal),
           componentsCut: Math.trunc(e.prefill.componentsCut),
           hoursSaved: finite(e.prefill.hoursSaved, 2),
+          // prefillGroup: the group and its procedures (ids of the catalog format only).
+          ...(e.prefill.groupId && isProcedureId(e.prefill.groupId)
+            ? { groupId: e.prefill.groupId, procedureIds: (e.prefill.procedureIds ?? []).filter((id) => isProcedureId(id)).slice(0, 32) }
+            : {}),
         }
       : null,
     ...(e.clientRequestId && CLIENT_REQUEST_ID.test(e.clientRequestId) ? { clientRequestId: e.clientRequestId } : {}),

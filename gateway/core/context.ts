@@ -184,6 +184,9 @@ export interface PrefillSummary {
   componentsTotal: number;
   componentsCut: number;
   hoursSaved: number;
+  /** prefillGroup only: the group, and its procedures in order (the counts are the group's). */
+  groupId?: string;
+  procedureIds?: string[];
 }
 
 export function newTrace(): RequestTrace {

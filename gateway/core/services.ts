@@ -80,6 +80,11 @@ export interface ProcedureCatalog {
   name(procedureId: string): string | null;
   /** Its compiled operation; null when unknown. */
   operation(procedureId: string): { query: string; operationName: string } | null;
+  /**
+   * The procedures of an interconnected group, in order; null when the id names no group.
+   * A group id is a purpose of its own (pathTree, fieldCoordinates and name answer for it).
+   */
+  groupProcedures(id: string): string[] | null;
   /** Optional (statistics labels and report): its English name (C2 `nameEn`); null when none. */
   nameEn?(procedureId: string): string | null;
   /** Optional (statistics report): its national procedure code (`nationalCode`, e.g. 1.001757); null when none. */

@@ -38,6 +38,7 @@ export const purposePolicy = defineConcern({
         purposePolicyPlugin({
           procedurePathTree: (id) => catalog.pathTree(id) ?? undefined,
           procedureFieldCoordinates: (id) => catalog.fieldCoordinates(id) ?? undefined,
+          groupProcedures: (id) => catalog.groupProcedures(id),
           checkRelations: prefillRelationChecks(services.need('executor')),
           subjectTokens: createSubjectTokenVerifier(tokens, {}),
           production: core.production,

@@ -109,6 +109,14 @@ export interface PurposePolicyOptions {
   catalogSubgraphs?: string[];
   /** Coordinate of the prefill root field. Default `Query.prefill`. */
   prefillCoordinate?: string;
+  /** Coordinate of the group prefill root field (argument `groupId`). Default `Query.prefillGroup`. */
+  groupPrefillCoordinate?: string;
+  /**
+   * The procedures of an interconnected group (gateway/procedures `groupProcedures`), or
+   * undefined when the id names no group. A group id is a purpose a client may run when it
+   * lists the group id AND every procedure of the group. Default: no groups.
+   */
+  groupProcedures?: (id: string) => readonly string[] | null | undefined;
   /**
    * Supergraph SDL to index (field owners, entity keys). Default: the SDL the gateway loads,
    * received through `schemaDidLoadOrUpdate` (and again on every hot reload).
@@ -141,6 +149,11 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
   const production = opts.production ?? process.env.NODE_ENV === 'production';
   const catalog = new Set(opts.catalogSubgraphs ?? ['procedures']);
   const prefillCoordinate = opts.prefillCoordinate ?? 'Query.prefill';
+  const groupCoordinate = opts.groupPrefillCoordinate ?? 'Query.prefillGroup';
+  const isPrefill = (coordinate: string) => coordinate === prefillCoordinate || coordinate === groupCoordinate;
+  /** A procedure the client may run; for a group id, the group and every procedure of it. */
+  const mayRun = (client: ClientIdentity, id: string): boolean =>
+    mayRunProcedure(client, id, production) && (opts.groupProcedures?.(id) ?? []).every((p) => mayRunProcedure(client, p, production));
   const verify = typeof opts.subjectTokens === 'function'
     ? opts.subjectTokens
     : createSubjectTokenVerifier(opts.subjectTokens ?? {});
@@ -270,6 +283,11 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
     }
   };
 
+  const notAllowed = (id: string) => {
+    const members = opts.groupProcedures?.(id);
+    return members ? `group "${id}" (it needs the group id and each of ${members.join(', ')})` : `procedure "${id}"`;
+  };
+
   const unknownProcedure = (procedureId: string) =>
     policyError('NOT_FOUND', `Unknown procedure "${procedureId.slice(0, 80)}": list the catalog with { procedures { id name } }.`, { reason: 'UNKNOWN_PROCEDURE' });
 
@@ -281,12 +299,15 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
 
   /** Prefill's arguments, decided strictly (anything else is refused, never skipped). */
   const readPrefillArgs = (roots: RootArguments[]): PrefillArgs => {
-    const root = roots.find((r) => r.use.coordinate === prefillCoordinate)!;
+    const root = roots.find((r) => isPrefill(r.use.coordinate))!;
     const { args, use } = root;
-    const known = new Set(['procedureId', 'subject', 'dossierId']);
+    // prefillGroup names its purpose with groupId (a group id is a purpose of its own).
+    const idArg = use.coordinate === groupCoordinate ? 'groupId' : 'procedureId';
+    const known = new Set([idArg, 'subject', 'dossierId']);
     const unknown = (use.node.arguments ?? []).map((a) => a.name.value).filter((a) => !known.has(a));
     if (unknown.length > 0) throw undecidable(`prefill: argument ${unknown.join(', ')} is not recognised.`);
-    if (typeof args.procedureId !== 'string') throw undecidable('prefill: procedureId is missing or not a string.');
+    const procedureId = args[idArg];
+    if (typeof procedureId !== 'string') throw undecidable(`prefill: ${idArg} is missing or not a string.`);
     const s = args.subject;
     if (s === null || typeof s !== 'object' || Array.isArray(s)) throw undecidable('prefill: subject is missing or null.');
     const input = s as Record<string, unknown>;
@@ -301,7 +322,7 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
     if (!subject.personalId) throw undecidable('prefill: subject.personalId is missing or null; name the citizen who files.');
     const dossierId = args.dossierId === undefined || args.dossierId === null ? null : args.dossierId;
     if (dossierId !== null && typeof dossierId !== 'string') throw undecidable('prefill: dossierId must be a string.');
-    return { procedureId: args.procedureId, personalId: subject.personalId, dossierId, subject };
+    return { procedureId, personalId: subject.personalId, dossierId, subject };
   };
 
   /** Waits for the failed-lookup brake's verdict (gateway/ratelimit) before any registry call. */
@@ -359,7 +380,7 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
       );
     }
     const registryFields = [...analysis.coordinates].filter((c) => !isCatalog(c));
-    const prefills = analysis.rootFields.filter((r) => r.coordinate === prefillCoordinate);
+    const prefills = analysis.rootFields.filter((r) => isPrefill(r.coordinate));
     const lookups = analysis.rootFields.filter((r) => !isCatalog(r.coordinate));
 
     // An operation the gateway runs on behalf of an authorised request (prefill's compiled
@@ -393,13 +414,13 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
 
     if (prefills.length > 0) {
       if (prefills.length > 1) throw forbidden('One prefill per request: send each procedure and citizen as its own request.', { reason: 'TOO_MANY_SUBJECTS' });
-      if (registryFields.length > 0 || lookups.some((r) => r.coordinate !== prefillCoordinate)) {
+      if (registryFields.length > 0 || lookups.some((r) => !isPrefill(r.coordinate))) {
         throw forbidden('Send prefill and plain registry queries as separate requests: each carries its own purpose.', { reason: 'MIXED_PURPOSES' });
       }
       const args = readPrefillArgs(rootArguments(rc.schema, analysis, rc.request.variables));
       if (!isProcedureId(args.procedureId)) throw unknownProcedure(args.procedureId);
-      if (!mayRunProcedure(client, args.procedureId, production)) {
-        throw forbidden(`Client ${client.id} may not run procedure "${args.procedureId}" (allowed: ${client.procedures.join(', ') || 'none'}).`, { reason: 'PROCEDURE_NOT_ALLOWED' });
+      if (!mayRun(client, args.procedureId)) {
+        throw forbidden(`Client ${client.id} may not run ${notAllowed(args.procedureId)} (allowed: ${client.procedures.join(', ') || 'none'}).`, { reason: 'PROCEDURE_NOT_ALLOWED' });
       }
       procedureTree(args.procedureId); // unknown → NOT_FOUND UNKNOWN_PROCEDURE
       const coordinates = opts.procedureFieldCoordinates?.(args.procedureId);
@@ -431,8 +452,8 @@ export function purposePolicyPlugin(opts: PurposePolicyOptions): ApolloServerPlu
         { reason: 'PURPOSE_MISSING' },
       );
     }
-    if (!mayRunProcedure(client, purpose.procedureId, production)) {
-      throw forbidden(`Client ${client.id} may not run procedure "${purpose.procedureId}" (allowed: ${client.procedures.join(', ') || 'none'}).`, { reason: 'PROCEDURE_NOT_ALLOWED' });
+    if (!mayRun(client, purpose.procedureId)) {
+      throw forbidden(`Client ${client.id} may not run ${notAllowed(purpose.procedureId)} (allowed: ${client.procedures.join(', ') || 'none'}).`, { reason: 'PROCEDURE_NOT_ALLOWED' });
     }
     const tree = procedureTree(purpose.procedureId);
 

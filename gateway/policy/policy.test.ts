@@ -392,3 +392,37 @@ describe('subject binding (X-Subject-Token)', () => {
     expect(other.message).toMatch(/another citizen/);
   });
 });
+
+describe('interconnected groups (a group id is a purpose of its own)', () => {
+  const GROUP = 'lodging-and-enterprise-group';
+  const members = ['lodging-notification', 'enterprise-legal-representative-change'];
+  const groupCatalog: Record<string, PathTree> = { ...CATALOG, [GROUP]: treeFromPaths([...LODGING, ...ENTERPRISE_CHANGE]) };
+  const q = `query($g: ID!) { prefillGroup(groupId: $g, subject: { personalId: "${CITIZEN}" }) { summary { fieldsTotal } } }`;
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness({ procedurePathTree: (id) => groupCatalog[id], groupProcedures: (id) => (id === GROUP ? members : null) });
+  });
+
+  it('needs the group id AND every procedure of the group in the client list', async () => {
+    const onlyGroup = await h.run(q, context(client({ procedures: [GROUP, members[0]!] })), { g: GROUP });
+    expect(onlyGroup).toMatchObject({ status: 403, extensions: { reason: 'PROCEDURE_NOT_ALLOWED' } });
+    expect(onlyGroup.message).toContain(members[1]);
+    const noGroup = await h.run(q, context(client({ procedures: members })), { g: GROUP });
+    expect(noGroup).toMatchObject({ status: 403, extensions: { reason: 'PROCEDURE_NOT_ALLOWED' } });
+    const all = await h.run(q, context(client({ procedures: [GROUP, ...members] })), { g: GROUP });
+    expect(all.extensions?.['reason']).toBeUndefined();
+    expect(h.last().purpose).toEqual({ procedureId: GROUP, dossierId: null });
+  });
+
+  it('unauthenticated or unknown group: refused like prefill, never read as catalog metadata', async () => {
+    expect(await h.run(q, context(null), { g: GROUP })).toMatchObject({ status: 401 });
+    expect(await h.run(q, context(client({ procedures: ['*'] })), { g: 'no-such-group' })).toMatchObject({ status: 404 });
+  });
+
+  it('as X-Purpose: the union of the procedures paths, for a client allowed the group and its procedures', async () => {
+    const ok = await h.run(LODGING_QUERY, context(client({ procedures: [GROUP, ...members] }), { 'x-purpose': GROUP }), { id: CITIZEN });
+    expect(ok.code).toBeUndefined();
+    const refused = await h.run(LODGING_QUERY, context(client({ procedures: [GROUP] }), { 'x-purpose': GROUP }), { id: CITIZEN });
+    expect(refused).toMatchObject({ status: 403, extensions: { reason: 'PROCEDURE_NOT_ALLOWED' } });
+  });
+});

@@ -46,6 +46,9 @@ export function asRequestErrors(errors: ReadonlyArray<GraphQLFormattedError>): G
   });
 }
 
+/** prefill and prefillGroup refuse alike. */
+const PREFILL_FIELDS = new Set(['prefill', 'prefillGroup']);
+
 export function prefillRefusalStatusPlugin(): ApolloServerPlugin<MotlanContext> {
   return {
     async requestDidStart() {
@@ -54,8 +57,8 @@ export function prefillRefusalStatusPlugin(): ApolloServerPlugin<MotlanContext> 
           if (isInternalExecution(rc.contextValue) || rc.response.body.kind !== 'single') return;
           if ((rc.response.http.status ?? 200) !== 200) return;
           const roots = rc.operation?.selectionSet.selections ?? [];
-          const prefillOnly = roots.length > 0 && roots.every((s) => s.kind === Kind.FIELD && (s.name.value === 'prefill' || s.name.value === '__typename'))
-            && roots.some((s) => s.kind === Kind.FIELD && s.name.value === 'prefill');
+          const prefillOnly = roots.length > 0 && roots.every((s) => s.kind === Kind.FIELD && (PREFILL_FIELDS.has(s.name.value) || s.name.value === '__typename'))
+            && roots.some((s) => s.kind === Kind.FIELD && PREFILL_FIELDS.has(s.name.value));
           if (!prefillOnly) return;
           const { data, errors } = rc.response.body.singleResult;
           const status = refusalStatus(data, errors as never);

@@ -66,7 +66,13 @@ export const componentSchema = z.strictObject({
     .union([pathSchema, z.array(pathSchema).min(1)])
     .optional()
     .describe('Registry data that replaces the component; absent when no registry holds it (always required)'),
-  when: z.array(conditionSchema).optional().describe('All must hold on the retrieved data for the component to be cut'),
+  replacedByResult: pathSchema
+    .optional()
+    .describe(
+      'Path to a digitised result the state already issued (a DigitisedResult object, e.g. citizen.digitisedResults.marriageCertificate): ' +
+        'the component is cut only when that result is retrieved with status VALID; with replacedBy too, either suffices',
+    ),
+  when: z.array(conditionSchema).optional().describe('All must hold on the retrieved data (of replacedBy) for the component to be cut'),
   tripsAvoided: z.number().int().min(0).optional().describe('Trips to an agency avoided when cut (default 1: obtaining a certified copy)'),
   note: z.string().optional(),
 });
@@ -79,6 +85,7 @@ export const procedureSchema = z.strictObject({
     .optional()
     .describe('Code in the national TTHC database; leave empty unless certain'),
   name: z.string().min(1).describe('Tên thủ tục'),
+  nameEn: z.string().min(1).optional().describe('English name, shown in English views (optional)'),
   agency: z.string().min(1).describe('Cơ quan có thẩm quyền giải quyết'),
   legalBasis: z.array(z.string()).optional(),
   subjects: z
@@ -92,10 +99,36 @@ export const procedureSchema = z.strictObject({
   }),
 });
 
+const idSchema = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'an id is a lowercase slug, e.g. birth-registration-group');
+
+/**
+ * An interconnected group (nhóm thủ tục liên thông, Nghị định 63/2024/NĐ-CP): procedures
+ * handled together, prefilled by one request. One file of `schema/procedures/groups/`.
+ */
+export const groupSchema = z.strictObject({
+  id: idSchema.describe('Stable slug of the group, distinct from every procedure id'),
+  name: z.string().min(1).describe('Tên nhóm thủ tục liên thông (Vietnamese)'),
+  nameEn: z.string().min(1).describe('English name'),
+  legalBasis: z.array(z.string().min(1)).min(1).describe('Văn bản quy định the group (e.g. Nghị định số 63/2024/NĐ-CP)'),
+  procedures: z.array(idSchema).min(2).describe('Ids of the procedures of the group, in the order they are handled'),
+  note: z.string().optional(),
+});
+
+export type GroupDef = z.infer<typeof groupSchema>;
 export type FieldDef = z.infer<typeof fieldSchema>;
 export type ConditionDef = z.infer<typeof conditionSchema>;
 export type ComponentDef = z.infer<typeof componentSchema>;
 export type ProcedureDef = z.infer<typeof procedureSchema>;
+
+/** The JSON Schema of group files (schema/procedures/groups/group.schema.json), generated from the zod schema. */
+export function groupJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(groupSchema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>;
+  return {
+    ...schema,
+    $id: 'https://motlan.example/schema/procedure-group.schema.json',
+    title: 'Motlan interconnected procedure group (one file of schema/procedures/groups/)',
+  };
+}
 
 /** The JSON Schema shipped next to the catalog, generated from the zod schema. */
 export function procedureJsonSchema(): Record<string, unknown> {

@@ -52,9 +52,10 @@ ${extra}`;
 const shipped = loadCatalog({ supergraphSdl: SUPERGRAPH, dirs: [DEFAULT_CATALOG_DIR] });
 
 describe('shipped catalog', () => {
-  it('holds the ten procedures of issue 3', () => {
+  it('holds the ten procedures of issue 3 among the 25 or more of issue 13', () => {
+    expect(shipped.byId.size).toBeGreaterThanOrEqual(25);
     expect([...shipped.byId.keys()].sort()).toEqual(
-      [
+      expect.arrayContaining([
         'birth-residence-child-health-insurance',
         'death-residence-removal-funeral-allowance',
         'enterprise-legal-representative-change',
@@ -65,7 +66,7 @@ describe('shipped catalog', () => {
         'passport-issuance',
         'permanent-residence-registration',
         'social-insurance-lump-sum',
-      ].sort(),
+      ]),
     );
   });
 

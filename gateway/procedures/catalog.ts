@@ -5,14 +5,17 @@
  * load with a CatalogError listing each problem with its file, procedure and path, so
  * the gateway refuses to start on a broken catalog rather than serve a wrong form.
  *
+ * Interconnected groups live in `<folder>/groups/` (groups.ts); a group naming an unknown
+ * procedure fails the load like a bad path.
+ *
  * Adding a procedure needs no code: drop a file in a folder and restart or reload.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from '../../lib/repo-root.js';
 import { procedureSchema, type ProcedureDef } from './catalog-format.js';
 import { CatalogError, compileProcedure, type CatalogProblem, type CompiledProcedure } from './compile.js';
+import { catalogFiles, readCatalogFile } from './catalog-files.js';
+import { loadGroups, type CompiledGroup } from './groups.js';
 import { supergraphModel, type SupergraphModel } from './supergraph-model.js';
 
 /** The shipped catalog. */
@@ -33,6 +36,8 @@ export interface CatalogOptions {
 export interface Catalog {
   /** Procedures by id, in id order. */
   readonly byId: ReadonlyMap<string, CompiledProcedure>;
+  /** Interconnected groups (`<folder>/groups/*.yaml`) by id, in id order. */
+  readonly groups: ReadonlyMap<string, CompiledGroup>;
   readonly dirs: readonly string[];
   readonly model: SupergraphModel;
   /** ISO time of the load. */
@@ -45,42 +50,16 @@ export function catalogDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   return extra ? [DEFAULT_CATALOG_DIR, path.resolve(extra)] : [DEFAULT_CATALOG_DIR];
 }
 
-const CATALOG_FILE = /\.(ya?ml|json)$/i;
+export { catalogFiles } from './catalog-files.js';
 
-/** Catalog files of one folder, sorted by name (the JSON Schema next to them is skipped). */
-export function catalogFiles(dir: string): string[] {
-  let names: string[];
-  try {
-    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
-    names = readdirSync(dir);
-  } catch (err) {
-    throw new CatalogError([{ file: dir, message: `cannot read the catalog folder (${(err as Error).message}): check the path (PROCEDURES_DIR_EXTRA for the extra folder)` }]);
-  }
-  return names
-    .filter((n) => CATALOG_FILE.test(n) && !n.endsWith('.schema.json'))
-    .sort()
-    .map((n) => path.join(dir, n));
+/** Parses and checks the format of one procedure file; problems are appended to `problems`. */
+export function readProcedureFile(file: string, problems: CatalogProblem[]): ProcedureDef | null {
+  return readCatalogFile(file, procedureSchema, problems);
 }
 
-/** Parses and checks the format of one file; problems are appended to `problems`. */
-export function readProcedureFile(file: string, problems: CatalogProblem[]): ProcedureDef | null {
-  let raw: unknown;
-  try {
-    const text = readFileSync(file, 'utf8');
-    raw = file.toLowerCase().endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
-  } catch (err) {
-    problems.push({ file, message: `not valid ${file.toLowerCase().endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}` });
-    return null;
-  }
-  const parsed = procedureSchema.safeParse(raw);
-  if (!parsed.success) {
-    const id = typeof (raw as { id?: unknown } | null)?.id === 'string' ? (raw as { id: string }).id : undefined;
-    for (const issue of parsed.error.issues) {
-      problems.push({ file, procedureId: id, where: issue.path.length ? issue.path.map(String).join('.') : undefined, message: issue.message });
-    }
-    return null;
-  }
-  return parsed.data;
+/** A file's path relative to the repository when inside it, for readable messages. */
+function relative(file: string): string {
+  return path.relative(REPO_ROOT, file).startsWith('..') ? file : path.relative(REPO_ROOT, file);
 }
 
 /** Loads, validates and compiles the whole catalog; throws CatalogError naming every problem. */
@@ -100,7 +79,7 @@ export function loadCatalog(opts: CatalogOptions): Catalog {
       continue;
     }
     for (const file of files) {
-      const rel = path.relative(REPO_ROOT, file).startsWith('..') ? file : path.relative(REPO_ROOT, file);
+      const rel = relative(file);
       const fileProblems: CatalogProblem[] = [];
       const def = readProcedureFile(file, fileProblems);
       // Report paths relative to the repository for readability.
@@ -120,7 +99,17 @@ export function loadCatalog(opts: CatalogOptions): Catalog {
       }
     }
   }
-  if (problems.length) throw new CatalogError(problems);
   compiled.sort((a, b) => a.def.id.localeCompare(b.def.id));
-  return { byId: new Map(compiled.map((p) => [p.def.id, p])), dirs, model, loadedAt: new Date().toISOString() };
+  const byId = new Map(compiled.map((p) => [p.def.id, p]));
+  // Groups are checked even when a procedure failed, so one load reports every problem
+  // (a group naming a broken procedure then also reports it as unknown).
+  let groups: CompiledGroup[] = [];
+  try {
+    groups = loadGroups(dirs, byId, model, relative, problems);
+  } catch (err) {
+    if (err instanceof CatalogError) problems.push(...err.problems);
+    else throw err;
+  }
+  if (problems.length) throw new CatalogError(problems);
+  return { byId, groups: new Map(groups.map((g) => [g.def.id, g])), dirs, model, loadedAt: new Date().toISOString() };
 }

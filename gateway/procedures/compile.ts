@@ -31,9 +31,27 @@ export interface CompiledCondition {
   text: string;
 }
 
+/**
+ * A digitised result that replaces a component (`replacedByResult`): the leaves of the
+ * DigitisedResult object the decision reads. `revokedOn` is read when the type has it, as a
+ * second guard (a revocation date next to a VALID status is not trusted). Expiry is the
+ * source's call (status EXPIRED, computed against its own today), not the gateway clock's.
+ */
+export interface CompiledResult {
+  /** As written in the catalog, e.g. `citizen.digitisedResults.marriageCertificate`. */
+  path: string;
+  registry: string;
+  status: ResolvedPath;
+  number: ResolvedPath;
+  issuingAgency: ResolvedPath;
+  revokedOn?: ResolvedPath;
+}
+
 export interface CompiledComponent {
   def: ComponentDef;
   replacedBy: ResolvedPath[];
+  /** The digitised result that replaces it, when the catalog names one. */
+  result?: CompiledResult;
   when: CompiledCondition[];
   tripsAvoided: number;
 }
@@ -50,6 +68,8 @@ export interface CompiledProcedure {
   file: string;
   fields: CompiledField[];
   components: CompiledComponent[];
+  /** Every path the procedure reads (fields, components, conditions, results), for group operations. */
+  paths: ResolvedPath[];
   /** The operation over every root the procedure uses. */
   operation: CompiledOperation;
   /** Same selections restricted to some roots (when a subject could not be verified); cached. */
@@ -110,6 +130,12 @@ function printTree(tree: Tree, indent: string): string {
   return [...tree.entries()]
     .map(([name, sub]) => (sub.size === 0 ? `${indent}${name}` : `${indent}${name} {\n${printTree(sub, indent + '  ')}\n${indent}}`))
     .join('\n');
+}
+
+/** The leaves a digitised result decision reads. */
+export function resultPaths(r: CompiledResult | undefined): ResolvedPath[] {
+  if (!r) return [];
+  return [r.status, r.number, r.issuingAgency, ...(r.revokedOn ? [r.revokedOn] : [])];
 }
 
 /** `lodging-notification` → `PrefillLodgingNotification`. */
@@ -198,6 +224,40 @@ export function compileProcedure(def: ProcedureDef, file: string, model: Supergr
     }
   };
 
+  /** `replacedByResult`: a path to an object with status (enum with VALID), number and issuingAgency, crossing no list. */
+  const compileResult = (where: string, path: string): CompiledResult | undefined => {
+    const leaf = (name: string, optional = false) => {
+      try {
+        return resolvePath(model, `${path}.${name}`);
+      } catch (err) {
+        if (!(err instanceof PathError)) throw err;
+        if (!optional) {
+          problem(where, `${path} must be a digitised result (an object with status, number and issuingAgency, e.g. citizen.digitisedResults.marriageCertificate): ${err.message}`);
+        }
+        return undefined;
+      }
+    };
+    const status = leaf('status');
+    if (!status) return undefined;
+    const number = leaf('number');
+    const issuingAgency = leaf('issuingAgency');
+    if (!number || !issuingAgency) return undefined;
+    if (!subjects.has(status.root)) {
+      problem(where, `path ${path}: starts at ${status.root}, which is not among the procedure's subjects (${def.subjects.join(', ')})`);
+      return undefined;
+    }
+    if (!isEnumType(status.leafType) || !status.leafType.getValue('VALID')) {
+      problem(where, `${path}.status must be an enum with the value VALID, but it is ${status.leafType.name}`);
+      return undefined;
+    }
+    if (status.list) {
+      problem(where, `${path} crosses a list: name one result (e.g. citizen.digitisedResults.marriageCertificate), not a list of them`);
+      return undefined;
+    }
+    const revokedOn = leaf('revokedOn', true);
+    return { path, registry: status.registry, status, number, issuingAgency, ...(revokedOn ? { revokedOn } : {}) };
+  };
+
   const keys = new Set<string>();
   const fields: CompiledField[] = def.fields.map((f, i) => {
     const where = `fields[${i}] (${f.key})`;
@@ -221,6 +281,7 @@ export function compileProcedure(def: ProcedureDef, file: string, model: Supergr
     const paths = c.replacedBy === undefined ? [] : Array.isArray(c.replacedBy) ? c.replacedBy : [c.replacedBy];
     const replacedBy = paths.map((p, j) => resolve(`${where}.replacedBy[${j}]`, p)).filter((p): p is ResolvedPath & { format: FieldFormat } => !!p);
     if ((c.when?.length ?? 0) > 0 && paths.length === 0) problem(where, 'conditions (when) need replacedBy: a component no registry replaces is always required');
+    const result = c.replacedByResult === undefined ? undefined : compileResult(`${where}.replacedByResult`, c.replacedByResult);
     const when = (c.when ?? []).flatMap((cond, j): CompiledCondition[] => {
       const w = `${where}.when[${j}]`;
       const path = resolve(w, cond.path);
@@ -232,15 +293,40 @@ export function compileProcedure(def: ProcedureDef, file: string, model: Supergr
       }
       return [{ def: cond, path, text: conditionText(cond) }];
     });
-    return { def: c, replacedBy, when, tripsAvoided: c.tripsAvoided ?? 1 };
+    return { def: c, replacedBy, ...(result ? { result } : {}), when, tripsAvoided: c.tripsAvoided ?? 1 };
   });
   if (problems.length) throw new CatalogError(problems);
 
   const allPaths: ResolvedPath[] = [
     ...fields.flatMap((f) => (f.path ? [f.path] : [])),
-    ...components.flatMap((c) => [...c.replacedBy, ...c.when.map((w) => w.path)]),
+    ...components.flatMap((c) => [...c.replacedBy, ...c.when.map((w) => w.path), ...resultPaths(c.result)]),
   ];
-  const operationName = operationNameOf(def.id);
+  const target = compileTarget(model, operationNameOf(def.id), def.subjects, allPaths, (where, message) => ({ file, procedureId: def.id, where, message }));
+  return { def, file, fields, components, paths: allPaths, ...target };
+}
+
+/** What a prefill fetches with: the operation over some paths, its restrictions, allow-lists. */
+export interface CompiledTarget {
+  operation: CompiledOperation;
+  operationFor(roots: ReadonlySet<SubjectRoot>): CompiledOperation | null;
+  coordinates: ReadonlySet<string>;
+  citizenOnly: boolean;
+  pathTree: PathTree;
+}
+
+/**
+ * The operation selecting exactly `allPaths` for the given subjects (a procedure's, or the
+ * union of a group's procedures'), validated against the supergraph, with its allow-lists.
+ * `locate` builds a problem's location for the CatalogError.
+ */
+export function compileTarget(
+  model: SupergraphModel,
+  operationName: string,
+  subjectList: readonly SubjectRoot[],
+  allPaths: readonly ResolvedPath[],
+  locate: (where: string | undefined, message: string) => CatalogProblem,
+): CompiledTarget {
+  const subjects = new Set(subjectList);
   const cache = new Map<string, CompiledOperation | null>();
   const operationFor = (roots: ReadonlySet<SubjectRoot>): CompiledOperation | null => {
     const key = [...roots].sort().join(',');
@@ -263,22 +349,20 @@ export function compileProcedure(def: ProcedureDef, file: string, model: Supergr
     cache.set(key, op);
     return op;
   };
-  const operation = operationFor(new Set(def.subjects));
-  if (!operation) throw new CatalogError([{ file, procedureId: def.id, message: 'no field or component reads a registry: nothing to prefill' }]);
+  const operation = operationFor(subjects);
+  if (!operation) throw new CatalogError([locate(undefined, 'no field or component reads a registry: nothing to prefill')]);
   const errors = validate(model.schema, operation.document);
-  if (errors.length) {
-    throw new CatalogError(errors.map((e) => ({ file, procedureId: def.id, where: 'compiled operation', message: e.message })));
-  }
+  if (errors.length) throw new CatalogError(errors.map((e) => locate('compiled operation', e.message)));
 
   const coordinates = operationCoordinates(model, operation.document);
   for (const c of RELATION_COORDINATES.citizen) coordinates.add(c);
   const related: Record<SubjectRoot, RelatedSubject | null> = { citizen: null, relatedCitizen: 'relatedPersonalId', enterprise: 'enterpriseCode', parcel: 'parcelId' };
-  for (const s of def.subjects) {
+  for (const s of subjects) {
     const r = related[s];
     if (r) for (const c of RELATION_COORDINATES[r]) coordinates.add(c);
   }
-  const citizenOnly = def.subjects.length === 1 && def.subjects[0] === 'citizen';
+  const citizenOnly = subjects.size === 1 && subjects.has('citizen');
   const roots: Tree = new Map();
   for (const p of allPaths) addToTree(roots, [p.root, ...p.selection]);
-  return { def, file, fields, components, operation, operationFor, coordinates, citizenOnly, pathTree: toPathTree(roots) };
+  return { operation, operationFor, coordinates, citizenOnly, pathTree: toPathTree(roots) };
 }

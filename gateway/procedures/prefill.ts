@@ -22,7 +22,7 @@ import { DOSSIER_ID_RULE, isDossierId } from '../../lib/purpose-ids.js';
 import type { MotlanContext, Subject } from '../core/context.js';
 import type { SubjectRoot } from './catalog-format.js';
 import type { Catalog } from './catalog.js';
-import type { CompiledComponent, CompiledField, CompiledProcedure } from './compile.js';
+import type { CompiledComponent, CompiledField, CompiledProcedure, CompiledTarget } from './compile.js';
 import { innerContext, type ExecutionError, type ExecutionResult, type InnerExecutor } from '../core/inner-execution.js';
 import { formatValues } from './format.js';
 import { hoursSaved } from './hours.js';
@@ -53,12 +53,44 @@ export interface PrefilledField {
   unavailable: 'NOT_RECORDED' | 'REGISTRY_UNAVAILABLE' | null;
 }
 
+/**
+ * Why a component is cut or required, as a stable code (the `reason` text says it in words).
+ * REQUIRED: NO_REGISTRY (no source holds it), NOT_RECORDED, REGISTRY_UNAVAILABLE,
+ * CONDITION_NOT_MET, RESULT_EXPIRED, RESULT_REVOKED, RESULT_NOT_VALID (any other status).
+ * CUT: REPLACED_BY_DATA (replacedBy), REPLACED_BY_RESULT (replacedByResult, status VALID).
+ */
+export type ComponentReasonCode =
+  | 'REPLACED_BY_DATA'
+  | 'REPLACED_BY_RESULT'
+  | 'NO_REGISTRY'
+  | 'NOT_RECORDED'
+  | 'REGISTRY_UNAVAILABLE'
+  | 'CONDITION_NOT_MET'
+  | 'RESULT_EXPIRED'
+  | 'RESULT_REVOKED'
+  | 'RESULT_NOT_VALID';
+
+/** Where the data that cut a component came from; number and issuingAgency for a digitised result. */
+export interface ComponentProvenance {
+  registry: string;
+  retrievedAt: string;
+  /** The catalog paths whose retrieved values replaced the component. */
+  paths: string[];
+  /** Số (number) of the digitised result; null when cut by data. */
+  number: string | null;
+  /** Cơ quan cấp (issuing agency) of the digitised result; null when cut by data. */
+  issuingAgency: string | null;
+}
+
 export interface DossierComponentResult {
   code: string;
   name: string;
   status: 'CUT' | 'REQUIRED';
   registry: string | null;
   reason: string;
+  reasonCode: ComponentReasonCode;
+  /** Set when CUT, null when REQUIRED. */
+  provenance: ComponentProvenance | null;
 }
 
 export type { PrefillSummary };
@@ -93,6 +125,7 @@ const REGISTRY_NAMES: Record<string, string> = {
   enterprise: `business registry (${REGISTRY_TITLES.enterprise})`,
   insurance: `insurance registry (${REGISTRY_TITLES.insurance})`,
   land: `land registry (${REGISTRY_TITLES.land})`,
+  civil: `civil-status registry (${REGISTRY_TITLES.civil})`,
 };
 const registryName = (r: string) => REGISTRY_NAMES[r] ?? `${r} registry`;
 
@@ -109,9 +142,16 @@ export function checkPrefillArgs(catalog: Catalog, args: PrefillArgs): { procedu
       extensions: { code: 'NOT_FOUND', reason: 'UNKNOWN_PROCEDURE' },
     });
   }
+  return { procedure, subject: checkSubject(`Procedure ${procedure.def.id}`, procedure.def.subjects, args.subject, args.dossierId) };
+}
+
+/**
+ * Well-formed identifiers, exactly the subjects `subjects` lists (a procedure's, or the union
+ * of a group's procedures'), and a well-formed dossier id. `what` names the procedure or group.
+ */
+export function checkSubject(what: string, subjects: readonly SubjectRoot[], s: SubjectInput, dossierId: string | null | undefined): Subject {
   // The same rule as the X-Dossier-Id header: the value is recorded and exported to auditors.
-  if (args.dossierId != null && !isDossierId(args.dossierId)) throw badInput(`dossierId ${DOSSIER_ID_RULE}.`, 'INVALID_IDENTIFIER');
-  const s = args.subject;
+  if (dossierId != null && !isDossierId(dossierId)) throw badInput(`dossierId ${DOSSIER_ID_RULE}.`, 'INVALID_IDENTIFIER');
   const problems = [
     validatePersonalId(s.personalId),
     s.relatedPersonalId != null ? validatePersonalId(s.relatedPersonalId) : null,
@@ -122,17 +162,17 @@ export function checkPrefillArgs(catalog: Catalog, args: PrefillArgs): { procedu
   if (s.relatedPersonalId != null && s.relatedPersonalId === s.personalId) {
     throw badInput('subject.relatedPersonalId is the citizen themself: give the family member the procedure is about.', 'SUBJECTS_DO_NOT_FIT_PROCEDURE');
   }
-  const takes = new Set(procedure.def.subjects);
+  const takes = new Set(subjects);
   for (const root of Object.keys(SUBJECT_OF_ROOT) as SubjectRoot[]) {
     const key = SUBJECT_OF_ROOT[root];
     const given = s[key] != null;
     if (takes.has(root) && !given) {
-      throw badInput(`Procedure ${procedure.def.id} needs subject.${key} (${SUBJECT_MEANING[key]}).`, 'SUBJECTS_DO_NOT_FIT_PROCEDURE');
+      throw badInput(`${what} needs subject.${key} (${SUBJECT_MEANING[key]}).`, 'SUBJECTS_DO_NOT_FIT_PROCEDURE');
     }
     if (!takes.has(root) && given) {
       // Data minimisation: a subject the form does not need is not even looked at.
       throw badInput(
-        `Procedure ${procedure.def.id} does not take subject.${key}; it takes ${procedure.def.subjects.map((r) => `subject.${SUBJECT_OF_ROOT[r]}`).join(', ')}.`,
+        `${what} does not take subject.${key}; it takes ${subjects.map((r) => `subject.${SUBJECT_OF_ROOT[r]}`).join(', ')}.`,
         'SUBJECTS_DO_NOT_FIT_PROCEDURE',
       );
     }
@@ -141,7 +181,7 @@ export function checkPrefillArgs(catalog: Catalog, args: PrefillArgs): { procedu
   if (s.relatedPersonalId != null) subject.relatedPersonalId = s.relatedPersonalId;
   if (s.enterpriseCode != null) subject.enterpriseCode = s.enterpriseCode;
   if (s.parcelId != null) subject.parcelId = s.parcelId;
-  return { procedure, subject };
+  return subject;
 }
 
 type PathState =
@@ -178,10 +218,10 @@ function errorTouches(e: ExecutionError, p: ResolvedPath, data: Record<string, u
   return v === null || v === undefined;
 }
 
-class Retrieved {
+export class Retrieved {
   constructor(
-    private readonly result: ExecutionResult | null,
-    private readonly roots: ReadonlySet<SubjectRoot>,
+    readonly result: ExecutionResult | null,
+    readonly roots: ReadonlySet<SubjectRoot>,
   ) {}
 
   state(p: ResolvedPath): PathState {
@@ -204,38 +244,102 @@ function conditionHolds(value: unknown, c: CompiledComponent['when'][number]['de
 
 // Results are built as plain literals: `{ ...base, more }` is a slow path in V8 (Node 20),
 // measured at ~6 µs per object, which made building the form cost more than its query.
-function componentResult(c: CompiledComponent, status: DossierComponentResult['status'], registry: string | null, reason: string): DossierComponentResult {
-  return { code: c.def.code, name: c.def.name, status, registry, reason };
+function required(c: CompiledComponent, registry: string | null, reasonCode: ComponentReasonCode, reason: string): DossierComponentResult {
+  return { code: c.def.code, name: c.def.name, status: 'REQUIRED', registry, reason, reasonCode, provenance: null };
 }
 
-function decideComponent(c: CompiledComponent, got: Retrieved): DossierComponentResult {
-  if (c.replacedBy.length === 0) {
-    return componentResult(c, 'REQUIRED', null, 'No national registry holds this document: the citizen submits it.');
-  }
+function cut(c: CompiledComponent, reasonCode: ComponentReasonCode, reason: string, provenance: ComponentProvenance): DossierComponentResult {
+  return { code: c.def.code, name: c.def.name, status: 'CUT', registry: provenance.registry, reason, reasonCode, provenance };
+}
+
+/** replacedBy (+ when): cut when every path was retrieved and every condition holds. */
+function decideByData(c: CompiledComponent, got: Retrieved, retrievedAt: string): DossierComponentResult {
   const registries = [...new Set(c.replacedBy.map((p) => p.registry))];
   for (const p of [...c.replacedBy, ...c.when.map((w) => w.path)]) {
     const s = got.state(p);
     if (s.kind === 'unavailable') {
-      return componentResult(c, 'REQUIRED', p.registry, `The ${registryName(p.registry)} is unavailable: ${p.path} could not be retrieved, so the component is not cut this time.`);
+      return required(c, p.registry, 'REGISTRY_UNAVAILABLE', `The ${registryName(p.registry)} is unavailable: ${p.path} could not be retrieved, so the component is not cut this time.`);
     }
     if (s.kind === 'absent') {
-      return componentResult(c, 'REQUIRED', p.registry, `${p.path} is not recorded in the ${registryName(p.registry)}, so the component is still required.`);
+      return required(c, p.registry, 'NOT_RECORDED', `${p.path} is not recorded in the ${registryName(p.registry)}, so the component is still required.`);
     }
   }
   for (const w of c.when) {
     const s = got.state(w.path) as { kind: 'present'; values: unknown[] };
     const failing = s.values.find((v) => !conditionHolds(v, w.def));
     if (failing !== undefined) {
-      return componentResult(c, 'REQUIRED', w.path.registry, `Condition ${w.text} is not met (the ${registryName(w.path.registry)} records ${String(failing)}).`);
+      return required(c, w.path.registry, 'CONDITION_NOT_MET', `Condition ${w.text} is not met (the ${registryName(w.path.registry)} records ${String(failing)}).`);
     }
   }
   const conditions = c.when.length ? ` (${c.when.map((w) => w.text).join(', ')})` : '';
-  return componentResult(
-    c,
-    'CUT',
-    registries.join(', '),
-    `Replaced by ${c.replacedBy.map((p) => p.path).join(', ')} retrieved from the ${registries.map(registryName).join(' and ')}${conditions}.`,
-  );
+  return cut(c, 'REPLACED_BY_DATA', `Replaced by ${c.replacedBy.map((p) => p.path).join(', ')} retrieved from the ${registries.map(registryName).join(' and ')}${conditions}.`, {
+    registry: registries.join(', '),
+    retrievedAt,
+    paths: c.replacedBy.map((p) => p.path),
+    number: null,
+    issuingAgency: null,
+  });
+}
+
+/** One string value at a path, or the state that prevents it (a list or a non-string is not trusted). */
+function oneString(got: Retrieved, p: ResolvedPath): { kind: 'present'; value: string } | { kind: 'absent' } | { kind: 'unavailable' } {
+  const s = got.state(p);
+  if (s.kind !== 'present') return s;
+  const v = s.values.length === 1 ? s.values[0] : undefined;
+  return typeof v === 'string' && v.trim() !== '' ? { kind: 'present', value: v } : { kind: 'absent' };
+}
+
+/**
+ * replacedByResult: CUT only when the result was retrieved, its status is exactly VALID, it
+ * has no revocation date, and its number and issuing agency were retrieved (they are the
+ * provenance). Anything else, whatever the source answers, keeps the component REQUIRED.
+ */
+function decideByResult(c: CompiledComponent, got: Retrieved, retrievedAt: string): DossierComponentResult {
+  const r = c.result!;
+  const where = `the ${registryName(r.registry)}`;
+  const missing = (s: { kind: 'absent' } | { kind: 'unavailable' }, p: ResolvedPath) =>
+    s.kind === 'unavailable'
+      ? required(c, r.registry, 'REGISTRY_UNAVAILABLE', `${where.charAt(0).toUpperCase()}${where.slice(1)} is unavailable: ${r.path} could not be retrieved, so the component is not cut this time.`)
+      : required(c, r.registry, 'NOT_RECORDED', `No ${p === r.status ? '' : 'complete '}digitised result ${r.path} is recorded in ${where}, so the component is still required.`);
+  const status = oneString(got, r.status);
+  if (status.kind !== 'present') return missing(status, r.status);
+  if (status.value === 'EXPIRED') return required(c, r.registry, 'RESULT_EXPIRED', `The digitised result ${r.path} has expired, so the component is still required.`);
+  if (status.value === 'REVOKED') return required(c, r.registry, 'RESULT_REVOKED', `The digitised result ${r.path} was revoked, so the component is still required.`);
+  if (status.value !== 'VALID') return required(c, r.registry, 'RESULT_NOT_VALID', `The digitised result ${r.path} is not valid (status ${status.value.slice(0, 40)}), so the component is still required.`);
+  if (r.revokedOn) {
+    const revoked = got.state(r.revokedOn);
+    if (revoked.kind === 'unavailable') return missing(revoked, r.revokedOn);
+    if (revoked.kind === 'present') return required(c, r.registry, 'RESULT_REVOKED', `The digitised result ${r.path} carries a revocation date, so the component is still required.`);
+  }
+  const number = oneString(got, r.number);
+  if (number.kind !== 'present') return missing(number, r.number);
+  const agency = oneString(got, r.issuingAgency);
+  if (agency.kind !== 'present') return missing(agency, r.issuingAgency);
+  return cut(c, 'REPLACED_BY_RESULT', `Replaced by the digitised result ${r.path} (số ${number.value}, ${agency.value}), valid, retrieved from ${where}.`, {
+    registry: r.registry,
+    retrievedAt,
+    paths: [r.path],
+    number: number.value,
+    issuingAgency: agency.value,
+  });
+}
+
+/**
+ * One component. With both replacedByResult and replacedBy, either suffices: the result is
+ * tried first (its provenance is the more precise), then the data; when neither cuts, the
+ * result's reason is given (it says why the paper the state issued cannot be reused).
+ */
+export function decideComponent(c: CompiledComponent, got: Retrieved, retrievedAt: string): DossierComponentResult {
+  if (c.replacedBy.length === 0 && !c.result) {
+    return required(c, null, 'NO_REGISTRY', 'No national registry holds this document: the citizen submits it.');
+  }
+  if (c.result) {
+    const byResult = decideByResult(c, got, retrievedAt);
+    if (byResult.status === 'CUT' || c.replacedBy.length === 0) return byResult;
+    const byData = decideByData(c, got, retrievedAt);
+    return byData.status === 'CUT' ? byData : { ...byResult, reason: `${byResult.reason} ${byData.reason}` };
+  }
+  return decideByData(c, got, retrievedAt);
 }
 
 function fieldResult(
@@ -249,8 +353,17 @@ function fieldResult(
   return { key: f.def.key, label: f.def.label, value, source, registry, retrievedAt, unavailable };
 }
 
-/** Steps 3-4 on a retrieval: the form with provenance, components and summary. */
-export function buildForm(procedure: CompiledProcedure, result: ExecutionResult | null, roots: ReadonlySet<SubjectRoot>, retrievedAt: string): PrefilledForm {
+/**
+ * Steps 3-4 on a retrieval: the form with provenance, components and summary.
+ * `decided` gives decisions made elsewhere by component code (a group decides each code once).
+ */
+export function buildForm(
+  procedure: CompiledProcedure,
+  result: ExecutionResult | null,
+  roots: ReadonlySet<SubjectRoot>,
+  retrievedAt: string,
+  decided?: ReadonlyMap<string, DossierComponentResult>,
+): PrefilledForm {
   const got = new Retrieved(result, roots);
   const fields: PrefilledField[] = procedure.fields.map((f): PrefilledField => {
     if (!f.path) return fieldResult(f, null, 'CITIZEN', null, null, null);
@@ -263,7 +376,11 @@ export function buildForm(procedure: CompiledProcedure, result: ExecutionResult 
       ? fieldResult(f, null, 'REGISTRY', registry, retrievedAt, 'NOT_RECORDED')
       : fieldResult(f, null, 'REGISTRY', registry, null, 'REGISTRY_UNAVAILABLE');
   });
-  const dossierComponents = procedure.components.map((c) => decideComponent(c, got));
+  const dossierComponents = procedure.components.map((c) => {
+    const d = decided?.get(c.def.code);
+    // The form keeps its own name for the component; the decision is the group's.
+    return d ? { ...d, name: c.def.name } : decideComponent(c, got, retrievedAt);
+  });
   const fieldsPrefilled = fields.filter((f) => f.value !== null).length;
   const cut = procedure.components.filter((_, i) => dossierComponents[i]!.status === 'CUT');
   return {
@@ -292,24 +409,66 @@ function throwIfRefused(result: ExecutionResult): ExecutionResult {
 const NO_ROOTS: ReadonlySet<SubjectRoot> = new Set();
 const CITIZEN_ROOT: ReadonlySet<SubjectRoot> = new Set(['citizen']);
 
+/** What one prefill fetches for: a procedure, or a group (the union of its procedures' paths). */
+export interface PrefillTarget {
+  subjects: readonly SubjectRoot[];
+  citizenOnly: boolean;
+  operation: CompiledTarget['operation'];
+  operationFor: CompiledTarget['operationFor'];
+}
+
+/** One retrieval: the answer (null when nothing could be read), the subject roots it covers, when. */
+export interface Retrieval {
+  result: ExecutionResult | null;
+  roots: ReadonlySet<SubjectRoot>;
+  retrievedAt: string;
+}
+
 /**
- * A procedure about the citizen alone has no relation to check: its compiled operation
+ * A target about the citizen alone has no relation to check: its compiled operation
  * is also the existence check (one inner operation instead of two). The outcomes are
  * those of the relation check: no citizen and no error → NOT_FOUND; the citizen could
  * not be read (population registry down) → nothing is used, every registry field
  * REGISTRY_UNAVAILABLE and no component cut.
  */
-async function prefillCitizenOnly(deps: PrefillDeps, procedure: CompiledProcedure, subject: Subject, inner: MotlanContext): Promise<PrefilledForm> {
-  const op = procedure.operation;
+async function retrieveCitizenOnly(deps: PrefillDeps, target: PrefillTarget, subject: Subject, inner: MotlanContext): Promise<Retrieval> {
+  const op = target.operation;
   const result = throwIfRefused(await deps.execute({ query: op.query, operationName: op.operationName, variables: { [ROOTS.citizen.variable]: subject.personalId } }, inner));
   const key = responseKey('citizen');
   const citizen = result.data?.[key];
   const retrievedAt = (deps.now ?? (() => new Date()))().toISOString();
   if (citizen === null || citizen === undefined) {
     if (!failedUnder(result.errors, key)) throw notFoundCitizen(subject.personalId!);
-    return buildForm(procedure, null, NO_ROOTS, retrievedAt);
+    return { result: null, roots: NO_ROOTS, retrievedAt };
   }
-  return buildForm(procedure, result, CITIZEN_ROOT, retrievedAt);
+  return { result, roots: CITIZEN_ROOT, retrievedAt };
+}
+
+/** Steps 2-3: relation checks, then the target's one operation for the subjects that may be read. */
+export async function retrieve(deps: PrefillDeps, target: PrefillTarget, subject: Subject, inner: MotlanContext): Promise<Retrieval> {
+  if (target.citizenOnly) return retrieveCitizenOnly(deps, target, subject, inner);
+
+  const check = await checkSubjectRelations(subject, deps.execute, inner);
+  const roots = new Set<SubjectRoot>();
+  if (check.citizenVerified) {
+    // Unknown citizen and unrelated subject → the same FORBIDDEN SUBJECT_NOT_RELATED (no oracle);
+    // a link that cannot be checked only drops that subject's data.
+    assertRelated({ ...check, verdicts: check.verdicts.filter((v) => v.status !== 'unverifiable') }, subject);
+    for (const root of target.subjects) {
+      const rel = RELATED_OF_ROOT[root];
+      if (!rel || check.verdicts.some((v) => v.subject === rel && v.status === 'related')) roots.add(root);
+    }
+  }
+
+  const op = target.operationFor(roots);
+  let result: ExecutionResult | null = null;
+  if (op) {
+    const variables: Record<string, unknown> = {};
+    for (const root of roots) variables[ROOTS[root].variable] = subject[SUBJECT_OF_ROOT[root] as keyof Subject];
+    result = throwIfRefused(await deps.execute({ query: op.query, operationName: op.operationName, variables }, inner));
+  }
+  const retrievedAt = (deps.now ?? (() => new Date()))().toISOString();
+  return { result, roots, retrievedAt };
 }
 
 export interface PrefillDeps {
@@ -319,37 +478,20 @@ export interface PrefillDeps {
   now?: () => Date;
 }
 
-/** The whole prefill for one request; `context` is the caller's MotlanContext. */
-export async function prefill(deps: PrefillDeps, args: PrefillArgs, context: MotlanContext): Promise<PrefilledForm> {
-  const { procedure, subject } = checkPrefillArgs(deps.catalog, args);
-  const purpose = { procedureId: procedure.def.id, dossierId: args.dossierId ?? null };
+/** Records the declared purpose and subject on the caller's context (unless the policy did) and builds the inner context. */
+export function purposeContexts(context: MotlanContext, purposeId: string, dossierId: string | null | undefined, subject: Subject): MotlanContext {
+  const purpose = { procedureId: purposeId, dossierId: dossierId ?? null };
   // The prefill arguments are this request's declared purpose and subject: record them
   // for the audit trail unless the policy already did.
   if (!context.purpose) context.purpose = purpose;
   if (!context.subject || Object.keys(context.subject).length === 0) context.subject = { ...subject };
-  const inner = innerContext(context, purpose, subject);
+  return innerContext(context, purpose, subject);
+}
 
-  if (procedure.citizenOnly) return prefillCitizenOnly(deps, procedure, subject, inner);
-
-  const check = await checkSubjectRelations(subject, deps.execute, inner);
-  const roots = new Set<SubjectRoot>();
-  if (check.citizenVerified) {
-    // Unknown citizen and unrelated subject → the same FORBIDDEN SUBJECT_NOT_RELATED (no oracle);
-    // a link that cannot be checked only drops that subject's data.
-    assertRelated({ ...check, verdicts: check.verdicts.filter((v) => v.status !== 'unverifiable') }, subject);
-    for (const root of procedure.def.subjects) {
-      const rel = RELATED_OF_ROOT[root];
-      if (!rel || check.verdicts.some((v) => v.subject === rel && v.status === 'related')) roots.add(root);
-    }
-  }
-
-  const op = procedure.operationFor(roots);
-  let result: ExecutionResult | null = null;
-  if (op) {
-    const variables: Record<string, unknown> = {};
-    for (const root of roots) variables[ROOTS[root].variable] = subject[SUBJECT_OF_ROOT[root] as keyof Subject];
-    result = throwIfRefused(await deps.execute({ query: op.query, operationName: op.operationName, variables }, inner));
-  }
-  const retrievedAt = (deps.now ?? (() => new Date()))().toISOString();
-  return buildForm(procedure, result, roots, retrievedAt);
+/** The whole prefill for one request; `context` is the caller's MotlanContext. */
+export async function prefill(deps: PrefillDeps, args: PrefillArgs, context: MotlanContext): Promise<PrefilledForm> {
+  const { procedure, subject } = checkPrefillArgs(deps.catalog, args);
+  const inner = purposeContexts(context, procedure.def.id, args.dossierId, subject);
+  const got = await retrieve(deps, { ...procedure, subjects: procedure.def.subjects }, subject, inner);
+  return buildForm(procedure, got.result, got.roots, got.retrievedAt);
 }

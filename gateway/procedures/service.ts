@@ -14,7 +14,10 @@ import { loadCatalog, type Catalog } from './catalog.js';
 import type { CompiledProcedure, PathTree } from './compile.js';
 import { outerContext, type InnerExecutor } from '../core/inner-execution.js';
 import { prefill, type PrefillArgs, type PrefilledForm } from './prefill.js';
-import { procedureView } from './view.js';
+import { groupView, procedureView } from './view.js';
+import type { CompiledGroup } from './groups.js';
+import { prefillGroup, type PrefillGroupArgs, type PrefilledGroup } from './group-prefill.js';
+import { registerPlainRoot } from './plain-execution.js';
 
 export const PROCEDURES_SDL_FILE = path.join(REPO_ROOT, 'schema', 'procedures.graphql');
 
@@ -72,17 +75,27 @@ export class ProcedureService implements ProcedureCatalog {
     this.execute = execute;
   }
 
+  groups(): CompiledGroup[] {
+    return [...this.current.groups.values()];
+  }
+
   /**
    * Schema coordinates (`Type.field`) the procedure's compiled operation and its relation
    * checks select; null for an unknown procedure. The purpose policy's allow-list.
+   * A group id is a purpose too: its allow-list is the union of its procedures'.
    */
   fieldCoordinates(procedureId: string): ReadonlySet<string> | null {
-    return this.current.byId.get(procedureId)?.coordinates ?? null;
+    return (this.current.byId.get(procedureId) ?? this.current.groups.get(procedureId))?.coordinates ?? null;
   }
 
-  /** The procedure's allowed path tree (see `CompiledProcedure.pathTree`); null for an unknown procedure. */
+  /** The procedure's (or group's) allowed path tree (see `CompiledProcedure.pathTree`); null when unknown. */
   pathTree(procedureId: string): PathTree | null {
-    return this.current.byId.get(procedureId)?.pathTree ?? null;
+    return (this.current.byId.get(procedureId) ?? this.current.groups.get(procedureId))?.pathTree ?? null;
+  }
+
+  /** The procedures of a group, in order; null when `id` names no group. */
+  groupProcedures(id: string): string[] | null {
+    return this.current.groups.get(id)?.procedures.map((p) => p.def.id) ?? null;
   }
 
   /** Ids of the procedures of the current catalog. */
@@ -92,12 +105,13 @@ export class ProcedureService implements ProcedureCatalog {
 
   /** The procedure's display name in the catalog (Vietnamese), or null when unknown (audit: citizen history). */
   name(procedureId: string): string | null {
-    return this.current.byId.get(procedureId)?.def.name ?? null;
+    return (this.current.byId.get(procedureId) ?? this.current.groups.get(procedureId))?.def.name ?? null;
   }
 
   /** Its English name (`nameEn` of its file, C2), or null when unknown or not given (console's English view). */
   nameEn(procedureId: string): string | null {
-    return (this.current.byId.get(procedureId)?.def as { nameEn?: string } | undefined)?.nameEn ?? null;
+    // A group id is a purpose too (audit, statistics): its English name as well.
+    return (this.current.byId.get(procedureId) ?? this.current.groups.get(procedureId))?.def.nameEn ?? null;
   }
 
   /** The procedure's compiled operation, or null when unknown. */
@@ -109,6 +123,11 @@ export class ProcedureService implements ProcedureCatalog {
   prefill(args: PrefillArgs, context: MotlanContext): Promise<PrefilledForm> {
     if (!this.execute) throw new Error('The procedure service has no executor: the gateway must call setExecutor() once Apollo Server has started.');
     return prefill({ catalog: this.current, execute: this.execute, now: this.opts.now }, args, context);
+  }
+
+  prefillGroup(args: PrefillGroupArgs, context: MotlanContext): Promise<PrefilledGroup> {
+    if (!this.execute) throw new Error('The procedure service has no executor: the gateway must call setExecutor() once Apollo Server has started.');
+    return prefillGroup({ catalog: this.current, execute: this.execute, now: this.opts.now }, args, context);
   }
 
   /** The `procedures` subgraph (schema/procedures.graphql) served inside the gateway. */
@@ -124,18 +143,47 @@ export class ProcedureService implements ProcedureCatalog {
             const p = this.get(id);
             return p ? procedureView(p) : null;
           },
-          prefill: async (_: unknown, args: PrefillArgs, context: MotlanContext) => {
-            if (!context || typeof context !== 'object' || !('trace' in context)) {
-              throw new GraphQLError('prefill runs inside the Motlan gateway only (no request context).', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-            }
-            const form = await this.prefill(args, context);
-            // Counts only (no values), for the audit record and the data-sharing statistics.
-            outerContext(context).prefill = { ...form.summary };
-            return { fields: form.fields, dossierComponents: form.dossierComponents, summary: form.summary, procedure: procedureView(form.procedure) };
+          prefill: (_: unknown, args: PrefillArgs, context: MotlanContext) => this.prefillField(args, context),
+          procedureGroups: () => this.groups().map(groupView),
+          procedureGroup: (_: unknown, { id }: { id: string }) => {
+            const g = this.current.groups.get(id);
+            return g ? groupView(g) : null;
+          },
+          prefillGroup: async (_: unknown, args: PrefillGroupArgs, context: MotlanContext) => {
+            requireGatewayContext(context);
+            const done = await this.prefillGroup(args, context);
+            const { forms: _forms, fieldsShown: _shown, ...counts } = done.summary;
+            // ONE audit note for the request: the group's counts (each value and component
+            // once), naming the group and its procedures.
+            outerContext(context).prefill = { ...counts, groupId: done.group.def.id, procedureIds: done.group.procedures.map((p) => p.def.id) };
+            return {
+              group: groupView(done.group),
+              forms: done.forms.map((form) => ({ fields: form.fields, dossierComponents: form.dossierComponents, summary: form.summary, procedure: procedureView(form.procedure) })),
+              dossierComponents: done.dossierComponents,
+              summary: done.summary,
+            };
           },
         },
       } as never,
     });
+    // The form is plain data: the in-gateway data source projects the selection onto it
+    // instead of resolving every leaf through graphql-js (plain-execution.ts).
+    registerPlainRoot(this.builtSchema, 'prefill', (args, context) => this.prefillField(args as unknown as PrefillArgs, context as MotlanContext));
     return this.builtSchema;
+  }
+
+  /** `Query.prefill` of the procedures subgraph. */
+  private async prefillField(args: PrefillArgs, context: MotlanContext): Promise<unknown> {
+    requireGatewayContext(context);
+    const form = await this.prefill(args, context);
+    // Counts only (no values), for the audit record and the data-sharing statistics.
+    outerContext(context).prefill = { ...form.summary };
+    return { fields: form.fields, dossierComponents: form.dossierComponents, summary: form.summary, procedure: procedureView(form.procedure) };
+  }
+}
+
+function requireGatewayContext(context: MotlanContext): void {
+  if (!context || typeof context !== 'object' || !('trace' in context)) {
+    throw new GraphQLError('prefill runs inside the Motlan gateway only (no request context).', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   }
 }

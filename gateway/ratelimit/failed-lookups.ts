@@ -23,7 +23,7 @@ import { SUBJECT_NOT_RELATED } from '../core/relations.js';
 import type { ClientRateLimiter } from './limiter.js';
 
 export interface FailedLookupOptions {
-  /** Root field coordinates that look a subject up (Query.prefill answers NOT_FOUND instead of null). Default: the supergraph's lookups and Query.prefill. */
+  /** Root field coordinates that look a subject up (Query.prefill answers NOT_FOUND instead of null). Default: the supergraph's lookups, Query.prefill and Query.prefillGroup. */
   lookupCoordinates?: ReadonlySet<string>;
 }
 
@@ -56,7 +56,7 @@ export function countFailedLookups(
 }
 
 export function failedLookupPlugin(limiter: ClientRateLimiter, opts: FailedLookupOptions = {}): ApolloServerPlugin<MotlanContext> {
-  const lookupCoordinates = opts.lookupCoordinates ?? new Set([...Object.keys(ROOT_LOOKUPS), 'Query.prefill']);
+  const lookupCoordinates = opts.lookupCoordinates ?? new Set([...Object.keys(ROOT_LOOKUPS), 'Query.prefill', 'Query.prefillGroup']);
   const refuse = (clientId: string, retryAfterSeconds: number) =>
     rateLimited(
       `Client ${clientId} made more than ${limiter.options.unknownLookups} lookups that failed (unknown identifiers or subjects not related) within ${Math.round(limiter.options.unknownLookupWindowSeconds / 60)} minutes; its lookups are refused for ${retryAfterSeconds} s. The gateway answers lookups of known, related identifiers, not searches: check identifiers before sending them.`,

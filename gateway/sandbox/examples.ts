@@ -15,11 +15,19 @@ export interface SandboxExample {
   variables?: Record<string, unknown>;
 }
 
+/** The identifier slots set by environment (the group subjects are set in code only). */
+type SubjectKey = 'personalId' | 'enterpriseCode' | 'parcelId';
+
 /** The identifiers the examples use. */
 export interface ExampleSubjects {
   personalId: string;
   enterpriseCode: string;
   parcelId: string;
+  /**
+   * Subjects of the group tabs, by group id (e.g. a mother holding a birth notice; a relative
+   * and the deceased). Default: `personalId`, and a placeholder relative where one is needed.
+   */
+  groups?: Record<string, { personalId: string; relatedPersonalId?: string }>;
 }
 
 export const CITIZEN_DOSSIER_QUERY = `# One citizen, four registries: identity and residence (population),
@@ -139,6 +147,28 @@ query Prefill($procedureId: ID!, $personalId: ID!, $dossierId: String) {
 }
 `;
 
+export const GROUP_PREFILL_QUERY = `# Interconnected group (liên thông, Nghị định 63/2024/NĐ-CP): ONE request fills every
+# form of the group. A value shared by several forms is filled once; each dossier
+# component is decided once for the whole group. List the groups: { procedureGroups { id name } }.
+query PrefillGroup($groupId: ID!, $subject: SubjectInput!, $dossierId: String) {
+  prefillGroup(groupId: $groupId, subject: $subject, dossierId: $dossierId) {
+    group { id name procedures { id name } }
+    summary { forms fieldsShown fieldsTotal fieldsPrefilled componentsTotal componentsCut hoursSaved }
+    dossierComponents { code name status reasonCode procedureIds provenance { registry number issuingAgency } }
+    forms { procedure { id } fields { label value registry } }
+  }
+}
+`;
+
+/** One sandbox tab per interconnected group of the shipped catalog: id, title, whether it needs the relative. */
+export const GROUP_TABS: ReadonlyArray<{ groupId: string; title: string; related: boolean }> = [
+  { groupId: 'birth-registration-group', title: 'Group: birth registration (3 forms)', related: false },
+  { groupId: 'death-registration-group', title: 'Group: death registration (3 forms)', related: true },
+];
+
+/** A well-formed personal ID the user replaces with the deceased relative's. */
+const RELATIVE_PLACEHOLDER = '001090000002';
+
 /** The default tabs, in the order shown: the four-registry dossier first. */
 export function buildExamples(subjects: ExampleSubjects): SandboxExample[] {
   return [
@@ -150,6 +180,11 @@ export function buildExamples(subjects: ExampleSubjects): SandboxExample[] {
       query: PREFILL_QUERY,
       variables: { procedureId: PREFILL_EXAMPLE_PROCEDURE, personalId: subjects.personalId, dossierId: 'HS-SANDBOX-1' },
     },
+    ...GROUP_TABS.map((t) => {
+      const given = subjects.groups?.[t.groupId];
+      const subject = given ?? { personalId: subjects.personalId, ...(t.related ? { relatedPersonalId: RELATIVE_PLACEHOLDER } : {}) };
+      return { title: t.title, query: GROUP_PREFILL_QUERY, variables: { groupId: t.groupId, subject, dossierId: 'HS-SANDBOX-1' } };
+    }),
   ];
 }
 
@@ -164,19 +199,19 @@ export const PLACEHOLDER_SUBJECTS: ExampleSubjects = {
 };
 
 /** The environment variables naming the example records (development only; `npm start` sets them). */
-export const EXAMPLE_SUBJECT_ENV: Readonly<Record<keyof ExampleSubjects, string>> = {
+export const EXAMPLE_SUBJECT_ENV: Readonly<Record<SubjectKey, string>> = {
   personalId: 'SANDBOX_EXAMPLE_PERSONAL_ID',
   enterpriseCode: 'SANDBOX_EXAMPLE_ENTERPRISE_CODE',
   parcelId: 'SANDBOX_EXAMPLE_PARCEL_ID',
 };
 
-const VALIDATORS: Readonly<Record<keyof ExampleSubjects, (value: unknown) => string | null>> = {
+const VALIDATORS: Readonly<Record<SubjectKey, (value: unknown) => string | null>> = {
   personalId: validatePersonalId,
   enterpriseCode: validateEnterpriseCode,
   parcelId: validateParcelId,
 };
 
-const SUBJECT_KEYS = Object.keys(EXAMPLE_SUBJECT_ENV) as Array<keyof ExampleSubjects>;
+const SUBJECT_KEYS = Object.keys(EXAMPLE_SUBJECT_ENV) as SubjectKey[];
 
 /** The environment that hands `subjects` to a gateway process (the inverse of exampleSubjectsFromEnv). */
 export function exampleSubjectsToEnv(subjects: ExampleSubjects): Record<string, string> {

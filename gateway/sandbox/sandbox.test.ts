@@ -159,6 +159,9 @@ describe('example subjects', () => {
     expect(await firstTabs({ production: false, env: exampleSubjectsToEnv(OTHER) })).toEqual([
       { personalId: OTHER.personalId }, { enterpriseCode: OTHER.enterpriseCode }, { parcelId: OTHER.parcelId },
       { procedureId: PREFILL_EXAMPLE_PROCEDURE, personalId: OTHER.personalId, dossierId: 'HS-SANDBOX-1' },
+      // A tab per interconnected group; the death group needs the relative, a placeholder here.
+      { groupId: 'birth-registration-group', subject: { personalId: OTHER.personalId }, dossierId: 'HS-SANDBOX-1' },
+      { groupId: 'death-registration-group', subject: { personalId: OTHER.personalId, relatedPersonalId: '001090000002' }, dossierId: 'HS-SANDBOX-1' },
     ]);
   });
 
@@ -167,6 +170,9 @@ describe('example subjects', () => {
     expect(await firstTabs({ production: false, env: {} })).toEqual([
       { personalId: PLACEHOLDER_SUBJECTS.personalId }, { enterpriseCode: PLACEHOLDER_SUBJECTS.enterpriseCode }, { parcelId: PLACEHOLDER_SUBJECTS.parcelId },
       { procedureId: PREFILL_EXAMPLE_PROCEDURE, personalId: PLACEHOLDER_SUBJECTS.personalId, dossierId: 'HS-SANDBOX-1' },
+      // A tab per interconnected group; the death group needs the relative, a placeholder here.
+      { groupId: 'birth-registration-group', subject: { personalId: PLACEHOLDER_SUBJECTS.personalId }, dossierId: 'HS-SANDBOX-1' },
+      { groupId: 'death-registration-group', subject: { personalId: PLACEHOLDER_SUBJECTS.personalId, relatedPersonalId: '001090000002' }, dossierId: 'HS-SANDBOX-1' },
     ]);
     // One variable alone: the others keep their placeholders.
     expect(exampleSubjectsFromEnv({ [EXAMPLE_SUBJECT_ENV.parcelId]: OTHER.parcelId })).toEqual({ ...PLACEHOLDER_SUBJECTS, parcelId: OTHER.parcelId });
