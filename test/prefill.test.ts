@@ -19,10 +19,9 @@ import {
 } from '../mocks/world/generate.js';
 import type { CitizenRecord, EnterpriseRecord, LandParcelRecord, World } from '../mocks/world/types.js';
 import { DEFAULT_CATALOG_DIR, loadCatalog } from '../gateway/procedures/catalog.js';
-import type { CompiledProcedure } from '../gateway/procedures/compile.js';
 import { SUPERGRAPH_FILE } from '../scripts/compose.js';
 import { startStack } from './support/stack.js';
-import { ddMMyyyy, postPrefill, worldValues, type PrefillJson, type SubjectIds } from './support/prefill-support.js';
+import { ddMMyyyy, displayValues, holdsCondition, postPrefill, subjectOfRoots, worldValues, type PrefillJson, type PrefillRoots } from './support/prefill-support.js';
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
 let stack: Stack;
@@ -40,20 +39,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-interface Roots {
-  citizen?: CitizenRecord;
-  relatedCitizen?: CitizenRecord;
-  enterprise?: EnterpriseRecord;
-  parcel?: LandParcelRecord;
-}
-
-function subjectOf(r: Roots): SubjectIds {
-  const s: SubjectIds = { personalId: r.citizen!.personalId };
-  if (r.relatedCitizen) s.relatedPersonalId = r.relatedCitizen.personalId;
-  if (r.enterprise) s.enterpriseCode = r.enterprise.enterpriseCode;
-  if (r.parcel) s.parcelId = r.parcel.parcelId;
-  return s;
-}
+type Roots = PrefillRoots;
+const subjectOf = subjectOfRoots;
 
 async function prefillOk(procedureId: string, roots: Roots): Promise<PrefillJson> {
   const { status, body } = await postPrefill(stack.graphqlUrl, stack.demoKey, procedureId, subjectOf(roots));
@@ -62,35 +49,6 @@ async function prefillOk(procedureId: string, roots: Roots): Promise<PrefillJson
   return body.data!.prefill;
 }
 
-const NUMBER = new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 2 });
-function display(values: unknown[], p: CompiledProcedure['fields'][number]): string {
-  return values
-    .map((v) => {
-      switch (p.format) {
-        case 'date':
-          return ddMMyyyy(String(v));
-        case 'label':
-          return p.def.labels?.[String(v)] ?? String(v);
-        case 'number':
-          return NUMBER.format(v as number);
-        case 'boolean':
-          return v ? 'Có' : 'Không';
-        default:
-          return String(v);
-      }
-    })
-    .join('; ');
-}
-
-function holds(value: unknown, c: { equals?: unknown; notEquals?: unknown; in?: unknown[]; min?: number; max?: number }): boolean {
-  if (c.equals !== undefined) return value === c.equals;
-  if (c.notEquals !== undefined) return value !== c.notEquals;
-  if (c.in !== undefined) return c.in.includes(value);
-  if (c.min !== undefined) return (value as number) >= c.min;
-  return (value as number) <= c.max!;
-}
-
-/** Checks every field, every component and the summary against the world; returns the form. */
 function checkAgainstWorld(procedureId: string, roots: Roots, form: PrefillJson): void {
   const p = catalog.byId.get(procedureId)!;
   expect(form.procedure.id).toBe(procedureId);
@@ -106,7 +64,7 @@ function checkAgainstWorld(procedureId: string, roots: Roots, form: PrefillJson)
     expect(got.source).toBe('REGISTRY');
     expect(got.registry, spec.def.key).toBe(registry);
     if (values.length > 0) {
-      expect(got.value, spec.def.key).toBe(display(values, spec));
+      expect(got.value, spec.def.key).toBe(displayValues(values, spec.format, spec.def.labels));
       expect(got.unavailable).toBeNull();
       expect(got.retrievedAt! >= startedAt && got.retrievedAt! <= new Date().toISOString()).toBe(true);
     } else if (spec.def.ifAbsent !== undefined) {
@@ -121,7 +79,7 @@ function checkAgainstWorld(procedureId: string, roots: Roots, form: PrefillJson)
     const present = paths.length > 0 && paths.every((path) => worldValues(world, roots, path).values.length > 0);
     const conditionsHold = (c.def.when ?? []).every((w) => {
       const vs = worldValues(world, roots, w.path).values;
-      return vs.length > 0 && vs.every((v) => holds(v, w));
+      return vs.length > 0 && vs.every((v) => holdsCondition(v, w));
     });
     expect(got.status, `${c.def.code}: ${got.reason}`).toBe(present && conditionsHold ? 'CUT' : 'REQUIRED');
     expect(got.reason).toBeTruthy();

@@ -220,7 +220,8 @@ export function displayValues(values: unknown[], format: string, labels?: Record
     .join('; ');
 }
 
-function holdsCondition(value: unknown, c: { equals?: unknown; notEquals?: unknown; in?: unknown[]; min?: number; max?: number }): boolean {
+/** Whether a value meets a component's `when` condition (the oracle's reading of the catalog format). */
+export function holdsCondition(value: unknown, c: { equals?: unknown; notEquals?: unknown; in?: unknown[]; min?: number; max?: number }): boolean {
   if (c.equals !== undefined) return value === c.equals;
   if (c.notEquals !== undefined) return value !== c.notEquals;
   if (c.in !== undefined) return c.in.includes(value);
