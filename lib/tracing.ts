@@ -362,9 +362,10 @@ export async function inSpan<T>(
 export { SpanKind };
 
 /** The part of a Fastify app `traceRequests` needs (kept structural: lib/ does not depend on fastify's types). */
-interface HookableApp {
-  addHook(name: 'onRequest' | 'preHandler', fn: (request: TracedRequest, reply: unknown, done: () => void) => void): unknown;
-  addHook(name: 'onResponse', fn: (request: TracedRequest, reply: { statusCode: number }, done: () => void) => void): unknown;
+interface HookableApp<R> {
+  addHook(name: 'onRequest' | 'preHandler', fn: (request: R, reply: unknown, done: () => void) => void): unknown;
+  addHook(name: 'onResponse', fn: (request: R, reply: { statusCode: number }, done: () => void) => void): unknown;
+  addHook(name: 'onRequestAbort', fn: (request: R, done: () => void) => void): unknown;
 }
 interface TracedRequest {
   method: string;
@@ -372,18 +373,37 @@ interface TracedRequest {
   routeOptions: { url?: string };
 }
 
+/** What a tier adds to its request spans (all optional). */
+export interface TraceRequestsOptions<R> {
+  /** Added to every span (e.g. the registry's name). */
+  attributes?: Attributes;
+  /** When the span opens, e.g. to stamp its trace id on the request's context (the gateway's audit). */
+  onStart?: (request: R, span: ServerSpan) => void;
+  /** Just before the span ends, e.g. to name the client authentication found. */
+  onEnd?: (request: R, span: ServerSpan) => void;
+}
+
 /**
- * A SERVER span per request of a Fastify app (subgraphs, mock registries), child of the caller's
- * `traceparent`: opened in `onRequest`, made active for the handler in `preHandler` (register
- * this before other preHandlers), ended in `onResponse` with the status. Named after the route
- * pattern; `attributes` are added to each (e.g. the registry's name). No-op when off.
+ * A SERVER span per request of a Fastify app (gateway, subgraphs, mock registries), child of the
+ * caller's `traceparent`: opened in `onRequest` (so later onRequest hooks, and the 401/429 they may
+ * send, already see it), made active for the handler in `preHandler` (register this before other
+ * preHandlers), ended in `onResponse` with the status, or 499 when the caller aborts. Named after
+ * the route pattern. No-op when off.
  */
-export function traceRequests(app: HookableApp, tracing: Tracing | null, attributes: Attributes = {}): void {
+export function traceRequests<R extends TracedRequest>(app: HookableApp<R>, tracing: Tracing | null, opts: TraceRequestsOptions<R> = {}): void {
   if (!tracing) return;
-  const spans = new WeakMap<TracedRequest, ServerSpan>();
+  const spans = new WeakMap<R, ServerSpan>();
+  const end = (request: R, status: number) => {
+    const s = spans.get(request);
+    if (!s) return;
+    spans.delete(request);
+    opts.onEnd?.(request, s);
+    endServerSpan(s, status);
+  };
   app.addHook('onRequest', (request, _reply, done) => {
-    const s = startServerSpan(tracing, request.method, request.routeOptions.url ?? 'unknown route', request.headers, attributes);
+    const s = startServerSpan(tracing, request.method, request.routeOptions.url ?? 'unknown route', request.headers, opts.attributes ?? {});
     spans.set(request, s);
+    opts.onStart?.(request, s);
     context.with(s.context, done);
   });
   app.addHook('preHandler', (request, _reply, done) => {
@@ -392,11 +412,11 @@ export function traceRequests(app: HookableApp, tracing: Tracing | null, attribu
     context.with(s.context, done);
   });
   app.addHook('onResponse', (request, reply, done) => {
-    const s = spans.get(request);
-    if (s) {
-      spans.delete(request);
-      endServerSpan(s, reply.statusCode);
-    }
+    end(request, reply.statusCode);
+    done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    end(request, 499);
     done();
   });
 }

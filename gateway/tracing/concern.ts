@@ -12,9 +12,8 @@
  *   subgraph call carries `traceparent` on to the subgraph.
  * - `onResponse` (or an aborted request): the span ends with the status code.
  */
-import { context } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
-import { endServerSpan, startServerSpan, startTracing, TRACING_VARIABLES, tracingSettings, type ServerSpan, type TracingSettings } from '../../lib/tracing.js';
+import { startTracing, traceRequests, TRACING_VARIABLES, tracingSettings, type TracingSettings } from '../../lib/tracing.js';
 import { defineConcern, motlanContextOf } from '../core/concern.js';
 
 export interface TracingOptions {
@@ -38,39 +37,18 @@ export const tracingConcern = defineConcern({
     const tracing = await startTracing(own, { global: true });
     if (!tracing) return {};
     logger.info(`Tracing on: spans of service ${own.serviceName} go to ${own.url} (sampler ${own.sampler})`);
-    const spans = new WeakMap<FastifyRequest, ServerSpan>();
-    const end = (request: FastifyRequest, status: number) => {
-      const s = spans.get(request);
-      if (!s) return;
-      spans.delete(request);
-      const client = motlanContextOf(request)?.client;
-      if (client) s.span.setAttribute('motlan.client_id', client.id);
-      endServerSpan(s, status);
-    };
     return {
-      install: () => {
-        app.addHook('onRequest', (request, _reply, done) => {
-          const s = startServerSpan(tracing, request.method, request.routeOptions.url ?? 'unknown route', request.headers);
-          spans.set(request, s);
-          const ctx = motlanContextOf(request);
-          if (ctx) ctx.traceId = s.span.spanContext().traceId;
-          // onRequest hooks after this one (and the 401/429 they may send) already see the span.
-          context.with(s.context, done);
-        });
-        app.addHook('preHandler', (request, _reply, done) => {
-          const s = spans.get(request);
-          if (!s) return done();
-          context.with(s.context, done);
-        });
-        app.addHook('onResponse', (request, reply, done) => {
-          end(request, reply.statusCode);
-          done();
-        });
-        app.addHook('onRequestAbort', (request, done) => {
-          end(request, 499);
-          done();
-        });
-      },
+      install: () =>
+        traceRequests<FastifyRequest>(app, tracing, {
+          onStart: (request, s) => {
+            const ctx = motlanContextOf(request);
+            if (ctx) ctx.traceId = s.span.spanContext().traceId;
+          },
+          onEnd: (request, s) => {
+            const client = motlanContextOf(request)?.client;
+            if (client) s.span.setAttribute('motlan.client_id', client.id);
+          },
+        }),
       close: () => tracing.shutdown(),
     };
   },

@@ -143,7 +143,7 @@ export function buildRegistryApp(
     bodyLimit: 1_048_576,
   });
   // First hook: the span covers the key check too (a 401 is a span with its status).
-  traceRequests(app, opts.tracing ?? null, { 'motlan.registry': registry });
+  traceRequests(app, opts.tracing ?? null, { attributes: { 'motlan.registry': registry } });
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.url.split('?')[0] === '/health') return;

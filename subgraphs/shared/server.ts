@@ -219,7 +219,7 @@ export async function buildSubgraphServer<M extends object>(
   });
   summaryLog = (fields, msg) => app.log.warn(fields, msg);
   // First hooks: the span covers the signature check, and its context is active for the resolvers (registry calls).
-  traceRequests(app, opts.tracing ?? null, { 'motlan.subgraph': def.name });
+  traceRequests(app, opts.tracing ?? null, { attributes: { 'motlan.subgraph': def.name } });
   app.addHook('onClose', async () => refusals.flush());
   if (opts.gatewayKey === null) {
     if (production) throw new Error(`The ${def.name} subgraph refuses to run without GATEWAY_SIGNING_KEY in production: it would answer anyone.`);
