@@ -14,6 +14,7 @@ import type { RunningGateway } from '../gateway/app.js';
 import { indexWorld } from '../mocks/world/index-world.js';
 import { cacheHits, calls, eventually, gql, patchRecord } from './support/cache-support.js';
 import { startStack, type Stack } from './support/stack.js';
+import { deleteRedisKeys } from './support/security-fixtures.js';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 
@@ -59,17 +60,7 @@ describe.skipIf(unreachable !== null)('cache shared through Redis by two gateway
 
   afterAll(async () => {
     await stack?.close();
-    const redis = new Redis(REDIS_URL);
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
+    await deleteRedisKeys(REDIS_URL, prefix);
   });
 
   it('a fill in one replica is a hit in the other; a change seen by one evicts in both', async () => {

@@ -13,7 +13,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../gateway/app.js';
 import type { AuditRecord } from '../gateway/audit/record.js';
@@ -21,7 +20,7 @@ import { startEidIssuer, type StartedEidIssuer } from '../mocks/eid/issuer.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { eventually, gql, patchRecord, type Answer } from './support/cache-support.js';
 import { GENEROUS_RATE_LIMIT } from './support/client-stack.js';
-import { redisAnswers, writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
+import { deleteRedisKeys, redisAnswers, writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 import { startStack, type Stack } from './support/stack.js';
 
 /** Two procedures: the judicial record reads the citizen and the parents, the lodging notification the citizen only. */
@@ -338,17 +337,7 @@ describe.skipIf(!redisUp)('shared through Redis by two replicas', () => {
   afterAll(async () => {
     await Promise.all([one?.close(), two?.close()]);
     rotated?.cleanup();
-    const redis = new Redis(REDIS_URL);
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
+    await deleteRedisKeys(REDIS_URL, prefix);
   });
 
   it('a response cached by one replica is a hit in the other, never for a key revoked there, and a change evicts it in both', async () => {
