@@ -121,7 +121,7 @@ async function snapshot(dump: (t: string) => Promise<unknown[]>): Promise<Record
   for (const t of STATS_TABLES) {
     const rows = (await dump(t)) as Array<Record<string, unknown>>;
     out[t] = rows
-      .filter((r) => !(t === 'stats_droll' && Number(r.served) === 0 && Number(r.with_cut) === 0))
+      .filter((r) => !(t === 'stats_cube_droll' && Number(r.served) === 0 && Number(r.with_cut) === 0))
       .map((r) => JSON.stringify(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' || typeof v === 'bigint' ? Number(v) : v]).sort()))
       .sort();
   }

@@ -23,7 +23,18 @@ import {
   type SearchCursor,
   type SearchPage,
 } from './store.js';
-import { addRecord, emptyBatch, postgresUpsertQueries, rollupSchemaSql, rollupStatements, STATS_TABLES } from '../core/stats-rollup.js';
+import {
+  addRecord,
+  drollFromDossiersSql,
+  dropDossierTriggersSql,
+  emptyBatch,
+  LEGACY_STATS_TABLES,
+  postgresUpsertQueries,
+  rollupSchemaSql,
+  rollupStatements,
+  STATS_TABLES,
+  type RollupBatch,
+} from '../core/stats-rollup.js';
 import { buildWhere, NEWEST_FIRST } from './sql-filter.js';
 import { redactUrl } from '../../lib/redact-url.js';
 
@@ -82,6 +93,7 @@ export class PostgresAuditStore implements AuditStore {
   async init(): Promise<void> {
     if (this.readonlyMode) return;
     const t = this.t;
+    let rebuild = false;
     await this.transaction(async (client) => {
       // Serialise concurrent first starts of several replicas.
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('motlan-audit-schema:' || $1))`, [this.schema]);
@@ -142,10 +154,19 @@ export class PostgresAuditStore implements AuditStore {
       for (const c of ADDED_RECORD_COLUMNS) await client.query(`ALTER TABLE ${t.records} ADD COLUMN IF NOT EXISTS ${c.name} ${c.postgres}`);
       await client.query(`CREATE INDEX IF NOT EXISTS audit_records_client_request ON ${t.records} (client_request_id)`);
       // Statistics rollups (gateway/core/stats-rollup.ts), kept in step in every append's transaction.
+      // A store written with the first rollup layout: its tables are dropped and the new ones
+      // rebuilt from the records (once; the figures would be wrong otherwise).
+      const legacy = (await client.query(`SELECT to_regclass($1) AS t`, [`${this.schema}.stats_latency`])).rows[0].t !== null;
+      if (legacy) {
+        for (const s of dropDossierTriggersSql('postgres', (n) => `${this.schema}.${n}`)) await client.query(s);
+        for (const t of LEGACY_STATS_TABLES) await client.query(`DROP TABLE IF EXISTS ${this.schema}.${t}`);
+      }
       for (const ddl of rollupSchemaSql('postgres', (n) => `${this.schema}.${n}`)) await client.query(ddl);
+      rebuild = legacy;
     }).catch((err: unknown) => {
       throw new Error(`Cannot prepare the audit tables in ${this.location}: ${(err as Error).message}`);
     });
+    if (rebuild) await this.rebuildStats();
   }
 
   private async headWith(q: pg.Pool | pg.PoolClient, instanceId: string): Promise<ChainHead | null> {
@@ -204,6 +225,10 @@ export class PostgresAuditStore implements AuditStore {
   private async upsertRollups(client: pg.PoolClient, records: Iterable<AuditRecord>): Promise<void> {
     const batch = emptyBatch();
     for (const r of records) addRecord(batch, r);
+    await this.flushRollups(client, batch);
+  }
+
+  private async flushRollups(client: pg.PoolClient, batch: RollupBatch): Promise<void> {
     for (const s of rollupStatements(batch, 'postgres')) {
       for (const q of postgresUpsertQueries(s, `${this.schema}.${s.table}`)) await client.query(q.text, q.values);
     }
@@ -214,26 +239,41 @@ export class PostgresAuditStore implements AuditStore {
    * old rollups or the new ones), reading the records in pages of `pageSize` in (ts, instance, seq)
    * order. Returns the number of records read.
    */
-  async rebuildStats(opts: { pageSize?: number } = {}): Promise<number> {
+  async rebuildStats(opts: { pageSize?: number; flushRows?: number } = {}): Promise<number> {
     const page = Math.trunc(opts.pageSize ?? 20_000);
+    // Contributions are summed in memory over many pages (fewer, fuller upserts), flushed when
+    // this many rollup rows are pending (bounds the memory).
+    const flushRows = opts.flushRows ?? 200_000;
+    const q = (n: string) => `${this.schema}.${n}`;
     return this.transaction(async (client) => {
       // No append may commit meanwhile (its records would be read by a later page AND counted by
       // its own upserts): SHARE mode waits for running appends and blocks new ones until commit.
       await client.query(`LOCK TABLE ${this.t.records} IN SHARE MODE`);
-      for (const t of STATS_TABLES) await client.query(`DELETE FROM ${this.schema}.${t}`);
+      for (const t of STATS_TABLES) await client.query(`DELETE FROM ${q(t)}`);
+      // The dossier rollups are computed set-based at the end, not row by row by the trigger
+      // (DISABLE TRIGGER blocks writers of stats_dossiers only, not the statistics' readers).
+      await client.query(`ALTER TABLE ${q('stats_dossiers')} DISABLE TRIGGER stats_cube_dossiers_trg`);
       let n = 0;
       let after: [number, string, number] = [-1, '', 0];
+      let batch = emptyBatch();
       for (;;) {
         const r = await client.query(
           `SELECT * FROM ${this.t.records} WHERE (ts, instance_id, seq) > ($1, $2, $3) ORDER BY ts, instance_id, seq LIMIT ${page}`,
           after,
         );
         if (r.rows.length === 0) break;
-        await this.upsertRollups(client, r.rows.map(rowToRecord));
+        for (const row of r.rows) addRecord(batch, rowToRecord(row));
+        if (batch.roll.size + batch.entities.size + batch.fields.size >= flushRows) {
+          await this.flushRollups(client, batch);
+          batch = emptyBatch();
+        }
         n += r.rows.length;
         const last = r.rows[r.rows.length - 1];
         after = [Number(last.ts), String(last.instance_id), Number(last.seq)];
       }
+      await this.flushRollups(client, batch);
+      await client.query(drollFromDossiersSql(q));
+      await client.query(`ALTER TABLE ${q('stats_dossiers')} ENABLE TRIGGER stats_cube_dossiers_trg`);
       return n;
     });
   }

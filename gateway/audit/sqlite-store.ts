@@ -37,7 +37,19 @@ import {
   type SearchPage,
 } from './store.js';
 import { buildWhere, NEWEST_FIRST } from './sql-filter.js';
-import { addRecord, emptyBatch, rollupSchemaSql, rollupStatements, sqliteUpsertSql, STATS_TABLES } from '../core/stats-rollup.js';
+import {
+  addRecord,
+  dossierTriggerSql,
+  drollFromDossiersSql,
+  dropDossierTriggersSql,
+  emptyBatch,
+  LEGACY_STATS_TABLES,
+  rollupSchemaSql,
+  rollupStatements,
+  sqliteUpsertSql,
+  STATS_TABLES,
+  type RollupBatch,
+} from '../core/stats-rollup.js';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. */
@@ -216,7 +228,12 @@ export class SqliteAuditStore implements AuditStore {
     for (const c of ADDED_RECORD_COLUMNS) if (!have.has(c.name)) await this.execute(`ALTER TABLE audit_records ADD COLUMN ${c.name} ${c.sqlite}`);
     await this.execute(LATE_INDEXES);
     // Statistics rollups (gateway/core/stats-rollup.ts), kept in step in every append's transaction.
+    // A store written with the first rollup layout: its tables are dropped and the new ones
+    // rebuilt from the records (once; the figures would be wrong otherwise).
+    const legacy = (await this.all(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'stats_latency'`)).length > 0;
+    if (legacy) await this.execute([...dropDossierTriggersSql('sqlite', (n) => n), ...LEGACY_STATS_TABLES.map((t) => `DROP TABLE IF EXISTS ${t}`)].join(';\n'));
     await this.execute(rollupSchemaSql('sqlite', (n) => n).join(';\n'));
+    if (legacy) await this.rebuildStats();
     // The identity of the file this gateway opened: a removed or replaced file is a lost store.
     this.identity = identityOf(this.location);
   }
@@ -406,26 +423,40 @@ export class SqliteAuditStore implements AuditStore {
    * the old rollups or the new ones). Reads the records in pages of `pageSize`, in (ts, instance,
    * seq) order. Returns the number of records read.
    */
-  async rebuildStats(opts: { pageSize?: number } = {}): Promise<number> {
+  async rebuildStats(opts: { pageSize?: number; flushRows?: number } = {}): Promise<number> {
     const page = opts.pageSize ?? 20_000;
+    // Contributions are summed in memory over many pages (fewer, fuller upserts), flushed when
+    // this many rollup rows are pending (bounds the memory).
+    const flushRows = opts.flushRows ?? 200_000;
     const sql = `SELECT * FROM audit_records WHERE (ts, instance_id, seq) > (?, ?, ?) ORDER BY ts, instance_id, seq LIMIT ${Math.trunc(page)}`;
     const run = (db: { exec(s: string): unknown; prepare(s: string): { all(...p: unknown[]): unknown[]; run(...p: unknown[]): unknown } }) => {
       let n = 0;
       for (const t of STATS_TABLES) db.exec(`DELETE FROM ${t}`);
-      let after: [number, string, number] = [-Infinity, '', 0];
-      for (;;) {
-        const rows = db.prepare(sql).all(...after) as Row[];
-        if (rows.length === 0) break;
-        const batch = emptyBatch();
-        for (const row of rows) addRecord(batch, rowToRecord(row));
+      // The dossier rollups are computed set-based at the end, not row by row by the triggers.
+      for (const s of dropDossierTriggersSql('sqlite', (x) => x)) db.exec(s);
+      const flush = (batch: RollupBatch) => {
         for (const s of rollupStatements(batch, 'sqlite')) {
           const stmt = db.prepare(sqliteUpsertSql(s));
           for (const r of s.rows) stmt.run(...r);
+        }
+      };
+      let after: [number, string, number] = [-Infinity, '', 0];
+      let batch = emptyBatch();
+      for (;;) {
+        const rows = db.prepare(sql).all(...after) as Row[];
+        if (rows.length === 0) break;
+        for (const row of rows) addRecord(batch, rowToRecord(row));
+        if (batch.roll.size + batch.entities.size + batch.fields.size >= flushRows) {
+          flush(batch);
+          batch = emptyBatch();
         }
         n += rows.length;
         const last = rows[rows.length - 1]!;
         after = [Number(last.ts), String(last.instance_id), Number(last.seq)];
       }
+      flush(batch);
+      db.exec(drollFromDossiersSql((x) => x));
+      for (const s of dossierTriggerSql('sqlite', (x) => x)) db.exec(s);
       return n;
     };
     if (this.readonlyMode) throw new Error(`The audit database ${this.location} is open read-only: open it writable to rebuild the statistics.`);

@@ -5,19 +5,25 @@
  * records) and the reader (gateway/stats: every figure is read from these tables). Defined in core
  * because two concerns need the one definition. Design and guarantees: docs/CONSOLE.md, "Rollups".
  *
- * Tables (prefix `stats_`), every dimension a NOT NULL text ('' = none):
- * - `stats_roll`     per grain (`h` hour, `d` Vietnamese day) × bucket × client × agency × tier ×
- *                    province × procedure (raw id; '' = no purpose) × registries (the sorted set
- *                    contacted, `;`-joined) × outcome: counts, sums, max and a latency histogram.
- * - `stats_latency`  the same key × latency bucket (`le`, index into LATENCY_BOUNDS_MS): requests.
- *                    Sparse (only non-empty buckets), so a query sums one column, not 70.
- * - `stats_entities` the same key × registry: entities returned.
- * - `stats_fields`   the same key × schema coordinate: requests that returned it.
- * - `stats_dossiers` one row per (client, dossier id): its first request (min of ts, instance,
- *                    seq), that request's agency/tier/province/procedure, and whether any of its
- *                    requests cut a component. Triggers keep `stats_droll` (served / with a
- *                    component cut, per grain × bucket of the first request × its dimensions) in
- *                    step, whatever order records are committed in.
+ * Every figure is kept in several CUBES, each a subset of the dimensions (the others stored as
+ * ''), so a query reads the narrowest cube that has the dimensions it groups and filters by:
+ *   p  tier × province × procedure                       (totals, procedure, tier, province, day, report, ranking)
+ *   r  tier × province × procedure × registries × outcome (registry, outcome)
+ *   c  client × agency × tier × province × procedure     (client, agency)
+ *   f  every dimension                                    (any other combination of filters)
+ * and at several GRAINS: `h` hour, `d` Vietnamese day, and aligned blocks of 2, 4, 8 and 16 days
+ * (`d2` … `d16`, not in cube f), so a 30-day period is a handful of blocks plus its edge days,
+ * whatever the volume. Tables (prefix `stats_`), every dimension a NOT NULL text ('' = none/not in
+ * the cube):
+ * - `stats_cube`          cube × grain × bucket × dimensions: counts, sums, requests per outcome,
+ *                         max duration and the latency histogram (`l0` … `l69`) in the same row.
+ * - `stats_cube_entities` the same key × registry: entities returned.
+ * - `stats_cube_fields`   the same key × schema coordinate (cubes p and f): requests that returned it.
+ * - `stats_dossiers`      one row per (client, dossier id): its first request (min of ts, instance,
+ *                         seq), that request's agency/tier/province/procedure, and whether any of
+ *                         its requests cut a component. Triggers keep `stats_cube_droll` (served /
+ *                         with a component cut, per cube c/p × grain × bucket of the first request ×
+ *                         its dimensions) in step, whatever order records are committed in.
  * Every table is additive in records, so a batch's contributions are summed in memory first
  * (one upsert per key and batch).
  */
@@ -80,12 +86,51 @@ export function latencyBucket(ms: number): number {
 /** Dimensions of a rollup row, in column order. */
 export const DIMS = ['client_id', 'agency', 'tier', 'province', 'procedure', 'registries', 'outcome'] as const;
 export type Dim = (typeof DIMS)[number];
-/** Additive measures of `stats_roll` (the histogram columns follow them). */
+
+/** The cubes, narrowest first: a query reads the first whose dimensions cover its grouping and filters. */
+export const CUBES = {
+  p: ['tier', 'province', 'procedure'],
+  r: ['tier', 'province', 'procedure', 'registries', 'outcome'],
+  c: ['client_id', 'agency', 'tier', 'province', 'procedure'],
+  f: DIMS,
+} as const satisfies Record<string, readonly Dim[]>;
+export type Cube = keyof typeof CUBES;
+export const CUBE_ORDER: readonly Cube[] = ['p', 'r', 'c', 'f'];
+/** Cubes that keep the fields table (the fields call groups by nothing: p, else f). */
+export const FIELD_CUBES: readonly Cube[] = ['p', 'f'];
+/** Cubes that keep dossier rows (a dossier has no registry or outcome). */
+export const DOSSIER_CUBES: readonly Cube[] = ['p', 'c'];
+
+/** Multi-day blocks, aligned on the Vietnamese day number (days since 1970-01-01 VN), largest first. */
+export const BLOCK_DAYS: readonly number[] = [16, 8, 4, 2];
+export type Grain = string;
+/** `h`, `d` and (except cube f: its rows are nearly one per record and group) `d16` … `d2`. */
+export function grainsOf(cube: Cube): readonly Grain[] {
+  return cube === 'f' ? ['h', 'd'] : ['h', 'd', ...BLOCK_DAYS.map((n) => `d${n}`)];
+}
+/** Days of a grain (0 = hour). */
+export function grainDays(grain: Grain): number {
+  return grain === 'h' ? 0 : grain === 'd' ? 1 : Number(grain.slice(1));
+}
+export function bucketOf(grain: Grain, ts: number): number {
+  const n = grainDays(grain);
+  if (n === 0) return hourBucket(ts);
+  const day = Math.floor((ts + VN_OFFSET_MS) / DAY_MS);
+  return Math.floor(day / n) * n * DAY_MS - VN_OFFSET_MS;
+}
+
+/** Requests per outcome are measures (not a dimension) in cubes without `outcome`. */
+export const ROLL_OUTCOMES = ['OK', 'PARTIAL', 'DENIED', 'INVALID', 'ERROR', 'UNAUTHENTICATED'] as const;
+export const outcomeColumn = (o: string) => `o_${o.toLowerCase()}`;
+/** Additive measures of `stats_cube` (dur_max and the histogram columns follow them). */
 export const MEASURES = [
   'requests', 'no_dossier', 'fields_shared', 'prefills', 'fields_total', 'fields_prefilled', 'fields_for_citizen',
   'components_total', 'components_cut', 'hours_cents', 'dur_sum_us',
+  ...ROLL_OUTCOMES.map(outcomeColumn),
 ] as const;
 export type Measure = (typeof MEASURES)[number];
+/** Histogram columns `l0` … `l69` (requests per latency bucket). */
+export const HIST_COLUMNS: readonly string[] = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `l${i}`);
 /** Dimensions a dossier is attributed by (those of its first request). */
 export const DOSSIER_DIMS = ['client_id', 'agency', 'tier', 'province', 'procedure'] as const;
 
@@ -104,42 +149,54 @@ export function dimsOf(r: RollupRecord): Record<Dim, string> {
   };
 }
 
-/** Everything one record adds to `stats_roll` (histogram as `hist[i]`). */
+/** The dimensions as a cube stores them ('' for those it does not keep). */
+export function projectDims(d: Record<Dim, string>, cube: Cube): Record<Dim, string> {
+  if (cube === 'f') return d;
+  const keep: readonly Dim[] = CUBES[cube];
+  const out = {} as Record<Dim, string>;
+  for (const k of DIMS) out[k] = keep.includes(k) ? d[k] : '';
+  return out;
+}
+
+/** Everything one or more records add to a `stats_cube` row; `hist` is sparse (bucket → requests). */
 export interface RollMeasures {
   m: Record<Measure, number>;
   durMax: number;
-  hist: number[];
+  hist: Record<number, number>;
 }
 
 export function measuresOf(r: RollupRecord): RollMeasures {
   const p = r.prefill;
-  const hist = new Array<number>(LATENCY_BUCKETS).fill(0);
-  hist[latencyBucket(r.durationMs)] = 1;
-  return {
-    m: {
-      requests: 1,
-      no_dossier: r.dossierId ? 0 : 1,
-      fields_shared: r.fields.length,
-      prefills: p ? 1 : 0,
-      fields_total: p?.fieldsTotal ?? 0,
-      fields_prefilled: p?.fieldsPrefilled ?? 0,
-      fields_for_citizen: p?.fieldsForCitizen ?? 0,
-      components_total: p?.componentsTotal ?? 0,
-      components_cut: p?.componentsCut ?? 0,
-      // Stored with 2 decimals: integer hundredths keep sums exact.
-      hours_cents: p ? Math.round(p.hoursSaved * 100) : 0,
-      // Stored with 3 decimals: integer microseconds keep sums exact.
-      dur_sum_us: Math.round(r.durationMs * 1000),
-    },
-    durMax: r.durationMs,
-    hist,
-  };
+  const m = {
+    requests: 1,
+    no_dossier: r.dossierId ? 0 : 1,
+    fields_shared: r.fields.length,
+    prefills: p ? 1 : 0,
+    fields_total: p?.fieldsTotal ?? 0,
+    fields_prefilled: p?.fieldsPrefilled ?? 0,
+    fields_for_citizen: p?.fieldsForCitizen ?? 0,
+    components_total: p?.componentsTotal ?? 0,
+    components_cut: p?.componentsCut ?? 0,
+    // Stored with 2 decimals: integer hundredths keep sums exact.
+    hours_cents: p ? Math.round(p.hoursSaved * 100) : 0,
+    // Stored with 3 decimals: integer microseconds keep sums exact.
+    dur_sum_us: Math.round(r.durationMs * 1000),
+  } as Record<Measure, number>;
+  for (const o of ROLL_OUTCOMES) m[outcomeColumn(o) as Measure] = r.outcome === o ? 1 : 0;
+  return { m, durMax: r.durationMs, hist: { [latencyBucket(r.durationMs)]: 1 } };
 }
 
 export function addMeasures(into: RollMeasures, add: RollMeasures): void {
   for (const k of MEASURES) into.m[k] += add.m[k];
   into.durMax = Math.max(into.durMax, add.durMax);
-  for (let i = 0; i < LATENCY_BUCKETS; i++) into.hist[i]! += add.hist[i]!;
+  for (const [i, n] of Object.entries(add.hist)) into.hist[Number(i)] = (into.hist[Number(i)] ?? 0) + n;
+}
+
+/** The dense histogram of a sparse one. */
+export function denseHist(h: Record<number, number>): number[] {
+  const out = new Array<number>(LATENCY_BUCKETS).fill(0);
+  for (const [i, n] of Object.entries(h)) out[Number(i)]! += n;
+  return out;
 }
 
 /** A dossier's contribution: its first request and whether it cut a component. */
@@ -156,12 +213,18 @@ export interface DossierRow {
 const before = (a: DossierRow, b: DossierRow) =>
   a.firstTs !== b.firstTs ? a.firstTs < b.firstTs : a.firstInstance !== b.firstInstance ? a.firstInstance < b.firstInstance : a.firstSeq < b.firstSeq;
 
+interface Keyed {
+  cube: Cube;
+  grain: Grain;
+  bucket: number;
+  dims: Record<Dim, string>;
+}
 /** The rollup contributions of a batch of records, summed per key. */
 export interface RollupBatch {
-  /** key = grain|bucket|dims… */
-  roll: Map<string, { grain: string; bucket: number; dims: Record<Dim, string>; v: RollMeasures }>;
-  entities: Map<string, { grain: string; bucket: number; dims: Record<Dim, string>; registry: string; n: number }>;
-  fields: Map<string, { grain: string; bucket: number; dims: Record<Dim, string>; coordinate: string; n: number }>;
+  /** key = cube|grain|bucket|dims… */
+  roll: Map<string, Keyed & { v: RollMeasures }>;
+  entities: Map<string, Keyed & { registry: string; n: number }>;
+  fields: Map<string, Keyed & { coordinate: string; n: number }>;
   dossiers: Map<string, DossierRow>;
 }
 
@@ -171,29 +234,45 @@ export function emptyBatch(): RollupBatch {
 
 const SEP = '\u0000';
 
-export function addRecord(batch: RollupBatch, r: RollupRecord): void {
+/**
+ * Adds one record's contributions. `only` restricts them to one cube and grain (the engine folds
+ * the records of partial hours into the hour rows of the cube it reads) and skips the dossiers.
+ */
+export function addRecord(batch: RollupBatch, r: RollupRecord, only?: { cube: Cube; grain: Grain }): void {
   const dims = dimsOf(r);
-  const dimKey = DIMS.map((d) => dims[d]).join(SEP);
   const v = measuresOf(r);
-  for (const [grain, bucket] of [['h', hourBucket(r.ts)], ['d', dayBucket(r.ts)]] as const) {
-    const k = `${grain}${SEP}${bucket}${SEP}${dimKey}`;
-    const cur = batch.roll.get(k);
-    if (cur) addMeasures(cur.v, v);
-    else batch.roll.set(k, { grain, bucket, dims, v: { m: { ...v.m }, durMax: v.durMax, hist: [...v.hist] } });
-    for (const [registry, n] of Object.entries(r.entities)) {
-      const ek = `${k}${SEP}${registry}`;
-      const e = batch.entities.get(ek);
-      if (e) e.n += n;
-      else batch.entities.set(ek, { grain, bucket, dims, registry, n });
-    }
-    for (const coordinate of r.fields) {
-      const fk = `${k}${SEP}${coordinate}`;
-      const f = batch.fields.get(fk);
-      if (f) f.n += 1;
-      else batch.fields.set(fk, { grain, bucket, dims, coordinate, n: 1 });
+  const le = latencyBucket(r.durationMs);
+  for (const cube of only ? [only.cube] : CUBE_ORDER) {
+    const cd = projectDims(dims, cube);
+    const dimKey = DIMS.map((d) => cd[d]).join(SEP);
+    const withFields = FIELD_CUBES.includes(cube);
+    for (const grain of only ? [only.grain] : grainsOf(cube)) {
+      const bucket = bucketOf(grain, r.ts);
+      const k = `${cube}${SEP}${grain}${SEP}${bucket}${SEP}${dimKey}`;
+      const cur = batch.roll.get(k);
+      if (cur) {
+        const m = cur.v.m;
+        for (const key of MEASURES) m[key] += v.m[key];
+        if (v.durMax > cur.v.durMax) cur.v.durMax = v.durMax;
+        cur.v.hist[le] = (cur.v.hist[le] ?? 0) + 1;
+      } else batch.roll.set(k, { cube, grain, bucket, dims: cd, v: { m: { ...v.m }, durMax: v.durMax, hist: { [le]: 1 } } });
+      for (const registry in r.entities) {
+        const n = r.entities[registry]!;
+        const ek = `${k}${SEP}${registry}`;
+        const e = batch.entities.get(ek);
+        if (e) e.n += n;
+        else batch.entities.set(ek, { cube, grain, bucket, dims: cd, registry, n });
+      }
+      if (!withFields) continue;
+      for (const coordinate of r.fields) {
+        const fk = `${k}${SEP}${coordinate}`;
+        const f = batch.fields.get(fk);
+        if (f) f.n += 1;
+        else batch.fields.set(fk, { cube, grain, bucket, dims: cd, coordinate, n: 1 });
+      }
     }
   }
-  if (r.dossierId) {
+  if (r.dossierId && !only) {
     const row: DossierRow = {
       clientId: r.clientId,
       dossierId: r.dossierId,
@@ -219,66 +298,95 @@ export function addRecord(batch: RollupBatch, r: RollupRecord): void {
 export type Dialect = 'sqlite' | 'postgres';
 /** SQLite: the rollups are clustered by their key (range scans over buckets read adjacent pages). */
 const CLUSTERED = (dialect: Dialect) => (dialect === 'sqlite' ? ' WITHOUT ROWID' : '');
-export const STATS_TABLES = ['stats_roll', 'stats_latency', 'stats_entities', 'stats_fields', 'stats_dossiers', 'stats_droll'] as const;
+export const STATS_TABLES = ['stats_cube', 'stats_cube_entities', 'stats_cube_fields', 'stats_dossiers', 'stats_cube_droll'] as const;
+/** Tables of the first rollup layout (one key for every figure): dropped, then rebuilt, on upgrade. */
+export const LEGACY_STATS_TABLES = ['stats_roll', 'stats_latency', 'stats_entities', 'stats_fields', 'stats_droll'] as const;
 
 const dimCols = DIMS.map((d) => `${d} TEXT NOT NULL`).join(', ');
 const dossierDimCols = DOSSIER_DIMS.map((d) => `${d} TEXT NOT NULL`).join(', ');
+const KEY = `cube, grain, bucket, ${DIMS.join(', ')}`;
+const DROLL_KEY = `cube, grain, bucket, ${DOSSIER_DIMS.join(', ')}`;
 
 /** DDL of the rollup tables and the dossier triggers. `t` qualifies a table name (PostgreSQL schema). */
 export function rollupSchemaSql(dialect: Dialect, t: (name: string) => string): string[] {
   const big = dialect === 'sqlite' ? 'INTEGER' : 'BIGINT';
   const real = dialect === 'sqlite' ? 'REAL' : 'DOUBLE PRECISION';
-  const key = `grain, bucket, ${DIMS.join(', ')}`;
   const out = [
-    `CREATE TABLE IF NOT EXISTS ${t('stats_roll')} (grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dimCols},
-      ${MEASURES.map((m) => `${m} ${big} NOT NULL`).join(', ')}, dur_max ${real} NOT NULL, PRIMARY KEY (${key}))${CLUSTERED(dialect)}`,
-    `CREATE TABLE IF NOT EXISTS ${t('stats_latency')} (grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dimCols},
-      le INTEGER NOT NULL, n ${big} NOT NULL, PRIMARY KEY (${key}, le))${CLUSTERED(dialect)}`,
-    `CREATE TABLE IF NOT EXISTS ${t('stats_entities')} (grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dimCols},
-      registry TEXT NOT NULL, n ${big} NOT NULL, PRIMARY KEY (${key}, registry))${CLUSTERED(dialect)}`,
-    `CREATE TABLE IF NOT EXISTS ${t('stats_fields')} (grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dimCols},
-      coordinate TEXT NOT NULL, n ${big} NOT NULL, PRIMARY KEY (${key}, coordinate))${CLUSTERED(dialect)}`,
+    `CREATE TABLE IF NOT EXISTS ${t('stats_cube')} (cube TEXT NOT NULL, grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dimCols},
+      ${MEASURES.map((m) => `${m} ${big} NOT NULL`).join(', ')}, dur_max ${real} NOT NULL,
+      ${HIST_COLUMNS.map((c) => `${c} ${big} NOT NULL`).join(', ')}, PRIMARY KEY (${KEY}))${CLUSTERED(dialect)}`,
+    `CREATE TABLE IF NOT EXISTS ${t('stats_cube_entities')} (cube TEXT NOT NULL, grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dimCols},
+      registry TEXT NOT NULL, n ${big} NOT NULL, PRIMARY KEY (${KEY}, registry))${CLUSTERED(dialect)}`,
+    `CREATE TABLE IF NOT EXISTS ${t('stats_cube_fields')} (cube TEXT NOT NULL, grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dimCols},
+      coordinate TEXT NOT NULL, n ${big} NOT NULL, PRIMARY KEY (${KEY}, coordinate))${CLUSTERED(dialect)}`,
     `CREATE TABLE IF NOT EXISTS ${t('stats_dossiers')} (client_id TEXT NOT NULL, dossier_id TEXT NOT NULL,
       first_ts ${big} NOT NULL, first_instance TEXT NOT NULL, first_seq ${big} NOT NULL,
       agency TEXT NOT NULL, tier TEXT NOT NULL, province TEXT NOT NULL, procedure TEXT NOT NULL, cut INTEGER NOT NULL,
       PRIMARY KEY (client_id, dossier_id))`,
     `CREATE INDEX IF NOT EXISTS stats_dossiers_first ON ${t('stats_dossiers')} (first_ts)`,
-    `CREATE TABLE IF NOT EXISTS ${t('stats_droll')} (grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dossierDimCols},
-      served ${big} NOT NULL, with_cut ${big} NOT NULL, PRIMARY KEY (grain, bucket, ${DOSSIER_DIMS.join(', ')}))${CLUSTERED(dialect)}`,
+    `CREATE TABLE IF NOT EXISTS ${t('stats_cube_droll')} (cube TEXT NOT NULL, grain TEXT NOT NULL, bucket ${big} NOT NULL, ${dossierDimCols},
+      served ${big} NOT NULL, with_cut ${big} NOT NULL, PRIMARY KEY (${DROLL_KEY}))${CLUSTERED(dialect)}`,
   ];
-  // Triggers: a dossier row inserted adds (1, cut) to the rows of its first request's hour and
-  // day; an update (an earlier first request, or the first cut) moves/adjusts its contribution.
+  return [...out, ...dossierTriggerSql(dialect, t)];
+}
+
+/** (cube, grain, days) of every dossier rollup row a dossier adds to: a VALUES list. */
+const DROLL_TARGETS = `(VALUES ${DOSSIER_CUBES.flatMap((c) => grainsOf(c).map((g) => `('${c}', '${g}', ${grainDays(g)})`)).join(', ')})`;
+
+/**
+ * The dossier rollup rows of the dossier rows `x` (a row alias: NEW/OLD in a trigger, a table
+ * alias in the rebuild): SELECT cube, grain, bucket, dims…, with the VALUES list as `g`.
+ */
+function drollSelect(x: string, served: string, cut: string): string {
+  const keepC = (col: string) => `CASE WHEN g.column1 = 'c' THEN ${x}.${col} ELSE '' END`;
   // Integer division truncates in both engines; timestamps are positive, so it floors.
-  const hour = (x: string) => `((${x}.first_ts / ${HOUR_MS}) * ${HOUR_MS})`;
-  const dayOf = (x: string) => `(((${x}.first_ts + ${VN_OFFSET_MS}) / ${DAY_MS}) * ${DAY_MS} - ${VN_OFFSET_MS})`;
-  const add = (x: 'NEW', grain: string, bucket: string) =>
-    `INSERT INTO ${t('stats_droll')} AS stats_droll (grain, bucket, ${DOSSIER_DIMS.join(', ')}, served, with_cut)
-       VALUES ('${grain}', ${bucket}, ${DOSSIER_DIMS.map((d) => `${x}.${d}`).join(', ')}, 1, ${x}.cut)
-       ON CONFLICT (grain, bucket, ${DOSSIER_DIMS.join(', ')}) DO UPDATE SET served = stats_droll.served + 1, with_cut = stats_droll.with_cut + excluded.with_cut;`;
-  const sub = (grain: string, bucket: string) =>
-    `UPDATE ${t('stats_droll')} SET served = served - 1, with_cut = with_cut - OLD.cut
-       WHERE grain = '${grain}' AND bucket = ${bucket} AND ${DOSSIER_DIMS.map((d) => `${d} = OLD.${d}`).join(' AND ')};`;
+  const bucket = `CASE WHEN g.column3 = 0 THEN (${x}.first_ts / ${HOUR_MS}) * ${HOUR_MS}
+    ELSE ((${x}.first_ts + ${VN_OFFSET_MS}) / ${DAY_MS} / g.column3) * g.column3 * ${DAY_MS} - ${VN_OFFSET_MS} END`;
+  return `SELECT g.column1 AS cube, g.column2 AS grain, ${bucket} AS bucket, ${keepC('client_id')} AS client_id, ${keepC('agency')} AS agency,
+    ${x}.tier AS tier, ${x}.province AS province, ${x}.procedure AS procedure, ${served} AS served, ${cut} AS with_cut FROM ${DROLL_TARGETS} AS g`;
+}
+
+/** Dossier triggers: a dossier row inserted adds (1, cut) to its rollup rows; an update moves it. */
+export function dossierTriggerSql(dialect: Dialect, t: (name: string) => string): string[] {
+  const add = (x: 'NEW' | 'OLD', sign: 1 | -1) =>
+    `INSERT INTO ${t('stats_cube_droll')} AS stats_cube_droll (${DROLL_KEY}, served, with_cut)
+       ${drollSelect(x, String(sign), sign === 1 ? `${x}.cut` : `-${x}.cut`)} WHERE true
+       ON CONFLICT (${DROLL_KEY}) DO UPDATE SET served = stats_cube_droll.served + excluded.served, with_cut = stats_cube_droll.with_cut + excluded.with_cut;`;
   const changed = `OLD.first_ts <> NEW.first_ts OR OLD.first_instance <> NEW.first_instance OR OLD.first_seq <> NEW.first_seq OR OLD.cut <> NEW.cut`;
-  const onInsert = `${add('NEW', 'h', hour('NEW'))} ${add('NEW', 'd', dayOf('NEW'))}`;
-  const onUpdate = `${sub('h', hour('OLD'))} ${sub('d', dayOf('OLD'))} ${onInsert}`;
   if (dialect === 'sqlite') {
-    out.push(`CREATE TRIGGER IF NOT EXISTS stats_dossiers_ins AFTER INSERT ON stats_dossiers BEGIN ${onInsert} END`);
-    out.push(`CREATE TRIGGER IF NOT EXISTS stats_dossiers_upd AFTER UPDATE ON stats_dossiers WHEN ${changed} BEGIN ${onUpdate} END`);
-  } else {
-    const fn = t('stats_dossiers_fn');
-    out.push(`CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    return [
+      ...dropDossierTriggersSql(dialect, t),
+      `CREATE TRIGGER IF NOT EXISTS stats_cube_dossiers_ins AFTER INSERT ON stats_dossiers BEGIN ${add('NEW', 1)} END`,
+      `CREATE TRIGGER IF NOT EXISTS stats_cube_dossiers_upd AFTER UPDATE ON stats_dossiers WHEN ${changed} BEGIN ${add('OLD', -1)} ${add('NEW', 1)} END`,
+    ];
+  }
+  const fn = t('stats_cube_dossiers_fn');
+  return [
+    ...dropDossierTriggersSql(dialect, t),
+    `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
       BEGIN
         IF TG_OP = 'UPDATE' THEN
           IF NOT (${changed}) THEN RETURN NULL; END IF;
-          ${sub('h', hour('OLD'))} ${sub('d', dayOf('OLD'))}
+          ${add('OLD', -1)}
         END IF;
-        ${onInsert}
+        ${add('NEW', 1)}
         RETURN NULL;
-      END $fn$`);
-    out.push(`DROP TRIGGER IF EXISTS stats_dossiers_trg ON ${t('stats_dossiers')}`);
-    out.push(`CREATE TRIGGER stats_dossiers_trg AFTER INSERT OR UPDATE ON ${t('stats_dossiers')} FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
-  }
-  return out;
+      END $fn$`,
+    `CREATE TRIGGER stats_cube_dossiers_trg AFTER INSERT OR UPDATE ON ${t('stats_dossiers')} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+  ];
+}
+
+/** Drops the dossier triggers (this layout's and the first layout's). */
+export function dropDossierTriggersSql(dialect: Dialect, t: (name: string) => string): string[] {
+  if (dialect === 'sqlite') return ['stats_dossiers_ins', 'stats_dossiers_upd', 'stats_cube_dossiers_ins', 'stats_cube_dossiers_upd'].map((n) => `DROP TRIGGER IF EXISTS ${n}`);
+  return ['stats_dossiers_trg', 'stats_cube_dossiers_trg'].map((n) => `DROP TRIGGER IF EXISTS ${n} ON ${t('stats_dossiers')}`);
+}
+
+/** Set-based: the dossier rollups of every `stats_dossiers` row (the rebuild, triggers dropped). */
+export function drollFromDossiersSql(t: (name: string) => string): string {
+  return `INSERT INTO ${t('stats_cube_droll')} (${DROLL_KEY}, served, with_cut)
+    SELECT ${DROLL_KEY}, SUM(served), SUM(with_cut) FROM (${drollSelect('d', '1', 'd.cut')}, ${t('stats_dossiers')} AS d) x
+    GROUP BY ${DROLL_KEY}`;
 }
 
 /** One upsert statement per table, with its rows (positional parameters, one array per row). */
@@ -291,45 +399,36 @@ export interface RollupStatement {
 }
 
 export function rollupStatements(batch: RollupBatch, dialect: Dialect): RollupStatement[] {
-  const key = `grain, bucket, ${DIMS.join(', ')}`;
   const max = dialect === 'sqlite' ? 'max' : 'GREATEST';
-  const dimVals = (d: Record<Dim, string>) => DIMS.map((k) => d[k]);
+  const keyVals = (r: Keyed) => [r.cube, r.grain, r.bucket, ...DIMS.map((k) => r.dims[k])];
+  const keyCols = ['cube', 'grain', 'bucket', ...DIMS];
   const out: RollupStatement[] = [];
   if (batch.roll.size) {
+    const add = [...MEASURES, ...HIST_COLUMNS];
     out.push({
-      table: 'stats_roll',
-      columns: ['grain', 'bucket', ...DIMS, ...MEASURES, 'dur_max'],
-      conflict: `ON CONFLICT (${key}) DO UPDATE SET ${MEASURES.map((m) => `${m} = stats_roll.${m} + excluded.${m}`).join(', ')},
-        dur_max = ${max}(stats_roll.dur_max, excluded.dur_max)`,
-      rows: [...batch.roll.values()].map((r) => [r.grain, r.bucket, ...dimVals(r.dims), ...MEASURES.map((m) => r.v.m[m]), r.v.durMax]),
-    });
-    const latency: unknown[][] = [];
-    for (const r of batch.roll.values()) {
-      r.v.hist.forEach((n, le) => {
-        if (n > 0) latency.push([r.grain, r.bucket, ...dimVals(r.dims), le, n]);
-      });
-    }
-    out.push({
-      table: 'stats_latency',
-      columns: ['grain', 'bucket', ...DIMS, 'le', 'n'],
-      conflict: `ON CONFLICT (${key}, le) DO UPDATE SET n = stats_latency.n + excluded.n`,
-      rows: latency,
+      table: 'stats_cube',
+      columns: [...keyCols, ...MEASURES, 'dur_max', ...HIST_COLUMNS],
+      conflict: `ON CONFLICT (${KEY}) DO UPDATE SET ${add.map((m) => `${m} = stats_cube.${m} + excluded.${m}`).join(', ')},
+        dur_max = ${max}(stats_cube.dur_max, excluded.dur_max)`,
+      rows: [...batch.roll.values()].map((r) => [
+        ...keyVals(r), ...MEASURES.map((m) => r.v.m[m]), r.v.durMax, ...HIST_COLUMNS.map((_, i) => r.v.hist[i] ?? 0),
+      ]),
     });
   }
   if (batch.entities.size) {
     out.push({
-      table: 'stats_entities',
-      columns: ['grain', 'bucket', ...DIMS, 'registry', 'n'],
-      conflict: `ON CONFLICT (${key}, registry) DO UPDATE SET n = stats_entities.n + excluded.n`,
-      rows: [...batch.entities.values()].map((r) => [r.grain, r.bucket, ...dimVals(r.dims), r.registry, r.n]),
+      table: 'stats_cube_entities',
+      columns: [...keyCols, 'registry', 'n'],
+      conflict: `ON CONFLICT (${KEY}, registry) DO UPDATE SET n = stats_cube_entities.n + excluded.n`,
+      rows: [...batch.entities.values()].map((r) => [...keyVals(r), r.registry, r.n]),
     });
   }
   if (batch.fields.size) {
     out.push({
-      table: 'stats_fields',
-      columns: ['grain', 'bucket', ...DIMS, 'coordinate', 'n'],
-      conflict: `ON CONFLICT (${key}, coordinate) DO UPDATE SET n = stats_fields.n + excluded.n`,
-      rows: [...batch.fields.values()].map((r) => [r.grain, r.bucket, ...dimVals(r.dims), r.coordinate, r.n]),
+      table: 'stats_cube_fields',
+      columns: [...keyCols, 'coordinate', 'n'],
+      conflict: `ON CONFLICT (${KEY}, coordinate) DO UPDATE SET n = stats_cube_fields.n + excluded.n`,
+      rows: [...batch.fields.values()].map((r) => [...keyVals(r), r.coordinate, r.n]),
     });
   }
   if (batch.dossiers.size) {

@@ -1,11 +1,13 @@
 /**
  * Data-sharing statistics read from the rollup tables the audit store keeps in step with its
  * records (gateway/core/stats-rollup.ts), so a figure costs the same whatever the volume: a
- * 30-day period reads ~30 day rows per combination of dimensions, never the records.
+ * query reads the narrowest cube that has its grouping and filter dimensions, and a 30-day period
+ * reads a handful of aligned multi-day blocks plus edge days, never the records.
  *
- * A period [from, to) is cut into: whole Vietnamese days (day rollups), whole hours at its ends
- * (hour rollups), and the parts of at most two hours that are not whole (read from the raw
- * records and folded with the very function the store uses to write rollups). Every figure is
+ * A period [from, to) is cut into: whole Vietnamese days (aligned blocks of 16/8/4/2 days and
+ * single days; single days only when grouping by day or month), whole hours at its ends (hour
+ * rollups), and the parts of at most two hours that are not whole (read from the raw records and
+ * folded with the very function the store uses to write rollups). Every figure is
  * therefore exact, except percentiles, which come from a fixed histogram (at most 18.9 % above
  * the exact nearest-rank value, see LATENCY_BOUNDS_MS). docs/CONSOLE.md defines every figure.
  *
@@ -23,13 +25,22 @@ import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import {
   addRecord,
+  BLOCK_DAYS,
+  CUBE_ORDER,
+  CUBES,
   DAY_MS,
+  denseHist,
   emptyBatch,
+  FIELD_CUBES,
+  HIST_COLUMNS,
   HOUR_MS,
   LATENCY_BOUNDS_MS,
   LATENCY_BUCKETS,
   MEASURES,
+  outcomeColumn,
+  ROLL_OUTCOMES,
   VN_OFFSET_MS,
+  type Cube,
   type Dim,
   type Measure,
   type RollupRecord,
@@ -203,6 +214,28 @@ export function segmentsOf(from: number, to: number): PeriodSegments {
   return { days: [dA, dB], hours, raw };
 }
 
+/**
+ * Whole days [dA, dB) as (grain, from, to) ranges: greedily the largest aligned block that fits
+ * (with `blocks`), else single days; consecutive ranges of one grain merged.
+ */
+export function dayRanges(dA: number, dB: number, blocks: boolean): Array<[string, number, number]> {
+  const out: Array<[string, number, number]> = [];
+  const dayNo = (t: number) => Math.round((t + VN_OFFSET_MS) / DAY_MS);
+  let k = dayNo(dA);
+  const end = dayNo(dB);
+  while (k < end) {
+    const n = (blocks ? BLOCK_DAYS.find((b) => k % b === 0 && k + b <= end) : undefined) ?? 1;
+    const grain = n === 1 ? 'd' : `d${n}`;
+    const a = k * DAY_MS - VN_OFFSET_MS;
+    const b = (k + n) * DAY_MS - VN_OFFSET_MS;
+    const last = out[out.length - 1];
+    if (last && last[0] === grain && last[2] === a) last[2] = b;
+    else out.push([grain, a, b]);
+    k += n;
+  }
+  return out;
+}
+
 /** A tiny SQL builder: the same query text for both dialects, parameters always bound. */
 class Sql {
   readonly params: unknown[] = [];
@@ -355,16 +388,44 @@ export class StatsEngine {
     }
   }
 
-  /** The time predicate over a rollup table for the whole-day and whole-hour segments (false when none). */
-  private timeSql(sql: Sql, seg: PeriodSegments): string {
+  /**
+   * The cube and time predicate over a rollup table for the whole-day and whole-hour segments
+   * (false when none): `cube = … AND (grain … bucket ranges)`. `blocks`: whole days may be read
+   * from multi-day blocks (not when grouping by day or month).
+   */
+  private timeSql(sql: Sql, seg: PeriodSegments, cube: Cube, blocks: boolean): string {
+    // SQLite's `?` are positional: parameters are pushed in text order.
+    const cubeSql = `cube = ${sql.p(cube)}`;
     const parts: string[] = [];
-    if (seg.days) parts.push(`(grain = 'd' AND bucket >= ${sql.p(seg.days[0])} AND bucket < ${sql.p(seg.days[1])})`);
+    if (seg.days) {
+      for (const [grain, a, b] of dayRanges(seg.days[0], seg.days[1], blocks && cube !== 'f')) {
+        parts.push(`(grain = ${sql.p(grain)} AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)})`);
+      }
+    }
     for (const [a, b] of seg.hours) parts.push(`(grain = 'h' AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)})`);
-    return parts.length ? `(${parts.join(' OR ')})` : '1 = 0';
+    return `${cubeSql} AND ${parts.length ? `(${parts.join(' OR ')})` : '1 = 0'}`;
   }
 
-  /** The records of the partial hours, folded into hour rollups exactly as the store writes them. */
-  private async rawEdges(seg: PeriodSegments) {
+  /** The narrowest cube that keeps every dimension the grouping and the filters need. */
+  private cubeFor(groupBy: Grouping, f: StatsFilter, among: readonly Cube[] = CUBE_ORDER): Cube {
+    // The procedure always: component costs are per procedure.
+    const need = new Set<Dim>(['procedure']);
+    const byGroup: Partial<Record<Grouping, Dim[]>> = {
+      client: ['client_id'], agency: ['agency'], tier: ['tier'], province: ['province'], registry: ['registries'], outcome: ['outcome'],
+      report: ['tier', 'province'],
+    };
+    for (const d of byGroup[groupBy] ?? []) need.add(d);
+    if (f.client) need.add('client_id');
+    if (f.agency) need.add('agency');
+    if (f.tier) need.add('tier');
+    if (f.province) need.add('province');
+    if (f.outcome) need.add('outcome');
+    if (f.registry) need.add('registries');
+    return among.find((c) => [...need].every((d) => (CUBES[c] as readonly Dim[]).includes(d))) ?? 'f';
+  }
+
+  /** The records of the partial hours, folded into the cube's hour rollups exactly as the store writes them. */
+  private async rawEdges(seg: PeriodSegments, cube: Cube) {
     const batch = emptyBatch();
     for (const [a, b] of seg.raw) {
       const sql = new Sql(this.dialect);
@@ -373,7 +434,7 @@ export class StatsEngine {
         `SELECT instance_id, seq, ts, client_id, agency, procedure_id, dossier_id, registries, fields, entities, outcome, duration_ms, prefill, client_tier, client_province
          FROM ${this.t('audit_records')} WHERE ts >= ${sql.p(a)} AND ts < ${sql.p(b)}`,
       );
-      for (const row of rows) addRecord(batch, rollupRecordOf(row));
+      for (const row of rows) addRecord(batch, rollupRecordOf(row), { cube, grain: 'h' });
     }
     return batch;
   }
@@ -388,7 +449,9 @@ export class StatsEngine {
       if (!a) out.set(k, (a = newAcc()));
       return a;
     };
-    const edges = seg.raw.length ? await this.rawEdges(seg) : null;
+    const cube = this.cubeFor(groupBy, q);
+    const blocks = groupBy !== 'day' && groupBy !== 'month';
+    const edges = seg.raw.length ? await this.rawEdges(seg, cube) : null;
 
     // 1. Counts, sums, histogram per group and outcome; costs per procedure inside SQL.
     {
@@ -402,33 +465,21 @@ export class StatsEngine {
       const costCase = ids.length
         ? `CASE procedure ${ids.map((id) => `WHEN ${sql.p(id)} THEN ${vnd(id)}`).join(' ')} ELSE ${vnd(null)} END`
         : vnd(null);
-      const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
+      const where = [this.timeSql(sql, seg, cube, blocks), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
       const rows = await this.rows(
         sql,
-        `SELECT ${key} AS g, outcome, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, MAX(dur_max) AS dur_max,
-           SUM(components_cut * ${costCase}) AS cost_vnd
-         FROM ${this.t('stats_roll')} WHERE ${where} GROUP BY g, outcome`,
+        `SELECT ${key} AS g, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, MAX(dur_max) AS dur_max,
+           ${HIST_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ')}, SUM(components_cut * ${costCase}) AS cost_vnd
+         FROM ${this.t('stats_cube')} WHERE ${where} GROUP BY g`,
       );
       for (const row of rows) {
-        const hist = NO_HIST;
         const m = Object.fromEntries(MEASURES.map((k) => [k, num(row[k])])) as Record<Measure, number>;
-        this.addTo(accOf(row.g), String(row.outcome), m, row.dur_max === null ? null : Number(row.dur_max), hist, num(row.cost_vnd));
+        const hist = HIST_COLUMNS.map((c) => num(row[c]));
+        this.addTo(accOf(row.g), m, row.dur_max === null ? null : Number(row.dur_max), hist, num(row.cost_vnd));
       }
       for (const e of edges?.roll.values() ?? []) {
-        if (e.grain !== 'h' || !this.dimMatchesJs(e.dims, q)) continue;
-        this.addTo(accOf(this.keyJs(groupBy, e.dims, e.bucket)), e.dims.outcome, e.v.m, e.v.durMax, e.v.hist, e.v.m.components_cut * this.costOf(e.dims.procedure || null));
-      }
-    }
-
-    // 1b. The latency histogram (sparse: one row per non-empty bucket).
-    {
-      const sql = new Sql(this.dialect);
-      const key = this.keySql(sql, groupBy);
-      const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
-      const rows = await this.rows(sql, `SELECT ${key} AS g, le, SUM(n) AS n FROM ${this.t('stats_latency')} WHERE ${where} GROUP BY g, le`);
-      for (const row of rows) {
-        const le = Number(row.le);
-        if (le >= 0 && le < LATENCY_BUCKETS) accOf(row.g).hist[le]! += num(row.n);
+        if (!this.dimMatchesJs(e.dims, q)) continue;
+        this.addTo(accOf(this.keyJs(groupBy, e.dims, e.bucket)), e.v.m, e.v.durMax, denseHist(e.v.hist), e.v.m.components_cut * this.costOf(e.dims.procedure || null));
       }
     }
 
@@ -436,11 +487,11 @@ export class StatsEngine {
     {
       const sql = new Sql(this.dialect);
       const key = this.keySql(sql, groupBy);
-      const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
-      const rows = await this.rows(sql, `SELECT ${key} AS g, registry, SUM(n) AS n FROM ${this.t('stats_entities')} WHERE ${where} GROUP BY g, registry`);
+      const where = [this.timeSql(sql, seg, cube, blocks), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
+      const rows = await this.rows(sql, `SELECT ${key} AS g, registry, SUM(n) AS n FROM ${this.t('stats_cube_entities')} WHERE ${where} GROUP BY g, registry`);
       for (const row of rows) accOf(row.g).entities[String(row.registry)] = (accOf(row.g).entities[String(row.registry)] ?? 0) + num(row.n);
       for (const e of edges?.entities.values() ?? []) {
-        if (e.grain !== 'h' || !this.dimMatchesJs(e.dims, q)) continue;
+        if (!this.dimMatchesJs(e.dims, q)) continue;
         const a = accOf(this.keyJs(groupBy, e.dims, e.bucket));
         a.entities[e.registry] = (a.entities[e.registry] ?? 0) + e.n;
       }
@@ -450,8 +501,10 @@ export class StatsEngine {
     if (DOSSIER_GROUPS.has(groupBy) && !q.outcome && !q.registry) {
       const sql = new Sql(this.dialect);
       const key = this.keySql(sql, groupBy);
+      // The same dimensions as the requests (cube p or c: a dossier group has no registry or outcome).
+      const dcube = this.cubeFor(groupBy, q, ['p', 'c']);
       const parts = [
-        `SELECT grain, bucket, client_id, agency, tier, province, procedure, served, with_cut FROM ${this.t('stats_droll')} WHERE ${this.timeSql(sql, seg)}`,
+        `SELECT grain, bucket, client_id, agency, tier, province, procedure, served, with_cut FROM ${this.t('stats_cube_droll')} WHERE ${this.timeSql(sql, seg, dcube, blocks)}`,
         ...seg.raw.map(
           ([a, b]) =>
             `SELECT 'x' AS grain, first_ts AS bucket, client_id, agency, tier, province, procedure, 1 AS served, cut AS with_cut
@@ -477,9 +530,9 @@ export class StatsEngine {
     return out;
   }
 
-  private addTo(a: Acc, outcome: string, m: Record<Measure, number>, durMax: number | null, hist: readonly number[], cost: number): void {
+  private addTo(a: Acc, m: Record<Measure, number>, durMax: number | null, hist: readonly number[], cost: number): void {
     for (const k of MEASURES) a.m[k] += m[k];
-    a.byOutcome[outcome] = (a.byOutcome[outcome] ?? 0) + m.requests;
+    for (const o of ROLL_OUTCOMES) a.byOutcome[o] = (a.byOutcome[o] ?? 0) + m[outcomeColumn(o) as Measure];
     if (durMax !== null) a.durMax = a.durMax === null ? durMax : Math.max(a.durMax, durMax);
     for (let i = 0; i < LATENCY_BUCKETS; i++) a.hist[i]! += hist[i]!;
     a.costVnd += cost;
@@ -603,14 +656,15 @@ export class StatsEngine {
   async fields(q: StatsQuery): Promise<{ items: FieldCount[]; totalItems: number }> {
     const seg = segmentsOf(q.from, q.to);
     const sql = new Sql(this.dialect);
-    const where = [this.timeSql(sql, seg), ...this.dimFilterSql(sql, q, { dossier: false })];
+    const cube = this.cubeFor('none', q, FIELD_CUBES);
+    const where = [this.timeSql(sql, seg, cube, true), ...this.dimFilterSql(sql, q, { dossier: false })];
     if (q.prefix) where.push(`coordinate LIKE ${sql.p(q.prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%')} ESCAPE '\\'`);
-    const rows = await this.rows(sql, `SELECT coordinate, SUM(n) AS n FROM ${this.t('stats_fields')} WHERE ${where.join(' AND ')} GROUP BY coordinate`);
+    const rows = await this.rows(sql, `SELECT coordinate, SUM(n) AS n FROM ${this.t('stats_cube_fields')} WHERE ${where.join(' AND ')} GROUP BY coordinate`);
     const counts = new Map<string, number>(rows.map((r) => [String(r.coordinate), num(r.n)]));
     if (seg.raw.length) {
-      const edges = await this.rawEdges(seg);
+      const edges = await this.rawEdges(seg, cube);
       for (const e of edges.fields.values()) {
-        if (e.grain !== 'h' || !this.dimMatchesJs(e.dims, q) || (q.prefix && !e.coordinate.startsWith(q.prefix))) continue;
+        if (!this.dimMatchesJs(e.dims, q) || (q.prefix && !e.coordinate.startsWith(q.prefix))) continue;
         counts.set(e.coordinate, (counts.get(e.coordinate) ?? 0) + e.n);
       }
     }
@@ -642,9 +696,6 @@ function mergeAcc(into: Acc, a: Acc): void {
   into.served += a.served;
   into.withCut += a.withCut;
 }
-
-/** The histogram of a `stats_roll` row: read separately from `stats_latency`. */
-const NO_HIST: readonly number[] = new Array<number>(LATENCY_BUCKETS).fill(0);
 
 /** Sentinel key: dossier figures were not computed for this grouping/filter. */
 const NOT_COMPUTED = Symbol('dossiers-not-computed');
