@@ -10,7 +10,7 @@
  * requests name none).
  *
  * The loader writes the records straight into the store's tables in big transactions (SQLite:
- * one prepared INSERT per record; PostgreSQL: multi-row INSERTs), bypassing `appendBatch` and
+ * one prepared INSERT per record; PostgreSQL: INSERT … SELECT FROM unnest), bypassing `appendBatch` and
  * its rollup upserts; the bench then runs the store's own `rebuildStats` to fill the rollups.
  */
 import Database from 'better-sqlite3';
@@ -209,23 +209,29 @@ export function bulkLoadSqlite(file: string, n: number, fromTs: number, toTs: nu
   db.close();
 }
 
-/** PostgreSQL: multi-row INSERTs of 2 000 records (29 parameters each), 50 000 per transaction. */
+/**
+ * PostgreSQL: one set-based INSERT … SELECT FROM unnest(one array per column) per 10 000 records
+ * (no per-statement parameter limit, one parse), 50 000 records per transaction.
+ */
 export async function bulkLoadPostgres(url: string, schema: string, n: number, fromTs: number, toTs: number): Promise<void> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
     await c.query('SET synchronous_commit = off');
+    const types = new Map<string, string>(
+      (await c.query(`SELECT column_name, udt_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'audit_records'`, [schema])).rows.map(
+        (r: { column_name: string; udt_name: string }) => [r.column_name, r.udt_name],
+      ),
+    );
+    const insert = `INSERT INTO ${schema}.audit_records (${RECORD_COLUMNS.join(', ')})
+      SELECT * FROM unnest(${RECORD_COLUMNS.map((col, i) => `$${i + 1}::${types.get(col) ?? 'text'}[]`).join(', ')})`;
     const t0 = performance.now();
     let done = 0;
     for (const rs of chainedBatches(n, fromTs, toTs, 50_000)) {
       await c.query('BEGIN');
-      for (let i = 0; i < rs.length; i += 2000) {
-        const params: unknown[] = [];
-        const tuples = rs.slice(i, i + 2000).map((r) => {
-          const row = recordToRow(r);
-          return `(${RECORD_COLUMNS.map((col) => (params.push(row[col]), `$${params.length}`)).join(', ')})`;
-        });
-        await c.query(`INSERT INTO ${schema}.audit_records (${RECORD_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+      for (let i = 0; i < rs.length; i += 10_000) {
+        const rows = rs.slice(i, i + 10_000).map(recordToRow);
+        await c.query(insert, RECORD_COLUMNS.map((col) => rows.map((row) => row[col] ?? null)));
       }
       await c.query('COMMIT');
       done += rs.length;

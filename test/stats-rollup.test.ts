@@ -17,8 +17,8 @@ import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
 import { PostgresAuditStore } from '../gateway/audit/postgres-store.js';
 import { auditReadPort } from '../gateway/audit/read-port.js';
 import { exportLines } from '../gateway/audit/export.js';
-import { STATS_TABLES } from '../gateway/core/stats-rollup.js';
-import { StatsEngine } from '../gateway/stats/engine.js';
+import { bucketOf, DAY_MS, grainDays, STATS_TABLES, VN_OFFSET_MS } from '../gateway/core/stats-rollup.js';
+import { dayRanges, StatsEngine } from '../gateway/stats/engine.js';
 import { statsCatalogOf } from '../gateway/stats/index.js';
 import { parseStatsQuery } from '../gateway/stats/params.js';
 import { rankingOf } from '../gateway/stats/ranking.js';
@@ -151,6 +151,30 @@ async function commit(store: SqliteAuditStore | PostgresAuditStore, gens: Gen[],
   }
   return [...chains.a!, ...chains.b!];
 }
+
+describe('periods read as aligned multi-day blocks', () => {
+  it('cover the whole days exactly, each block aligned, a bounded number of ranges whatever the length', () => {
+    const vnMidnight = (day: number) => day * DAY_MS - VN_OFFSET_MS;
+    fc.assert(
+      fc.property(fc.integer({ min: 19_000, max: 21_000 }), fc.integer({ min: 1, max: 800 }), fc.boolean(), (start, len, blocks) => {
+        const ranges = dayRanges(vnMidnight(start), vnMidnight(start + len), blocks);
+        let at = vnMidnight(start);
+        for (const [grain, a, b] of ranges) {
+          expect(a).toBe(at);
+          const step = grainDays(grain) * DAY_MS;
+          if (!blocks) expect(grain).toBe('d');
+          // Every bucket in the range is the start of an aligned block of its grain.
+          for (let t = a; t < b; t += step) expect(bucketOf(grain, t)).toBe(t);
+          expect((b - a) % step).toBe(0);
+          at = b;
+        }
+        expect(at).toBe(vnMidnight(start + len));
+        // Blocks: up to 15 days per side below 16-day alignment, so at most 2 ranges per grain.
+        if (blocks) expect(ranges.length).toBeLessThanOrEqual(9);
+      }),
+    );
+  });
+});
 
 for (const backend of BACKENDS) {
   describe.skipIf(backend.skip)(`statistics rollups on ${backend.name}`, () => {

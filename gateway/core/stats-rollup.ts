@@ -393,6 +393,8 @@ export function drollFromDossiersSql(t: (name: string) => string): string {
 export interface RollupStatement {
   table: (typeof STATS_TABLES)[number];
   columns: string[];
+  /** PostgreSQL type of each column (the rows are sent as one array per column). */
+  types: string[];
   /** `ON CONFLICT … DO UPDATE` clause. */
   conflict: string;
   rows: unknown[][];
@@ -402,12 +404,14 @@ export function rollupStatements(batch: RollupBatch, dialect: Dialect): RollupSt
   const max = dialect === 'sqlite' ? 'max' : 'GREATEST';
   const keyVals = (r: Keyed) => [r.cube, r.grain, r.bucket, ...DIMS.map((k) => r.dims[k])];
   const keyCols = ['cube', 'grain', 'bucket', ...DIMS];
+  const keyTypes = ['text', 'text', 'int8', ...DIMS.map(() => 'text')];
   const out: RollupStatement[] = [];
   if (batch.roll.size) {
     const add = [...MEASURES, ...HIST_COLUMNS];
     out.push({
       table: 'stats_cube',
       columns: [...keyCols, ...MEASURES, 'dur_max', ...HIST_COLUMNS],
+      types: [...keyTypes, ...MEASURES.map(() => 'int8'), 'float8', ...HIST_COLUMNS.map(() => 'int8')],
       conflict: `ON CONFLICT (${KEY}) DO UPDATE SET ${add.map((m) => `${m} = stats_cube.${m} + excluded.${m}`).join(', ')},
         dur_max = ${max}(stats_cube.dur_max, excluded.dur_max)`,
       rows: [...batch.roll.values()].map((r) => [
@@ -419,6 +423,7 @@ export function rollupStatements(batch: RollupBatch, dialect: Dialect): RollupSt
     out.push({
       table: 'stats_cube_entities',
       columns: [...keyCols, 'registry', 'n'],
+      types: [...keyTypes, 'text', 'int8'],
       conflict: `ON CONFLICT (${KEY}, registry) DO UPDATE SET n = stats_cube_entities.n + excluded.n`,
       rows: [...batch.entities.values()].map((r) => [...keyVals(r), r.registry, r.n]),
     });
@@ -427,6 +432,7 @@ export function rollupStatements(batch: RollupBatch, dialect: Dialect): RollupSt
     out.push({
       table: 'stats_cube_fields',
       columns: [...keyCols, 'coordinate', 'n'],
+      types: [...keyTypes, 'text', 'int8'],
       conflict: `ON CONFLICT (${KEY}, coordinate) DO UPDATE SET n = stats_cube_fields.n + excluded.n`,
       rows: [...batch.fields.values()].map((r) => [...keyVals(r), r.coordinate, r.n]),
     });
@@ -438,6 +444,7 @@ export function rollupStatements(batch: RollupBatch, dialect: Dialect): RollupSt
     out.push({
       table: 'stats_dossiers',
       columns: ['client_id', 'dossier_id', 'first_ts', 'first_instance', 'first_seq', 'agency', 'tier', 'province', 'procedure', 'cut'],
+      types: ['text', 'text', 'int8', 'text', 'int8', 'text', 'text', 'text', 'text', 'int4'],
       conflict: `ON CONFLICT (client_id, dossier_id) DO UPDATE SET ${['first_ts', 'first_instance', 'first_seq', 'agency', 'tier', 'province', 'procedure'].map(pick).join(', ')},
         cut = ${max}(stats_dossiers.cut, excluded.cut)`,
       rows: [...batch.dossiers.values()].map((d) => [
@@ -454,18 +461,19 @@ export function sqliteUpsertSql(s: RollupStatement): string {
 }
 
 /**
- * Multi-row PostgreSQL upserts, chunked under the 65 535-parameter limit. `qualified` is the
- * schema-qualified table; the conflict clause refers to the bare table name, which PostgreSQL
- * accepts for the target row.
+ * PostgreSQL upserts, set-based: one array parameter per column, `INSERT … SELECT FROM unnest(…)`
+ * (one statement text whatever the row count, no parameter limit), in chunks of 20 000 rows.
+ * `qualified` is the schema-qualified table; the conflict clause refers to the bare table name,
+ * which PostgreSQL accepts for the target row.
  */
 export function postgresUpsertQueries(s: RollupStatement, qualified: string): Array<{ text: string; values: unknown[] }> {
-  const per = Math.max(1, Math.floor(60_000 / s.columns.length));
+  const per = 20_000;
+  const text = `INSERT INTO ${qualified} AS ${s.table} (${s.columns.join(', ')})
+    SELECT * FROM unnest(${s.types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}) ${s.conflict}`;
   const out: Array<{ text: string; values: unknown[] }> = [];
   for (let i = 0; i < s.rows.length; i += per) {
     const chunk = s.rows.slice(i, i + per);
-    const values: unknown[] = [];
-    const tuples = chunk.map((row) => `(${row.map((v) => (values.push(v), `$${values.length}`)).join(', ')})`);
-    out.push({ text: `INSERT INTO ${qualified} AS ${s.table} (${s.columns.join(', ')}) VALUES ${tuples.join(', ')} ${s.conflict}`, values });
+    out.push({ text, values: s.columns.map((_, c) => chunk.map((row) => row[c])) });
   }
   return out;
 }
