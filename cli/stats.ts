@@ -10,9 +10,10 @@ import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
 import { SOURCE_OPTIONS, sourceOf } from './audit.js';
 import type { CliIo } from './io.js';
 
-export const STATS_USAGE = `motlan stats rebuild [--db FILE.db | --url postgres://… [--schema S]]
+export const STATS_USAGE = `motlan stats rebuild [--db FILE.db | --url postgres://… [--schema S]] [--drop-archived]
   Recomputes the statistics rollups from the audit records (one transaction; readers see the old or
-  the new rollups). SQLite: stop the gateway first (it holds the file, AUDIT_SQLITE_LOCKING=exclusive).
+  the new rollups). After \`audit archive\` it refuses (the archived periods' figures exist only in
+  the rollups) unless --drop-archived. SQLite: stop the gateway first (it holds the file, AUDIT_SQLITE_LOCKING=exclusive).
   PostgreSQL: appends wait until the rebuild commits. Default store: DATA_DIR / AUDIT_DATABASE_URL.`;
 
 export async function runStatsCli(argv: string[], io: CliIo): Promise<number> {
@@ -23,7 +24,7 @@ export async function runStatsCli(argv: string[], io: CliIo): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: SOURCE_OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: rest, options: { ...SOURCE_OPTIONS, 'drop-archived': { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
   } catch (err) {
     io.err(`${(err as Error).message}\n\n${STATS_USAGE}`);
     return 2;
@@ -44,7 +45,13 @@ export async function runStatsCli(argv: string[], io: CliIo): Promise<number> {
     await store.init();
     if (!(store instanceof SqliteAuditStore) && !(store instanceof PostgresAuditStore)) throw new Error(`Cannot rebuild the statistics of a ${store.kind} store.`);
     const started = Date.now();
-    const n = await store.rebuildStats();
+    let n: number;
+    try {
+      n = await store.rebuildStats({ dropArchived: parsed.values['drop-archived'] === true });
+    } catch (err) {
+      io.err(`Rebuild refused, nothing changed: ${(err as Error).message}`);
+      return 1;
+    }
     io.out(`Rebuilt the statistics rollups of ${source.describe} from ${n} record(s) in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
     return 0;
   } finally {

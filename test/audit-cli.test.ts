@@ -118,6 +118,13 @@ describe('export → verify and archive → verify with the CLI', () => {
     expect(remaining).toMatchObject({ anchoredAt: 10, firstSeq: 11, lastSeq: 20 });
     expect(remaining.anchoredAt).toBe(archived.lastSeq);
     expect((await motlan('audit', 'archive', '--db', file, '--older-than-days', '8', '--out', 'c-archive.jsonl')).code).toBe(2);
+    // The archived periods' statistics live only in the rollups now: a rebuild would drop them.
+    const refused = await motlan('stats', 'rebuild', '--db', file);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain('--drop-archived');
+    const forced = await motlan('stats', 'rebuild', '--db', file, '--drop-archived');
+    expect(forced.code).toBe(0);
+    expect(forced.out).toContain('from 10 record(s)');
   });
 });
 

@@ -166,7 +166,7 @@ export class PostgresAuditStore implements AuditStore {
     }).catch((err: unknown) => {
       throw new Error(`Cannot prepare the audit tables in ${this.location}: ${(err as Error).message}`);
     });
-    if (rebuild) await this.rebuildStats();
+    if (rebuild) await this.rebuildStats({ dropArchived: true });
   }
 
   private async headWith(q: pg.Pool | pg.PoolClient, instanceId: string): Promise<ChainHead | null> {
@@ -239,7 +239,7 @@ export class PostgresAuditStore implements AuditStore {
    * old rollups or the new ones), reading the records in pages of `pageSize` in (ts, instance, seq)
    * order. Returns the number of records read.
    */
-  async rebuildStats(opts: { pageSize?: number; flushRows?: number } = {}): Promise<number> {
+  async rebuildStats(opts: { pageSize?: number; flushRows?: number; dropArchived?: boolean } = {}): Promise<number> {
     const page = Math.trunc(opts.pageSize ?? 20_000);
     // Contributions are summed in memory over many pages (fewer, fuller upserts), flushed when
     // this many rollup rows are pending (bounds the memory).
@@ -249,6 +249,9 @@ export class PostgresAuditStore implements AuditStore {
       // No append may commit meanwhile (its records would be read by a later page AND counted by
       // its own upserts): SHARE mode waits for running appends and blocks new ones until commit.
       await client.query(`LOCK TABLE ${this.t.records} IN SHARE MODE`);
+      // Archived records are gone from the table, their figures only in the rollups.
+      const archived = Number((await client.query(`SELECT COUNT(*) AS n FROM ${this.t.anchors}`)).rows[0].n);
+      if (archived > 0 && !opts.dropArchived) throw new Error(`${archived} chain(s) were archived (records moved out by \`motlan audit archive\`): a rebuild from the remaining records would drop the archived periods from the statistics, which the rollups still hold. Rebuild anyway with --drop-archived (the statistics then start at the earliest remaining record), or restore the archived records first.`);
       for (const t of STATS_TABLES) await client.query(`DELETE FROM ${q(t)}`);
       // The dossier rollups are computed set-based at the end, not row by row by the trigger
       // (DISABLE TRIGGER blocks writers of stats_dossiers only, not the statistics' readers).

@@ -233,7 +233,7 @@ export class SqliteAuditStore implements AuditStore {
     const legacy = (await this.all(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'stats_latency'`)).length > 0;
     if (legacy) await this.execute([...dropDossierTriggersSql('sqlite', (n) => n), ...LEGACY_STATS_TABLES.map((t) => `DROP TABLE IF EXISTS ${t}`)].join(';\n'));
     await this.execute(rollupSchemaSql('sqlite', (n) => n).join(';\n'));
-    if (legacy) await this.rebuildStats();
+    if (legacy) await this.rebuildStats({ dropArchived: true });
     // The identity of the file this gateway opened: a removed or replaced file is a lost store.
     this.identity = identityOf(this.location);
   }
@@ -423,7 +423,7 @@ export class SqliteAuditStore implements AuditStore {
    * the old rollups or the new ones). Reads the records in pages of `pageSize`, in (ts, instance,
    * seq) order. Returns the number of records read.
    */
-  async rebuildStats(opts: { pageSize?: number; flushRows?: number } = {}): Promise<number> {
+  async rebuildStats(opts: { pageSize?: number; flushRows?: number; dropArchived?: boolean } = {}): Promise<number> {
     const page = opts.pageSize ?? 20_000;
     // Contributions are summed in memory over many pages (fewer, fuller upserts), flushed when
     // this many rollup rows are pending (bounds the memory).
@@ -463,6 +463,9 @@ export class SqliteAuditStore implements AuditStore {
     const db = this.conn();
     let count = 0;
     db.transaction(() => {
+      // Archived records are gone from the table, their figures only in the rollups.
+      const n = Number((db.prepare('SELECT COUNT(*) AS n FROM audit_anchors').get() as { n: number }).n);
+      if (n > 0 && !opts.dropArchived) throw new Error(`${n} chain(s) were archived (records moved out by \`motlan audit archive\`): a rebuild from the remaining records would drop the archived periods from the statistics, which the rollups still hold. Rebuild anyway with --drop-archived (the statistics then start at the earliest remaining record), or restore the archived records first.`);
       count = run(db as never);
     }).immediate();
     return count;
