@@ -14,6 +14,7 @@ import type { AuditRecord } from '../gateway/audit/record.js';
 import type { AuditStore } from '../gateway/audit/store.js';
 import { startStack, type Stack } from './support/stack.js';
 import { parsePrometheusText, type Family } from './support/metrics-parse.js';
+import { statsCatalogOf } from '../gateway/stats/index.js';
 import { allRecords } from './support/stats-recount.js';
 import { sendMixedTraffic, staffKeys } from './support/stats-traffic.js';
 
@@ -165,6 +166,22 @@ describe('/metrics: purposes clients invent', () => {
     expect(unknown.map((s) => [s.labels.outcome, s.value])).toEqual([['OK', 100]]);
     expect(procedures.has('lodging-notification')).toBe(true);
     expect(procedures.size).toBe(2);
+  });
+
+  it('an interconnected group id is a known purpose: its own series, as in the statistics (core/known-purposes.ts)', async () => {
+    const key = staffKeys(stack).clients[0]!;
+    const group = stack.gateway.services.need('procedures').groupIds?.()[0];
+    expect(group, 'the catalog has an interconnected group').toBeTruthy();
+    const res = await fetch(stack.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-purpose': group! },
+      body: JSON.stringify({ query: `{ citizen(personalId: "${stack.world.citizens[0]!.personalId}") { fullName } }` }),
+    });
+    await res.arrayBuffer();
+    const requests = parsePrometheusText(await (await fetch(`${stack.gatewayUrl}/metrics`)).text()).get('motlan_requests_total')!;
+    expect(requests.samples.filter((s) => s.labels.procedure === group).reduce((n, s) => n + s.value, 0)).toBe(1);
+    // The statistics key the same id as known (not `unknown`): the one list both read.
+    expect(statsCatalogOf(stack.gateway.services.need('procedures'), undefined).procedureIds()).toContain(group);
   });
 });
 

@@ -16,6 +16,7 @@ import type { MotlanContext, Purpose } from '../core/context.js';
 import { defineConcern, motlanContextOf } from '../core/concern.js';
 import { isGraphQLRequest, sendError } from '../core/errors.js';
 import type { ClientDirectory } from '../core/services.js';
+import { isKnownPurpose } from '../core/known-purposes.js';
 import { MotlanMetrics, type MetricsOptions } from './metrics.js';
 import { classifyOutcome } from '../core/outcome.js';
 
@@ -72,8 +73,8 @@ export function observeRequest(
     now?: number;
     fallbackClientId?: () => string | null;
     purposeByTrace?: WeakMap<object, Purpose>;
-    /** Whether a procedure id is in the catalog. Default: every id is (no catalog to ask). */
-    isProcedure?: (procedureId: string) => boolean;
+    /** Whether a purpose is a procedure or group of the catalog (core/known-purposes.ts). Default: every id is (no catalog to ask). */
+    isKnownPurpose?: (procedureId: string) => boolean;
   } = {},
 ): void {
   const now = opts.now ?? Date.now();
@@ -92,7 +93,7 @@ export function observeRequest(
     // as its audit record does.
     clientId: ctx.client?.id ?? (statusCode !== 401 ? (opts.fallbackClientId?.() ?? null) : null),
     procedureId,
-    procedureKnown: procedureId === null || !opts.isProcedure ? true : opts.isProcedure(procedureId),
+    procedureKnown: procedureId === null || !opts.isKnownPurpose ? true : opts.isKnownPurpose(procedureId),
     outcome: classifyOutcome({
       httpStatus: statusCode,
       codes: trace.errorCodes,
@@ -143,9 +144,9 @@ export const metricsConcern = defineConcern({
           token: own.token,
           path: own.path,
           purposeByTrace,
-          isProcedure: (id) => {
+          isKnownPurpose: (id) => {
             const catalog = services.use('procedures');
-            return catalog ? catalog.name(id) !== null : true;
+            return catalog ? isKnownPurpose(catalog, id) : true;
           },
         }),
     };
@@ -159,7 +160,7 @@ function installMetrics(env: {
   token: string | null;
   path: string;
   purposeByTrace: WeakMap<object, Purpose>;
-  isProcedure: (procedureId: string) => boolean;
+  isKnownPurpose: (procedureId: string) => boolean;
 }): void {
   const { metrics, token, path } = env;
   env.app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -169,7 +170,7 @@ function installMetrics(env: {
     try {
       observeRequest(metrics, ctx, reply.statusCode, {
         purposeByTrace: env.purposeByTrace,
-        isProcedure: env.isProcedure,
+        isKnownPurpose: env.isKnownPurpose,
         fallbackClientId: () => {
           const auth = env.clients.authenticate(request.headers, { role: 'client' });
           return auth.ok ? auth.client.id : null;
