@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../gateway/audit/record.js';
 import type { AuditStore } from '../gateway/audit/store.js';
-import { startStack, type Stack } from './support/stack.js';
+import { QUIET_GATEWAY, startStack, type Stack } from './support/stack.js';
 import { parsePrometheusText, type Family } from './support/metrics-parse.js';
 import { statsCatalogOf } from '../gateway/stats/index.js';
 import { allRecords } from './support/stats-recount.js';
@@ -131,7 +131,7 @@ describe('/metrics over the whole stack', () => {
 describe('/metrics: purposes clients invent', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ gateway: { audit: false, rateLimit: false } });
+    stack = await startStack({ gateway: { audit: false, ...QUIET_GATEWAY } });
   });
   afterAll(async () => {
     await stack?.close();

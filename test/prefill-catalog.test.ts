@@ -22,7 +22,7 @@ import type { CompiledProcedure } from '../gateway/procedures/compile.js';
 import { resolvePath } from '../gateway/procedures/paths.js';
 import { SUPERGRAPH_FILE } from '../scripts/compose.js';
 import { ELIGIBILITY, measureYield } from '../scripts/yield.js';
-import { startStack } from './support/stack.js';
+import { QUIET_GATEWAY, startStack } from './support/stack.js';
 import { ddMMyyyy, expectedForm, postPrefill, subjectOfRoots, type PrefillJson, type PrefillRoots } from './support/prefill-support.js';
 
 type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -63,7 +63,7 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
 
 beforeAll(async () => {
   // Rate limits off: the table below sends a few hundred prefills from one client.
-  stack = await startStack({ citizens: 1000, captureLog: 'warn', gateway: { env: { ...process.env, PROCEDURES_DIR_EXTRA: extra }, rateLimit: false } });
+  stack = await startStack({ citizens: 1000, captureLog: 'warn', gateway: { env: { ...process.env, PROCEDURES_DIR_EXTRA: extra }, ...QUIET_GATEWAY } });
 }, 120_000);
 afterAll(async () => {
   await stack?.close();
