@@ -37,7 +37,7 @@ const CITIZENS = 600;
 /** Six services compile under tsx on a 2-core machine shared with other tests. */
 const STARTUP_MS = 150_000;
 /** Whole stacks starting at the same time (each is seven processes compiling under tsx). */
-const STARTS_AT_ONCE = 3;
+const STARTS_AT_ONCE = 2;
 
 /** PIDs of live (non-zombie) processes whose environment carries `marker`. */
 function processesWithMarker(marker: string): number[] {
