@@ -17,6 +17,13 @@ import { classifyOutcome } from '../core/outcome.js';
 export interface OperationCapture {
   /** An inner execution run by the gateway for this request (prefill), not the client's own operation. */
   internal: boolean;
+  /**
+   * An inner execution whose answer never leaves the gateway: a relation check
+   * (`MotlanSubjectRelations`, gateway/core/relations.ts) reads the identifiers of the citizen's
+   * parents, spouse, children and household to decide, and nothing of them is sent. Its data
+   * names no subject of the record (docs/AUDIT.md: every entity that LEFT is listed).
+   */
+  identifiersOnly?: boolean;
   operationName: string | null;
   operationType: OperationType | null;
   documentHash: string | null;
@@ -158,8 +165,9 @@ export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHa
   }
   // Every entity that left, from what the subgraphs returned (aliases change nothing)…
   subjects.fromReturned(trace?.returnedEntities);
-  // …and, as a fallback, keys the client's response shows under their schema names.
-  for (const op of draft.ops) subjects.fromResponse(op.data);
+  // …and, as a fallback, keys the client's response shows under their schema names. Relation
+  // checks are not responses: the family identifiers they read stay in the gateway.
+  for (const op of draft.ops) if (!op.identifiersOnly) subjects.fromResponse(op.data);
 
   const outcome = classify({
     httpStatus: http.httpStatus,
