@@ -11,7 +11,10 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
+import { getNamedType, isObjectType, type GraphQLObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PathTree } from '../gateway/core/path-tree.js';
 import type { RunningGateway } from '../gateway/app.js';
 import type { AuditRecord } from '../gateway/audit/record.js';
 import { hashApiKey } from '../gateway/auth/keys.js';
@@ -257,6 +260,118 @@ describe('the audit record of a group request: one, naming the group and its pro
     const noticeMother = world.citizens.find((c) => c.personalId === notice.motherId)!;
     const expected = new Set([mother.personalId, noticeMother.personalId, ...(noticeMother.spouseId ? [noticeMother.spouseId] : [])]);
     expect(a.record.subjects.map((s) => s.hmac).sort()).toEqual([...expected].map(hmac).sort());
+  });
+});
+
+describe('generated: the audit record names exactly the entities that left, whatever the relation checks read', () => {
+  /** Key field of each entity type, and the kind its subject HMAC is computed with. */
+  const KEYS: Record<string, { field: string; kind: string }> = {
+    Citizen: { field: 'personalId', kind: 'personal' },
+    Enterprise: { field: 'enterpriseCode', kind: 'enterprise' },
+    LandParcel: { field: 'parcelId', kind: 'parcel' },
+  };
+  const subjectHmac = (kind: string, id: string) => createHmac('sha256', Buffer.from(HMAC_KEY, 'utf8')).update(`${kind}:${id}`).digest('hex');
+
+  /** The selection of `node` on `type`, with the entity key at every entity (always allowed): the response then shows every entity that left. */
+  function selection(type: GraphQLObjectType, node: PathTree, only?: readonly string[]): string {
+    const parts: string[] = [];
+    const key = KEYS[type.name]?.field;
+    if (key) parts.push(key);
+    for (const [name, child] of node.children) {
+      if (only && !only.includes(name)) continue;
+      const field = type.getFields()[name];
+      if (!field) continue;
+      const named = getNamedType(field.type);
+      if (isObjectType(named)) {
+        if (child.children.size > 0) parts.push(`${name} { ${selection(named, child)} }`);
+      } else parts.push(name);
+    }
+    return parts.join(' ');
+  }
+
+  /** Every entity key in `data`, as `kind:id`. */
+  function keysIn(data: unknown, out = new Set<string>()): Set<string> {
+    if (Array.isArray(data)) for (const x of data) keysIn(x, out);
+    else if (data && typeof data === 'object') {
+      for (const [k, v] of Object.entries(data)) {
+        const kind = Object.values(KEYS).find((e) => e.field === k)?.kind;
+        if (kind && typeof v === 'string') out.add(`${kind}:${v}`);
+        else keysIn(v, out);
+      }
+    }
+    return out;
+  }
+
+  it('plain queries, prefill and prefillGroup under every purpose that takes a relative, for generated related pairs and selections', async () => {
+    const service = plain.services.need('procedures') as unknown as ProcedureService;
+    const schema = plain.supergraph.apiSchema()!;
+    const citizenType = schema.getType('Citizen') as GraphQLObjectType;
+    const clientProcedures = new Set([BIRTH_GROUP, ...BIRTH_MEMBERS, DEATH_GROUP, ...DEATH_MEMBERS, 'lodging-notification', FORM]);
+    // Purposes of the `grp` client whose subjects are a citizen and a relative.
+    const purposes = [
+      ...[...service.catalog.byId.values()].map((p) => ({ id: p.def.id, group: false, subjects: p.def.subjects as readonly string[], tree: p.pathTree })),
+      ...service.groups().map((g) => ({ id: g.def.id, group: true, subjects: g.subjects as readonly string[], tree: g.pathTree })),
+    ].filter((p) => clientProcedures.has(p.id) && p.subjects.includes('relatedCitizen') && p.subjects.every((s) => s === 'citizen' || s === 'relatedCitizen'));
+    expect(purposes.map((p) => p.id)).toEqual(expect.arrayContaining([DEATH_GROUP, ...DEATH_MEMBERS]));
+    // Living citizens and a relative the population registry records (the relation check passes).
+    const pairs: Array<[CitizenRecord, CitizenRecord]> = [];
+    for (const c of world.citizens) {
+      if (c.deceased || pairs.length >= 400) continue;
+      const kin = [c.fatherId, c.motherId, c.spouseId].filter((id): id is string => !!id).map((id) => ix.citizens.get(id)).filter((r): r is CitizenRecord => !!r);
+      for (const r of kin) pairs.push([c, r]);
+    }
+    const stats = { plain: 0, prefill: 0, refused: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        // Ids and indexes, so a counterexample prints short.
+        fc.constantFrom(...purposes.map((p) => p.id)),
+        fc.integer({ min: 0, max: pairs.length - 1 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 1023 }),
+        async (purposeId, pairIndex, asPrefill, pick) => {
+          const purpose = purposes.find((p) => p.id === purposeId)!;
+          const [c, r] = pairs[pairIndex]!;
+          const citizenNode = purpose.tree.children.get('citizen');
+          const relatedNode = purpose.tree.children.get('relatedCitizen')!;
+          const names = [...relatedNode.children.keys()];
+          // A non-empty part of what the purpose reads of the relative (all of it for the reference query).
+          const only = names.filter((_, i) => (pick >> (i % 10)) & 1);
+          const query = (part?: readonly string[]) => `query Q($c: ID!, $r: ID!) {
+            s: citizen(personalId: $c) { ${citizenNode ? selection(citizenType, citizenNode) : 'personalId'} }
+            r: citizen(personalId: $r) { ${selection(citizenType, relatedNode, part && part.length > 0 ? part : undefined)} }
+          }`;
+          const vars = { c: c.personalId, r: r.personalId };
+          const named = new Set([`personal:${c.personalId}`, `personal:${r.personalId}`]);
+          const recorded = (a: Answer) => a.record.subjects.map((x) => `${x.kind}:${x.hmac}`).sort();
+          const expected = (data: unknown) => [...new Set([...named, ...keysIn(data)])].map((k) => {
+            const at = k.indexOf(':');
+            return `${k.slice(0, at)}:${subjectHmac(k.slice(0, at), k.slice(at + 1))}`;
+          }).sort();
+
+          const reference = await send(plain, { query: query(asPrefill ? undefined : only), variables: vars }, 'grp', { 'x-purpose': purpose.id });
+          if (reference.status !== 200) {
+            stats.refused++;
+            return;
+          }
+          expect(recorded(reference), `plain query under ${purpose.id} for ${c.personalId} and ${r.personalId}`).toEqual(expected(reference.body.data));
+          stats.plain++;
+          if (!asPrefill) return;
+          // The prefill of the same purpose and subjects reads the same tree: the same entities leave into its forms.
+          const subject = { personalId: c.personalId, relatedPersonalId: r.personalId };
+          const body = purpose.group
+            ? { query: `query($s: SubjectInput!) { prefillGroup(groupId: "${purpose.id}", subject: $s) { summary { fieldsTotal } } }`, variables: { s: subject } }
+            : { query: `query($s: SubjectInput!) { prefill(procedureId: "${purpose.id}", subject: $s) { summary { fieldsTotal } } }`, variables: { s: subject } };
+          const p = await send(plain, body, 'grp');
+          expect(p.status, p.text).toBe(200);
+          expect(recorded(p), `${purpose.group ? 'prefillGroup' : 'prefill'} ${purpose.id} for ${c.personalId} and ${r.personalId}`).toEqual(expected(reference.body.data));
+          stats.prefill++;
+        },
+      ),
+      { numRuns: 40, seed: Number(process.env.REDTEAM3_SEED ?? 20261130) },
+    );
+    // Enough answered cases for the property to mean something.
+    expect(stats.plain, JSON.stringify(stats)).toBeGreaterThan(20);
+    expect(stats.prefill, JSON.stringify(stats)).toBeGreaterThan(5);
   });
 });
 
