@@ -253,6 +253,19 @@ describe('the audit record of a group request: one, naming the group and its pro
     expect(a.record.fields.sort()).toEqual(['Citizen.deathNotice', 'Citizen.fullName', 'DeathNotice.number', 'Query.citizen']);
   });
 
+  // Before the fix, a refused prefillGroup was recorded with no procedure at all (the audit read
+  // the purpose of a refusal from `prefill(procedureId:)` only), while a refused prefill keeps the
+  // procedure asked for (docs/AUDIT.md: "a refusal keeps its context"): the citizen's history of
+  // attempts and the statistics of refusals per procedure lost every refused group request.
+  it('a refused group request keeps its context: the group asked for, the dossier, the reason, the citizen', async () => {
+    const withDossier = { ...birth(), variables: { ...birth().variables, d: 'HS-2026-REDTEAM3' } };
+    for (const [client, reason] of [['consent', 'SUBJECT_TOKEN_MISSING'], ['members', 'PROCEDURE_NOT_ALLOWED'], ['popregistry', 'REGISTRY_NOT_ALLOWED']] as const) {
+      const a = await refused(() => send(plain, withDossier, client), 403, { reason });
+      expect(a.record, client).toMatchObject({ procedureId: BIRTH_GROUP, dossierId: 'HS-2026-REDTEAM3', outcome: 'DENIED', reasonCode: reason, fields: [], entities: {} });
+      expect(a.record.subjects.map((x) => x.hmac), client).toEqual([hmac(mother.personalId)]);
+    }
+  });
+
   it('the birth group names the parent the notice names as the mother\'s spouse: an entity that left through a declared path is listed', async () => {
     const a = await send(plain, birth(), 'grp');
     expect(a.status, a.text).toBe(200);

@@ -112,7 +112,10 @@ function prefillFromResponse(data: unknown): PrefillNote | null {
   return keys.every((k) => typeof s[k] === 'number') ? (Object.fromEntries(keys.map((k) => [k, s[k]])) as unknown as PrefillNote) : null;
 }
 
-/** The `procedureId` and `dossierId` arguments of a `prefill` root field of the operation, if any. */
+/** The root fields that name their own purpose, and the argument that names it. */
+const PREFILL_PURPOSE_ARG: Readonly<Record<string, string>> = { prefill: 'procedureId', prefillGroup: 'groupId' };
+
+/** The purpose (`procedureId`, or a group's `groupId`) and `dossierId` arguments of a `prefill`/`prefillGroup` root field of the operation, if any. */
 function prefillArgsOf(op: OperationCapture | undefined): { procedureId: string | null; dossierId: string | null } | null {
   if (!op?.document) return null;
   const def = op.document.definitions.find(
@@ -120,7 +123,9 @@ function prefillArgsOf(op: OperationCapture | undefined): { procedureId: string 
   );
   if (!def || def.kind !== Kind.OPERATION_DEFINITION) return null;
   for (const sel of def.selectionSet.selections) {
-    if (sel.kind !== Kind.FIELD || sel.name.value !== 'prefill') continue;
+    // prefillGroup names its purpose (a group id) with groupId.
+    const idArg = sel.kind === Kind.FIELD ? PREFILL_PURPOSE_ARG[sel.name.value] : undefined;
+    if (sel.kind !== Kind.FIELD || !idArg) continue;
     const arg = (name: string): string | null => {
       const node = sel.arguments?.find((a) => a.name.value === name);
       if (!node) return null;
@@ -131,7 +136,7 @@ function prefillArgsOf(op: OperationCapture | undefined): { procedureId: string 
         return null;
       }
     };
-    return { procedureId: arg('procedureId'), dossierId: arg('dossierId') };
+    return { procedureId: arg(idArg), dossierId: arg('dossierId') };
   }
   return null;
 }
