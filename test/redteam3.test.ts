@@ -58,7 +58,7 @@ let eid: StartedEidIssuer;
 let clients: ClientsFixture;
 let monitorKey: string;
 let catalogDir: string;
-let auditDirs: string[] = [];
+const auditDirs: string[] = [];
 let plain: RunningGateway;
 let cached: RunningGateway;
 let world: World;
@@ -84,11 +84,6 @@ beforeAll(async () => {
 
   catalogDir = mkdtempSync(path.join(tmpdir(), 'motlan-redteam3-catalog-'));
   writeFileSync(path.join(catalogDir, `${FORM}.yaml`), formFile(true));
-  const audit = () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'motlan-redteam3-audit-'));
-    auditDirs.push(dataDir);
-    return { dataDir, hmacKey: HMAC_KEY };
-  };
   const common = {
     clientsFile: clients.file,
     demoClientsFile: false as const,
@@ -108,6 +103,13 @@ beforeAll(async () => {
   deceased = findDeceasedWithDeathNotice(world);
   relative = findCitizen(world, (c) => !c.deceased && (c.fatherId === deceased.personalId || c.motherId === deceased.personalId || c.spouseId === deceased.personalId), 'living relative of a deceased citizen');
 }, 180_000);
+
+/** A fresh audit folder per gateway (SQLite is held by one gateway), removed after the file. */
+function audit() {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'motlan-redteam3-audit-'));
+  auditDirs.push(dataDir);
+  return { dataDir, hmacKey: HMAC_KEY };
+}
 
 afterAll(async () => {
   await stack?.close();
@@ -200,6 +202,25 @@ describe('a group id as a purpose: the union of its procedures\' paths, nothing 
   it('a group id is no procedure id and a procedure id no group id', async () => {
     await refused(() => send(plain, { query: `query($s: SubjectInput!) { prefill(procedureId: "${BIRTH_GROUP}", subject: $s) { fields { key value } } }`, variables: { s: { personalId: mother.personalId } } }, 'grp'), 404, { code: 'NOT_FOUND' });
     await refused(() => send(plain, group('birth-registration', { personalId: mother.personalId }), 'grp'), 404, { code: 'NOT_FOUND' });
+  });
+
+  it('a batch (an operator raised maxBatchedOperations) cannot carry group prefills or group-purpose reads: each needs its own request', async () => {
+    const batching = await stack.startGateway({ clientsFile: clients.file, demoClientsFile: false, watchSupergraph: false, rateLimit: GENEROUS_RATE_LIMIT, audit: audit(), limits: { maxBatchedOperations: 4 } });
+    const before = registryCalls();
+    const post = async (body: unknown, headers: Record<string, string> = {}) => {
+      const res = await fetch(batching.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${clients.keys.grp!}`, ...headers }, body: JSON.stringify(body) });
+      return (await res.json()) as Array<{ data?: unknown; errors?: Array<{ extensions?: { reason?: string } }> }>;
+    };
+    const civil = { query: `{ citizen(personalId: "${mother.personalId}") { latestBirthNotice { number mother { spouse { fullName } } } } }` };
+    for (const answers of [await post([birth(), death()]), await post([civil, civil], { 'x-purpose': BIRTH_GROUP })]) {
+      expect(answers).toHaveLength(2);
+      for (const one of answers) {
+        expect(one.data ?? null).toBeNull();
+        expect(one.errors?.[0]?.extensions?.reason).toBe('BATCHED_PURPOSE');
+      }
+    }
+    expect(registryCalls()).toBe(before);
+    await batching.close();
   });
 
   it('cuts nothing and prefills nothing without a subject token naming this citizen and THE GROUP (a member procedure\'s token is not enough)', async () => {
