@@ -13,9 +13,9 @@
  * Every process of a run inherits a unique MOTLAN_START_TEST marker, so the test
  * finds them all (tsx wrappers and their node children) in /proc.
  *
- * The runs are independent (own ports, data directory and marker), so the tests run
- * concurrently, at most STARTS_AT_ONCE whole stacks at a time: while one run waits for
- * its processes to stop, another compiles.
+ * The runs are independent (own ports, data directory and marker), so the tests after the
+ * first run concurrently, at most STARTS_AT_ONCE whole stacks at a time: while one run waits
+ * for its processes to stop, another compiles. The first (Ctrl-C) runs alone: see there.
  */
 import { REGISTRIES } from '../lib/registries.js';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -221,7 +221,10 @@ async function waitGone(marker: string, timeoutMs: number): Promise<number[]> {
 }
 
 describe.concurrent('npm start', () => {
-  it(
+  // Alone, before the concurrent ones: tsx's CLI gives start.ts 60 ms to acknowledge a relayed
+  // SIGINT, then SIGKILLs it and exits 130. On a machine made busy by other stacks starting,
+  // that window is missed and the clean Ctrl-C exit (code 0) this test asserts cannot be seen.
+  it.sequential(
     'starts everything, serves the four-registry query and a prefill with the demo key, connects nowhere outside, and leaves no process after Ctrl-C',
     async (ctx) => {
       const { expect } = ctx;
