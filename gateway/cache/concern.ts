@@ -231,6 +231,7 @@ export const cacheConcern = defineConcern({
         ? [responseCachePlugin({
             cache: responses,
             production: env.core.production,
+            purposeVersion: (id) => catalog?.version?.(id) ?? null,
             counters: responseCounters ?? undefined,
             onStoreError: (err) => log.warn(`Response cache: storing a response failed (${(err as Error).message}); it is served from the registries next time.`),
             now,

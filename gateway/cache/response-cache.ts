@@ -8,7 +8,8 @@
  * re-decides on the cached entity graph against THIS request's client, purpose and subject)
  * and the audit record (with the entities the cached response carried, `cache: hit`).
  *
- * Key: sha256 of the client id, the purpose's procedure, the subject the policy verified, the
+ * Key: sha256 of the client id, the purpose's procedure and the version of its definition (a
+ * catalog reload that changes it misses: a prefill's form is built by the resolver a hit skips), the subject the policy verified, the
  * document hash, the operation name and the canonical JSON of the variables. The data of a
  * response depends only on the document, the operation and the variables (the subgraphs get no
  * client identity); client, procedure and subject are what the response check decides on, and
@@ -41,6 +42,8 @@ export interface CachedResponse {
   returned: ReadonlyMap<string, ReturnedEntity>;
   graph: EntityGraph;
   prefill: PrefillSummary | null;
+  /** Schema coordinates the response's execution read (the audit's and the statistics' `fields`). */
+  fields: readonly string[];
 }
 
 /**
@@ -56,6 +59,7 @@ interface Encoded {
   x: Array<[string, ReturnedEntity]>;
   g: { roots: Array<[string, string[]]>; edges: Array<[string, EntityEdge[]]>; unanchored: string[]; problems: string[] };
   p: PrefillSummary | null;
+  f?: string[];
 }
 
 /** Scope of the registry-agnostic response tags (a registry is never named so). */
@@ -67,11 +71,12 @@ export function responseTag(id: string): string {
 }
 
 /** The key of a response: who asked, for what, about whom, and the exact operation. */
-export function responseKey(ctx: MotlanContext, queryHash: string, operationName: string | null | undefined, variables: unknown): string {
+export function responseKey(ctx: MotlanContext, queryHash: string, operationName: string | null | undefined, variables: unknown, purposeVersion = ''): string {
   return sha256([
     'r',
     ctx.client?.id ?? '',
     ctx.purpose?.procedureId ?? '',
+    purposeVersion,
     canonicalJson(ctx.subject),
     queryHash,
     operationName ?? '',
@@ -117,6 +122,7 @@ function encode(c: CachedResponse): { value: string; dataLength: number } {
       problems: [...c.graph.problems],
     },
     p: c.prefill,
+    f: [...c.fields],
   };
   // `{"n":…,"d":<data>,` then the rest's members (JSON.stringify(e) always starts with `{"r":`).
   return { value: `${dataPrefix(data.length)}${data},${JSON.stringify(e).slice(1)}`, dataLength: data.length };
@@ -137,6 +143,7 @@ function decode(value: string): CachedResponse | undefined {
       returned: new Map(e.x),
       graph: { roots: new Map(e.g.roots.map(([id, paths]) => [id, new Set(paths)])), edges, edgeKeys, unanchored: new Set(e.g.unanchored), problems: e.g.problems },
       prefill: e.p ?? null,
+      fields: Array.isArray(e.f) ? e.f : [],
     };
   } catch {
     return undefined;
@@ -205,6 +212,7 @@ export class ResponseCache {
       returned: trace.returnedEntities,
       graph: trace.entityGraph,
       prefill: ctx.prefill ?? null,
+      fields: [...trace.fields],
     };
     const ids = new Set<string>();
     for (const e of trace.returnedEntities.values()) ids.add(e.key);
@@ -236,6 +244,9 @@ export function restoreTrace(trace: RequestTrace, hit: CachedResponse): void {
   trace.registries.clear();
   for (const r of hit.registries) trace.registries.add(r);
   trace.entities = { ...hit.entities };
+  // The miss's fields include what the execution read beyond the client's selection (a prefill's registry fields).
+  trace.fields.clear();
+  for (const f of hit.fields) trace.fields.add(f);
   trace.returnedEntities = new Map(hit.returned);
   // Read only from here on (the response check and the audit): no fetch follows a hit.
   trace.entityGraph = hit.graph;
