@@ -20,6 +20,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ageOf, indexWorld, type WorldIndex } from '../mocks/world/generate.js';
+import { newestResultOf } from '../mocks/world/find.js';
+import { RENEWAL_WINDOW } from '../mocks/world/gen/driving.js';
+import { parseDay } from '../mocks/world/dates.js';
 import type { CitizenRecord, World } from '../mocks/world/types.js';
 import { REPO_ROOT } from '../lib/repo-root.js';
 import { PREFILL_DOCUMENT } from './generate-documents.js';
@@ -87,6 +90,13 @@ export const ELIGIBILITY: Record<string, Pred> = {
   'birth-extract-copy': (c, w, ix) => livingAdult(c, w, ix) && !!ix.civilStatus.get(c.personalId)?.birth,
   'civil-status-change': (c, w, ix) => livingAdult(c, w, ix) && !!ix.civilStatus.get(c.personalId)?.birth,
   'marriage-registration': (c, w, ix) => livingAdult(c, w, ix) && c.maritalStatus !== 'MARRIED',
+  // Renewal applies to a licence with a term that expires within 90 days or expired less than a year ago.
+  'driving-licence-renewal': (c, w, ix) => {
+    const licence = livingAdult(c, w, ix) ? newestResultOf(ix, c, 'DRIVING_LICENCE') : null;
+    if (!licence?.validUntil) return false;
+    const daysLeft = parseDay(licence.validUntil) - parseDay(w.asOf);
+    return daysLeft <= RENEWAL_WINDOW.beforeExpiry && daysLeft > -RENEWAL_WINDOW.afterExpiry;
+  },
 };
 
 /** Up to `n` items evenly spaced through `items` (all of them when fewer). */

@@ -21,6 +21,8 @@
  */
 import { parseDay, yearOf } from './dates.js';
 import { buildCivil } from './gen/civil.js';
+import { buildContacts } from './gen/contacts.js';
+import { buildDriving } from './gen/driving.js';
 import { buildEnterprises } from './gen/enterprise.js';
 import { buildHealthInsurance, buildSocialInsurance } from './gen/insurance.js';
 import { buildLand } from './gen/land.js';
@@ -77,5 +79,7 @@ export function generateWorld(opts: GenerateOptions = {}): World {
   buildHealthInsurance(state, phase('health-insurance'));
   buildLand(state, phase('land'));
   buildCivil(state, phase('civil'));
+  buildDriving(state, phase('driving'));
+  buildContacts(state, phase('contacts'));
   return worldOf(state);
 }

@@ -162,6 +162,8 @@ const RESULT_KINDS: Record<string, DigitisedResultRecord['kind']> = {
   deathExtract: 'DEATH_EXTRACT',
   maritalStatusConfirmation: 'MARITAL_STATUS_CONFIRMATION',
   judicialRecordCertificate: 'JUDICIAL_RECORD_CERTIFICATE',
+  drivingLicence: 'DRIVING_LICENCE',
+  driverHealthCertificate: 'DRIVER_HEALTH_CERTIFICATE',
 };
 
 /** A result's status as the store computes it when read (contract C1), on the registries' "today". */
