@@ -19,6 +19,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { MotlanContext } from '../core/context.js';
+import { readsIdentifiersOnly } from '../core/inner-execution.js';
 
 export function collectReturnedFields(
   schema: GraphQLSchema,
@@ -99,7 +100,8 @@ export function returnedFieldsPlugin(): ApolloServerPlugin<MotlanContext> {
           for (const e of response.body.singleResult.errors ?? []) {
             if (typeof e.extensions?.code === 'string') contextValue.trace.errorCodes.add(e.extensions.code);
           }
-          if (!document) return;
+          // A relation check's answer (family identifiers) never leaves the gateway: not shared, not listed.
+          if (!document || readsIdentifiersOnly(contextValue)) return;
           const data = response.body.singleResult.data as Record<string, unknown> | null | undefined;
           collectReturnedFields(schema, document, operationName, data, contextValue.trace.fields);
         },
