@@ -12,7 +12,7 @@
  * have not been examined yet, some certificates are older than 12 months, a few revoked.
  */
 import { FORMER_PROVINCE_BY_CODE, PROVINCE_BY_CODE } from '../admin-units.js';
-import { addYears, dayOf, formatDay } from '../dates.js';
+import { addYears, dayOf, formatDay, parseDay } from '../dates.js';
 import type { Random } from '../random.js';
 import type { DigitisedResultRecord } from '../types.js';
 import { TITLES, byIssueDate, uniqueVerificationCode } from './civil.js';
@@ -59,13 +59,19 @@ export function buildDriving(s: WorldState, r: Random): void {
     const due = validUntil - RENEWAL_WINDOW.beforeExpiry <= lastDay && validUntil + RENEWAL_WINDOW.afterExpiry > lastDay;
     if (r.chance(due ? 0.75 : 0.03)) {
       // Examined shortly before applying; a few waited longer than the certificate's 12 months.
-      const examined = r.int(Math.max(issued + 1, lastDay - (r.chance(0.85) ? 300 : 500)), lastDay);
+      const examined = r.int(Math.max(issued + 1, lastDay - (r.chance(0.75) ? 300 : 540)), lastDay);
       const facility = r.chance(0.6) ? `Bệnh viện Đa khoa ${provinceName(p, examined)}` : `Trung tâm Y tế ${p.commune.name}`;
       const cert = record(r, codes, 'DRIVER_HEALTH_CERTIFICATE', `${String(++serial).padStart(6, '0')}/GKSKLX`, facility, examined, examined + HEALTH_CERT_DAYS - 1);
-      if (r.chance(0.02) && examined + 5 < lastDay) cert.revokedOn = formatDay(r.int(examined + 5, lastDay));
+      if (r.chance(0.03) && examined + 5 < lastDay) cert.revokedOn = formatDay(r.int(examined + 5, lastDay));
       mine.push(cert);
     }
     added.set(p.rec.personalId, mine);
+  }
+  // A small world still shows a revoked certificate (a facility withdraws one found wrong).
+  const certs = [...added.values()].flat().filter((x) => x.kind === 'DRIVER_HEALTH_CERTIFICATE');
+  if (!certs.some((x) => x.revokedOn !== null)) {
+    const target = certs.find((x) => parseDay(x.issuedOn) + 5 < lastDay);
+    if (target) target.revokedOn = formatDay(parseDay(target.issuedOn) + 5);
   }
   // Keep the store in the population's order: merge into a holder's list, or add the holder in place.
   const merged = [];
