@@ -28,6 +28,7 @@ import { ResponseCache } from './response-cache.js';
 import { responseCachePlugin, type ResponseCacheCounters } from './response-plugin.js';
 import { loadCacheSettings, type CacheSettings } from './settings.js';
 import { LocalStore, type CacheStore } from './store.js';
+import { stringifyResult } from './stringify-result.js';
 import { warmQueryPlans, type OperationToWarm } from './warm.js';
 
 /**
@@ -237,6 +238,7 @@ export const cacheConcern = defineConcern({
         : []),
     ],
     subgraphFetch: fetchCache.intercept,
+    ...(responses ? { apolloSettings: { stringifyResult } } : {}),
     // The cache is optional: a broken Redis only costs speed, so it never makes the gateway unready.
     ready: async () => null,
     async close() {

@@ -43,8 +43,13 @@ export interface CachedResponse {
   prefill: PrefillSummary | null;
 }
 
-/** The JSON form (Redis, size): Maps and Sets as arrays. */
+/**
+ * The JSON form (Redis, size): Maps and Sets as arrays. Written as `{"n":<length>,"d":<data>,…}`:
+ * `n` is the length of the data's JSON, so a hit can slice the data's serialisation out of the
+ * stored string (no copy) and the response is written without serialising the data again.
+ */
 interface Encoded {
+  n?: number;
   d: Record<string, unknown>;
   r: string[];
   e: Record<string, number>;
@@ -74,9 +79,34 @@ export function responseKey(ctx: MotlanContext, queryHash: string, operationName
   ].join('\u0000'));
 }
 
-function encode(c: CachedResponse): string {
-  const e: Encoded = {
-    d: c.data,
+/**
+ * The JSON of each cached `data` object, by identity: a slice of its entry's stored string.
+ * Only objects the cache holds are here, and they are never mutated (see the file comment), so
+ * the string stays their exact `JSON.stringify`.
+ */
+const dataJson = new WeakMap<object, string>();
+
+/** `JSON.stringify(data)` when `data` is a response the cache holds (a hit's, or one just stored); else undefined. */
+export function cachedDataJson(data: unknown): string | undefined {
+  return typeof data === 'object' && data !== null ? dataJson.get(data) : undefined;
+}
+
+/** Prefix of an encoded entry before its data's JSON. */
+function dataPrefix(length: number): string {
+  return `{"n":${length},"d":`;
+}
+
+/** Remembers where `data`'s JSON sits in `value` (when the value has that layout). */
+function rememberDataJson(data: object, value: string, length: number | undefined): void {
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 2) return;
+  const start = dataPrefix(length).length;
+  if (!value.startsWith(dataPrefix(length)) || value[start + length] !== ',') return;
+  dataJson.set(data, value.slice(start, start + length));
+}
+
+function encode(c: CachedResponse): { value: string; dataLength: number } {
+  const data = JSON.stringify(c.data);
+  const e: Omit<Encoded, 'd' | 'n'> = {
     r: [...c.registries],
     e: { ...c.entities },
     x: [...c.returned],
@@ -88,7 +118,8 @@ function encode(c: CachedResponse): string {
     },
     p: c.prefill,
   };
-  return JSON.stringify(e);
+  // `{"n":…,"d":<data>,` then the rest's members (JSON.stringify(e) always starts with `{"r":`).
+  return { value: `${dataPrefix(data.length)}${data},${JSON.stringify(e).slice(1)}`, dataLength: data.length };
 }
 
 function decode(value: string): CachedResponse | undefined {
@@ -98,6 +129,7 @@ function decode(value: string): CachedResponse | undefined {
     const edges = new Map(e.g.edges);
     const edgeKeys = new Set<string>();
     for (const [from, list] of edges) for (const edge of list) edgeKeys.add(`${from}\n${edge.path.join('.')}\n${edge.to}`);
+    rememberDataJson(e.d, value, e.n);
     return {
       data: e.d,
       registries: e.r,
@@ -181,8 +213,10 @@ export class ResponseCache {
     const tags = new Set<string>();
     for (const id of ids) tags.add(responseTag(id));
     for (const r of trace.registries) tags.add(registryTag(r));
-    const entry: CacheEntry = { value: encode(response), freshUntil, staleUntil: freshUntil, tags: [...tags] };
+    const { value, dataLength } = encode(response);
+    const entry: CacheEntry = { value, freshUntil, staleUntil: freshUntil, tags: [...tags] };
     this.decoded.set(entry, response);
+    rememberDataJson(data, value, dataLength);
     await this.opts.store.set(key, entry);
     return true;
   }
