@@ -170,7 +170,9 @@ describe('a group id as a purpose: the union of its procedures\' paths, nothing 
     const q = (inner: string) => ({ query: `{ citizen(personalId: "${mother.personalId}") { fullName ${inner} } }` });
     for (const [inner, field] of [
       ['latestBirthNotice { mother { spouse { civilStatus { marriage { registrationNumber } } } } }', 'citizen.latestBirthNotice.mother.spouse.civilStatus'],
-      ['civilStatus { marriage { registrationNumber spouse { fullName } } }', 'citizen.civilStatus'],
+      // birth-registration reads the parents' marriage registration number (it cuts the marriage certificate), nothing deeper
+      ['civilStatus { marriage { registrationNumber spouse { fullName } } }', 'citizen.civilStatus.marriage.spouse'],
+      ['civilStatus { birth { registrationNumber } }', 'citizen.civilStatus.birth'],
       ['digitisedResults { all { number verificationCode } }', 'citizen.digitisedResults.all'],
       ['digitisedResults { marriageCertificate { verificationCode } }', 'citizen.digitisedResults.marriageCertificate.verificationCode'],
       ['digitisedResults { judicialRecordCertificate { number } }', 'citizen.digitisedResults.judicialRecordCertificate'],
