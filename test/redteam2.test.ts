@@ -139,4 +139,13 @@ describe("'*' procedures and the explore permission in production", () => {
       expect(JSON.stringify(free.body)).not.toContain(a.fullName);
     }
   });
+
+  it('closes /metrics in production when no METRICS_TOKEN is set: a client key, or none, cannot read every agency\'s counts', async () => {
+    for (const headers of [{}, { authorization: `Bearer ${prodClients.keys.star!}` }] as Record<string, string>[]) {
+      const res = await fetch(new URL('/metrics', prod.graphqlUrl), { headers });
+      expect(res.status).toBe(403);
+      const body = (await res.json()) as { message: string };
+      expect(body.message).toMatch(/METRICS_TOKEN/);
+    }
+  });
 });

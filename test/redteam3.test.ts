@@ -3,9 +3,8 @@
  * groups (a group id as a purpose, `prefillGroup`), the fifth registry `civil`, the response
  * cache's hit path and the statistics endpoints, as TTHC clients with valid keys.
  *
- * Every test either failed before its fix, pins a claim that had no whole-stack test, or is
- * `it.fails` documenting a hole whose fix belongs to code another helper owns (the comment says
- * what and where).
+ * Every test either failed before its fix (the comment says what the hole was) or pins a claim
+ * that had no whole-stack test.
  */
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -171,7 +170,9 @@ describe('a group id as a purpose: the union of its procedures\' paths, nothing 
     const q = (inner: string) => ({ query: `{ citizen(personalId: "${mother.personalId}") { fullName ${inner} } }` });
     for (const [inner, field] of [
       ['latestBirthNotice { mother { spouse { civilStatus { marriage { registrationNumber } } } } }', 'citizen.latestBirthNotice.mother.spouse.civilStatus'],
-      ['civilStatus { marriage { registrationNumber spouse { fullName } } }', 'citizen.civilStatus'],
+      // birth-registration reads the parents' marriage registration number (it cuts the marriage certificate), nothing deeper
+      ['civilStatus { marriage { registrationNumber spouse { fullName } } }', 'citizen.civilStatus.marriage.spouse'],
+      ['civilStatus { birth { registrationNumber } }', 'citizen.civilStatus.birth'],
       ['digitisedResults { all { number verificationCode } }', 'citizen.digitisedResults.all'],
       ['digitisedResults { marriageCertificate { verificationCode } }', 'citizen.digitisedResults.marriageCertificate.verificationCode'],
       ['digitisedResults { judicialRecordCertificate { number } }', 'citizen.digitisedResults.judicialRecordCertificate'],
@@ -429,17 +430,11 @@ describe('the response cache on a group prefill', () => {
     expect(other.record.cache).toBeUndefined();
   });
 
-  // HOLE (gateway/cache, owned by another helper): a hit is audited with the fields of the
-  // CLIENT's selection only. On a miss, `trace.fields` also holds the registry coordinates the
-  // prefill's compiled operation read (Citizen.fullName, BirthNotice.number, …: what the forms
-  // were filled from); `restoreTrace` restores registries, entities and the entity graph but not
-  // `fields`, so the hit's record lists none of them, contradicting docs/AUDIT.md ("`subjects`,
-  // `entities` and `fields` are those of the cached response") and under-counting the
-  // statistics' /fields listing for every cached prefill.
-  // Fix: store `[...trace.fields]` in the entry (`CachedResponse.fields`, encoded like `registries`)
-  // in ResponseCache.set, and in restoreTrace `trace.fields.clear(); for (const f of hit.fields) trace.fields.add(f)`
-  // (the returned-fields plugin then adds the client's own selection, as on a miss).
-  it.fails('a hit is audited with the fields the miss recorded (the registry fields the forms were filled from)', async () => {
+  // Was a hole: `restoreTrace` restored registries, entities and the entity graph but not the
+  // fields the miss's execution read (a prefill's registry coordinates: what the forms were filled
+  // from), so a hit's record listed only the client's selection and /stats/v1/fields under-counted
+  // every cached prefill. Entries now keep the miss's fields.
+  it('a hit is audited with the fields the miss recorded (the registry fields the forms were filled from)', async () => {
     const miss = await send(cached, death(), 'grp');
     expect(miss.status, miss.text).toBe(200);
     const hit = await send(cached, death(), 'grp');
@@ -447,19 +442,11 @@ describe('the response cache on a group prefill', () => {
     expect(hit.record.fields).toEqual(miss.record.fields);
   });
 
-  // HOLE (gateway/cache, owned by another helper): a catalog reload does not reach cached
-  // prefill responses. The policy re-checks a plain query's selection against the NEW path tree
-  // on every request, but a prefill's form is built by the resolver, which a hit skips: after
-  // the catalog drops a field (data minimisation, a changed decree), the cached form keeps
-  // handing out its value until the entry's TTL (120 s fresh), and a dropped path to a scalar is
-  // not caught by the response check (no entity). The same holds for a group whose membership
-  // or procedures changed.
-  // Fix: put the catalog version of the purpose in `responseKey` (e.g. a content hash of the
-  // compiled procedure or group, exposed by gateway/procedures as `catalog.fingerprint(id)`, or
-  // the identity of its compiled `pathTree` object mapped to a counter), so a reload misses; or
-  // have the cache concern subscribe to catalog reloads and drop every response entry (local and
-  // Redis: a `responses` tag on every entry).
-  it.fails('a catalog reload that drops a field: the next prefill no longer returns it, cached or not', async () => {
+  // Was a hole: a prefill's form is built by the resolver, which a hit skips, so after a reload
+  // that dropped a field (data minimisation, a changed decree) the cached form kept handing out
+  // its value until the entry's TTL (a scalar has no entity for the response check to catch).
+  // The key now holds the version of the purpose's definition (ProcedureCatalog.version).
+  it('a catalog reload that drops a field: the next prefill no longer returns it, cached or not', async () => {
     const subject = findCitizen(world, (c) => !c.deceased && !!c.religion, 'citizen with a religion');
     const prefill = { query: `query F($s: SubjectInput!) { prefill(procedureId: "${FORM}", subject: $s) { fields { key value } } }`, variables: { s: { personalId: subject.personalId } } };
     const keys = (a: Answer) => (a.body.data?.prefill?.fields ?? []).map((f: { key: string }) => f.key);

@@ -26,8 +26,8 @@ export type { MetricsOptions, RequestObservation } from './metrics.js';
 export interface MetricsConcernOptions extends MetricsOptions {
   /**
    * Bearer token Prometheus must send (`Authorization: Bearer <token>`). Default:
-   * `METRICS_TOKEN` env; unset means /metrics is open, the usual setup when
-   * Prometheus scrapes over a private network (a warning is logged in production).
+   * `METRICS_TOKEN` env. Unset: open outside production (development, the mocked setup); in
+   * production /metrics then refuses every scrape (403), because client systems reach the gateway too.
    */
   token?: string | null;
   /** Path of the endpoint. Default `/metrics` (a stable interface: do not change it in deployments). */
@@ -130,7 +130,8 @@ export const metricsConcern = defineConcern({
   create: ({ own, core, logger, app, services }) => {
     const metrics = new MotlanMetrics(own);
     if (!own.token && core.production) {
-      logger.warn('METRICS_TOKEN is not set: /metrics is readable by anyone who can reach the gateway. Set it unless only Prometheus can.');
+      // Client systems reach the gateway too; an open /metrics would show them every agency's counts.
+      logger.warn('METRICS_TOKEN is not set: /metrics refuses every scrape in production. Set METRICS_TOKEN and configure it as the scrape bearer token in Prometheus.');
     }
     const purposeByTrace = new WeakMap<object, Purpose>();
     return {
@@ -142,6 +143,7 @@ export const metricsConcern = defineConcern({
           metrics,
           clients: services.need('clients'),
           token: own.token,
+          production: core.production,
           path: own.path,
           purposeByTrace,
           isKnownPurpose: (id) => {
@@ -158,6 +160,8 @@ function installMetrics(env: {
   metrics: MotlanMetrics;
   clients: ClientDirectory;
   token: string | null;
+  /** In production /metrics is never open: without a token it refuses every scrape. */
+  production: boolean;
   path: string;
   purposeByTrace: WeakMap<object, Purpose>;
   isKnownPurpose: (procedureId: string) => boolean;
@@ -183,6 +187,9 @@ function installMetrics(env: {
   });
 
   env.app.get(path, async (request, reply) => {
+    if (!token && env.production) {
+      return sendError(request, reply, 'FORBIDDEN', 'This gateway runs in production without METRICS_TOKEN, so /metrics is closed (client systems could read every agency\'s counts). Set METRICS_TOKEN and configure it as the scrape bearer token in Prometheus.');
+    }
     if (token && !bearerMatches(request.headers.authorization, token)) {
       return sendError(request, reply, 'UNAUTHENTICATED', 'This /metrics endpoint requires Authorization: Bearer <METRICS_TOKEN>; configure it as the scrape bearer token in Prometheus.', {
         headers: { 'www-authenticate': 'Bearer realm="metrics"' },
