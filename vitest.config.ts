@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SlowestFirstSequencer } from './test/support/slowest-first.js';
 
 export default defineConfig({
   resolve: {
@@ -15,6 +16,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The slowest files start first, so they overlap with the short ones (test/support/slowest-first.ts).
+    sequence: { sequencer: SlowestFirstSequencer },
     maxWorkers: 2,
   },
 });

@@ -24,9 +24,13 @@
  *   --contenders a,b,b-noaudit,b-nocheck,c,d,d2,e --workloads W1-zipf,W1-uniform,W2-zipf
  *   (W2-query, not in the default set: Motlan runs W2's compiled operation as a plain query
  *    under its purpose, the others as in W2; prefill vs W2-query prices the procedure layer)
- *   --warmup 5 (seconds per warm-up window) --warmup-max 6 (windows at most; stable = two
- *     consecutive windows within 10 %)
+ *   --warmup 5 (seconds per warm-up window) --warmup-max 30 (windows at most; stable = the last
+ *     three windows within 10 % of each other and, for Motlan with its response cache, the cache
+ *     hit ratio of those windows within 2 points: the cache has filled, bench/warmup.ts)
  *   --open-rate 100 (req/s) --open-duration 30 --open-workloads W1-zipf (empty = skip)
+ *   --open-warmup 10 (seconds at the open-loop rate, discarded, right before each open loop; it
+ *     follows a closed-loop warm-up until stable, since the closed runs before it let the
+ *     response cache's entries expire)
  *   --open-contenders a,b,c,d,d2,e (those also in --contenders)
  *   (b-noaudit: Motlan with cache and audit off, to price the audit trail;
  *    b-nocheck: Motlan with cache off and the response check off (DISCLOSURE=off, refused in
@@ -49,7 +53,7 @@ import type { LoadResult, LoadSpec } from './load.js';
 import { W1_QUERY, W1_FLOOR, w2Query, W2_PREFILL, BENCH_PURPOSE } from './workloads.js';
 import { measureResponseCheck } from './response-check.js';
 import { REGISTRIES } from '../mocks/world/types.js';
-import { warmUntilStable } from './warmup.js';
+import { warmUntilStable, type WarmupOutcome } from './warmup.js';
 import { evaluateTargets, formatTargets } from './targets.js';
 import { closedTable, openTable, type ClosedResult, type OpenResult, type SoakResult } from './report.js';
 import { DEMO_REGISTRY_KEY } from '../lib/demo.js';
@@ -67,12 +71,13 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '64' },
     duration: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '5' },
-    'warmup-max': { type: 'string', default: '6' },
+    'warmup-max': { type: 'string', default: '30' },
     rounds: { type: 'string', default: '1' },
     contenders: { type: 'string', default: 'a,b,b-noaudit,b-nocheck,c,d,d2,e' },
     workloads: { type: 'string', default: 'W1-zipf,W1-uniform,W2-zipf' },
     'open-rate': { type: 'string', default: '100' },
     'open-duration': { type: 'string', default: '30' },
+    'open-warmup': { type: 'string', default: '10' },
     'open-workloads': { type: 'string', default: 'W1-zipf' },
     'open-contenders': { type: 'string', default: 'a,b,c,d,d2,e' },
     soak: { type: 'string', default: '300' },
@@ -259,23 +264,26 @@ async function main(): Promise<void> {
           const requests = c.requests(workload);
           if (!requests) continue;
           const base = { origin: c.origin, requests, subjects, distribution, connections: CONNECTIONS, seed: SEED + round } as const;
-          // Warm until two consecutive windows agree (first round only: later rounds start warm).
-          let w = 0;
-          const warmup = await warmUntilStable(async () => (await runLoadProcess({ ...base, durationSec: Number(flags.warmup), seed: SEED + 500 + w++ })).rps, {
-            maxWindows: round === 0 ? Number(flags['warmup-max']) : 1,
-            minWindows: round === 0 ? 2 : 1,
-          });
+          // Warm until stable, the response cache full (first round only: later rounds start warm).
+          const warmup = await warmContender(c, base, round === 0 ? Number(flags['warmup-max']) : 1);
+          // The /metrics reads (hit ratio) stay outside the CPU window.
+          const hitsBefore = await cacheCounters(c);
           const cpuBefore = c.proc?.cpuMs() ?? NaN;
           const r = await runLoadProcess({ ...base, durationSec: Number(flags.duration), seed: SEED + 1000 + round });
           const cpuMsPerRequest = ((c.proc?.cpuMs() ?? NaN) - cpuBefore) / Math.max(1, r.requests);
+          const hitRatio = hitRatioBetween(hitsBefore, await cacheCounters(c));
           const memMiB = c.proc?.rssMiB() ?? NaN;
-          results.push({ workload, contender: c.id, label: c.label, round, memMiB, cpuMsPerRequest, warmupRps: warmup.windows, warmupStable: warmup.stable, ...r });
-          log(`${workload} ${c.id.padEnd(9)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  errors ${r.errors}  cpu ${cpuMsPerRequest.toFixed(2)} ms/req  mem ${memMiB.toFixed(0)} MiB  warm-up ${warmup.windows.map((x) => x.toFixed(0)).join('→')}${warmup.stable ? '' : ' (not stable)'}${r.firstError ? `  first error: ${r.firstError.slice(0, 160)}` : ''}`);
+          results.push({ workload, contender: c.id, label: c.label, round, memMiB, cpuMsPerRequest, warmupRps: warmup.windows, ...(warmup.hitRatios ? { warmupHitRatios: warmup.hitRatios } : {}), warmupStable: warmup.stable, ...(hitRatio !== undefined ? { hitRatio } : {}), ...r });
+          log(`${workload} ${c.id.padEnd(9)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  errors ${r.errors}  cpu ${cpuMsPerRequest.toFixed(2)} ms/req  mem ${memMiB.toFixed(0)} MiB${hitRatio !== undefined ? `  cache hits ${(hitRatio * 100).toFixed(0)} %` : ''}  warm-up ${warmupLog(warmup)}${r.firstError ? `  first error: ${r.firstError.slice(0, 160)}` : ''}`);
         }
       }
     }
 
-    // Open loop: a fixed arrival rate, latency from each scheduled start (contenders are warm by now).
+    // Open loop: a fixed arrival rate, latency from each scheduled start. Warmed right before:
+    // the closed runs since this contender's own W1 run let its cached responses expire (TTL), and
+    // a closed loop's 64 connections leave a backlog (audit batches, garbage) the first seconds at
+    // the open rate would pay for. So: closed-loop warm-up until stable, then `--open-warmup`
+    // seconds at the open rate, discarded, then the measured open loop.
     const openLoop: OpenResult[] = [];
     const openRate = Number(flags['open-rate']);
     const openWanted = new Set(flags['open-contenders']!.split(','));
@@ -284,12 +292,18 @@ async function main(): Promise<void> {
       for (const c of contenders.filter((x) => openWanted.has(x.id))) {
         const requests = c.requests(workload);
         if (!requests) continue;
-        const cpuBefore = c.proc?.cpuMs() ?? NaN;
+        const warmup = await warmContender(c, { origin: c.origin, requests, subjects, distribution, connections: CONNECTIONS, seed: SEED + 1900 }, Number(flags['warmup-max']));
+        log(`open loop ${workload} ${c.id}: warm-up ${warmupLog(warmup)}`);
         // Connections enough that the client never queues at this rate: all waiting happens in the target.
-        const r = await runLoadProcess({ origin: c.origin, requests, subjects, distribution, connections: 256, durationSec: Number(flags['open-duration']), seed: SEED + 2000, rate: openRate });
+        const open = { origin: c.origin, requests, subjects, distribution, connections: 256, seed: SEED + 2000, rate: openRate } as const;
+        if (Number(flags['open-warmup']) > 0) await runLoadProcess({ ...open, durationSec: Number(flags['open-warmup']), seed: SEED + 1999 });
+        const hitsBefore = await cacheCounters(c);
+        const cpuBefore = c.proc?.cpuMs() ?? NaN;
+        const r = await runLoadProcess({ ...open, durationSec: Number(flags['open-duration']) });
         const cpuMsPerRequest = ((c.proc?.cpuMs() ?? NaN) - cpuBefore) / Math.max(1, r.requests);
-        openLoop.push({ workload, contender: c.id, label: c.label, rate: openRate, memMiB: c.proc?.rssMiB() ?? NaN, cpuMsPerRequest, ...r });
-        log(`open loop ${openRate} req/s ${workload} ${c.id.padEnd(9)} p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  errors ${r.errors}  served ${r.rps.toFixed(0)} req/s  generator lag ≤ ${(r.maxLagMs ?? 0).toFixed(0)} ms`);
+        const hitRatio = hitRatioBetween(hitsBefore, await cacheCounters(c));
+        openLoop.push({ workload, contender: c.id, label: c.label, rate: openRate, memMiB: c.proc?.rssMiB() ?? NaN, cpuMsPerRequest, ...(hitRatio !== undefined ? { hitRatio } : {}), ...r });
+        log(`open loop ${openRate} req/s ${workload} ${c.id.padEnd(9)} p50 ${r.p50.toFixed(1)} ms  p95 ${r.p95.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  errors ${r.errors}  served ${r.rps.toFixed(0)} req/s  cpu ${cpuMsPerRequest.toFixed(2)} ms/req${hitRatio !== undefined ? `  cache hits ${(hitRatio * 100).toFixed(0)} %` : ''}  generator lag ≤ ${(r.maxLagMs ?? 0).toFixed(0)} ms`);
       }
     }
 
@@ -318,13 +332,58 @@ async function main(): Promise<void> {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const outDir = path.join(REPO_ROOT, 'bench/results');
     mkdirSync(outDir, { recursive: true });
-    const meta = { date: new Date().toISOString(), machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`, citizens: CITIZENS, subjects: subjects.length, connections: CONNECTIONS, durationSec: Number(flags.duration), warmupWindowSec: Number(flags.warmup), warmupMaxWindows: Number(flags['warmup-max']), openRate, openDurationSec: Number(flags['open-duration']), flags };
+    const meta = { date: new Date().toISOString(), machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`, citizens: CITIZENS, subjects: subjects.length, connections: CONNECTIONS, durationSec: Number(flags.duration), warmupWindowSec: Number(flags.warmup), warmupMaxWindows: Number(flags['warmup-max']), openRate, openWarmupSec: Number(flags['open-warmup']), openDurationSec: Number(flags['open-duration']), flags };
     writeFileSync(path.join(outDir, `${stamp}.json`), JSON.stringify({ meta, results, openLoop, soak, targets }, null, 2));
     writeFileSync(path.join(outDir, 'latest.md'), `${report}\n\n${JSON.stringify(meta)}\n`);
     process.stdout.write(`\n${report}\n\nmachine: ${meta.machine}\nresults: bench/results/${stamp}.json\n`);
   } finally {
     await stopAll();
   }
+
+  /** Warm-up windows of `c` until stable (bench/warmup.ts), with its cache hit ratio per window when it reports one. */
+  async function warmContender(c: Contender, base: Omit<LoadSpec, 'durationSec'>, maxWindows: number): Promise<WarmupOutcome> {
+    let w = 0;
+    return warmUntilStable(
+      async () => {
+        const before = await cacheCounters(c);
+        const rps = (await runLoadProcess({ ...base, durationSec: Number(flags.warmup), seed: base.seed + 500 + w++ })).rps;
+        const hitRatio = hitRatioBetween(before, await cacheCounters(c));
+        return hitRatio !== undefined ? { rps, hitRatio } : { rps };
+      },
+      { maxWindows, minWindows: Math.min(maxWindows, 3) },
+    );
+  }
+}
+
+function warmupLog(w: WarmupOutcome): string {
+  const hits = w.hitRatios?.length ? ` (cache hits ${w.hitRatios.map((h) => (h * 100).toFixed(0)).join('→')} %)` : '';
+  return `${w.windows.map((x) => x.toFixed(0)).join('→')}${hits}${w.stable ? '' : ' (not stable)'}`;
+}
+
+interface CacheCounters {
+  hits: number;
+  misses: number;
+}
+
+/** The response cache's hit and miss counters from a Motlan contender's /metrics; null for the others. */
+async function cacheCounters(c: { label: string; origin: string }): Promise<CacheCounters | null> {
+  if (!c.label.startsWith('Motlan')) return null;
+  try {
+    const text = await (await fetch(`${c.origin}/metrics`)).text();
+    const read = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const counters = { hits: read('motlan_response_cache_hits_total'), misses: read('motlan_response_cache_misses_total') };
+    return Number.isFinite(counters.hits) && Number.isFinite(counters.misses) ? counters : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Hits / (hits + misses) between two readings, or undefined when not measured. */
+function hitRatioBetween(before: CacheCounters | null, after: CacheCounters | null): number | undefined {
+  if (!before || !after) return undefined;
+  const hits = after.hits - before.hits;
+  const total = hits + (after.misses - before.misses);
+  return total > 0 ? hits / total : undefined;
 }
 
 /** V8 heap in use, from the gateway's Prometheus metrics (Motlan contenders only), in MiB. */

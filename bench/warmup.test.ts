@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { isStable, relativeDifference, warmUntilStable } from './warmup.js';
+import { hitRatioSettled, isStable, relativeDifference, warmUntilStable, type WarmupWindow } from './warmup.js';
 
-const windowsOf = (rates: number[]) => {
+const windowsOf = (rates: number[], hitRatios?: number[]) => {
   let i = 0;
   const calls = () => i;
-  return { window: async () => rates[i++]!, calls };
+  const window = async (): Promise<WarmupWindow> => {
+    const k = i++;
+    return { rps: rates[k]!, ...(hitRatios ? { hitRatio: hitRatios[k]! } : {}) };
+  };
+  return { window, calls };
 };
 
 describe('warm-up stability rule', () => {
@@ -14,19 +18,34 @@ describe('warm-up stability rule', () => {
     expect(relativeDifference(0, 0)).toBe(0);
   });
 
-  it('is stable only when the last two windows differ by less than the tolerance', () => {
+  it('is stable only when the last `span` windows spread by less than the tolerance', () => {
     expect(isStable([100])).toBe(false);
-    expect(isStable([50, 100, 95])).toBe(true);
+    expect(isStable([100, 100])).toBe(false); // fewer windows than the span
+    expect(isStable([50, 100, 95, 98])).toBe(true);
     expect(isStable([95, 100, 50])).toBe(false);
-    expect(isStable([100, 90])).toBe(false); // exactly 10 %: not less than
-    expect(isStable([100, 80], 0.25)).toBe(true);
+    expect(isStable([100, 95, 90])).toBe(false); // exactly 10 % over the span: not less than
+    expect(isStable([100, 80], 0.25, 2)).toBe(true);
   });
 
-  it('repeats windows while throughput still climbs, then stops at the first stable pair', async () => {
-    const w = windowsOf([98, 180, 230, 240, 500]);
+  it('does not take a slow steady climb for a plateau (each step under the tolerance, the span over it)', () => {
+    // (a) warming its response cache: +7 % per window passed the old two-window rule.
+    expect(isStable([600, 645, 690])).toBe(false);
+    expect(isStable([600, 645], 0.1, 2)).toBe(true);
+  });
+
+  it('repeats windows while throughput still climbs, then stops at the first stable span', async () => {
+    const w = windowsOf([98, 180, 230, 240, 245, 500]);
     const out = await warmUntilStable(w.window);
-    expect(out).toEqual({ windows: [98, 180, 230, 240], stable: true });
-    expect(w.calls()).toBe(4);
+    expect(out).toEqual({ windows: [98, 180, 230, 240, 245], stable: true });
+    expect(w.calls()).toBe(5);
+  });
+
+  it('keeps warming while the cache hit ratio still climbs, even when throughput looks flat', async () => {
+    const w = windowsOf([500, 510, 505, 508, 509, 507], [0.5, 0.6, 0.7, 0.75, 0.76, 0.765]);
+    const out = await warmUntilStable(w.window);
+    expect(out).toEqual({ windows: [500, 510, 505, 508, 509, 507], hitRatios: [0.5, 0.6, 0.7, 0.75, 0.76, 0.765], stable: true });
+    expect(hitRatioSettled([0.7, 0.75, 0.76])).toBe(false);
+    expect(hitRatioSettled([0.75, 0.76, 0.765])).toBe(true);
   });
 
   it('stops at the cap and says the contender never settled', async () => {
@@ -35,8 +54,8 @@ describe('warm-up stability rule', () => {
     expect(out).toEqual({ windows: [100, 200, 100, 200], stable: false });
   });
 
-  it('runs at least minWindows even when the first pair already agrees', async () => {
-    const w = windowsOf([100, 100, 100, 100]);
-    expect(await warmUntilStable(w.window, { minWindows: 3 })).toEqual({ windows: [100, 100, 100], stable: true });
+  it('runs at least minWindows even when the first span already agrees', async () => {
+    const w = windowsOf([100, 100, 100, 100, 100]);
+    expect(await warmUntilStable(w.window, { minWindows: 4 })).toEqual({ windows: [100, 100, 100, 100], stable: true });
   });
 });

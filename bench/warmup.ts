@@ -1,23 +1,45 @@
 /**
  * Warm-up until throughput is stable, so no contender is measured cold (a gateway's
  * first seconds pay for JIT, query-plan and document caches, pools and, for Motlan,
- * its response cache filling). Short windows are repeated until two consecutive ones
- * differ by less than `tolerance`, or `maxWindows` have run.
+ * its response cache filling). Short windows are repeated until the last `span` of them
+ * agree within `tolerance`, or `maxWindows` have run.
+ *
+ * Why `span` windows and not two: a response cache under a Zipf draw fills slowly (its hit
+ * ratio climbs with the log of the requests seen, until entries start expiring after their
+ * TTL), so throughput rises by less than the tolerance from one window to the next while
+ * still rising a lot over several: two consecutive windows 8 % apart passed the old rule
+ * while (a) was still warming (72→129→187→225 req/s). Three windows within 10 % of each other
+ * mean the rise is below ~5 % per window. When the target reports its response cache's hit
+ * ratio, that must have settled too (the cache is full): it is the direct measure of what the
+ * throughput only shows through the machine's noise.
  */
 
 export interface WarmupOptions {
-  /** Largest relative difference between two consecutive windows that counts as stable. Default: 0.1 (10 %). */
+  /** Largest relative spread (max − min, against max) of the last `span` windows that counts as stable. Default: 0.1 (10 %). */
   tolerance?: number;
-  /** Windows run at most, stable or not. Default: 6. */
+  /** Windows compared. Default: 3. */
+  span?: number;
+  /** Largest spread of the last `span` windows' cache hit ratios (absolute, 0..1) that counts as settled. Default: 0.02. */
+  hitRatioTolerance?: number;
+  /** Windows run at most, stable or not. Default: 30. */
   maxWindows?: number;
-  /** Windows run at least (the first one is always cold, so it never counts alone). Default: 2. */
+  /** Windows run at least (the first one is always cold, so it never counts alone). Default: `span`. */
   minWindows?: number;
+}
+
+/** One warm-up window: its throughput and, for a target with a response cache, its hit ratio in that window. */
+export interface WarmupWindow {
+  rps: number;
+  /** Hits / (hits + misses) of the response cache during the window; absent when the target has none. */
+  hitRatio?: number;
 }
 
 export interface WarmupOutcome {
   /** Requests per second of each window, in order. */
   windows: number[];
-  /** True when the last two windows differ by less than the tolerance. */
+  /** Cache hit ratio of each window, in order (only for targets that report one). */
+  hitRatios?: number[];
+  /** True when the last `span` windows agree (throughput, and hit ratio when reported). */
   stable: boolean;
 }
 
@@ -27,21 +49,36 @@ export function relativeDifference(a: number, b: number): number {
   return larger === 0 ? 0 : Math.abs(a - b) / larger;
 }
 
-/** True when the last two windows differ by less than `tolerance`. */
-export function isStable(windows: readonly number[], tolerance = 0.1): boolean {
-  if (windows.length < 2) return false;
-  return relativeDifference(windows[windows.length - 1]!, windows[windows.length - 2]!) < tolerance;
+/** True when the last `span` throughputs spread by less than `tolerance` (relative to the largest). */
+export function isStable(windows: readonly number[], tolerance = 0.1, span = 3): boolean {
+  if (windows.length < Math.max(2, span)) return false;
+  const last = windows.slice(-Math.max(2, span));
+  return relativeDifference(Math.min(...last), Math.max(...last)) < tolerance;
 }
 
-/** Runs `window()` (one warm-up window, resolving to its req/s) until stable or the cap. */
-export async function warmUntilStable(window: () => Promise<number>, opts: WarmupOptions = {}): Promise<WarmupOutcome> {
+/** True when the last `span` hit ratios spread by less than `tolerance` (absolute). */
+export function hitRatioSettled(ratios: readonly number[], tolerance = 0.02, span = 3): boolean {
+  if (ratios.length < Math.max(2, span)) return false;
+  const last = ratios.slice(-Math.max(2, span));
+  return Math.max(...last) - Math.min(...last) < tolerance;
+}
+
+/** Runs `window()` (one warm-up window) until stable or the cap. */
+export async function warmUntilStable(window: () => Promise<WarmupWindow>, opts: WarmupOptions = {}): Promise<WarmupOutcome> {
   const tolerance = opts.tolerance ?? 0.1;
-  const maxWindows = Math.max(1, opts.maxWindows ?? 6);
-  const minWindows = Math.min(maxWindows, Math.max(1, opts.minWindows ?? 2));
+  const span = Math.max(2, opts.span ?? 3);
+  const hitTolerance = opts.hitRatioTolerance ?? 0.02;
+  const maxWindows = Math.max(1, opts.maxWindows ?? 30);
+  const minWindows = Math.min(maxWindows, Math.max(1, opts.minWindows ?? span));
   const windows: number[] = [];
+  const hitRatios: number[] = [];
+  const stable = () =>
+    isStable(windows, tolerance, span) && (hitRatios.length === 0 || (hitRatios.length === windows.length && hitRatioSettled(hitRatios, hitTolerance, span)));
   while (windows.length < maxWindows) {
-    windows.push(await window());
-    if (windows.length >= minWindows && isStable(windows, tolerance)) return { windows, stable: true };
+    const w = await window();
+    windows.push(w.rps);
+    if (w.hitRatio !== undefined && Number.isFinite(w.hitRatio)) hitRatios.push(w.hitRatio);
+    if (windows.length >= minWindows && stable()) break;
   }
-  return { windows, stable: isStable(windows, tolerance) };
+  return { windows, ...(hitRatios.length ? { hitRatios } : {}), stable: stable() };
 }

@@ -357,6 +357,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       ...inOrder.flatMap((c) => c.plugins ?? []),
       ...(opts.extraPlugins ?? []),
     ];
+    const stringifyResult = inOrder.find((c) => c.apolloSettings?.stringifyResult)?.apolloSettings?.stringifyResult;
     const apollo = new ApolloServer<MotlanContext>({
       gateway,
       plugins,
@@ -367,6 +368,8 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       introspection: !options.production,
       // Arrays of operations only when a concern allows them (gateway/limits: limits.maxBatchedOperations > 1).
       allowBatchedHttpRequests: inOrder.some((c) => c.apolloSettings?.allowBatchedHttpRequests === true),
+      // gateway/cache writes cached responses from their stored JSON (same bytes as Apollo's own).
+      ...(stringifyResult ? { stringifyResult } : {}),
       // The process owner (gateway/main.ts) handles SIGTERM/SIGINT with gw.close(). Apollo's own handler
       // would re-raise the signal as soon as Apollo stopped, killing the process before the audit tail is signed.
       stopOnTerminationSignals: false,

@@ -48,6 +48,9 @@ export interface CitizenRecord {
   childrenIds: string[];
   householdId: string | null;
   relationToHouseholdHead: string | null;
+  /** Phone and e-mail registered with the VNeID account (Nghị định 69/2024/NĐ-CP); null when none. Absent in older fixtures. */
+  phone?: string | null;
+  email?: string | null;
 }
 
 /** Population registry: collection `households`, key `householdId`. */
@@ -203,7 +206,9 @@ export type DigitisedResultKind =
   | 'MARRIAGE_CERTIFICATE'
   | 'DEATH_EXTRACT'
   | 'MARITAL_STATUS_CONFIRMATION'
-  | 'JUDICIAL_RECORD_CERTIFICATE';
+  | 'JUDICIAL_RECORD_CERTIFICATE'
+  | 'DRIVING_LICENCE'
+  | 'DRIVER_HEALTH_CERTIFICATE';
 
 /** A digitised result of an administrative procedure (kết quả giải quyết TTHC số hóa) as the store holds it. */
 export interface DigitisedResultRecord {
@@ -219,6 +224,8 @@ export interface DigitisedResultRecord {
   /** The code printed in the result's QR, to check it against the store. */
   verificationCode: string;
   procedureName: string;
+  /** Hạng of a driving licence (e.g. B); absent for other kinds. */
+  category?: string | null;
 }
 
 /** Civil-status registry: collection `digitised-results`, key the holder's personalId (empty list when none). */

@@ -477,15 +477,16 @@ async function main(): Promise<number> {
     });
 
   try {
-    const stages: ChildSpec[][] = [specs.eid ? [specs.registries, specs.eid] : [specs.registries], specs.subgraphs, [specs.gateway]];
-    for (const [i, stage] of stages.entries()) {
-      const started = stage.map(launch);
-      // Production shows placeholders (its sandbox refuses SANDBOX_EXAMPLE_*).
-      if (i === 0 && !settings.production) Object.assign(specs.gateway.env, sandboxExampleEnv(process.env));
-      await Promise.all(started.map((r) => waitHealthy(r, settings.startTimeoutMs)));
-      // Ctrl-C during startup: the signal handler is stopping everything; wait for it.
-      if (interrupted) return new Promise<number>(() => undefined);
-    }
+    // Every child at once: none needs another to start (a subgraph reaches its registry per
+    // request, the gateway reads the supergraph file), so startup takes as long as the slowest
+    // child, not the sum of registries, subgraphs and gateway one after the other.
+    const started = [specs.registries, ...(specs.eid ? [specs.eid] : []), ...specs.subgraphs].map(launch);
+    // Generated while those compile. Production shows placeholders (its sandbox refuses SANDBOX_EXAMPLE_*).
+    if (!settings.production) Object.assign(specs.gateway.env, sandboxExampleEnv(process.env));
+    started.push(launch(specs.gateway));
+    await Promise.all(started.map((r) => waitHealthy(r, settings.startTimeoutMs)));
+    // Ctrl-C during startup: the signal handler is stopping everything; wait for it.
+    if (interrupted) return new Promise<number>(() => undefined);
     for (const r of running) watchForDeath(r);
   } catch (err) {
     if (interrupted) return new Promise<number>(() => undefined);

@@ -9,7 +9,8 @@
  * For every procedure that takes only a citizen, it prefills a sample of citizens and sums
  * fields prefilled / fields, and components cut / components. Sampling rule: the citizens
  * whose data the sources hold for that procedure (ELIGIBILITY below; by default every living
- * adult of the population registry), taken evenly spaced through the world in its order
+ * adult of the population registry; APPLIES_TO states each rule in words for the docs),
+ * taken evenly spaced through the world in its order
  * (deterministic for a seed), at most `perProcedure` of them. The two interconnected groups
  * are measured end to end the same way (the death group needs a relative and the deceased,
  * so its procedures are not in the citizen-only totals), with the count of notices cut where
@@ -20,6 +21,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { ageOf, indexWorld, type WorldIndex } from '../mocks/world/generate.js';
+import { newestResultOf } from '../mocks/world/find.js';
+import { RENEWAL_WINDOW } from '../mocks/world/gen/driving.js';
+import { parseDay } from '../mocks/world/dates.js';
 import type { CitizenRecord, World } from '../mocks/world/types.js';
 import { REPO_ROOT } from '../lib/repo-root.js';
 import { PREFILL_DOCUMENT } from './generate-documents.js';
@@ -87,7 +91,31 @@ export const ELIGIBILITY: Record<string, Pred> = {
   'birth-extract-copy': (c, w, ix) => livingAdult(c, w, ix) && !!ix.civilStatus.get(c.personalId)?.birth,
   'civil-status-change': (c, w, ix) => livingAdult(c, w, ix) && !!ix.civilStatus.get(c.personalId)?.birth,
   'marriage-registration': (c, w, ix) => livingAdult(c, w, ix) && c.maritalStatus !== 'MARRIED',
+  // Renewal applies to a licence with a term that expires within 90 days or expired less than a year ago.
+  'driving-licence-renewal': (c, w, ix) => {
+    const licence = livingAdult(c, w, ix) ? newestResultOf(ix, c, 'DRIVING_LICENCE') : null;
+    if (!licence?.validUntil) return false;
+    const daysLeft = parseDay(licence.validUntil) - parseDay(w.asOf);
+    return daysLeft <= RENEWAL_WINDOW.beforeExpiry && daysLeft > -RENEWAL_WINDOW.afterExpiry;
+  },
 };
+
+/** The applicability rule of ELIGIBILITY in words, as docs/PROCEDURES.md states it. */
+export const APPLIES_TO: Record<string, string> = {
+  'exam-registration': 'living citizens aged 17 to 19',
+  'social-insurance-lump-sum': 'living adults whose social insurance is paused',
+  'unemployment-benefit': 'living adults whose social insurance is paused',
+  'health-insurance-card-renewal': 'living adults holding a health insurance card',
+  'birth-registration': 'living parents holding a birth notice',
+  'child-permanent-residence-registration': 'living parents holding a birth notice',
+  'child-health-insurance-card': 'living parents holding a birth notice',
+  'birth-residence-child-health-insurance': 'living parents holding a birth notice',
+  'birth-extract-copy': 'living adults whose birth entry is in the civil-status database',
+  'civil-status-change': 'living adults whose birth entry is in the civil-status database',
+  'marriage-registration': 'living adults not married',
+  'driving-licence-renewal': 'living adults whose car licence expires within 90 days or expired less than a year ago',
+};
+const DEFAULT_APPLIES_TO = 'living adults (18+)';
 
 /** Up to `n` items evenly spaced through `items` (all of them when fewer). */
 export function evenly<T>(items: T[], n: number): T[] {
@@ -269,10 +297,12 @@ export function yieldMarkdown(r: YieldReport, settings: string): string {
     '',
     'The ceiling is the share of fields that have a source at all (the form leaves the rest to the citizen).',
     '',
-    '| procedure (citizen only) | sample | fields prefilled / total | | ceiling | components cut / total | |',
-    '|---|---|---|---|---|---|---|',
-    ...r.citizenOnly.map((y) => `| \`${y.id}\` | ${y.sample || 'nobody in the world'}${y.failures ? ` (${y.failures} failed)` : ''} | ${y.fieldsPrefilled} / ${y.fieldsTotal} | ${pct(y.fieldsPrefilled, y.fieldsTotal)} | ${pct(y.fieldsWithSource, y.fieldsTotal)} | ${y.componentsCut} / ${y.componentsTotal} | ${pct(y.componentsCut, y.componentsTotal)} |`),
-    `| **all ${r.citizenOnly.length} citizen-only procedures** | | **${r.totals.fieldsPrefilled} / ${r.totals.fieldsTotal}** | **${pct(r.totals.fieldsPrefilled, r.totals.fieldsTotal)}** | ${pct(r.totals.fieldsWithSource, r.totals.fieldsTotal)} | **${r.totals.componentsCut} / ${r.totals.componentsTotal}** | **${pct(r.totals.componentsCut, r.totals.componentsTotal)}** |`,
+    'Each procedure samples the citizens it applies to (the rule in the second column), evenly spaced through the world; a citizen who lacks a record (no identity card, no phone registered with VNeID, no digitised result) is kept in the sample and counts as not prefilled / not cut.',
+    '',
+    '| procedure (citizen only) | sampled: applies to | sample | fields prefilled / total | | ceiling | components cut / total | |',
+    '|---|---|---|---|---|---|---|---|',
+    ...r.citizenOnly.map((y) => `| \`${y.id}\` | ${APPLIES_TO[y.id] ?? DEFAULT_APPLIES_TO} | ${y.sample || 'nobody in the world'}${y.failures ? ` (${y.failures} failed)` : ''} | ${y.fieldsPrefilled} / ${y.fieldsTotal} | ${pct(y.fieldsPrefilled, y.fieldsTotal)} | ${pct(y.fieldsWithSource, y.fieldsTotal)} | ${y.componentsCut} / ${y.componentsTotal} | ${pct(y.componentsCut, y.componentsTotal)} |`),
+    `| **all ${r.citizenOnly.length} citizen-only procedures** | | | **${r.totals.fieldsPrefilled} / ${r.totals.fieldsTotal}** | **${pct(r.totals.fieldsPrefilled, r.totals.fieldsTotal)}** | ${pct(r.totals.fieldsWithSource, r.totals.fieldsTotal)} | **${r.totals.componentsCut} / ${r.totals.componentsTotal}** | **${pct(r.totals.componentsCut, r.totals.componentsTotal)}** |`,
     '',
     'Groups: one `prefillGroup` request per dossier; distinct values and distinct components, as the group summary counts them.',
     '',

@@ -3,7 +3,7 @@
  * stack in one process, the audit trail in CRASH_DATA_DIR. Prints one JSON line
  * (URL, a client key, citizens to ask about) when ready; closes cleanly on SIGTERM.
  */
-import { startStack } from './support/stack.js';
+import { QUIET_GATEWAY, startStack } from './support/stack.js';
 
 const dataDir = process.env.CRASH_DATA_DIR;
 if (!dataDir) throw new Error('CRASH_DATA_DIR must name the audit data directory.');
@@ -12,7 +12,7 @@ const stack = await startStack({
   citizens: 200,
   // No failure throttle: the test checks one record per response, and its bad-key requests would
   // otherwise be answered 429 under a burst summary (test/audit-ops.test.ts covers that).
-  gateway: { audit: { dataDir, instanceId: 'crash-gw', checkpointEvery: 25, checkpointIntervalMs: 0, throttle: false }, rateLimit: false },
+  gateway: { audit: { dataDir, instanceId: 'crash-gw', checkpointEvery: 25, checkpointIntervalMs: 0, throttle: false }, ...QUIET_GATEWAY },
 });
 const creds = stack.gateway.clients.demoCredentials();
 const client = creds.find((c) => {

@@ -12,7 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskIdentifiers, redactQueryString } from '../lib/redact-url.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
-import { startStack, type Stack } from './support/stack.js';
+import { QUIET_GATEWAY, startStack, type Stack } from './support/stack.js';
 
 let stack: Stack;
 let citizen: CitizenRecord;
@@ -21,7 +21,7 @@ let keys: { hcm: string; danang: string; auditor: string };
 const CITIZEN_QUERY = 'query Citizen($personalId: ID!) { citizen(personalId: $personalId) { fullName permanentResidence { fullAddress } } }';
 
 beforeAll(async () => {
-  stack = await startStack({ citizens: 300, captureLog: 'info', gateway: { rateLimit: false } });
+  stack = await startStack({ citizens: 300, captureLog: 'info', gateway: QUIET_GATEWAY });
   const creds = stack.gateway.clients.demoCredentials();
   keys = {
     hcm: creds.find((c) => c.clientId === 'demo-hcm')!.key,

@@ -23,7 +23,7 @@ import { verifyExportLines } from '../gateway/audit/sources.js';
 import type { AuditStore } from '../gateway/audit/store.js';
 import { PG_TEST_URL, postgresUnavailable, uniqueSchema } from './support/audit-testing.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
-import { startStack, type Stack } from './support/stack.js';
+import { QUIET_GATEWAY, startStack, type Stack } from './support/stack.js';
 import { send } from './support/send.js';
 
 const CITIZEN_QUERY = 'query Citizen($personalId: ID!) { citizen(personalId: $personalId) { fullName } }';
@@ -70,7 +70,7 @@ function tempDir(): string {
 }
 
 beforeAll(async () => {
-  stack = await startStack({ citizens: 300, gateway: { audit: { dataDir: tempDir(), checkpointEvery: 10, checkpointIntervalMs: 0 }, rateLimit: false } });
+  stack = await startStack({ citizens: 300, gateway: { audit: { dataDir: tempDir(), checkpointEvery: 10, checkpointIntervalMs: 0 }, ...QUIET_GATEWAY } });
   store = stack.gateway.services.need('audit').store;
   const creds = stack.gateway.clients.demoCredentials();
   keys.hcm = creds.find((c) => c.clientId === 'demo-hcm')!.key;
@@ -87,7 +87,7 @@ afterAll(async () => {
 describe('observation 3: the store lost while serving fails closed', () => {
   it('audit.db removed → the next data request is 503 AUDIT_UNAVAILABLE and /ready is 503 naming audit, until restart', async () => {
     const dir = tempDir();
-    const gw = await stack.startGateway({ audit: { dataDir: dir }, rateLimit: false });
+    const gw = await stack.startGateway({ audit: { dataDir: dir }, ...QUIET_GATEWAY });
     try {
       expect((await askCitizen(gw)).status).toBe(200);
       expect((await readyOf(gw)).status).toBe(200);
@@ -110,7 +110,7 @@ describe('observation 3: the store lost while serving fails closed', () => {
 
   it('audit.db replaced by another file (same name, other inode) → 503 and /ready 503', async () => {
     const dir = tempDir();
-    const gw = await stack.startGateway({ audit: { dataDir: dir }, rateLimit: false });
+    const gw = await stack.startGateway({ audit: { dataDir: dir }, ...QUIET_GATEWAY });
     try {
       expect((await askCitizen(gw)).status).toBe(200);
       const file = path.join(dir, 'audit.db');
@@ -128,7 +128,7 @@ describe('observation 3: the store lost while serving fails closed', () => {
 
   it('the write-ahead log removed → 503 too (its records would never reach the database)', async () => {
     const dir = tempDir();
-    const gw = await stack.startGateway({ audit: { dataDir: dir }, rateLimit: false });
+    const gw = await stack.startGateway({ audit: { dataDir: dir }, ...QUIET_GATEWAY });
     try {
       expect((await askCitizen(gw)).status).toBe(200);
       expect((await askCitizen(gw)).status).toBe(200);
@@ -155,7 +155,7 @@ describe('observation 4: /ready tells whether the store can commit', () => {
   it.skipIf(!prlimit)('SQLite that cannot grow its files (disk full / quota: RLIMIT_FSIZE) → 503 and /ready 503; recovers when space returns', async () => {
     let clock = 1_000_000;
     const dir = tempDir();
-    const gw = await stack.startGateway({ audit: { dataDir: dir, now: () => clock }, rateLimit: false });
+    const gw = await stack.startGateway({ audit: { dataDir: dir, now: () => clock }, ...QUIET_GATEWAY });
     const setLimit = (soft: string) => execFileSync('prlimit', ['--pid', String(process.pid), `--fsize=${soft}:`]);
     try {
       expect((await askCitizen(gw)).status).toBe(200);
@@ -200,7 +200,7 @@ describe('observation 4: /ready tells whether the store can commit', () => {
       url.password = '';
       gw = await stack.startGateway({
         audit: { dataDir: tempDir(), databaseUrl: url.toString(), databaseSchema: schema, instanceId: 'ready-pg', now: () => clock, readyProbeCacheMs: 5000 },
-        rateLimit: false,
+        ...QUIET_GATEWAY,
       });
       expect((await askCitizen(gw)).status).toBe(200);
       expect((await readyOf(gw)).status).toBe(200);
@@ -260,7 +260,7 @@ describe('observation 4: a fault on SQLite shared memory cannot crash the gatewa
 
   it('the serving gateway keeps no -shm; an unwritable one planted next to the database is ignored', async () => {
     const dir = tempDir();
-    const gw = await stack.startGateway({ audit: { dataDir: dir }, rateLimit: false });
+    const gw = await stack.startGateway({ audit: { dataDir: dir }, ...QUIET_GATEWAY });
     try {
       expect((await askCitizen(gw)).status).toBe(200);
       const shm = path.join(dir, 'audit.db-shm');
@@ -389,7 +389,7 @@ describe('observation 8: refusals keep their context, floods stay cheap', () => 
     const failures = 20;
     const gw = await stack.startGateway({
       audit: { dataDir: tempDir(), now: () => clock, throttle: { failures, windowMs: 60_000 } },
-      rateLimit: false,
+      ...QUIET_GATEWAY,
     });
     try {
       const trail = gw.services.need('audit');

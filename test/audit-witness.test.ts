@@ -21,7 +21,7 @@ import { chainHash, contentHash, genesisHash, type AuditRecord } from '../gatewa
 import { rowToRecord } from '../gateway/audit/store.js';
 import { loadHmacKey, subjectHasher } from '../gateway/audit/keys.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
-import { startStack, type Stack } from './support/stack.js';
+import { QUIET_GATEWAY, startStack, type Stack } from './support/stack.js';
 
 let stack: Stack;
 let dataDir: string;
@@ -67,7 +67,7 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'motlan-witness-work-'));
   // Shared locking: the insider's online copy of the live file (copyStore) needs a second connection,
   // which the default exclusive locking refuses (docs/AUDIT.md, SQLite locking).
-  stack = await startStack({ citizens: 300, gateway: { audit: { dataDir, checkpointEvery: 5, checkpointIntervalMs: 0, sqliteLocking: 'shared' }, rateLimit: false } });
+  stack = await startStack({ citizens: 300, gateway: { audit: { dataDir, checkpointEvery: 5, checkpointIntervalMs: 0, sqliteLocking: 'shared' }, ...QUIET_GATEWAY } });
   const creds = stack.gateway.clients.demoCredentials();
   clientKey = creds.find((c) => c.roles.includes('client') && !stack.gateway.clients.clients.find((x) => x.id === c.clientId)?.requireSubjectToken)!.key;
   auditorKey = creds.find((c) => c.roles.includes('auditor'))!.key;
@@ -210,7 +210,7 @@ describe('observation 3, chain side: a lost store never restarts the chain silen
         host: '127.0.0.1',
         logLevel: 'silent' as const,
         sandbox: false as const,
-        rateLimit: false as const,
+        ...QUIET_GATEWAY,
         subgraphUrls: Object.fromEntries(Object.entries(stack.subgraphs).map(([n, s]) => [n, s.url])),
         subgraphSigningKeys: stack.subgraphSigningKeys,
         audit: { dataDir: dir, instanceId: 'lost-chain', checkpointIntervalMs: 0 },

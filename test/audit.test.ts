@@ -17,7 +17,7 @@ import { verifyExportLines } from '../gateway/audit/sources.js';
 import { PG_TEST_URL, postgresUnavailable, uniqueSchema } from './support/audit-testing.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { newTrace, type MotlanContext } from '../gateway/core/context.js';
-import { startStack, type Stack } from './support/stack.js';
+import { QUIET_GATEWAY, startStack, type Stack } from './support/stack.js';
 import { send, type Sent } from './support/send.js';
 
 const CITIZEN_QUERY = `query Citizen($personalId: ID!) {
@@ -79,7 +79,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'motlan-audit-stack-'));
   stack = await startStack({
     citizens: 300,
-    gateway: { audit: { dataDir, checkpointEvery: 10, checkpointIntervalMs: 0 }, rateLimit: false },
+    gateway: { audit: { dataDir, checkpointEvery: 10, checkpointIntervalMs: 0 }, ...QUIET_GATEWAY },
   });
   store = stack.gateway.services.need('audit').store;
   const creds = stack.gateway.clients.demoCredentials();
@@ -269,7 +269,7 @@ describe('fail closed', () => {
 
   it('answers 503 AUDIT_UNAVAILABLE and shares nothing when the store cannot commit; recovers without a hole in the chain', async () => {
     const failing = new SwitchableStore({ file: path.join(dataDir, 'failing.db') });
-    const gw = await gatewayWith({ audit: { dataDir, store: failing, instanceId: 'fail-closed' }, rateLimit: false });
+    const gw = await gatewayWith({ audit: { dataDir, store: failing, instanceId: 'fail-closed' }, ...QUIET_GATEWAY });
     const ask = () => send(gw.graphqlUrl, { query: CITIZEN_QUERY, variables: { personalId: citizen.personalId } }, { ...bearer(clientKey), 'x-purpose': 'lodging-notification' });
 
     const ok1 = await ask();
@@ -410,8 +410,8 @@ describe.skipIf(pgSkip !== null)(`PostgreSQL store behind the gateway${pgSkip ? 
   });
 
   it('records every request in PostgreSQL, one chain per replica, and the chains verify', async () => {
-    gw = await gatewayWith({ audit: { dataDir, databaseUrl: PG_TEST_URL, databaseSchema: schema, instanceId: 'replica-1' }, rateLimit: false });
-    const gw2 = await gatewayWith({ audit: { dataDir, databaseUrl: PG_TEST_URL, databaseSchema: schema, instanceId: 'replica-2' }, rateLimit: false });
+    gw = await gatewayWith({ audit: { dataDir, databaseUrl: PG_TEST_URL, databaseSchema: schema, instanceId: 'replica-1' }, ...QUIET_GATEWAY });
+    const gw2 = await gatewayWith({ audit: { dataDir, databaseUrl: PG_TEST_URL, databaseSchema: schema, instanceId: 'replica-2' }, ...QUIET_GATEWAY });
     const pgStore = gw.services.need('audit').store;
     expect(pgStore.kind).toBe('postgres');
     const sent = await Promise.all(

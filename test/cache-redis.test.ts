@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../gateway/app.js';
 import { indexWorld } from '../mocks/world/index-world.js';
 import { cacheHits, calls, eventually, gql, patchRecord } from './support/cache-support.js';
-import { startStack, type Stack } from './support/stack.js';
+import { QUIET_GATEWAY, startStack, type Stack } from './support/stack.js';
 import { deleteRedisKeys } from './support/security-fixtures.js';
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -49,7 +49,7 @@ describe.skipIf(unreachable !== null)('cache shared through Redis by two gateway
   let two: RunningGateway;
 
   beforeAll(async () => {
-    stack = await startStack({ citizens: 200, gateway: { rateLimit: false } });
+    stack = await startStack({ citizens: 200, gateway: QUIET_GATEWAY });
     // Replica one follows the change feeds; replica two has none and learns of changes only through Redis.
     one = await stack.startGateway({ cache: { redisUrl: REDIS_URL, redisKeyPrefix: prefix } });
     two = await stack.startGateway({ cache: { redisUrl: REDIS_URL, redisKeyPrefix: prefix, changeFeeds: {} } });

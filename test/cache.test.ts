@@ -15,7 +15,7 @@ import { queryPlanKey } from '../gateway/cache/warm.js';
 import { indexWorld, type WorldIndex } from '../mocks/world/index-world.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { cacheHits, calls, eventually, gql, patchRecord } from './support/cache-support.js';
-import { startStack, type Stack } from './support/stack.js';
+import { QUIET_GATEWAY, startStack, type Stack } from './support/stack.js';
 
 const CITIZEN = /* GraphQL */ `
   query Citizen($id: ID!) {
@@ -63,7 +63,7 @@ let purposeKey: string;
 
 beforeAll(async () => {
   // Rate limits off: these tests send bursts on purpose.
-  stack = await startStack({ citizens: 400, gateway: { rateLimit: false } });
+  stack = await startStack({ citizens: 400, gateway: QUIET_GATEWAY });
   ix = indexWorld(stack.world);
   pool = stack.world.citizens.filter((c) => ix.socialInsurance.has(c.personalId) && !c.deceased);
   purposeKey = stack.gateway.clients.demoCredentials().find((c) => c.clientId === 'demo-hcm')!.key;

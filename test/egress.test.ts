@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const GUARD = path.join(ROOT, 'test/support/egress-guard.mjs');
@@ -37,13 +37,22 @@ async function underGuard(name: string, code: string, env: NodeJS.ProcessEnv): P
     .filter((l) => l.kind !== 'loaded');
 }
 
+/** How long a gateway with telemetry on takes to probe, at most (the probes come right after construction). */
+const PROBE_WINDOW_MS = 4000;
+
+/**
+ * Builds an ApolloGateway, then watches the guard's in-process record for PROBE_WINDOW_MS: it
+ * ends at the first cloud-metadata probe (nothing more to learn), else when the window is over
+ * (no probe: the window is what proves there was none).
+ */
 const BUILD_GATEWAY = (prelude: string) => `
 ${prelude}
 import { readFileSync } from 'node:fs';
 const { ApolloGateway } = await import(${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('@apollo/gateway')).href)});
 const gw = new ApolloGateway({ supergraphSdl: readFileSync(${JSON.stringify(path.join(ROOT, 'schema/supergraph.graphql'))}, 'utf8') });
-// The telemetry exporter probes the cloud-metadata addresses right after construction.
-await new Promise((r) => setTimeout(r, 4000));
+const attempts = globalThis[Symbol.for('motlan.egressAttempts')];
+const until = Date.now() + ${PROBE_WINDOW_MS};
+while (Date.now() < until && !attempts.some((a) => a.target.startsWith('169.254.169.254:'))) await new Promise((r) => setTimeout(r, 25));
 process.exit(0);
 `;
 
@@ -53,18 +62,19 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-describe('no egress', () => {
-  it('the guard records (and blocks) @apollo/gateway probing cloud-metadata addresses when telemetry is on', async () => {
+// Independent child processes: the two builds run at the same time.
+describe.concurrent('no egress', () => {
+  it('the guard records (and blocks) @apollo/gateway probing cloud-metadata addresses when telemetry is on', async ({ expect }) => {
     const attempts = await underGuard('telemetry-on', BUILD_GATEWAY(''), cleanEnv());
     expect(attempts.map((a) => a.target)).toEqual(expect.arrayContaining([expect.stringMatching(/^169\.254\.169\.254:/)]));
   }, 60_000);
 
-  it('with lib/no-egress.ts imported first, building the gateway attempts nothing', async () => {
+  it('with lib/no-egress.ts imported first, building the gateway attempts nothing', async ({ expect }) => {
     const attempts = await underGuard('telemetry-off', BUILD_GATEWAY(`import ${JSON.stringify(path.join(ROOT, 'lib/no-egress.ts'))};`), cleanEnv());
     expect(attempts).toEqual([]);
   }, 60_000);
 
-  it('this test worker runs under the guard with telemetry off', () => {
+  it('this test worker runs under the guard with telemetry off', ({ expect }) => {
     expect(Array.isArray((globalThis as Record<symbol, unknown>)[Symbol.for('motlan.egressAttempts')])).toBe(true);
     expect(process.env.APOLLO_TELEMETRY_DISABLED).toBe('true');
   });

@@ -12,8 +12,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../gateway/audit/record.js';
 import type { AuditStore } from '../gateway/audit/store.js';
-import { startStack, type Stack } from './support/stack.js';
+import { QUIET_GATEWAY, startStack, type Stack } from './support/stack.js';
 import { parsePrometheusText, type Family } from './support/metrics-parse.js';
+import { statsCatalogOf } from '../gateway/stats/index.js';
 import { allRecords } from './support/stats-recount.js';
 import { sendMixedTraffic, staffKeys } from './support/stats-traffic.js';
 
@@ -127,67 +128,80 @@ describe('/metrics over the whole stack', () => {
   });
 });
 
-describe('/metrics: purposes clients invent', () => {
+// One stack for the two describes below: no audit trail, rate limits off, a scrape token.
+const SCRAPE_TOKEN = 'scrape-secret-0123456789';
+describe('/metrics without an audit trail', () => {
   let stack: Stack;
+  const scrape = async () => (await fetch(`${stack.gatewayUrl}/metrics`, { headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } })).text();
   beforeAll(async () => {
-    stack = await startStack({ gateway: { audit: false, rateLimit: false } });
+    stack = await startStack({ gateway: { audit: false, ...QUIET_GATEWAY, metrics: { token: SCRAPE_TOKEN } } });
   });
   afterAll(async () => {
     await stack?.close();
   });
 
-  it('100 distinct purposes that name no procedure make one `unknown` series, never a label value of their own', async () => {
-    const key = staffKeys(stack).clients[0]!;
-    // A real citizen, so no lookup fails (failed lookups trip the enumeration guard).
-    const query = `{ citizen(personalId: "${stack.world.citizens[0]!.personalId}") { fullName } }`;
-    const bogus = Array.from({ length: 100 }, (_, i) => `made-up-purpose-${i}`);
-    for (const purpose of bogus) {
-      const res = await fetch(stack.graphqlUrl, {
+  describe('/metrics: purposes clients invent', () => {
+    it('100 distinct purposes that name no procedure make one `unknown` series, never a label value of their own', async () => {
+      const key = staffKeys(stack).clients[0]!;
+      // A real citizen, so no lookup fails (failed lookups trip the enumeration guard).
+      const query = `{ citizen(personalId: "${stack.world.citizens[0]!.personalId}") { fullName } }`;
+      const bogus = Array.from({ length: 100 }, (_, i) => `made-up-purpose-${i}`);
+      for (const purpose of bogus) {
+        const res = await fetch(stack.graphqlUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-purpose': purpose },
+          body: JSON.stringify({ query }),
+        });
+        expect(res.status, purpose).toBe(200);
+        await res.arrayBuffer();
+      }
+      // A real procedure still has its own series.
+      const ok = await fetch(stack.graphqlUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-purpose': purpose },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-purpose': 'lodging-notification' },
         body: JSON.stringify({ query }),
       });
-      expect(res.status, purpose).toBe(200);
-      await res.arrayBuffer();
-    }
-    // A real procedure still has its own series.
-    const ok = await fetch(stack.graphqlUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-purpose': 'lodging-notification' },
-      body: JSON.stringify({ query }),
+      await ok.arrayBuffer();
+      const requests = parsePrometheusText(await scrape()).get('motlan_requests_total')!;
+      const procedures = new Set(requests.samples.map((s) => s.labels.procedure));
+      for (const purpose of bogus) expect(procedures.has(purpose), purpose).toBe(false);
+      const unknown = requests.samples.filter((s) => s.labels.procedure === 'unknown');
+      // The demo client may run any procedure ('*', outside production), so all 100 were answered: one series.
+      expect(unknown.map((s) => [s.labels.outcome, s.value])).toEqual([['OK', 100]]);
+      expect(procedures.has('lodging-notification')).toBe(true);
+      expect(procedures.size).toBe(2);
     });
-    await ok.arrayBuffer();
-    const requests = parsePrometheusText(await (await fetch(`${stack.gatewayUrl}/metrics`)).text()).get('motlan_requests_total')!;
-    const procedures = new Set(requests.samples.map((s) => s.labels.procedure));
-    for (const purpose of bogus) expect(procedures.has(purpose), purpose).toBe(false);
-    const unknown = requests.samples.filter((s) => s.labels.procedure === 'unknown');
-    // The demo client may run any procedure ('*', outside production), so all 100 were answered: one series.
-    expect(unknown.map((s) => [s.labels.outcome, s.value])).toEqual([['OK', 100]]);
-    expect(procedures.has('lodging-notification')).toBe(true);
-    expect(procedures.size).toBe(2);
-  });
-});
 
-describe('/metrics with METRICS_TOKEN', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ gateway: { audit: false, metrics: { token: 'scrape-secret-0123456789' } } });
-  });
-  afterAll(async () => {
-    await stack?.close();
+    it('an interconnected group id is a known purpose: its own series, as in the statistics (core/known-purposes.ts)', async () => {
+      const key = staffKeys(stack).clients[0]!;
+      const group = stack.gateway.services.need('procedures').groupIds?.()[0];
+      expect(group, 'the catalog has an interconnected group').toBeTruthy();
+      const res = await fetch(stack.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-purpose': group! },
+        body: JSON.stringify({ query: `{ citizen(personalId: "${stack.world.citizens[0]!.personalId}") { fullName } }` }),
+      });
+      await res.arrayBuffer();
+      const requests = parsePrometheusText(await scrape()).get('motlan_requests_total')!;
+      expect(requests.samples.filter((s) => s.labels.procedure === group).reduce((n, s) => n + s.value, 0)).toBe(1);
+      // The statistics key the same id as known (not `unknown`): the one list both read.
+      expect(statsCatalogOf(stack.gateway.services.need('procedures'), undefined).procedureIds()).toContain(group);
+    });
   });
 
-  it('requires the bearer token', async () => {
-    const none = await fetch(`${stack.gatewayUrl}/metrics`);
-    expect(none.status).toBe(401);
-    expect(none.headers.get('www-authenticate')).toMatch(/Bearer/);
-    expect(((await none.json()) as { message: string }).message).toMatch(/METRICS_TOKEN/);
-    const wrong = await fetch(`${stack.gatewayUrl}/metrics`, { headers: { authorization: 'Bearer scrape-secret-0123456788' } });
-    expect(wrong.status).toBe(401);
-    const client = await fetch(`${stack.gatewayUrl}/metrics`, { headers: { authorization: `Bearer ${stack.demoKey}` } });
-    expect(client.status).toBe(401);
-    const ok = await fetch(`${stack.gatewayUrl}/metrics`, { headers: { authorization: 'Bearer scrape-secret-0123456789' } });
-    expect(ok.status).toBe(200);
-    expect(parsePrometheusText(await ok.text()).has('motlan_requests_total')).toBe(true);
+  describe('/metrics with METRICS_TOKEN', () => {
+    it('requires the bearer token', async () => {
+      const none = await fetch(`${stack.gatewayUrl}/metrics`);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/Bearer/);
+      expect(((await none.json()) as { message: string }).message).toMatch(/METRICS_TOKEN/);
+      const wrong = await fetch(`${stack.gatewayUrl}/metrics`, { headers: { authorization: 'Bearer scrape-secret-0123456788' } });
+      expect(wrong.status).toBe(401);
+      const client = await fetch(`${stack.gatewayUrl}/metrics`, { headers: { authorization: `Bearer ${stack.demoKey}` } });
+      expect(client.status).toBe(401);
+      const ok = await fetch(`${stack.gatewayUrl}/metrics`, { headers: { authorization: `Bearer ${SCRAPE_TOKEN}` } });
+      expect(ok.status).toBe(200);
+      expect(parsePrometheusText(await ok.text()).has('motlan_requests_total')).toBe(true);
+    });
   });
 });

@@ -118,6 +118,23 @@ describe('birth-registration-group', () => {
     }
   });
 
+  it('driving-licence renewal: the licence held fills the form; the driver\'s health certificate is cut when VALID, required when EXPIRED or REVOKED', async () => {
+    for (const [status, reason] of [['VALID', 'REPLACED_BY_RESULT'], ['EXPIRED', 'RESULT_EXPIRED'], ['REVOKED', 'RESULT_REVOKED']] as const) {
+      const holder = findCitizenWithResult(world, 'DRIVER_HEALTH_CERTIFICATE', status);
+      const licence = ix.digitisedResults.get(holder.personalId)!.results.filter((x) => x.kind === 'DRIVING_LICENCE').at(-1)!;
+      const res = await stack.query<{ prefill: { fields: Array<{ key: string; value: string | null }>; dossierComponents: Array<{ code: string; status: string; reasonCode: string; provenance: { number: string } | null }> } }>({
+        query: `query($s: SubjectInput!) { prefill(procedureId: "driving-licence-renewal", subject: $s) { fields { key value } dossierComponents { code status reasonCode provenance { number } } } }`,
+        variables: { s: { personalId: holder.personalId } },
+      });
+      expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
+      const value = (key: string) => res.body.data!.prefill.fields.find((f) => f.key === key)!.value;
+      expect([value('gplxHang'), value('gplxSo'), value('gplxNoiCap')]).toEqual([licence.category, licence.number, licence.issuingAgency]);
+      const c = res.body.data!.prefill.dossierComponents.find((x) => x.code === 'GIAY_KHAM_SUC_KHOE')!;
+      expect(c).toMatchObject({ status: status === 'VALID' ? 'CUT' : 'REQUIRED', reasonCode: reason });
+      expect(c.provenance === null).toBe(status !== 'VALID');
+    }
+  });
+
   it('the civil registry down: the form comes back, nothing the civil registry would replace is cut', async () => {
     const mother = findCitizen(world, (c, i) => c.gender === 'FEMALE' && !c.deceased && (i.birthNoticesByParent.get(c.personalId)?.notices.length ?? 0) > 0 && c.personalId !== findParentWithBirthNotice(world).personalId, 'another mother with a birth notice');
     stack.registries.setFaults('civil', { outage: true });

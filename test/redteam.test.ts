@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { throttleSource } from '../gateway/audit/throttle.js';
 import { maskIdentifiers, redactQueryString } from '../lib/redact-url.js';
-import { startStack, type Stack } from './support/stack.js';
+import { QUIET_GATEWAY, startStack, type Stack } from './support/stack.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -19,7 +19,7 @@ const tempDir = () => {
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ citizens: 300, captureLog: 'info', gateway: { rateLimit: false } });
+  stack = await startStack({ citizens: 300, captureLog: 'info', gateway: QUIET_GATEWAY });
 }, 120_000);
 afterAll(async () => {
   await stack?.close();
@@ -29,7 +29,7 @@ afterAll(async () => {
 describe('the failure throttle (issue 11, observation 8)', () => {
   it('counts an IPv6 attacker per /64: rotating addresses inside its network does not write a record per address', async () => {
     const failures = 3;
-    const gw = await stack.startGateway({ audit: { dataDir: tempDir(), throttle: { failures, windowMs: 60_000 } }, rateLimit: false });
+    const gw = await stack.startGateway({ audit: { dataDir: tempDir(), throttle: { failures, windowMs: 60_000 } }, ...QUIET_GATEWAY });
     try {
       const trail = gw.services.need('audit');
       const before = await trail.store.count({});
@@ -61,7 +61,7 @@ describe('the failure throttle (issue 11, observation 8)', () => {
 
   it('holds many sources together to one budget: 1,000 addresses failing once each write a bounded number of records and ONE summary', async () => {
     let clock = 50_000_000;
-    const gw = await stack.startGateway({ audit: { dataDir: tempDir(), now: () => clock, throttle: { failures: 3, windowMs: 60_000, maxFailures: 10 } }, rateLimit: false });
+    const gw = await stack.startGateway({ audit: { dataDir: tempDir(), now: () => clock, throttle: { failures: 3, windowMs: 60_000, maxFailures: 10 } }, ...QUIET_GATEWAY });
     try {
       const trail = gw.services.need('audit');
       const before = await trail.store.count({});
@@ -142,7 +142,7 @@ describe('a lost witness (issue 11: is a missing witness loud?)', () => {
     const audit = { dataDir, instanceId: 'witness-lost', checkpointIntervalMs: 0 };
     const creds = stack.gateway.clients.demoCredentials();
     const key = creds.find((c) => c.clientId === 'demo-hcm')!.key;
-    const gw = await stack.startGateway({ audit, rateLimit: false });
+    const gw = await stack.startGateway({ audit, ...QUIET_GATEWAY });
     const res = await fetch(gw.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-purpose': 'lodging-notification' },
@@ -154,11 +154,11 @@ describe('a lost witness (issue 11: is a missing witness loud?)', () => {
     expect(existsSync(witnessFile)).toBe(true);
     // The insider removes the witness (next: rewrite the store and let the gateway sign over it).
     rmSync(witnessFile);
-    await expect(stack.startGateway({ audit, rateLimit: false })).rejects.toThrow(/witness .* holds no checkpoint of chain "witness-lost".*refuses to continue the chain unwitnessed/s);
-    const adopted = await stack.startGateway({ audit: { ...audit, adoptWitness: true }, rateLimit: false });
+    await expect(stack.startGateway({ audit, ...QUIET_GATEWAY })).rejects.toThrow(/witness .* holds no checkpoint of chain "witness-lost".*refuses to continue the chain unwitnessed/s);
+    const adopted = await stack.startGateway({ audit: { ...audit, adoptWitness: true }, ...QUIET_GATEWAY });
     await adopted.close();
     // Witnessed again: an ordinary restart works.
-    const again = await stack.startGateway({ audit, rateLimit: false });
+    const again = await stack.startGateway({ audit, ...QUIET_GATEWAY });
     await again.close();
   }, 60_000);
 
@@ -174,23 +174,23 @@ describe('a lost witness (issue 11: is a missing witness loud?)', () => {
       });
       expect(res.status).toBe(200);
     };
-    const gw = await stack.startGateway({ audit, rateLimit: false });
+    const gw = await stack.startGateway({ audit, ...QUIET_GATEWAY });
     await serveOne(gw);
     await gw.close();
     const witnessFile = path.join(dataDir, 'audit-witness.jsonl');
     rmSync(witnessFile);
-    const refusal = await stack.startGateway({ audit, rateLimit: false }).then(
+    const refusal = await stack.startGateway({ audit, ...QUIET_GATEWAY }).then(
       () => null,
       (err: Error) => err.message,
     );
     const seq = Number(/AUDIT_WITNESS_ADOPT=([0-9]+)/.exec(refusal ?? '')?.[1]);
     expect(seq).toBeGreaterThan(0);
-    await expect(stack.startGateway({ audit: { ...audit, adoptWitness: seq + 1 }, rateLimit: false })).rejects.toThrow(/names seq .*holds chain "witness-adopt-seq" up to seq/s);
-    const adopted = await stack.startGateway({ audit: { ...audit, adoptWitness: seq }, rateLimit: false });
+    await expect(stack.startGateway({ audit: { ...audit, adoptWitness: seq + 1 }, ...QUIET_GATEWAY })).rejects.toThrow(/names seq .*holds chain "witness-adopt-seq" up to seq/s);
+    const adopted = await stack.startGateway({ audit: { ...audit, adoptWitness: seq }, ...QUIET_GATEWAY });
     await serveOne(adopted);
     await adopted.close();
     // The insider removes the witness again while the old value is still set: refused.
     rmSync(witnessFile);
-    await expect(stack.startGateway({ audit: { ...audit, adoptWitness: seq }, rateLimit: false })).rejects.toThrow(/names seq/);
+    await expect(stack.startGateway({ audit: { ...audit, adoptWitness: seq }, ...QUIET_GATEWAY })).rejects.toThrow(/names seq/);
   }, 60_000);
 });

@@ -8,6 +8,7 @@ import type { CitizenRecord } from '../mocks/world/types.js';
 import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 import type { Stack } from './support/stack.js';
 import { startProductionGateway, startStackForClients, type ProductionGateway } from './support/client-stack.js';
+import { QUIET_GATEWAY } from './support/stack.js';
 
 let stack: Stack;
 let clients: ClientsFixture;
@@ -20,7 +21,7 @@ beforeAll(async () => {
     { id: 'explorer', procedures: ['*'], permissions: ['explore'] },
   ]);
   stack = await startStackForClients(clients, {
-    rateLimit: false,
+    ...QUIET_GATEWAY,
     // An operator raised the batch limit (docs/SECURITY.md: limits).
     limits: { maxBatchedOperations: 4 },
   });
@@ -119,7 +120,7 @@ describe("'*' procedures and the explore permission in production", () => {
       { id: 'star', procedures: ['*'] },
       { id: 'star-explorer', procedures: ['*'], permissions: ['explore'] },
     ]);
-    prodGateway = await startProductionGateway(stack, prodClients, { rateLimit: false });
+    prodGateway = await startProductionGateway(stack, prodClients, QUIET_GATEWAY);
     prod = prodGateway.gateway;
   }, 120_000);
   afterAll(async () => {
@@ -136,6 +137,15 @@ describe("'*' procedures and the explore permission in production", () => {
       const free = await post(prod.graphqlUrl, { query: `{ citizen(personalId: "${a.personalId}") { fullName religion } }` }, key);
       expect(free.status).toBe(403);
       expect(JSON.stringify(free.body)).not.toContain(a.fullName);
+    }
+  });
+
+  it('closes /metrics in production when no METRICS_TOKEN is set: a client key, or none, cannot read every agency\'s counts', async () => {
+    for (const headers of [{}, { authorization: `Bearer ${prodClients.keys.star!}` }] as Record<string, string>[]) {
+      const res = await fetch(new URL('/metrics', prod.graphqlUrl), { headers });
+      expect(res.status).toBe(403);
+      const body = (await res.json()) as { message: string };
+      expect(body.message).toMatch(/METRICS_TOKEN/);
     }
   });
 });

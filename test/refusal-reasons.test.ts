@@ -13,7 +13,7 @@ import { serverAudits, type AuditResult } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REASONS, ERROR_TABLE, type ErrorCode } from '../gateway/core/errors.js';
 import { isRefusalReason, REFUSAL_REASONS } from '../gateway/core/reasons.js';
-import { startStack, type Stack } from './support/stack.js';
+import { QUIET_GATEWAY, startStack, type Stack } from './support/stack.js';
 
 const GUIDE = readFileSync(path.join(import.meta.dirname, '..', 'docs/INTEGRATION.md'), 'utf8');
 
@@ -39,7 +39,7 @@ function recordingFetch(what: string, extraHeaders: Record<string, string> = {})
 }
 
 beforeAll(async () => {
-  stack = await startStack({ citizens: 300, gateway: { rateLimit: false } });
+  stack = await startStack({ citizens: 300, gateway: QUIET_GATEWAY });
 }, 120_000);
 afterAll(async () => {
   await stack?.close();

@@ -12,6 +12,10 @@
  *
  * Every process of a run inherits a unique MOTLAN_START_TEST marker, so the test
  * finds them all (tsx wrappers and their node children) in /proc.
+ *
+ * The runs are independent (own ports, data directory and marker), so the tests after the
+ * first run concurrently, at most STARTS_AT_ONCE whole stacks at a time: while one run waits
+ * for its processes to stop, another compiles. The first (Ctrl-C) runs alone: see there.
  */
 import { REGISTRIES } from '../lib/registries.js';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,7 +27,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
 import { generateWorld } from '../mocks/world/generate.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,6 +36,8 @@ const SEED = 777;
 const CITIZENS = 600;
 /** Six services compile under tsx on a 2-core machine shared with other tests. */
 const STARTUP_MS = 150_000;
+/** Whole stacks starting at the same time (each is seven processes compiling under tsx). */
+const STARTS_AT_ONCE = 2;
 
 /** PIDs of live (non-zombie) processes whose environment carries `marker`. */
 function processesWithMarker(marker: string): number[] {
@@ -66,10 +72,18 @@ interface Ports {
   eid: number;
 }
 
+/** Port ranges handed to a run of this file: concurrent runs never get overlapping ones. */
+const PORT_SPAN = 26;
+const handedOut: number[] = [];
+
 /** A gateway port, two bases of one free port per registry (consecutive) and the e-ID port, away from the defaults. */
 async function freePorts(): Promise<Ports> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 35_000);
+    // Below Linux's ephemeral range (32768+), where any process's outgoing connection can take a
+    // port between our check and the child's listen.
+    const base = 20_000 + Math.floor(Math.random() * (32_768 - 20_000 - PORT_SPAN));
+    if (handedOut.some((b) => Math.abs(b - base) < PORT_SPAN)) continue;
+    handedOut.push(base);
     const wanted = [base, ...REGISTRIES.map((_, i) => base + 1 + i), ...REGISTRIES.map((_, i) => base + 11 + i), base + 25];
     const free = await Promise.all(wanted.map(portFree));
     if (free.every(Boolean)) return { gateway: base, subgraphBase: base + 1, registryBase: base + 11, eid: base + 25 };
@@ -105,8 +119,32 @@ interface StartRun {
   exited: Promise<number | null>;
 }
 
-const runs: StartRun[] = [];
-const blockers: Server[] = [];
+/** A slot for one whole stack (STARTS_AT_ONCE at a time), held until the test ends. */
+let freeSlots = STARTS_AT_ONCE;
+const waitingForSlot: Array<() => void> = [];
+async function stackSlot(ctx: TestContext): Promise<void> {
+  if (freeSlots > 0) freeSlots--;
+  else await new Promise<void>((resolve) => waitingForSlot.push(resolve));
+  ctx.onTestFinished(() => {
+    const next = waitingForSlot.shift();
+    if (next) next();
+    else freeSlots++;
+  });
+}
+
+/** Whatever happened, leave nothing running when the test ends: SIGKILL every process of the run. */
+function killAfterTest(ctx: TestContext, run: StartRun): void {
+  ctx.onTestFinished(() => {
+    for (const pid of processesWithMarker(run.marker)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(run.dataDir, { recursive: true, force: true });
+  });
+}
 
 interface RunOptions {
   /** How to launch: `tsx` runs scripts/start.ts directly; `npm` runs `npm start`; `sh+npm` runs `npm start` under a shell that waits for it. Default tsx. */
@@ -115,7 +153,7 @@ interface RunOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-function runStart(ports: Ports, opts: RunOptions = {}): StartRun {
+function runStart(ctx: TestContext, ports: Ports, opts: RunOptions = {}): StartRun {
   const marker = randomUUID();
   // Development keys, the audit database and the guard's record: never in the repository's data/.
   const dataDir = mkdtempSync(path.join(tmpdir(), 'motlan-start-test-'));
@@ -155,7 +193,7 @@ function runStart(ports: Ports, opts: RunOptions = {}): StartRun {
   child.stderr!.on('data', (d: Buffer) => (text += d.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const run = { child, marker, egressLog, dataDir, output: () => text, exited };
-  runs.push(run);
+  killAfterTest(ctx, run);
   return run;
 }
 
@@ -182,27 +220,17 @@ async function waitGone(marker: string, timeoutMs: number): Promise<number[]> {
   return left;
 }
 
-afterEach(async () => {
-  // Whatever happened, leave nothing running: SIGKILL every process of the run.
-  for (const run of runs.splice(0)) {
-    for (const pid of processesWithMarker(run.marker)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    rmSync(run.dataDir, { recursive: true, force: true });
-  }
-  for (const b of blockers.splice(0)) await new Promise((r) => b.close(r));
-});
-
-describe('npm start', () => {
-  it(
+describe.concurrent('npm start', () => {
+  // Alone, before the concurrent ones: tsx's CLI gives start.ts 60 ms to acknowledge a relayed
+  // SIGINT, then SIGKILLs it and exits 130. On a machine made busy by other stacks starting,
+  // that window is missed and the clean Ctrl-C exit (code 0) this test asserts cannot be seen.
+  it.sequential(
     'starts everything, serves the four-registry query and a prefill with the demo key, connects nowhere outside, and leaves no process after Ctrl-C',
-    async () => {
+    async (ctx) => {
+      const { expect } = ctx;
+      await stackSlot(ctx);
       const ports = await freePorts();
-      const run = runStart(ports);
+      const run = runStart(ctx, ports);
       await waitForOutput(run, /Press Ctrl-C to stop/, STARTUP_MS);
       const out = run.output();
       const gateway = `http://127.0.0.1:${ports.gateway}`;
@@ -280,13 +308,15 @@ describe('npm start', () => {
 
   it(
     'stops the others and exits non-zero naming the child that could not start',
-    async () => {
+    async (ctx) => {
+      const { expect } = ctx;
+      await stackSlot(ctx);
       const ports = await freePorts();
       // Occupy the insurance subgraph's port so that subgraph dies at startup.
-      const blocker = createServer((socket) => socket.destroy()); // health probes hitting it fail fast
+      const blocker: Server = createServer((socket) => socket.destroy()); // health probes hitting it fail fast
       await new Promise<void>((resolve) => blocker.listen({ port: ports.subgraphBase + 2, host: '127.0.0.1' }, resolve));
-      blockers.push(blocker);
-      const run = runStart(ports);
+      ctx.onTestFinished(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+      const run = runStart(ctx, ports);
       const code = await Promise.race([run.exited, sleep(STARTUP_MS).then(() => 'timeout' as const)]);
       expect(code, run.output().slice(-3000)).not.toBe(0);
       expect(code).not.toBe('timeout');
@@ -299,9 +329,11 @@ describe('npm start', () => {
 
   it(
     'stops every child when the npm process itself gets SIGTERM (npm → sh → tsx does not pass it on)',
-    async () => {
+    async (ctx) => {
+      const { expect } = ctx;
+      await stackSlot(ctx);
       const ports = await freePorts();
-      const run = runStart(ports, { via: 'npm' });
+      const run = runStart(ctx, ports, { via: 'npm' });
       await waitForOutput(run, /Press Ctrl-C to stop/, STARTUP_MS);
       const before = processesWithMarker(run.marker);
       // npm, sh, tsx + node for start.ts, and tsx + node for each of the 6 services.
@@ -318,10 +350,13 @@ describe('npm start', () => {
 
   it(
     "stops every child when the parent of npm dies",
-    async () => {
+    async (ctx) => {
+      const { expect } = ctx;
+      await stackSlot(ctx);
       const ports = await freePorts();
-      const run = runStart(ports, { via: 'sh+npm' }); // the child is the shell; npm runs under it
-      await waitForOutput(run, /started gateway \(pid/, STARTUP_MS);
+      const run = runStart(ctx, ports, { via: 'sh+npm' }); // the child is the shell; npm runs under it
+      // Every child up and answering (the children all start at once: "started gateway" comes early).
+      await waitForOutput(run, /Press Ctrl-C to stop/, STARTUP_MS);
       expect(processesWithMarker(run.marker).length).toBeGreaterThanOrEqual(14);
       process.kill(run.child.pid!, 'SIGKILL'); // the shell only: npm and its children are orphaned
       await run.exited;
@@ -333,9 +368,12 @@ describe('npm start', () => {
 
   it(
     'stops every child when its output pipe closes (EPIPE)',
-    async () => {
+    async (ctx) => {
+      const { expect } = ctx;
+      await stackSlot(ctx);
       const ports = await freePorts();
-      const run = runStart(ports, { via: 'npm' });
+      const run = runStart(ctx, ports, { via: 'npm' });
+      // Before the summary: it is the next line written at the latest.
       await waitForOutput(run, /started gateway \(pid/, STARTUP_MS);
       // Like `npm start | head` once head has exited: the next line (the summary at the latest) gets EPIPE.
       run.child.stdout!.destroy();
@@ -349,10 +387,13 @@ describe('npm start', () => {
 
   it(
     'children stop themselves when the start process is killed with SIGKILL (it cannot stop them then)',
-    async () => {
+    async (ctx) => {
+      const { expect } = ctx;
+      await stackSlot(ctx);
       const ports = await freePorts();
-      const run = runStart(ports);
-      await waitForOutput(run, /started gateway \(pid/, STARTUP_MS);
+      const run = runStart(ctx, ports);
+      // Every child up, each with its own watch on start.ts.
+      await waitForOutput(run, /Press Ctrl-C to stop/, STARTUP_MS);
       // The node process running start.ts (tsx's child), not tsx's CLI wrapper.
       const start = processesWithMarker(run.marker).filter((pid) => {
         const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
@@ -366,15 +407,16 @@ describe('npm start', () => {
     STARTUP_MS + 120_000,
   );
 
-  it.each([
+  it.for<[string, NodeJS.ProcessEnv, RegExp]>([
     ['PORT', { PORT: '6666' }, /PORT=6666 \(the gateway\) is port 6666, which browsers and fetch refuse/],
     ['a derived port', { SUBGRAPH_PORT_BASE: '5998' }, /SUBGRAPH_PORT_BASE=5998 \+ 2 \(the insurance subgraph\) is port 6000, which browsers and fetch refuse/],
-  ])('refuses a port browsers and fetch refuse at once: %s', async (_label, env, message) => {
+  ])('refuses a port browsers and fetch refuse at once: %s', { timeout: 90_000 }, async ([, env, message], ctx) => {
+    const { expect } = ctx;
     const ports = await freePorts();
-    const run = runStart(ports, { env });
+    const run = runStart(ctx, ports, { env });
     const code = await Promise.race([run.exited, sleep(60_000).then(() => 'timeout' as const)]);
     expect(code, run.output()).toBe(2);
     expect(run.output()).toMatch(message);
     expect(run.output(), 'no child was started').not.toMatch(/started /);
-  }, 90_000);
+  });
 });

@@ -15,7 +15,7 @@ import { buildGateway } from '../gateway/app.js';
 import { EnvReader } from '../lib/env-options.js';
 import { processTracing, tracingSdkLoaded, tracingSettings } from '../lib/tracing.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
-import { startStack, type Stack } from './support/stack.js';
+import { QUIET_GATEWAY, startStack, type Stack } from './support/stack.js';
 
 /** One span as the receiver got it (OTLP/JSON: ids in hex, attributes as key/value lists). */
 interface ReceivedSpan {
@@ -96,7 +96,7 @@ describe('tracing off (the default)', () => {
     expect(tracingSettings(new EnvReader({}), 'motlan-gateway')).toBeNull();
     expect(tracingSettings(new EnvReader({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_EXPORTER: 'none' }), 'x')).toBeNull();
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-    const gw = await buildGateway({ env, logLevel: 'silent', audit: false, sandbox: false, rateLimit: false });
+    const gw = await buildGateway({ env, logLevel: 'silent', audit: false, sandbox: false, ...QUIET_GATEWAY });
     try {
       expect(gw.concerns.map((c) => c.name)).toContain('tracing');
       expect(tracingSdkLoaded()).toBe(false);
@@ -145,7 +145,7 @@ describe('tracing on: one connected trace across gateway, subgraphs and registri
       citizens: 300,
       // The gateway's tracing from its environment, as an operator sets it (the other tiers get the same settings).
       gateway: {
-        rateLimit: false,
+        ...QUIET_GATEWAY,
         tracing: undefined,
         env: { ...process.env, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '3600000', OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
       },

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from './support/stack.js';
 import { startTrustedDocumentsStack, type TrustedDocumentsStack } from './support/trusted-documents-stack.js';
+import { QUIET_GATEWAY } from './support/stack.js';
 
 let fixture: TrustedDocumentsStack;
 let stack: Stack;
@@ -17,7 +18,7 @@ let personalId: string;
 let lodging: TrustedDocumentsStack['lodging'];
 
 beforeAll(async () => {
-  fixture = await startTrustedDocumentsStack({ procedures: ['lodging-notification'], gateway: { rateLimit: false } });
+  fixture = await startTrustedDocumentsStack({ procedures: ['lodging-notification'], gateway: QUIET_GATEWAY });
   ({ stack, key: KEY, personalId, lodging } = fixture);
 }, 120_000);
 afterAll(async () => {

@@ -17,6 +17,13 @@ import { classifyOutcome } from '../core/outcome.js';
 export interface OperationCapture {
   /** An inner execution run by the gateway for this request (prefill), not the client's own operation. */
   internal: boolean;
+  /**
+   * An inner execution whose answer never leaves the gateway: a relation check
+   * (`MotlanSubjectRelations`, gateway/core/relations.ts) reads the identifiers of the citizen's
+   * parents, spouse, children and household to decide, and nothing of them is sent. Its data
+   * names no subject of the record (docs/AUDIT.md: every entity that LEFT is listed).
+   */
+  identifiersOnly?: boolean;
   operationName: string | null;
   operationType: OperationType | null;
   documentHash: string | null;
@@ -105,7 +112,10 @@ function prefillFromResponse(data: unknown): PrefillNote | null {
   return keys.every((k) => typeof s[k] === 'number') ? (Object.fromEntries(keys.map((k) => [k, s[k]])) as unknown as PrefillNote) : null;
 }
 
-/** The `procedureId` and `dossierId` arguments of a `prefill` root field of the operation, if any. */
+/** The root fields that name their own purpose, and the argument that names it. */
+const PREFILL_PURPOSE_ARG: Readonly<Record<string, string>> = { prefill: 'procedureId', prefillGroup: 'groupId' };
+
+/** The purpose (`procedureId`, or a group's `groupId`) and `dossierId` arguments of a `prefill`/`prefillGroup` root field of the operation, if any. */
 function prefillArgsOf(op: OperationCapture | undefined): { procedureId: string | null; dossierId: string | null } | null {
   if (!op?.document) return null;
   const def = op.document.definitions.find(
@@ -113,7 +123,9 @@ function prefillArgsOf(op: OperationCapture | undefined): { procedureId: string 
   );
   if (!def || def.kind !== Kind.OPERATION_DEFINITION) return null;
   for (const sel of def.selectionSet.selections) {
-    if (sel.kind !== Kind.FIELD || sel.name.value !== 'prefill') continue;
+    // prefillGroup names its purpose (a group id) with groupId.
+    const idArg = sel.kind === Kind.FIELD ? PREFILL_PURPOSE_ARG[sel.name.value] : undefined;
+    if (sel.kind !== Kind.FIELD || !idArg) continue;
     const arg = (name: string): string | null => {
       const node = sel.arguments?.find((a) => a.name.value === name);
       if (!node) return null;
@@ -124,7 +136,7 @@ function prefillArgsOf(op: OperationCapture | undefined): { procedureId: string 
         return null;
       }
     };
-    return { procedureId: arg('procedureId'), dossierId: arg('dossierId') };
+    return { procedureId: arg(idArg), dossierId: arg('dossierId') };
   }
   return null;
 }
@@ -158,8 +170,9 @@ export function buildEntry(draft: AuditDraft, http: HttpFacts, hasher: SubjectHa
   }
   // Every entity that left, from what the subgraphs returned (aliases change nothing)…
   subjects.fromReturned(trace?.returnedEntities);
-  // …and, as a fallback, keys the client's response shows under their schema names.
-  for (const op of draft.ops) subjects.fromResponse(op.data);
+  // …and, as a fallback, keys the client's response shows under their schema names. Relation
+  // checks are not responses: the family identifiers they read stay in the gateway.
+  for (const op of draft.ops) if (!op.identifiersOnly) subjects.fromResponse(op.data);
 
   const outcome = classify({
     httpStatus: http.httpStatus,

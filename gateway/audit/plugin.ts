@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import type { MotlanContext } from '../core/context.js';
-import { isInternalExecution } from '../core/inner-execution.js';
+import { isInternalExecution, readsIdentifiersOnly } from '../core/inner-execution.js';
 import { AuditDraft, type OperationCapture } from './draft.js';
 import { AuditUnavailableError } from './log.js';
 import type { AuditRecorder } from './recorder.js';
@@ -51,6 +51,7 @@ export function auditPlugin(recorder: AuditRecorder): ApolloServerPlugin<MotlanC
       if (!draft.context && !internal) draft.context = ctx;
       const op: OperationCapture = {
         internal,
+        identifiersOnly: readsIdentifiersOnly(ctx),
         operationName: rc.request.operationName ?? null,
         operationType: null,
         documentHash: null,

@@ -28,6 +28,7 @@ import { ResponseCache } from './response-cache.js';
 import { responseCachePlugin, type ResponseCacheCounters } from './response-plugin.js';
 import { loadCacheSettings, type CacheSettings } from './settings.js';
 import { LocalStore, type CacheStore } from './store.js';
+import { stringifyResult } from './stringify-result.js';
 import { warmQueryPlans, type OperationToWarm } from './warm.js';
 
 /**
@@ -230,6 +231,7 @@ export const cacheConcern = defineConcern({
         ? [responseCachePlugin({
             cache: responses,
             production: env.core.production,
+            purposeVersion: (id) => catalog?.version?.(id) ?? null,
             counters: responseCounters ?? undefined,
             onStoreError: (err) => log.warn(`Response cache: storing a response failed (${(err as Error).message}); it is served from the registries next time.`),
             now,
@@ -237,6 +239,7 @@ export const cacheConcern = defineConcern({
         : []),
     ],
     subgraphFetch: fetchCache.intercept,
+    ...(responses ? { apolloSettings: { stringifyResult } } : {}),
     // The cache is optional: a broken Redis only costs speed, so it never makes the gateway unready.
     ready: async () => null,
     async close() {

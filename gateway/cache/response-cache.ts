@@ -8,7 +8,8 @@
  * re-decides on the cached entity graph against THIS request's client, purpose and subject)
  * and the audit record (with the entities the cached response carried, `cache: hit`).
  *
- * Key: sha256 of the client id, the purpose's procedure, the subject the policy verified, the
+ * Key: sha256 of the client id, the purpose's procedure and the version of its definition (a
+ * catalog reload that changes it misses: a prefill's form is built by the resolver a hit skips), the subject the policy verified, the
  * document hash, the operation name and the canonical JSON of the variables. The data of a
  * response depends only on the document, the operation and the variables (the subgraphs get no
  * client identity); client, procedure and subject are what the response check decides on, and
@@ -41,16 +42,24 @@ export interface CachedResponse {
   returned: ReadonlyMap<string, ReturnedEntity>;
   graph: EntityGraph;
   prefill: PrefillSummary | null;
+  /** Schema coordinates the response's execution read (the audit's and the statistics' `fields`). */
+  fields: readonly string[];
 }
 
-/** The JSON form (Redis, size): Maps and Sets as arrays. */
+/**
+ * The JSON form (Redis, size): Maps and Sets as arrays. Written as `{"n":<length>,"d":<data>,…}`:
+ * `n` is the length of the data's JSON, so a hit can slice the data's serialisation out of the
+ * stored string (no copy) and the response is written without serialising the data again.
+ */
 interface Encoded {
+  n?: number;
   d: Record<string, unknown>;
   r: string[];
   e: Record<string, number>;
   x: Array<[string, ReturnedEntity]>;
   g: { roots: Array<[string, string[]]>; edges: Array<[string, EntityEdge[]]>; unanchored: string[]; problems: string[] };
   p: PrefillSummary | null;
+  f?: string[];
 }
 
 /** Scope of the registry-agnostic response tags (a registry is never named so). */
@@ -62,11 +71,12 @@ export function responseTag(id: string): string {
 }
 
 /** The key of a response: who asked, for what, about whom, and the exact operation. */
-export function responseKey(ctx: MotlanContext, queryHash: string, operationName: string | null | undefined, variables: unknown): string {
+export function responseKey(ctx: MotlanContext, queryHash: string, operationName: string | null | undefined, variables: unknown, purposeVersion = ''): string {
   return sha256([
     'r',
     ctx.client?.id ?? '',
     ctx.purpose?.procedureId ?? '',
+    purposeVersion,
     canonicalJson(ctx.subject),
     queryHash,
     operationName ?? '',
@@ -74,9 +84,34 @@ export function responseKey(ctx: MotlanContext, queryHash: string, operationName
   ].join('\u0000'));
 }
 
-function encode(c: CachedResponse): string {
-  const e: Encoded = {
-    d: c.data,
+/**
+ * The JSON of each cached `data` object, by identity: a slice of its entry's stored string.
+ * Only objects the cache holds are here, and they are never mutated (see the file comment), so
+ * the string stays their exact `JSON.stringify`.
+ */
+const dataJson = new WeakMap<object, string>();
+
+/** `JSON.stringify(data)` when `data` is a response the cache holds (a hit's, or one just stored); else undefined. */
+export function cachedDataJson(data: unknown): string | undefined {
+  return typeof data === 'object' && data !== null ? dataJson.get(data) : undefined;
+}
+
+/** Prefix of an encoded entry before its data's JSON. */
+function dataPrefix(length: number): string {
+  return `{"n":${length},"d":`;
+}
+
+/** Remembers where `data`'s JSON sits in `value` (when the value has that layout). */
+function rememberDataJson(data: object, value: string, length: number | undefined): void {
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 2) return;
+  const start = dataPrefix(length).length;
+  if (!value.startsWith(dataPrefix(length)) || value[start + length] !== ',') return;
+  dataJson.set(data, value.slice(start, start + length));
+}
+
+function encode(c: CachedResponse): { value: string; dataLength: number } {
+  const data = JSON.stringify(c.data);
+  const e: Omit<Encoded, 'd' | 'n'> = {
     r: [...c.registries],
     e: { ...c.entities },
     x: [...c.returned],
@@ -87,8 +122,10 @@ function encode(c: CachedResponse): string {
       problems: [...c.graph.problems],
     },
     p: c.prefill,
+    f: [...c.fields],
   };
-  return JSON.stringify(e);
+  // `{"n":…,"d":<data>,` then the rest's members (JSON.stringify(e) always starts with `{"r":`).
+  return { value: `${dataPrefix(data.length)}${data},${JSON.stringify(e).slice(1)}`, dataLength: data.length };
 }
 
 function decode(value: string): CachedResponse | undefined {
@@ -98,6 +135,7 @@ function decode(value: string): CachedResponse | undefined {
     const edges = new Map(e.g.edges);
     const edgeKeys = new Set<string>();
     for (const [from, list] of edges) for (const edge of list) edgeKeys.add(`${from}\n${edge.path.join('.')}\n${edge.to}`);
+    rememberDataJson(e.d, value, e.n);
     return {
       data: e.d,
       registries: e.r,
@@ -105,6 +143,7 @@ function decode(value: string): CachedResponse | undefined {
       returned: new Map(e.x),
       graph: { roots: new Map(e.g.roots.map(([id, paths]) => [id, new Set(paths)])), edges, edgeKeys, unanchored: new Set(e.g.unanchored), problems: e.g.problems },
       prefill: e.p ?? null,
+      fields: Array.isArray(e.f) ? e.f : [],
     };
   } catch {
     return undefined;
@@ -173,6 +212,7 @@ export class ResponseCache {
       returned: trace.returnedEntities,
       graph: trace.entityGraph,
       prefill: ctx.prefill ?? null,
+      fields: [...trace.fields],
     };
     const ids = new Set<string>();
     for (const e of trace.returnedEntities.values()) ids.add(e.key);
@@ -181,8 +221,10 @@ export class ResponseCache {
     const tags = new Set<string>();
     for (const id of ids) tags.add(responseTag(id));
     for (const r of trace.registries) tags.add(registryTag(r));
-    const entry: CacheEntry = { value: encode(response), freshUntil, staleUntil: freshUntil, tags: [...tags] };
+    const { value, dataLength } = encode(response);
+    const entry: CacheEntry = { value, freshUntil, staleUntil: freshUntil, tags: [...tags] };
     this.decoded.set(entry, response);
+    rememberDataJson(data, value, dataLength);
     await this.opts.store.set(key, entry);
     return true;
   }
@@ -202,6 +244,9 @@ export function restoreTrace(trace: RequestTrace, hit: CachedResponse): void {
   trace.registries.clear();
   for (const r of hit.registries) trace.registries.add(r);
   trace.entities = { ...hit.entities };
+  // The miss's fields include what the execution read beyond the client's selection (a prefill's registry fields).
+  trace.fields.clear();
+  for (const f of hit.fields) trace.fields.add(f);
   trace.returnedEntities = new Map(hit.returned);
   // Read only from here on (the response check and the audit): no fetch follows a hit.
   trace.entityGraph = hit.graph;

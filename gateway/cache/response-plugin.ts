@@ -40,6 +40,8 @@ export interface ResponseCachePluginOptions {
   onStoreError?: (err: unknown) => void;
   /** Clock. Default `Date.now`. */
   now?: () => number;
+  /** The version of a purpose's definition, part of the key (see ProcedureCatalog.version). Default: none (no catalog). */
+  purposeVersion?: (purposeId: string) => string | null;
 }
 
 export function responseCachePlugin(opts: ResponseCachePluginOptions): ApolloServerPlugin<MotlanContext> {
@@ -54,7 +56,7 @@ export function responseCachePlugin(opts: ResponseCachePluginOptions): ApolloSer
           if (!ctx?.trace || isInternalExecution(ctx) || !ctx.client || !ctx.purpose || (ctx.batchSize ?? 1) > 1) return null;
           if (rc.operation.operation !== 'query' || !rc.queryHash) return null;
           if (!opts.production && ctx.client.permissions.includes('explore')) return null;
-          key = responseKey(ctx, rc.queryHash, rc.operationName, rc.request.variables);
+          key = responseKey(ctx, rc.queryHash, rc.operationName, rc.request.variables, opts.purposeVersion?.(ctx.purpose.procedureId ?? '') ?? '');
           generation = opts.cache.generation;
           const hit = await opts.cache.get(key);
           if (!hit) {

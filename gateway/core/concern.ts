@@ -16,7 +16,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
-import type { GraphQLSchema } from 'graphql';
+import type { FormattedExecutionResult, GraphQLSchema } from 'graphql';
 import type { EnvReader } from '../../lib/env-options.js';
 import type { MotlanContext } from './context.js';
 import type { SubgraphFetchInterceptor } from './datasource.js';
@@ -78,8 +78,8 @@ export interface ConcernParts {
    * sees the fetch first; `upstream` calls the next one).
    */
   subgraphFetch?: SubgraphFetchInterceptor;
-  /** Apollo Server settings this concern decides (gateway/limits: batched requests). */
-  apolloSettings?: { allowBatchedHttpRequests?: boolean };
+  /** Apollo Server settings this concern decides (gateway/limits: batched requests; gateway/cache: how results are written). */
+  apolloSettings?: { allowBatchedHttpRequests?: boolean; stringifyResult?: (value: FormattedExecutionResult) => string };
   /** Readiness probe for /ready: resolve `null` when ready, or a reason when not. */
   ready?: () => Promise<string | null>;
   /** Release resources (flush, close pools); called once on shutdown, in reverse creation order. */

@@ -85,7 +85,13 @@ export interface ProcedureCatalog {
    * A group id is a purpose of its own (pathTree, fieldCoordinates and name answer for it).
    */
   groupProcedures(id: string): string[] | null;
-  /** Optional (statistics: a group id is a known purpose, not `unknown`): ids of the current groups. */
+  /**
+   * Optional (response cache key): a fingerprint of the purpose's current definition (a procedure's,
+   * or a group's with its procedures'); changes when a reload changes what the purpose may read or
+   * how its forms are built, so cached responses of the old definition are never served. Null when unknown.
+   */
+  version?(purposeId: string): string | null;
+  /** Optional: ids of the current groups, each a known purpose (metrics labels and statistics: core/known-purposes.ts). */
   groupIds?(): string[];
   /** Optional (statistics labels and report): its English name (C2 `nameEn`); null when none. */
   nameEn?(procedureId: string): string | null;

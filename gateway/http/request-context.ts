@@ -7,10 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newTrace, type MotlanContext } from '../core/context.js';
 import { defineConcern } from '../core/concern.js';
+import { applySecurityHeaders, securityHeaders } from './security-headers.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,30 +45,33 @@ export function createContext(request: FastifyRequest): MotlanContext {
  * Security headers (helmet) with a strict same-origin CSP: the sandbox and the
  * console load only their own assets (closed government networks, no CDN).
  * GraphiQL and Chart.js set inline styles, hence `style-src 'unsafe-inline'`.
+ * Computed once at start (security-headers.ts: @fastify/helmet rebuilds them per request).
  */
-async function installRequestContext(app: FastifyInstance): Promise<void> {
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        workerSrc: ["'self'", 'blob:'],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        frameAncestors: ["'none'"],
-        formAction: ["'self'"],
-      },
+const SECURITY_HEADERS = securityHeaders({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      fontSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      workerSrc: ["'self'", 'blob:'],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      frameAncestors: ["'none'"],
+      formAction: ["'self'"],
     },
-    // The API is called cross-origin by TTHC systems' back ends, not browsers; keep CORP permissive for JSON.
-    crossOriginResourcePolicy: { policy: 'same-site' },
-  });
+  },
+  // The API is called cross-origin by TTHC systems' back ends, not browsers; keep CORP permissive for JSON.
+  crossOriginResourcePolicy: { policy: 'same-site' },
+});
+
+async function installRequestContext(app: FastifyInstance): Promise<void> {
   app.decorateRequest('motlan', null as unknown as MotlanContext);
   app.addHook('onRequest', async (request, reply) => {
+    applySecurityHeaders(reply.raw, SECURITY_HEADERS);
     request.motlan = createContext(request);
     void reply.header('x-request-id', request.id);
   });

@@ -19,6 +19,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { MotlanContext } from '../core/context.js';
+import { readsIdentifiersOnly } from '../core/inner-execution.js';
 
 export function collectReturnedFields(
   schema: GraphQLSchema,
@@ -89,8 +90,25 @@ function isMember(schema: GraphQLSchema, abstractName: string, type: GraphQLObje
   return !!t && isAbstractType(t) && schema.isSubType(t, type);
 }
 
-/** Apollo plugin, in the "execution" slot of app.ts so it runs before audit reads the trace. */
+/** The fields found in one response `data` object, and what they were found under. */
+interface FieldsMemo {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operationName: string | null | undefined;
+  fields: readonly string[];
+}
+
+/**
+ * Apollo plugin, in the "execution" slot of app.ts so it runs before audit reads the trace.
+ *
+ * Memoised by the identity of the `data` object: a response cache hit (gateway/cache) hands out
+ * the very object it stored, so a hit reuses the walk of the answer it was cached from instead
+ * of walking the same data again. Only the same object under the same schema, document and
+ * operation reuses it; anything else (a fresh answer, a body the response check replaced, a
+ * reloaded supergraph) is walked.
+ */
 export function returnedFieldsPlugin(): ApolloServerPlugin<MotlanContext> {
+  const memo = new WeakMap<object, FieldsMemo>();
   return {
     async requestDidStart() {
       return {
@@ -99,9 +117,19 @@ export function returnedFieldsPlugin(): ApolloServerPlugin<MotlanContext> {
           for (const e of response.body.singleResult.errors ?? []) {
             if (typeof e.extensions?.code === 'string') contextValue.trace.errorCodes.add(e.extensions.code);
           }
-          if (!document) return;
+          // A relation check's answer (family identifiers) never leaves the gateway: not shared, not listed.
+          if (!document || readsIdentifiersOnly(contextValue)) return;
           const data = response.body.singleResult.data as Record<string, unknown> | null | undefined;
-          collectReturnedFields(schema, document, operationName, data, contextValue.trace.fields);
+          if (!data) return;
+          const into = contextValue.trace.fields;
+          const known = memo.get(data);
+          if (known && known.schema === schema && known.document === document && known.operationName === operationName) {
+            for (const f of known.fields) into.add(f);
+            return;
+          }
+          const found = collectReturnedFields(schema, document, operationName, data);
+          for (const f of found) into.add(f);
+          memo.set(data, { schema, document, operationName, fields: [...found] });
         },
       };
     },

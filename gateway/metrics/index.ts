@@ -16,6 +16,7 @@ import type { MotlanContext, Purpose } from '../core/context.js';
 import { defineConcern, motlanContextOf } from '../core/concern.js';
 import { isGraphQLRequest, sendError } from '../core/errors.js';
 import type { ClientDirectory } from '../core/services.js';
+import { isKnownPurpose } from '../core/known-purposes.js';
 import { MotlanMetrics, type MetricsOptions } from './metrics.js';
 import { classifyOutcome } from '../core/outcome.js';
 
@@ -25,8 +26,8 @@ export type { MetricsOptions, RequestObservation } from './metrics.js';
 export interface MetricsConcernOptions extends MetricsOptions {
   /**
    * Bearer token Prometheus must send (`Authorization: Bearer <token>`). Default:
-   * `METRICS_TOKEN` env; unset means /metrics is open, the usual setup when
-   * Prometheus scrapes over a private network (a warning is logged in production).
+   * `METRICS_TOKEN` env. Unset: open outside production (development, the mocked setup); in
+   * production /metrics then refuses every scrape (403), because client systems reach the gateway too.
    */
   token?: string | null;
   /** Path of the endpoint. Default `/metrics` (a stable interface: do not change it in deployments). */
@@ -72,8 +73,8 @@ export function observeRequest(
     now?: number;
     fallbackClientId?: () => string | null;
     purposeByTrace?: WeakMap<object, Purpose>;
-    /** Whether a procedure id is in the catalog. Default: every id is (no catalog to ask). */
-    isProcedure?: (procedureId: string) => boolean;
+    /** Whether a purpose is a procedure or group of the catalog (core/known-purposes.ts). Default: every id is (no catalog to ask). */
+    isKnownPurpose?: (procedureId: string) => boolean;
   } = {},
 ): void {
   const now = opts.now ?? Date.now();
@@ -92,7 +93,7 @@ export function observeRequest(
     // as its audit record does.
     clientId: ctx.client?.id ?? (statusCode !== 401 ? (opts.fallbackClientId?.() ?? null) : null),
     procedureId,
-    procedureKnown: procedureId === null || !opts.isProcedure ? true : opts.isProcedure(procedureId),
+    procedureKnown: procedureId === null || !opts.isKnownPurpose ? true : opts.isKnownPurpose(procedureId),
     outcome: classifyOutcome({
       httpStatus: statusCode,
       codes: trace.errorCodes,
@@ -129,7 +130,8 @@ export const metricsConcern = defineConcern({
   create: ({ own, core, logger, app, services }) => {
     const metrics = new MotlanMetrics(own);
     if (!own.token && core.production) {
-      logger.warn('METRICS_TOKEN is not set: /metrics is readable by anyone who can reach the gateway. Set it unless only Prometheus can.');
+      // Client systems reach the gateway too; an open /metrics would show them every agency's counts.
+      logger.warn('METRICS_TOKEN is not set: /metrics refuses every scrape in production. Set METRICS_TOKEN and configure it as the scrape bearer token in Prometheus.');
     }
     const purposeByTrace = new WeakMap<object, Purpose>();
     return {
@@ -141,11 +143,12 @@ export const metricsConcern = defineConcern({
           metrics,
           clients: services.need('clients'),
           token: own.token,
+          production: core.production,
           path: own.path,
           purposeByTrace,
-          isProcedure: (id) => {
+          isKnownPurpose: (id) => {
             const catalog = services.use('procedures');
-            return catalog ? catalog.name(id) !== null : true;
+            return catalog ? isKnownPurpose(catalog, id) : true;
           },
         }),
     };
@@ -157,9 +160,11 @@ function installMetrics(env: {
   metrics: MotlanMetrics;
   clients: ClientDirectory;
   token: string | null;
+  /** In production /metrics is never open: without a token it refuses every scrape. */
+  production: boolean;
   path: string;
   purposeByTrace: WeakMap<object, Purpose>;
-  isProcedure: (procedureId: string) => boolean;
+  isKnownPurpose: (procedureId: string) => boolean;
 }): void {
   const { metrics, token, path } = env;
   env.app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -169,7 +174,7 @@ function installMetrics(env: {
     try {
       observeRequest(metrics, ctx, reply.statusCode, {
         purposeByTrace: env.purposeByTrace,
-        isProcedure: env.isProcedure,
+        isKnownPurpose: env.isKnownPurpose,
         fallbackClientId: () => {
           const auth = env.clients.authenticate(request.headers, { role: 'client' });
           return auth.ok ? auth.client.id : null;
@@ -182,6 +187,9 @@ function installMetrics(env: {
   });
 
   env.app.get(path, async (request, reply) => {
+    if (!token && env.production) {
+      return sendError(request, reply, 'FORBIDDEN', 'This gateway runs in production without METRICS_TOKEN, so /metrics is closed (client systems could read every agency\'s counts). Set METRICS_TOKEN and configure it as the scrape bearer token in Prometheus.');
+    }
     if (token && !bearerMatches(request.headers.authorization, token)) {
       return sendError(request, reply, 'UNAUTHENTICATED', 'This /metrics endpoint requires Authorization: Bearer <METRICS_TOKEN>; configure it as the scrape bearer token in Prometheus.', {
         headers: { 'www-authenticate': 'Bearer realm="metrics"' },

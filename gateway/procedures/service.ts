@@ -3,6 +3,7 @@
  * executor prefill runs its operations with, and the `procedures` subgraph schema whose
  * resolvers read the current catalog at call time (so a reload needs no new schema).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -40,6 +41,8 @@ export class ProcedureService implements ProcedureCatalog {
   private supergraphSdl: string;
   private execute: InnerExecutor | null;
   private builtSchema: GraphQLSchema | null = null;
+  /** `version` of each compiled procedure or group (a reload compiles new objects). */
+  private readonly versions = new WeakMap<object, string>();
 
   /** Loads the catalog; throws CatalogError (naming file, procedure and path) when it is invalid. */
   constructor(private readonly opts: ProcedureServiceOptions) {
@@ -96,6 +99,19 @@ export class ProcedureService implements ProcedureCatalog {
   /** The procedures of a group, in order; null when `id` names no group. */
   groupProcedures(id: string): string[] | null {
     return this.current.groups.get(id)?.procedures.map((p) => p.def.id) ?? null;
+  }
+
+  /** See ProcedureCatalog.version: sha256 of the definitions (and the supergraph they compile against), once per compiled object. */
+  version(purposeId: string): string | null {
+    const target = this.current.byId.get(purposeId) ?? this.current.groups.get(purposeId);
+    if (!target) return null;
+    let v = this.versions.get(target);
+    if (v === undefined) {
+      const defs = 'procedures' in target ? [target.def, ...target.procedures.map((p) => p.def)] : [target.def];
+      v = createHash('sha256').update(JSON.stringify(defs)).update('\u0000').update(this.supergraphSdl).digest('base64url').slice(0, 22);
+      this.versions.set(target, v);
+    }
+    return v;
   }
 
   /** Ids of the interconnected groups of the current catalog. */

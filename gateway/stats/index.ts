@@ -23,6 +23,7 @@ import { StatsEngine, DEFAULT_COMPONENT_COST_VND, type StatsCatalog } from './en
 import { rankingOf } from './ranking.js';
 import { reportOf, reportCsv } from './report.js';
 import type { ClientDirectory, ProcedureCatalog } from '../core/services.js';
+import { knownPurposeIds } from '../core/known-purposes.js';
 import { parseStatsQuery, VN_OFFSET, type StatsQuery } from './params.js';
 import { statsDbOf } from './source.js';
 
@@ -57,8 +58,8 @@ export interface StatsOptions {
 /** What the engine reads of the catalog and the clients (labels, `unknown`, costs). */
 export function statsCatalogOf(procedures: ProcedureCatalog | undefined, clients: ClientDirectory | undefined, defaultCostVnd = DEFAULT_COMPONENT_COST_VND): StatsCatalog {
   return {
-    // A group id is a purpose of its own (one record per group request), so it is a known key too.
-    procedureIds: () => (procedures ? [...procedures.ids(), ...(procedures.groupIds?.() ?? [])] : null),
+    // Procedures and groups (a group id is a purpose of its own): the same answer as the metrics labels.
+    procedureIds: () => (procedures ? knownPurposeIds(procedures) : null),
     procedureName: (id) => procedures?.name(id) ?? null,
     procedureNameEn: (id) => procedures?.nameEn?.(id) ?? null,
     nationalCode: (id) => procedures?.nationalCode?.(id) ?? null,

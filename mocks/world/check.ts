@@ -59,8 +59,16 @@ export function checkWorldConsistency(world: World, limit = 50): string[] {
   };
 
   // ------------------------------------------------------------ population
+  const phones = new Set<string>();
   for (const c of world.citizens) {
     const id = c.personalId;
+    // VNeID contacts: one account per phone, none for the deceased (older fixtures carry none at all).
+    if (c.phone) {
+      if (!/^0\d{9}$/.test(c.phone)) problem(`citizen ${id}: phone ${c.phone} is not a 10-digit mobile number`);
+      if (phones.has(c.phone)) problem(`citizen ${id}: phone not unique`);
+      phones.add(c.phone);
+      if (c.deceased) problem(`citizen ${id}: deceased but with a VNeID contact`);
+    } else if (c.email) problem(`citizen ${id}: e-mail without a phone (a VNeID account is opened with a phone)`);
     if (validatePersonalId(id)) problem(`citizen ${id}: invalid personal ID`);
     const birthYear = Number(c.dateOfBirth.slice(0, 4));
     if (!personalIdMatches(id, c.gender, birthYear)) problem(`citizen ${id}: ID disagrees with gender ${c.gender} / birth year ${birthYear}`);
@@ -357,6 +365,8 @@ function checkCivil(world: World, citizens: ReadonlyMap<string, CitizenRecord>, 
       if (res.issuedOn > world.asOf || (c && res.issuedOn < c.dateOfBirth)) problem(`${where}: issued out of range`);
       if (res.validUntil !== null && res.validUntil < res.issuedOn) problem(`${where}: valid until before issue`);
       if (res.revokedOn !== null && (res.revokedOn < res.issuedOn || res.revokedOn > world.asOf)) problem(`${where}: revoked out of range`);
+      if (res.kind === 'DRIVER_HEALTH_CERTIFICATE' && !holder.results.some((x) => x.kind === 'DRIVING_LICENCE' && x.issuedOn < res.issuedOn)) problem(`${where}: driver's health certificate without an earlier driving licence`);
+      if ((res.kind === 'DRIVING_LICENCE') !== (res.category != null)) problem(`${where}: only a driving licence has a category`);
       const reg = res.kind === 'BIRTH_EXTRACT' ? e?.birth : res.kind === 'MARRIAGE_CERTIFICATE' ? e?.marriage : res.kind === 'DEATH_EXTRACT' ? e?.death : undefined;
       if (['BIRTH_EXTRACT', 'MARRIAGE_CERTIFICATE', 'DEATH_EXTRACT'].includes(res.kind)) {
         if (!reg) problem(`${where}: ${res.kind} without the registration it extracts`);

@@ -6,11 +6,13 @@
  * recorded parents to older citizens (as the population database records them), then
  * enterprises whose owners and representatives are adults of that population, then
  * insurance and land records that point at both, then the civil-status registrations,
- * health facilities' notices and digitised results of that population. Every phase draws from its own seeded stream, so the same seed
+ * health facilities' notices and digitised results of that population, then driving
+ * licences and drivers' health certificates (more digitised results) and the contacts
+ * registered with VNeID — the last two appended so the earlier records never change. Every phase draws from its own seeded stream, so the same seed
  * always gives the same world and a change in one phase does not reshuffle the rest.
  *
  * The phases live in gen/, one module per registry (population and parents,
- * residence, enterprise, insurance, land, civil), each a function over the one shared
+ * residence, enterprise, insurance, land, civil, driving, contacts), each a function over the one shared
  * WorldState of gen/state.ts. Finders for tests are in find.ts (re-exported here);
  * golden.test.ts pins the output of a few seeds.
  *
@@ -21,6 +23,8 @@
  */
 import { parseDay, yearOf } from './dates.js';
 import { buildCivil } from './gen/civil.js';
+import { buildContacts } from './gen/contacts.js';
+import { buildDriving } from './gen/driving.js';
 import { buildEnterprises } from './gen/enterprise.js';
 import { buildHealthInsurance, buildSocialInsurance } from './gen/insurance.js';
 import { buildLand } from './gen/land.js';
@@ -77,5 +81,7 @@ export function generateWorld(opts: GenerateOptions = {}): World {
   buildHealthInsurance(state, phase('health-insurance'));
   buildLand(state, phase('land'));
   buildCivil(state, phase('civil'));
+  buildDriving(state, phase('driving'));
+  buildContacts(state, phase('contacts'));
   return worldOf(state);
 }

@@ -78,6 +78,8 @@ export function civilSubgraph(opts: CivilSubgraphOptions = {}): SubgraphDefiniti
         deathExtract: (rs: DigitisedResultRecord[]) => newest(rs, 'DEATH_EXTRACT'),
         maritalStatusConfirmation: (rs: DigitisedResultRecord[]) => newest(rs, 'MARITAL_STATUS_CONFIRMATION'),
         judicialRecordCertificate: (rs: DigitisedResultRecord[]) => newest(rs, 'JUDICIAL_RECORD_CERTIFICATE'),
+        drivingLicence: (rs: DigitisedResultRecord[]) => newest(rs, 'DRIVING_LICENCE'),
+        driverHealthCertificate: (rs: DigitisedResultRecord[]) => newest(rs, 'DRIVER_HEALTH_CERTIFICATE'),
         all: (rs: DigitisedResultRecord[]) => rs,
       },
       DigitisedResult: {

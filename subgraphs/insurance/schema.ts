@@ -53,6 +53,8 @@ export function insuranceSubgraph(opts: InsuranceSubgraphOptions = {}): Subgraph
           const open = s.periods.find((p) => p.to === null);
           return employerRef(open?.employerCode ?? null);
         },
+        // Periods are oldest first: the last one is the most recent contract.
+        lastEmployerName: (s: SocialInsuranceRecord) => s.periods.at(-1)?.employerName ?? null,
       },
       InsurancePeriod: {
         employer: (p: Period) => employerRef(p.employerCode),

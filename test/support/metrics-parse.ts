@@ -38,7 +38,9 @@ function parseLabels(text: string, lineNo: number): Record<string, string> {
 function parseValue(s: string, lineNo: number): number {
   if (s === '+Inf') return Infinity;
   if (s === '-Inf') return -Infinity;
-  if (s === 'NaN') return NaN;
+  // Prometheus parses floats as Go does (case-insensitive): prom-client writes NaN as `Nan`
+  // (an event-loop lag gauge scraped again before any new sample).
+  if (/^nan$/i.test(s)) return NaN;
   const n = Number(s);
   if (s === '' || Number.isNaN(n)) throw new Error(`line ${lineNo}: value ${JSON.stringify(s)} is not a number`);
   return n;

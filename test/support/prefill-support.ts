@@ -123,6 +123,9 @@ export function worldValues(world: World, roots: { citizen?: CitizenRecord; rela
           const open = (v['periods'] as Array<{ to: string | null; employerCode: string | null }>).find((p) => p.to === null && p.employerCode);
           const e = open ? ix.enterprises.get(open.employerCode!) : undefined;
           if (e) next.push({ kind: 'enterprise', value: e });
+        } else if (step === 'lastEmployerName') {
+          const last = (v['periods'] as Array<{ employerName: string }>).at(-1);
+          if (last) next.push({ kind: 'plain', value: last.employerName });
         } else if (v[step] !== null && v[step] !== undefined) next.push({ kind: 'plain', value: v[step] });
       } else if (n.kind === 'household') {
         if (step === 'head') next.push(...citizen(v['headId'] as string));
@@ -162,6 +165,8 @@ const RESULT_KINDS: Record<string, DigitisedResultRecord['kind']> = {
   deathExtract: 'DEATH_EXTRACT',
   maritalStatusConfirmation: 'MARITAL_STATUS_CONFIRMATION',
   judicialRecordCertificate: 'JUDICIAL_RECORD_CERTIFICATE',
+  drivingLicence: 'DRIVING_LICENCE',
+  driverHealthCertificate: 'DRIVER_HEALTH_CERTIFICATE',
 };
 
 /** A result's status as the store computes it when read (contract C1), on the registries' "today". */

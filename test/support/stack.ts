@@ -106,6 +106,15 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/**
+ * Gateway options for a test whose own traffic is not what it tests: the rate limits off, so
+ * its bursts (hundreds of requests from one client, failed lookups sent on purpose) are
+ * answered, never throttled. Spread it into a stack's or a gateway's options:
+ * `startStack({ gateway: QUIET_GATEWAY })`, `stack.startGateway({ audit, ...QUIET_GATEWAY })`.
+ * Tests of the limits set their own (test/security.ratelimit.test.ts, GENEROUS_RATE_LIMIT).
+ */
+export const QUIET_GATEWAY = { rateLimit: false } as const satisfies Partial<GatewayOptions>;
+
 const REGISTRY_KEY = 'stack-registry-key';
 const HOST = '127.0.0.1';
 

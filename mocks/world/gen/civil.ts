@@ -40,12 +40,15 @@ const SIX_MONTHS_DAYS = 182;
 
 const CAUSES: ReadonlyArray<string | null> = ['Bệnh tật', 'Bệnh tật', 'Tuổi già', 'Tuổi già', 'Tai nạn giao thông', 'Tai nạn lao động', null];
 
-const TITLES: Record<DigitisedResultKind, { title: string; procedure: string }> = {
+export const TITLES: Record<DigitisedResultKind, { title: string; procedure: string }> = {
   BIRTH_EXTRACT: { title: 'Trích lục khai sinh', procedure: 'Đăng ký khai sinh' },
   MARRIAGE_CERTIFICATE: { title: 'Giấy chứng nhận kết hôn', procedure: 'Đăng ký kết hôn' },
   DEATH_EXTRACT: { title: 'Trích lục khai tử', procedure: 'Đăng ký khai tử' },
   MARITAL_STATUS_CONFIRMATION: { title: 'Giấy xác nhận tình trạng hôn nhân', procedure: 'Cấp Giấy xác nhận tình trạng hôn nhân' },
   JUDICIAL_RECORD_CERTIFICATE: { title: 'Phiếu lý lịch tư pháp số 1', procedure: 'Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam' },
+  // Issued by the driving phase (gen/driving.ts); listed here so every kind has its title.
+  DRIVING_LICENCE: { title: 'Giấy phép lái xe', procedure: 'Cấp giấy phép lái xe' },
+  DRIVER_HEALTH_CERTIFICATE: { title: 'Giấy khám sức khỏe của người lái xe', procedure: 'Khám sức khỏe cho người lái xe' },
 };
 
 const CODE_CHARS = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -79,13 +82,23 @@ function registration(r: Random, c: CivilCounters, kind: 'KS' | 'KH' | 'KT', com
 }
 
 function verificationCode(r: Random, c: CivilCounters): string {
+  return uniqueVerificationCode(r, c.codes);
+}
+
+/** A QR verification code not yet in `codes` (added to it): 12 characters without look-alikes. */
+export function uniqueVerificationCode(r: Random, codes: Set<string>): string {
   let code: string;
   do {
     code = '';
     for (let i = 0; i < 12; i++) code += CODE_CHARS[r.int(0, CODE_CHARS.length - 1)];
-  } while (c.codes.has(code));
-  c.codes.add(code);
+  } while (codes.has(code));
+  codes.add(code);
   return code;
+}
+
+/** Oldest first, as the store lists a holder's results. */
+export function byIssueDate(a: DigitisedResultRecord, b: DigitisedResultRecord): number {
+  return a.issuedOn < b.issuedOn ? -1 : a.issuedOn > b.issuedOn ? 1 : 0;
 }
 
 function result(
@@ -256,7 +269,7 @@ export function buildCivil(s: WorldState, r: Random): void {
     const e = entries.get(p.rec.personalId);
     if (e) s.civilStatus.push(e);
     const list = results.get(p.rec.personalId);
-    if (list) s.digitisedResults.push({ personalId: p.rec.personalId, results: list.sort((a, b) => (a.issuedOn < b.issuedOn ? -1 : a.issuedOn > b.issuedOn ? 1 : 0)) });
+    if (list) s.digitisedResults.push({ personalId: p.rec.personalId, results: list.sort(byIssueDate) });
   }
 }
 

@@ -104,6 +104,8 @@ function newPerson(
     childrenIds: [],
     householdId: null,
     relationToHouseholdHead: null,
+    phone: null,
+    email: null,
   };
   const person: Person = {
     rec, birth: o.birth, birthYear, birthMonthDay: Number(rec.dateOfBirth.slice(5, 7)) * 100 + Number(rec.dateOfBirth.slice(8, 10)),
