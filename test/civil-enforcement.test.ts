@@ -19,25 +19,12 @@ import { findChildOfRegisteredMarriage, findCitizen } from '../mocks/world/find.
 import { REGISTRIES, type CitizenRecord, type World } from '../mocks/world/types.js';
 import { startStack, type Stack } from './support/stack.js';
 import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
+import { testProcedureYaml } from './support/test-procedure.js';
 
 const PARENTS_MARRIAGE = 'civil-test-parents-marriage';
 const OWN_CERTIFICATE = 'civil-test-own-certificate';
 
-const procedureFile = (id: string, sources: string[]) => `id: ${id}
-nationalCode: null
-name: Thủ tục thử nghiệm ${id}
-agency: Cơ quan thử nghiệm
-legalBasis:
-  - Test only
-subjects: [citizen]
-fields:
-  - key: hoTen
-    label: Họ, chữ đệm và tên
-    source: citizen.fullName
-${sources.map((s, i) => `  - key: truong${i}\n    label: Trường ${i}\n    source: ${s}\n`).join('')}dossierComponents: []
-timeSaved:
-  formPages: 1
-`;
+const procedureFile = (id: string, sources: string[]) => testProcedureYaml(id, sources.map((source, i) => ({ key: `truong${i}`, label: `Trường ${i}`, source })));
 
 let stack: Stack;
 let gateway: RunningGateway;

@@ -23,6 +23,7 @@ import { findCitizen, findDeceasedWithDeathNotice, findParentWithBirthNotice } f
 import { indexWorld, type WorldIndex } from '../mocks/world/index-world.js';
 import { REGISTRIES, type CitizenRecord, type World } from '../mocks/world/types.js';
 import { GENEROUS_RATE_LIMIT } from './support/client-stack.js';
+import { testProcedureYaml } from './support/test-procedure.js';
 import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 import { startStack, type Stack } from './support/stack.js';
 
@@ -36,21 +37,7 @@ const FORM = 'redteam3-form';
 /** Coordinates only the relation checks (MotlanSubjectRelations) select: no group procedure reads them. */
 const RELATION_ONLY = ['Citizen.children', 'Citizen.father', 'Citizen.mother', 'Citizen.spouse', 'Household.members', 'HouseholdMember.citizen'];
 
-const formFile = (withReligion: boolean) => `id: ${FORM}
-nationalCode: null
-name: Thủ tục thử nghiệm ${FORM}
-agency: Cơ quan thử nghiệm
-legalBasis:
-  - Test only
-subjects: [citizen]
-fields:
-  - key: hoTen
-    label: Họ, chữ đệm và tên
-    source: citizen.fullName
-${withReligion ? '  - key: tonGiao\n    label: Tôn giáo\n    source: citizen.religion\n' : ''}dossierComponents: []
-timeSaved:
-  formPages: 1
-`;
+const formFile = (withReligion: boolean) => testProcedureYaml(FORM, withReligion ? [{ key: 'tonGiao', label: 'Tôn giáo', source: 'citizen.religion' }] : []);
 
 let stack: Stack;
 let eid: StartedEidIssuer;
