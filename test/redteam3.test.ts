@@ -22,7 +22,7 @@ import { startEidIssuer, type StartedEidIssuer } from '../mocks/eid/issuer.js';
 import { findCitizen, findDeceasedWithDeathNotice, findParentWithBirthNotice } from '../mocks/world/find.js';
 import { indexWorld, type WorldIndex } from '../mocks/world/index-world.js';
 import { REGISTRIES, type CitizenRecord, type World } from '../mocks/world/types.js';
-import { GENEROUS_RATE_LIMIT } from './support/client-stack.js';
+import { clientGatewayOptions, GENEROUS_RATE_LIMIT } from './support/client-stack.js';
 import { testProcedureYaml } from './support/test-procedure.js';
 import { writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 import { startStack, type Stack } from './support/stack.js';
@@ -71,11 +71,7 @@ beforeAll(async () => {
   catalogDir = mkdtempSync(path.join(tmpdir(), 'motlan-redteam3-catalog-'));
   writeFileSync(path.join(catalogDir, `${FORM}.yaml`), formFile(true));
   const common = {
-    clientsFile: clients.file,
-    demoClientsFile: false as const,
-    watchSupergraph: false,
-    rateLimit: GENEROUS_RATE_LIMIT,
-    policy: { subjectTokens: { jwksUrl: eid.jwksUrl } },
+    ...clientGatewayOptions(clients, eid.jwksUrl),
     procedures: { dirs: [path.join(import.meta.dirname, '..', 'schema', 'procedures'), catalogDir], watch: false },
   };
   // The subgraphs' today is the world's asOf, so digitised results have the statuses the world gives them.

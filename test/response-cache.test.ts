@@ -19,7 +19,7 @@ import type { AuditRecord } from '../gateway/audit/record.js';
 import { startEidIssuer, type StartedEidIssuer } from '../mocks/eid/issuer.js';
 import type { CitizenRecord } from '../mocks/world/types.js';
 import { eventually, gql, patchRecord, type Answer } from './support/cache-support.js';
-import { GENEROUS_RATE_LIMIT } from './support/client-stack.js';
+import { clientGatewayOptions, GENEROUS_RATE_LIMIT } from './support/client-stack.js';
 import { deleteRedisKeys, redisAnswers, writeClientsFile, type ClientsFixture } from './support/security-fixtures.js';
 import { startStack, type Stack } from './support/stack.js';
 
@@ -53,13 +53,7 @@ beforeAll(async () => {
     { id: 'narrow', procedures: [P2] },
     { id: 'consent', procedures: [P], requireSubjectToken: true },
   ]);
-  const common = {
-    clientsFile: clients.file,
-    demoClientsFile: false as const,
-    watchSupergraph: false,
-    rateLimit: GENEROUS_RATE_LIMIT,
-    policy: { subjectTokens: { jwksUrl: eid.jwksUrl } },
-  };
+  const common = clientGatewayOptions(clients, eid.jwksUrl);
   stack = await startStack({ citizens: 300, gateway: common });
   plain = stack.gateway;
   cached = await stack.startGateway({ ...common, cache: {} });

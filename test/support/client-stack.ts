@@ -14,6 +14,20 @@ import { startStack, type Stack } from './stack.js';
 /** Rate limits far above what a test sends: they never refuse a request unless a test lowers one. */
 export const GENEROUS_RATE_LIMIT = { ratePerSecond: 100_000, burst: 100_000, unknownLookups: 100_000, redisUrl: undefined };
 
+/**
+ * Gateway options for tests whose clients come from `clients` and whose subject tokens from a
+ * local e-ID issuer: no demo clients, no watching, rate limits out of the way.
+ */
+export function clientGatewayOptions(clients: ClientsFixture, eidJwksUrl: string) {
+  return {
+    clientsFile: clients.file,
+    demoClientsFile: false as const,
+    watchSupergraph: false,
+    rateLimit: GENEROUS_RATE_LIMIT,
+    policy: { subjectTokens: { jwksUrl: eidJwksUrl } },
+  };
+}
+
 export function startStackForClients(clients: ClientsFixture, gateway: Partial<GatewayOptions> = {}): Promise<Stack> {
   return startStack({
     citizens: 300,
