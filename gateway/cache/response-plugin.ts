@@ -56,7 +56,7 @@ export function responseCachePlugin(opts: ResponseCachePluginOptions): ApolloSer
           if (!ctx?.trace || isInternalExecution(ctx) || !ctx.client || !ctx.purpose || (ctx.batchSize ?? 1) > 1) return null;
           if (rc.operation.operation !== 'query' || !rc.queryHash) return null;
           if (!opts.production && ctx.client.permissions.includes('explore')) return null;
-          key = responseKey(ctx, rc.queryHash, rc.operationName, rc.request.variables, opts.purposeVersion?.(ctx.purpose.procedureId ?? '') ?? '');
+          key = responseKey(ctx, rc.queryHash, rc.operationName, rc.request.variables, opts.purposeVersion?.(ctx.purpose.procedureId) ?? '');
           generation = opts.cache.generation;
           const hit = await opts.cache.get(key);
           if (!hit) {

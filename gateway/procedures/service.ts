@@ -43,6 +43,8 @@ export class ProcedureService implements ProcedureCatalog {
   private builtSchema: GraphQLSchema | null = null;
   /** `version` of each compiled procedure or group (a reload compiles new objects). */
   private readonly versions = new WeakMap<object, string>();
+  /** sha256 of `supergraphSdl`, once per supergraph (every purpose's version includes it). */
+  private supergraphHash: string | null = null;
 
   /** Loads the catalog; throws CatalogError (naming file, procedure and path) when it is invalid. */
   constructor(private readonly opts: ProcedureServiceOptions) {
@@ -69,7 +71,10 @@ export class ProcedureService implements ProcedureCatalog {
    */
   reload(supergraphSdl?: string): Catalog {
     const next = loadCatalog({ supergraphSdl: supergraphSdl ?? this.supergraphSdl, dirs: this.opts.dirs, env: this.opts.env });
-    if (supergraphSdl) this.supergraphSdl = supergraphSdl;
+    if (supergraphSdl && supergraphSdl !== this.supergraphSdl) {
+      this.supergraphSdl = supergraphSdl;
+      this.supergraphHash = null;
+    }
     this.current = next;
     return next;
   }
@@ -108,7 +113,7 @@ export class ProcedureService implements ProcedureCatalog {
     let v = this.versions.get(target);
     if (v === undefined) {
       const defs = 'procedures' in target ? [target.def, ...target.procedures.map((p) => p.def)] : [target.def];
-      v = createHash('sha256').update(JSON.stringify(defs)).update('\u0000').update(this.supergraphSdl).digest('base64url').slice(0, 22);
+      v = createHash('sha256').update(JSON.stringify(defs)).update('\u0000').update((this.supergraphHash ??= createHash('sha256').update(this.supergraphSdl).digest('hex'))).digest('base64url').slice(0, 22);
       this.versions.set(target, v);
     }
     return v;
