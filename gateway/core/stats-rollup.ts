@@ -56,9 +56,6 @@ export const VN_OFFSET_MS = 7 * HOUR_MS;
 export function hourBucket(ts: number): number {
   return Math.floor(ts / HOUR_MS) * HOUR_MS;
 }
-export function dayBucket(ts: number): number {
-  return Math.floor((ts + VN_OFFSET_MS) / DAY_MS) * DAY_MS - VN_OFFSET_MS;
-}
 
 /**
  * Latency histogram: bucket i holds durations d with LATENCY_BOUNDS_MS[i-1] < d ≤ LATENCY_BOUNDS_MS[i]
@@ -184,12 +181,6 @@ export function measuresOf(r: RollupRecord): RollMeasures {
   } as Record<Measure, number>;
   for (const o of ROLL_OUTCOMES) m[outcomeColumn(o) as Measure] = r.outcome === o ? 1 : 0;
   return { m, durMax: r.durationMs, hist: { [latencyBucket(r.durationMs)]: 1 } };
-}
-
-export function addMeasures(into: RollMeasures, add: RollMeasures): void {
-  for (const k of MEASURES) into.m[k] += add.m[k];
-  into.durMax = Math.max(into.durMax, add.durMax);
-  for (const [i, n] of Object.entries(add.hist)) into.hist[Number(i)] = (into.hist[Number(i)] ?? 0) + n;
 }
 
 /** The dense histogram of a sparse one. */
