@@ -12,9 +12,11 @@ export default defineConfig({
     exclude: ['node_modules/**', 'data/**'],
     // No egress: Apollo telemetry off and the egress guard in every worker (fails a file that tries).
     setupFiles: ['test/support/egress-setup.ts', 'test/support/data-dir-setup.ts'],
-    // Whole-stack tests start real HTTP servers; give them room on a 2-core machine.
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Whole-stack tests start real HTTP servers; give them room on a 2-core machine that CI may
+    // share with other work. A timeout is a hang detector here, never a performance check: a test
+    // that overran it would keep sending in the background and corrupt the next test's counts.
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     pool: 'forks',
     // The slowest files start first, so they overlap with the short ones (test/support/slowest-first.ts).
     sequence: { sequencer: SlowestFirstSequencer },

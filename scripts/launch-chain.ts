@@ -1,7 +1,7 @@
 /**
  * The processes that launched `npm start`, so it can stop its children when they go.
  *
- * `npm start` runs as npm → sh → tsx → node (scripts/start.ts). A SIGTERM to npm does not
+ * `npm start` runs as npm → sh → node (scripts/start.ts, tsx loaded with `--import`). A SIGTERM to npm does not
  * reach us (sh dies of it without passing it on), and when npm's own parent dies nobody
  * tells npm. So we watch them instead: every launcher above us (a process whose command
  * line names npm, npx or tsx, or that npm started for the script: its environment carries

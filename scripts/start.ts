@@ -2,8 +2,8 @@
  * `npm start`: the whole mocked setup on one machine, as child processes: the mock
  * registries, the registry subgraphs and the gateway. Waits until each answers its
  * /health, prints the URLs and the DEMO credentials, forwards every child's output
- * with its name, and stops them all (whole process groups, so tsx's own node child
- * goes too) before exiting on Ctrl-C / SIGTERM / SIGHUP, when the npm process that
+ * with its name, and stops them all (whole process groups, so anything a child
+ * spawned goes too) before exiting on Ctrl-C / SIGTERM / SIGHUP, when the npm process that
  * launched us or ITS parent dies (npm does not pass SIGTERM through `sh`: we watch the
  * launchers instead, scripts/launch-chain.ts), and when our output pipe closes (EPIPE,
  * e.g. `npm start | head`); each child also stops itself when this process is gone, even
@@ -29,7 +29,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -222,13 +221,15 @@ function forward(stream: NodeJS.ReadableStream, prefix: string, to: NodeJS.Write
 interface Running {
   spec: ChildSpec;
   child: ChildProcess;
-  /** Resolves with how the tsx process ended. */
+  /** Resolves with how the child process ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const require = createRequire(import.meta.url);
-/** tsx's CLI run by our own node: no npx/sh wrapper processes between us and the service. */
-const TSX_CLI = path.join(path.dirname(require.resolve('tsx/package.json')), 'dist/cli.mjs');
+/**
+ * tsx as a loader in our own node, not its CLI: no wrapper process between us and the
+ * service (the CLI relays signals to its child and SIGKILLs it 60 ms later on a busy machine).
+ */
+const TSX_IMPORT = ['--import', 'tsx'];
 /** Preloaded into every child: it stops itself when this process is gone, even killed with SIGKILL. */
 const SUPERVISED = pathToFileURL(path.join(ROOT, 'scripts/supervised.mjs')).href;
 
@@ -238,7 +239,7 @@ let colorIndex = 0;
 function launch(spec: ChildSpec): Running {
   const script = path.join(ROOT, spec.script);
   if (!existsSync(script)) throw new Error(`Cannot start ${spec.name}: ${spec.script} does not exist.`);
-  const child = spawn(process.execPath, [TSX_CLI, script], {
+  const child = spawn(process.execPath, [...TSX_IMPORT, script], {
     cwd: ROOT,
     // Request logs at info level would drown the summary; LOG_LEVEL=info brings them back.
     // NO_EGRESS_ENV last: no child may turn Apollo's telemetry back on (docs/SECURITY.md, "No egress").
@@ -251,7 +252,7 @@ function launch(spec: ChildSpec): Running {
       NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${SUPERVISED}`.trim(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Own process group: we can signal tsx and its node child together, and a
+    // Own process group: we can signal the child and anything it spawned together, and a
     // terminal's Ctrl-C reaches only us, so shutdown happens in our order.
     detached: true,
   });

@@ -336,5 +336,5 @@ describe('generated-query invariant (issue 10)', () => {
     expect(audit.recordMissing, 'requests without an audit record').toBe(0);
     expect(violating.length, 'requests that returned data outside the purpose (see the classes above)').toBe(0);
     expect(audit.entitiesMissing, 'entities returned but absent from the audit record').toBe(0);
-  }, 600_000);
+  }, 1_200_000);
 });

@@ -11,11 +11,11 @@
  * caller, so the stack has to disable Apollo's telemetry itself.
  *
  * Every process of a run inherits a unique MOTLAN_START_TEST marker, so the test
- * finds them all (tsx wrappers and their node children) in /proc.
+ * finds them all in /proc.
  *
- * The runs are independent (own ports, data directory and marker), so the tests after the
- * first run concurrently, at most STARTS_AT_ONCE whole stacks at a time: while one run waits
- * for its processes to stop, another compiles. The first (Ctrl-C) runs alone: see there.
+ * The runs are independent (own ports, data directory and marker), so the tests run
+ * concurrently, at most STARTS_AT_ONCE whole stacks at a time: while one run waits
+ * for its processes to stop, another compiles.
  */
 import { REGISTRIES } from '../lib/registries.js';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,7 +23,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:net';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +30,6 @@ import { describe, expect, it, type TestContext } from 'vitest';
 import { generateWorld } from '../mocks/world/generate.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TSX_CLI = path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/cli.mjs');
 const SEED = 777;
 const CITIZENS = 600;
 /** Six services compile under tsx on a 2-core machine shared with other tests. */
@@ -147,8 +145,8 @@ function killAfterTest(ctx: TestContext, run: StartRun): void {
 }
 
 interface RunOptions {
-  /** How to launch: `tsx` runs scripts/start.ts directly; `npm` runs `npm start`; `sh+npm` runs `npm start` under a shell that waits for it. Default tsx. */
-  via?: 'tsx' | 'npm' | 'sh+npm';
+  /** How to launch: `node` runs scripts/start.ts directly (as `npm start` does, without npm); `npm` runs `npm start`; `sh+npm` runs `npm start` under a shell that waits for it. Default node. */
+  via?: 'node' | 'npm' | 'sh+npm';
   /** Variables on top of the run's environment. */
   env?: NodeJS.ProcessEnv;
 }
@@ -179,9 +177,9 @@ function runStart(ctx: TestContext, ports: Ports, opts: RunOptions = {}): StartR
   delete env.NODE_ENV; // vitest sets NODE_ENV=test; the demo setup is what a newcomer runs
   // The stack must turn Apollo's telemetry off by itself (the test workers' setup sets these).
   for (const k of ['APOLLO_TELEMETRY_DISABLED', 'OTEL_SDK_DISABLED']) delete env[k];
-  const via = opts.via ?? 'tsx';
+  const via = opts.via ?? 'node';
   const [command, args] =
-    via === 'tsx' ? [process.execPath, [TSX_CLI, path.join(ROOT, 'scripts/start.ts')]] : via === 'npm' ? ['npm', ['start']] : ['sh', ['-c', 'npm start & wait']];
+    via === 'node' ? [process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts')]] : via === 'npm' ? ['npm', ['start']] : ['sh', ['-c', 'npm start & wait']];
   const child = spawn(command, args, {
     cwd: ROOT,
     env,
@@ -221,10 +219,7 @@ async function waitGone(marker: string, timeoutMs: number): Promise<number[]> {
 }
 
 describe.concurrent('npm start', () => {
-  // Alone, before the concurrent ones: tsx's CLI gives start.ts 60 ms to acknowledge a relayed
-  // SIGINT, then SIGKILLs it and exits 130. On a machine made busy by other stacks starting,
-  // that window is missed and the clean Ctrl-C exit (code 0) this test asserts cannot be seen.
-  it.sequential(
+  it(
     'starts everything, serves the four-registry query and a prefill with the demo key, connects nowhere outside, and leaves no process after Ctrl-C',
     async (ctx) => {
       const { expect } = ctx;
@@ -286,7 +281,7 @@ describe.concurrent('npm start', () => {
       await (await fetch(`${gateway}/ready`)).body?.cancel();
 
       const before = processesWithMarker(run.marker);
-      // tsx + node for start.ts and for each of the 6 services.
+      // start.ts and the 6 services.
       expect(before.length).toBeGreaterThanOrEqual(7);
 
       process.kill(-run.child.pid!, 'SIGINT');
@@ -328,7 +323,7 @@ describe.concurrent('npm start', () => {
   );
 
   it(
-    'stops every child when the npm process itself gets SIGTERM (npm → sh → tsx does not pass it on)',
+    'stops every child when the npm process itself gets SIGTERM (npm → sh → node does not pass it on)',
     async (ctx) => {
       const { expect } = ctx;
       await stackSlot(ctx);
@@ -336,8 +331,8 @@ describe.concurrent('npm start', () => {
       const run = runStart(ctx, ports, { via: 'npm' });
       await waitForOutput(run, /Press Ctrl-C to stop/, STARTUP_MS);
       const before = processesWithMarker(run.marker);
-      // npm, sh, tsx + node for start.ts, and tsx + node for each of the 6 services.
-      expect(before.length).toBeGreaterThanOrEqual(14);
+      // npm, sh, start.ts and the 6 services.
+      expect(before.length).toBeGreaterThanOrEqual(9);
       process.kill(run.child.pid!, 'SIGTERM'); // npm only: not its process group
       const code = await Promise.race([run.exited, sleep(60_000).then(() => 'timeout' as const)]);
       expect(code, run.output().slice(-3000)).not.toBe('timeout');
@@ -357,7 +352,7 @@ describe.concurrent('npm start', () => {
       const run = runStart(ctx, ports, { via: 'sh+npm' }); // the child is the shell; npm runs under it
       // Every child up and answering (the children all start at once: "started gateway" comes early).
       await waitForOutput(run, /Press Ctrl-C to stop/, STARTUP_MS);
-      expect(processesWithMarker(run.marker).length).toBeGreaterThanOrEqual(14);
+      expect(processesWithMarker(run.marker).length).toBeGreaterThanOrEqual(9);
       process.kill(run.child.pid!, 'SIGKILL'); // the shell only: npm and its children are orphaned
       await run.exited;
       const left = await waitGone(run.marker, 60_000);
@@ -394,11 +389,10 @@ describe.concurrent('npm start', () => {
       const run = runStart(ctx, ports);
       // Every child up, each with its own watch on start.ts.
       await waitForOutput(run, /Press Ctrl-C to stop/, STARTUP_MS);
-      // The node process running start.ts (tsx's child), not tsx's CLI wrapper.
-      const start = processesWithMarker(run.marker).filter((pid) => {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        return argv.some((a) => a.endsWith('scripts/start.ts')) && !argv.some((a) => a.endsWith('tsx/dist/cli.mjs'));
-      });
+      // The node process running start.ts.
+      const start = processesWithMarker(run.marker).filter((pid) =>
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('scripts/start.ts')),
+      );
       expect(start).toHaveLength(1);
       process.kill(start[0]!, 'SIGKILL');
       const left = await waitGone(run.marker, 60_000);
