@@ -17,7 +17,7 @@ import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
 import { PostgresAuditStore } from '../gateway/audit/postgres-store.js';
 import { auditReadPort } from '../gateway/audit/read-port.js';
 import { exportLines } from '../gateway/audit/export.js';
-import { bucketOf, DAY_MS, grainDays, STATS_TABLES, VN_OFFSET_MS } from '../gateway/core/stats-rollup.js';
+import { addRecord, addRecords, bucketOf, DAY_MS, emptyBatch, grainDays, ROLLED_TABLE, rollupStatements, STATS_TABLES, VN_OFFSET_MS, type RollupBatch } from '../gateway/core/stats-rollup.js';
 import { dayRanges, StatsEngine } from '../gateway/stats/engine.js';
 import { statsCatalogOf } from '../gateway/stats/index.js';
 import { parseStatsQuery } from '../gateway/stats/params.js';
@@ -128,8 +128,11 @@ async function snapshot(dump: (t: string) => Promise<unknown[]>): Promise<Record
   return out;
 }
 
-/** Chains `gens` over two instances and commits them in batches, the chains interleaved. */
-async function commit(store: SqliteAuditStore | PostgresAuditStore, gens: Gen[], batchSizes: number[]): Promise<AuditRecord[]> {
+/**
+ * Chains `gens` over two instances and commits them in batches, the chains interleaved; rolls
+ * them into the statistics after every `rollEvery`-th batch (0: never) and once at the end.
+ */
+async function commit(store: SqliteAuditStore | PostgresAuditStore, gens: Gen[], batchSizes: number[], rollEvery = 0): Promise<AuditRecord[]> {
   const chains: Record<string, AuditRecord[]> = { a: [], b: [] };
   gens.forEach((g, i) => {
     const id = i % 3 === 0 ? 'b' : 'a';
@@ -147,10 +150,29 @@ async function commit(store: SqliteAuditStore | PostgresAuditStore, gens: Gen[],
       const head = pos[id]! === 0 ? null : { seq: list[pos[id]! - 1]!.seq, hash: list[pos[id]! - 1]!.hash };
       await store.appendBatch(id, head, list.slice(pos[id]!, pos[id]! + size), []);
       pos[id]! += size;
+      if (rollEvery > 0 && k % rollEvery === 0) await store.rollUp();
     }
   }
+  await store.rollUp();
   return [...chains.a!, ...chains.b!];
 }
+
+describe('addRecords (the roll) and addRecord (one record at a time)', () => {
+  it('give the same rollup rows for any records', () => {
+    const rows = (b: RollupBatch) => rollupStatements(b, 'sqlite').map((st) => [st.table, st.rows.map((r) => JSON.stringify(r)).sort()]);
+    fc.assert(
+      fc.property(fc.array(entryArb, { minLength: 0, maxLength: 80 }), (gens) => {
+        const records = gens.map((g, i) => chainRecord(i % 3 === 0 ? 'b' : 'a', i + 1, genesisHash('x'), entryOf(g, i)));
+        const one = emptyBatch();
+        for (const r of records) addRecord(one, r);
+        const many = emptyBatch();
+        addRecords(many, records);
+        expect(rows(many)).toEqual(rows(one));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
 
 describe('periods read as aligned multi-day blocks', () => {
   it('cover the whole days exactly, each block aligned, a bounded number of ranges whatever the length', () => {
@@ -185,10 +207,11 @@ for (const backend of BACKENDS) {
 
     it('a rebuild from the records equals the rollups kept incrementally (generated traffic)', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.array(entryArb, { minLength: 1, maxLength: 60 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }), async (gens, sizes) => {
+        fc.asyncProperty(fc.array(entryArb, { minLength: 1, maxLength: 60 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }), fc.integer({ min: 0, max: 3 }), async (gens, sizes, rollEvery) => {
           const { store, dump, cleanup } = await backend.open();
           try {
-            const records = await commit(store, gens, sizes);
+            // Rolled after some batches or only at the end: the rollups are the same.
+            const records = await commit(store, gens, sizes, rollEvery);
             const incremental = await snapshot(dump);
             expect(await store.rebuildStats({ pageSize: 7 })).toBe(records.length);
             expect(await snapshot(dump)).toEqual(incremental);
@@ -221,6 +244,68 @@ for (const backend of BACKENDS) {
       await store.init();
       expect(await snapshot(dump)).toEqual(expected);
       await expect(dump('stats_latency')).rejects.toThrow();
+    });
+
+    it('a store whose rollups were kept in each append (no marks yet) is marked at its heads on start: nothing counted twice', async () => {
+      const { store, dump, cleanup } = await backend.open();
+      cleanups.push(cleanup);
+      await commit(store, fc.sample(entryArb, { numRuns: 40, seed: 8 }), [10]);
+      const expected = await snapshot(dump);
+      const q = (t: string) => (backend.name === 'postgres' ? `${(store as PostgresAuditStore).schema}.${t}` : t);
+      await store.exec(`DROP TABLE ${q(ROLLED_TABLE)}`);
+      await store.init();
+      await store.rollUp();
+      expect(await snapshot(dump)).toEqual(expected);
+      expect((await dump(ROLLED_TABLE)).length).toBe(2);
+    });
+
+    it('records committed but not rolled are counted once by the next read, and rolled before they are archived', async () => {
+      const { store, dump, cleanup } = await backend.open();
+      cleanups.push(cleanup);
+      const gens = fc.sample(entryArb, { numRuns: 60, seed: 9 });
+      const records = await commit(store, gens, [7]);
+      const expected = await snapshot(dump);
+      const q = (t: string) => (backend.name === 'postgres' ? `${(store as PostgresAuditStore).schema}.${t}` : t);
+      // The same records as never rolled (a gateway stopped before its roll): the first statistics read rolls them.
+      for (const t of STATS_TABLES) await store.exec(`DELETE FROM ${q(t)}`);
+      await store.exec(`UPDATE ${q(ROLLED_TABLE)} SET seq = 0`);
+      expect((await snapshot(dump)).stats_cube).toEqual([]);
+      const engine = new StatsEngine(statsDbOf(auditReadPort(store)), { hourlyRateVnd: 35_000, catalog });
+      const period = parseStatsQuery({ from: String(T0 - DAY_MS), to: String(T0 + 10 * DAY_MS) });
+      if (!period.ok) throw new Error(period.message);
+      const first = await engine.summary(period.query);
+      expect(first.total.requests.total).toBe(records.length);
+      expect(await snapshot(dump)).toEqual(expected);
+      // Rolling again adds nothing.
+      await store.rollUp();
+      expect(await snapshot(dump)).toEqual(expected);
+
+      // Archiving: unrolled records are rolled before they leave, and their figures stay.
+      await store.exec(`UPDATE ${q(ROLLED_TABLE)} SET seq = 0`);
+      for (const t of STATS_TABLES) await store.exec(`DELETE FROM ${q(t)}`);
+      const cut = records.filter((r) => r.instanceId === 'a')[9]!;
+      expect(await store.prune('a', { instanceId: 'a', seq: cut.seq, hash: cut.hash, ts: cut.ts, keyId: 'k', signature: 's' })).toBe(10);
+      expect(await snapshot(dump)).toEqual(expected);
+      expect((await engine.summary(period.query)).total.requests.total).toBe(records.length);
+    });
+
+    it.runIf(backend.name === 'postgres')('two replicas rolling the same records at once count each record once', async () => {
+      const { store, dump, cleanup } = await backend.open();
+      cleanups.push(cleanup);
+      const other = new PostgresAuditStore({ url: PG_TEST_URL, schema: (store as PostgresAuditStore).schema });
+      try {
+        const records = await commit(store, fc.sample(entryArb, { numRuns: 80, seed: 10 }), [9]);
+        const rolled = await snapshot(dump);
+        const q = (t: string) => `${(store as PostgresAuditStore).schema}.${t}`;
+        for (const t of STATS_TABLES) await store.exec(`DELETE FROM ${q(t)}`);
+        await store.exec(`UPDATE ${q(ROLLED_TABLE)} SET seq = 0`);
+        await Promise.all([store.rollUp(), other.rollUp(), store.rollUp(), other.rollUp()]);
+        expect(await snapshot(dump)).toEqual(rolled);
+        expect(await store.rebuildStats()).toBe(records.length);
+        expect(await snapshot(dump)).toEqual(rolled);
+      } finally {
+        await other.close();
+      }
     });
 
     it('the report validates against its JSON Schema and reconciles with the auditor export of the period', async () => {

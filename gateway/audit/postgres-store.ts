@@ -24,17 +24,20 @@ import {
   type SearchPage,
 } from './store.js';
 import {
-  addRecord,
+  addRecords,
   drollFromDossiersSql,
   dropDossierTriggersSql,
   emptyBatch,
   LEGACY_STATS_TABLES,
   postgresUpsertQueries,
+  rolledSchemaSql,
+  ROLLED_TABLE,
   rollupSchemaSql,
   rollupStatements,
   STATS_TABLES,
   type RollupBatch,
 } from '../core/stats-rollup.js';
+import { ROLL_PAGE, RollupTail } from './rollup-tail.js';
 import { buildWhere, NEWEST_FIRST } from './sql-filter.js';
 import { redactUrl } from '../../lib/redact-url.js';
 
@@ -49,6 +52,8 @@ export interface PostgresStoreOptions {
   pageSize?: number;
   /** Do not create tables (the verifier). Default: false. */
   readonly?: boolean;
+  /** How long after an append its records are rolled into the statistics (gateway/audit/rollup-tail.ts). Default 1000 ms. */
+  rollupDelayMs?: number;
 }
 
 /** PostgreSQL int8 → JS number (audit sequence numbers and ms timestamps stay far below 2^53). */
@@ -68,9 +73,13 @@ export class PostgresAuditStore implements AuditStore {
   private readonly pool: pg.Pool;
   private readonly pageSize: number;
   private readonly readonlyMode: boolean;
-  private readonly t: { records: string; subjects: string; checkpoints: string; anchors: string; keys: string; probes: string };
+  private readonly t: { records: string; subjects: string; checkpoints: string; anchors: string; keys: string; probes: string; rolled: string };
+  private readonly tail: RollupTail;
+  /** Chains whose statistics mark this process has seen committed (marks are never deleted). */
+  private readonly marked = new Set<string>();
 
   constructor(opts: PostgresStoreOptions) {
+    this.tail = new RollupTail({ rollOnce: () => this.rollOnce(), delayMs: opts.rollupDelayMs });
     this.schema = opts.schema ?? 'motlan_audit';
     if (!IDENT.test(this.schema)) throw new Error(`Audit schema name ${JSON.stringify(this.schema)} is invalid: use lowercase letters, digits and _.`);
     this.location = `${redact(opts.url)} (schema ${this.schema})`;
@@ -87,6 +96,7 @@ export class PostgresAuditStore implements AuditStore {
       anchors: `${s}.audit_anchors`,
       keys: `${s}.audit_keys`,
       probes: `${s}.audit_probes`,
+      rolled: `${s}.${ROLLED_TABLE}`,
     };
   }
 
@@ -162,11 +172,24 @@ export class PostgresAuditStore implements AuditStore {
         for (const t of LEGACY_STATS_TABLES) await client.query(`DROP TABLE IF EXISTS ${this.schema}.${t}`);
       }
       for (const ddl of rollupSchemaSql('postgres', (n) => `${this.schema}.${n}`)) await client.query(ddl);
+      // A store whose rollups were written in each append's transaction (before the marks): every
+      // committed record is in them, so each chain's mark starts at its head.
+      const marked = (await client.query(`SELECT to_regclass($1) AS t`, [t.rolled])).rows[0].t !== null;
+      await client.query(rolledSchemaSql('postgres', (n) => `${this.schema}.${n}`));
+      if (!marked && !legacy) await client.query(this.markHeadsSql());
       rebuild = legacy;
     }).catch((err: unknown) => {
       throw new Error(`Cannot prepare the audit tables in ${this.location}: ${(err as Error).message}`);
     });
     if (rebuild) await this.rebuildStats({ dropArchived: true });
+    // Records a previous run committed but did not roll.
+    this.tail.appended();
+  }
+
+  /** Every chain with records: its mark at its head (all its records are in the rollups); other marks stay. */
+  private markHeadsSql(): string {
+    return `INSERT INTO ${this.t.rolled} (instance_id, seq) SELECT instance_id, MAX(seq) FROM ${this.t.records} GROUP BY instance_id
+      ON CONFLICT (instance_id) DO UPDATE SET seq = excluded.seq`;
   }
 
   private async headWith(q: pg.Pool | pg.PoolClient, instanceId: string): Promise<ChainHead | null> {
@@ -210,7 +233,12 @@ export class PostgresAuditStore implements AuditStore {
           }
         }
         if (st.length) await client.query(`INSERT INTO ${this.t.subjects} (hmac, instance_id, seq) VALUES ${st.join(', ')} ON CONFLICT DO NOTHING`, sp);
-        await this.upsertRollups(client, records);
+        // The chain's statistics mark, before its first record: the roll finds these records from it.
+        // Once per chain and process (marks are never deleted), not at every commit: the insert
+        // would wait for a roll that holds the mark.
+        if (!this.marked.has(instanceId)) {
+          await client.query(`INSERT INTO ${this.t.rolled} (instance_id, seq) VALUES ($1, $2) ON CONFLICT (instance_id) DO NOTHING`, [instanceId, records[0]!.seq - 1]);
+        }
       }
       for (const c of checkpoints) {
         await client.query(
@@ -219,13 +247,44 @@ export class PostgresAuditStore implements AuditStore {
         );
       }
     });
+    if (records.length) {
+      this.marked.add(instanceId);
+      this.tail.appended();
+    }
   }
 
-  /** The statistics rollups of `records`, in the caller's transaction (same durability as the records). */
-  private async upsertRollups(client: pg.PoolClient, records: Iterable<AuditRecord>): Promise<void> {
-    const batch = emptyBatch();
-    for (const r of records) addRecord(batch, r);
-    await this.flushRollups(client, batch);
+  /** Rolls every committed record into the statistics rollups (the statistics call it before reading). */
+  rollUp(): Promise<void> {
+    return this.tail.now();
+  }
+
+  /**
+   * One roll: every chain's records after its mark (a page each), upserted with the marks moved, in
+   * one transaction. The marks are locked first (in one order): another replica's roll, or a
+   * rebuild, waits, then finds them moved, so no record is counted twice.
+   */
+  private async rollOnce(): Promise<boolean> {
+    if (this.readonlyMode) return false;
+    return this.transaction(async (client) => {
+      const marks = (await client.query(`SELECT instance_id, seq FROM ${this.t.rolled} ORDER BY instance_id FOR UPDATE`)).rows;
+      const batch = emptyBatch();
+      const moved: Array<[string, number]> = [];
+      let more = false;
+      for (const m of marks) {
+        const r = await client.query(`SELECT * FROM ${this.t.records} WHERE instance_id = $1 AND seq > $2 ORDER BY seq LIMIT ${ROLL_PAGE}`, [m.instance_id, m.seq]);
+        if (r.rows.length === 0) continue;
+        addRecords(batch, r.rows.map((row) => rowToRecord(row)));
+        moved.push([String(m.instance_id), Number(r.rows[r.rows.length - 1].seq)]);
+        if (r.rows.length === ROLL_PAGE) more = true;
+      }
+      if (moved.length === 0) return false;
+      await this.flushRollups(client, batch);
+      await client.query(
+        `UPDATE ${this.t.rolled} AS m SET seq = v.seq FROM unnest($1::text[], $2::int8[]) AS v(instance_id, seq) WHERE m.instance_id = v.instance_id`,
+        [moved.map((x) => x[0]), moved.map((x) => x[1])],
+      );
+      return more;
+    });
   }
 
   private async flushRollups(client: pg.PoolClient, batch: RollupBatch): Promise<void> {
@@ -249,6 +308,8 @@ export class PostgresAuditStore implements AuditStore {
       // No append may commit meanwhile (its records would be read by a later page AND counted by
       // its own upserts): SHARE mode waits for running appends and blocks new ones until commit.
       await client.query(`LOCK TABLE ${this.t.records} IN SHARE MODE`);
+      // Nor may a roll (it would add what this rebuild counts): it locks the marks first.
+      await client.query(`LOCK TABLE ${this.t.rolled} IN EXCLUSIVE MODE`);
       // Archived records are gone from the table, their figures only in the rollups.
       const archived = Number((await client.query(`SELECT COUNT(*) AS n FROM ${this.t.anchors}`)).rows[0].n);
       if (archived > 0 && !opts.dropArchived) throw new Error(`${archived} chain(s) were archived (records moved out by \`motlan audit archive\`): a rebuild from the remaining records would drop the archived periods from the statistics, which the rollups still hold. Rebuild anyway with --drop-archived (the statistics then start at the earliest remaining record), or restore the archived records first.`);
@@ -265,7 +326,7 @@ export class PostgresAuditStore implements AuditStore {
           after,
         );
         if (r.rows.length === 0) break;
-        for (const row of r.rows) addRecord(batch, rowToRecord(row));
+        addRecords(batch, r.rows.map((row) => rowToRecord(row)));
         if (batch.roll.size + batch.entities.size + batch.fields.size >= flushRows) {
           await this.flushRollups(client, batch);
           batch = emptyBatch();
@@ -277,6 +338,8 @@ export class PostgresAuditStore implements AuditStore {
       await this.flushRollups(client, batch);
       await client.query(drollFromDossiersSql(q));
       await client.query(`ALTER TABLE ${q('stats_dossiers')} ENABLE TRIGGER stats_cube_dossiers_trg`);
+      // Every record is in the rollups now (no append could commit during this transaction).
+      await client.query(this.markHeadsSql());
       // Rewrite the rollups in key order: one cube's rows of a block are then on adjacent pages
       // (the rebuild wrote the cubes interleaved; a 30-day query at 100 000 records read ~15 000
       // pages for ~8 000 rows before, ~1 000 after). Readers wait for the commit meanwhile.
@@ -394,8 +457,14 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async prune(instanceId: string, cp: Checkpoint): Promise<number> {
+    // The statistics keep what is archived: its records must be in the rollups before they go.
+    await this.rollUp();
     return this.transaction(async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('motlan-audit:' || $1))`, [instanceId]);
+      const mark = (await client.query(`SELECT seq FROM ${this.t.rolled} WHERE instance_id = $1 FOR SHARE`, [instanceId])).rows[0];
+      if (!mark || Number(mark.seq) < cp.seq) {
+        throw new Error(`The statistics have not yet counted records of chain ${instanceId} up to seq ${cp.seq} (their mark is at ${mark ? mark.seq : 'none'}): nothing was archived, try again.`);
+      }
       const d = await client.query(`DELETE FROM ${this.t.records} WHERE instance_id = $1 AND seq <= $2`, [instanceId, cp.seq]);
       await client.query(`DELETE FROM ${this.t.subjects} WHERE instance_id = $1 AND seq <= $2`, [instanceId, cp.seq]);
       await client.query(`DELETE FROM ${this.t.checkpoints} WHERE instance_id = $1 AND seq <= $2`, [instanceId, cp.seq]);
@@ -431,6 +500,7 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async close(): Promise<void> {
+    if (!this.readonlyMode) await this.tail.close();
     await this.pool.end();
   }
 }

@@ -15,17 +15,18 @@ export function auditReadPort(store: AuditStore): AuditReadPort {
     kind: store.kind,
     location: store.location,
     sql() {
+      const catchUp = store.rollUp ? () => store.rollUp!() : undefined;
       const handles = store as unknown as {
         db?: Database.Database | null;
         all?: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
         pool?: pg.Pool;
         schema?: string;
       };
-      if (store.kind === 'sqlite' && handles.db) return { kind: 'sqlite', db: handles.db };
+      if (store.kind === 'sqlite' && handles.db) return { kind: 'sqlite', db: handles.db, catchUp };
       // A SQLite store opened with exclusive locking has no connection on this thread: its `all`
       // runs the query in the writer thread that holds the database.
-      if (store.kind === 'sqlite' && typeof handles.all === 'function') return { kind: 'sqlite', all: (sql, params) => handles.all!.call(store, sql, params) };
-      if (store.kind === 'postgres' && handles.pool && handles.schema) return { kind: 'postgres', pool: handles.pool, schema: handles.schema };
+      if (store.kind === 'sqlite' && typeof handles.all === 'function') return { kind: 'sqlite', all: (sql, params) => handles.all!.call(store, sql, params), catchUp };
+      if (store.kind === 'postgres' && handles.pool && handles.schema) return { kind: 'postgres', pool: handles.pool, schema: handles.schema, catchUp };
       return null;
     },
   };

@@ -38,18 +38,21 @@ import {
 } from './store.js';
 import { buildWhere, NEWEST_FIRST } from './sql-filter.js';
 import {
-  addRecord,
+  addRecords,
   dossierTriggerSql,
   drollFromDossiersSql,
   dropDossierTriggersSql,
   emptyBatch,
   LEGACY_STATS_TABLES,
+  rolledSchemaSql,
+  ROLLED_TABLE,
   rollupSchemaSql,
   rollupStatements,
   sqliteUpsertSql,
   STATS_TABLES,
   type RollupBatch,
 } from '../core/stats-rollup.js';
+import { ROLL_PAGE, RollupTail } from './rollup-tail.js';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. */
@@ -69,11 +72,22 @@ export interface SqliteStoreOptions {
    * worker writer. Default: `shared` (the gateway's openStore asks for `exclusive`).
    */
   locking?: 'exclusive' | 'shared';
+  /** How long after an append its records are rolled into the statistics (gateway/audit/rollup-tail.ts). Default 1000 ms. */
+  rollupDelayMs?: number;
+}
+
+/** A guard statement changed another number of rows than expected: the transaction rolled back. */
+class ExpectationError extends Error {
+  /** `message`, or the same text as the writer thread's expectationMessage. */
+  constructor(message: string, expected?: number, actual?: number) {
+    super(expected === undefined ? message : `The audit store changed under this write (${actual} rows changed where ${expected} were expected by: ${message.slice(0, 80)}); nothing was written, try again.`);
+  }
 }
 
 /** A write: statements run in ONE immediate transaction, after an optional chain-head check. */
 interface WriteJob {
-  statements: Array<{ sql: string; rows: unknown[][] }>;
+  /** `expect`: the changes the statement must make over its rows, else the transaction rolls back (a conflict). */
+  statements: Array<{ sql: string; rows: unknown[][]; expect?: number }>;
   check?: { headSql: string; anchorSql: string; instanceId: string; expected: ChainHead | null };
 }
 type WriteResult =
@@ -183,6 +197,11 @@ WITH RECURSIVE chains(id) AS (
 )
 SELECT id AS instance_id FROM chains WHERE id IS NOT NULL
 UNION SELECT instance_id FROM audit_anchors UNION SELECT instance_id FROM audit_checkpoints ORDER BY 1`;
+/** A chain's statistics mark, set once, before its first record (gateway/audit/rollup-tail.ts). */
+const MARK_CHAIN_SQL = `INSERT INTO ${ROLLED_TABLE} (instance_id, seq) VALUES (?, ?) ON CONFLICT (instance_id) DO NOTHING`;
+/** Every chain with records: its mark at its head (all its records are in the rollups); other marks stay. */
+const MARK_HEADS_SQL = `INSERT INTO ${ROLLED_TABLE} (instance_id, seq) SELECT instance_id, MAX(seq) FROM audit_records GROUP BY instance_id
+  ON CONFLICT (instance_id) DO UPDATE SET seq = excluded.seq`;
 const PROBE_SQL = 'INSERT INTO audit_probes (instance_id, ts) VALUES (?, ?) ON CONFLICT (instance_id) DO UPDATE SET ts = excluded.ts';
 
 type Row = Record<string, unknown>;
@@ -196,8 +215,12 @@ export class SqliteAuditStore implements AuditStore {
   private readonly readonlyMode: boolean;
   private readonly writerMode: 'worker' | 'inline';
   readonly locking: 'exclusive' | 'shared';
+  private readonly tail: RollupTail;
+  /** Chains whose statistics mark this process has seen committed (marks are never deleted). */
+  private readonly marked = new Set<string>();
 
   constructor(opts: SqliteStoreOptions) {
+    this.tail = new RollupTail({ rollOnce: () => this.rollOnce(), delayMs: opts.rollupDelayMs });
     this.location = path.resolve(opts.file);
     this.readonlyMode = opts.readonly ?? false;
     this.pageSize = opts.pageSize ?? 2000;
@@ -233,7 +256,14 @@ export class SqliteAuditStore implements AuditStore {
     const legacy = (await this.all(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'stats_latency'`)).length > 0;
     if (legacy) await this.execute([...dropDossierTriggersSql('sqlite', (n) => n), ...LEGACY_STATS_TABLES.map((t) => `DROP TABLE IF EXISTS ${t}`)].join(';\n'));
     await this.execute(rollupSchemaSql('sqlite', (n) => n).join(';\n'));
+    // A store whose rollups were written in each append's transaction (before the marks): every
+    // committed record is in them, so each chain's mark starts at its head.
+    const marked = (await this.all(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = '${ROLLED_TABLE}'`)).length > 0;
+    await this.execute(rolledSchemaSql('sqlite', (n) => n));
+    if (!marked && !legacy) await this.execute(MARK_HEADS_SQL);
     if (legacy) await this.rebuildStats({ dropArchived: true });
+    // Records a previous run committed but did not roll.
+    this.tail.appended();
     // The identity of the file this gateway opened: a removed or replaced file is a lost store.
     this.identity = identityOf(this.location);
   }
@@ -369,6 +399,7 @@ export class SqliteAuditStore implements AuditStore {
           const stmt = db.prepare(st.sql);
           let n = 0;
           for (const row of st.rows) n += stmt.run(...row).changes;
+          if (st.expect !== undefined && n !== st.expect) throw new ExpectationError(st.sql, st.expect, n);
           changes.push(n);
         }
       });
@@ -379,6 +410,7 @@ export class SqliteAuditStore implements AuditStore {
       return { ok: true, changes };
     } catch (err) {
       if (err instanceof ChainConflictError) return { ok: false, conflict: true, actual: this.headSync(job.check!.instanceId), message: err.message };
+      if (err instanceof ExpectationError) return { ok: false, conflict: true, message: err.message };
       return { ok: false, conflict: false, message: (err as Error).message };
     }
   }
@@ -393,6 +425,7 @@ export class SqliteAuditStore implements AuditStore {
       throw new AuditStoreLostError(result.message);
     }
     if (result.conflict && job.check) throw new ChainConflictError(job.check.instanceId, job.check.expected, result.actual ?? null);
+    if (result.conflict) throw new ExpectationError(result.message);
     throw new Error(result.message);
   }
 
@@ -404,18 +437,58 @@ export class SqliteAuditStore implements AuditStore {
       const row = recordToRow(r);
       recordRows.push(RECORD_COLUMNS.map((c) => row[c]));
       for (const h of subjectHmacs(r)) subjectRows.push([h, r.instanceId, r.seq]);
-      addRecord(rollup, r);
     }
     await this.write({
       statements: [
         { sql: INSERT_RECORD_SQL, rows: recordRows },
         { sql: INSERT_SUBJECT_SQL, rows: subjectRows },
         { sql: INSERT_CHECKPOINT_SQL, rows: checkpoints.map((c) => [c.instanceId, c.seq, c.hash, c.ts, c.keyId, c.signature]) },
-        // The statistics rollups: same transaction, so exactly as durable as the records.
-        ...rollupStatements(rollup, 'sqlite').map((s) => ({ sql: sqliteUpsertSql(s), rows: s.rows })),
+        // The chain's statistics mark, before its first record: the roll finds these records from it.
+        // Once per chain and process: marks are never deleted.
+        { sql: MARK_CHAIN_SQL, rows: records.length && !this.marked.has(instanceId) ? [[instanceId, records[0]!.seq - 1]] : [] },
       ],
       check: { headSql: HEAD_SQL, anchorSql: ANCHOR_HEAD_SQL, instanceId, expected },
     });
+    if (records.length) {
+      this.marked.add(instanceId);
+      this.tail.appended();
+    }
+  }
+
+  /** Rolls every committed record into the statistics (the statistics call it before reading). */
+  rollUp(): Promise<void> {
+    return this.tail.now();
+  }
+
+  /** One roll: every chain's records after its mark (a page each), upserted with the marks moved, in one transaction. */
+  private async rollOnce(): Promise<boolean> {
+    if (this.readonlyMode) return false;
+    const marks = await this.all(`SELECT instance_id, seq FROM ${ROLLED_TABLE} ORDER BY instance_id`);
+    const batch = emptyBatch();
+    const moved: unknown[][] = [];
+    let more = false;
+    for (const m of marks) {
+      const rows = await this.all(`SELECT * FROM audit_records WHERE instance_id = ? AND seq > ? ORDER BY seq LIMIT ${ROLL_PAGE}`, [m.instance_id, m.seq]);
+      if (rows.length === 0) continue;
+      addRecords(batch, rows.map((row) => rowToRecord(row)));
+      moved.push([Number(rows[rows.length - 1]!.seq), m.instance_id, Number(m.seq)]);
+      if (rows.length === ROLL_PAGE) more = true;
+    }
+    if (moved.length === 0) return false;
+    try {
+      await this.write({
+        statements: [
+          ...rollupStatements(batch, 'sqlite').map((st) => ({ sql: sqliteUpsertSql(st), rows: st.rows })),
+          // Every mark still where this roll read it, else nothing is upserted (another process
+          // sharing the file rolled or rebuilt in between): read them again.
+          { sql: `UPDATE ${ROLLED_TABLE} SET seq = ? WHERE instance_id = ? AND seq = ?`, rows: moved, expect: moved.length },
+        ],
+      });
+    } catch (err) {
+      if (err instanceof ExpectationError) return true;
+      throw err;
+    }
+    return more;
   }
 
   /**
@@ -445,7 +518,7 @@ export class SqliteAuditStore implements AuditStore {
       for (;;) {
         const rows = db.prepare(sql).all(...after) as Row[];
         if (rows.length === 0) break;
-        for (const row of rows) addRecord(batch, rowToRecord(row));
+        addRecords(batch, rows.map((row) => rowToRecord(row)));
         if (batch.roll.size + batch.entities.size + batch.fields.size >= flushRows) {
           flush(batch);
           batch = emptyBatch();
@@ -457,6 +530,8 @@ export class SqliteAuditStore implements AuditStore {
       flush(batch);
       db.exec(drollFromDossiersSql((x) => x));
       for (const s of dossierTriggerSql('sqlite', (x) => x)) db.exec(s);
+      // Every record is in the rollups now (no append can commit during this transaction).
+      db.exec(MARK_HEADS_SQL);
       return n;
     };
     if (this.readonlyMode) throw new Error(`The audit database ${this.location} is open read-only: open it writable to rebuild the statistics.`);
@@ -557,6 +632,8 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async prune(instanceId: string, cp: Checkpoint): Promise<number> {
+    // The statistics keep what is archived: its records must be in the rollups before they go.
+    await this.rollUp();
     const changes = await this.write({
       statements: [
         { sql: 'DELETE FROM audit_records WHERE instance_id = ? AND seq <= ?', rows: [[instanceId, cp.seq]] },
@@ -568,6 +645,8 @@ export class SqliteAuditStore implements AuditStore {
                   key_id = excluded.key_id, signature = excluded.signature`,
           rows: [[instanceId, cp.seq, cp.hash, cp.ts, cp.keyId, cp.signature]],
         },
+        // Refused (rolled back) unless the mark is at or past the checkpoint: else records would go unrolled.
+        { sql: `UPDATE ${ROLLED_TABLE} SET seq = seq WHERE instance_id = ? AND seq >= ?`, rows: [[instanceId, cp.seq]], expect: 1 },
       ],
     });
     return changes[0] ?? 0;
@@ -586,6 +665,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async close(): Promise<void> {
+    if (!this.readonlyMode && !this.lostReason) await this.tail.close();
     const w = this.worker;
     this.worker = null;
     if (w) {

@@ -82,6 +82,11 @@ const prepared = (sql) => {
 
 class Conflict extends Error {}
 
+/** The same text as sqlite-store.ts's ExpectationError (the main thread reports it as is). */
+function expectationMessage(sql, expected, actual) {
+  return `The audit store changed under this write (${actual} rows changed where ${expected} were expected by: ${sql.slice(0, 80)}); nothing was written, try again.`;
+}
+
 function headOf(check) {
   const row = prepared(check.headSql).get(check.instanceId) ?? prepared(check.anchorSql).get(check.instanceId);
   return row ? { seq: Number(row.seq), hash: String(row.hash) } : null;
@@ -131,6 +136,8 @@ parentPort.on('message', (msg) => {
         const s = prepared(st.sql);
         let n = 0;
         for (const params of st.rows) n += s.run(...params).changes;
+        // A statement that must change exactly this many rows (a guard): otherwise roll back.
+        if (st.expect !== undefined && n !== st.expect) throw new Conflict(expectationMessage(st.sql, st.expect, n));
         changes.push(n);
       }
     });

@@ -105,6 +105,9 @@ export interface AuditStore {
    */
   probe?(instanceId: string): Promise<void>;
 
+  /** Rolls every committed record into the statistics rollups (gateway/audit/rollup-tail.ts). */
+  rollUp?(): Promise<void>;
+
   close(): Promise<void>;
 }
 

@@ -107,6 +107,8 @@ export type AuditSql =
   /** A SQLite store whose connection lives in its writer thread (exclusive locking). */
   | { kind: 'sqlite'; all: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]> }
   | { kind: 'postgres'; pool: import('pg').Pool; schema: string };
+/** Brings the statistics rollups up to every committed record; the statistics await it before each figure. */
+export type AuditSqlWithCatchUp = AuditSql & { catchUp?: () => Promise<void> };
 
 /** The audit store, read side (provided by gateway/audit): what the statistics aggregate. */
 export interface AuditReadPort {
@@ -114,7 +116,7 @@ export interface AuditReadPort {
   /** Where it is (file or database URL without secrets), for messages. */
   readonly location: string;
   /** The store's SQL connection, or null when it has none (the statistics then answer 503). */
-  sql(): AuditSql | null;
+  sql(): AuditSqlWithCatchUp | null;
 }
 
 export interface ServiceMap {

@@ -50,11 +50,14 @@ import { registryLabel } from '../../lib/registries.js';
 import { OUTCOMES, vnDay, vnMonth, type GroupBy, type StatsFilter, type StatsQuery } from './params.js';
 
 /** Where the records are: the audit store's own connection (see gateway/stats/source.ts). */
-export type StatsDb =
+export type StatsDb = (
   | { kind: 'sqlite'; db: Database.Database }
   /** A SQLite store whose connection lives in its writer thread (exclusive locking). */
   | { kind: 'sqlite'; all: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]> }
-  | { kind: 'postgres'; pool: pg.Pool; schema: string };
+  | { kind: 'postgres'; pool: pg.Pool; schema: string }) & {
+  /** Rolls the committed records into the rollups; awaited before every figure (exact reconciliation). Default: none. */
+  catchUp?: () => Promise<void>;
+};
 
 export interface LatencyStats {
   p50: number | null;
@@ -625,6 +628,7 @@ export class StatsEngine {
 
   /** Totals for the period and, unless `groupBy` is `none`, one page of groups. */
   async summary(q: StatsQuery): Promise<StatsSummary> {
+    await this.source.catchUp?.();
     if (q.groupBy === 'none') return { total: (await this.figures(q, 'none')).get('*') ?? this.emptyWith(q), groups: [], totalGroups: 0 };
     // Groupings that partition requests and dossiers give the total as their sum (one pass).
     let total: StatsFigures | null = null;
@@ -654,6 +658,7 @@ export class StatsEngine {
 
   /** Fields shared by schema coordinate, most requested first, one page. */
   async fields(q: StatsQuery): Promise<{ items: FieldCount[]; totalItems: number }> {
+    await this.source.catchUp?.();
     const seg = segmentsOf(q.from, q.to);
     const sql = new Sql(this.dialect);
     const cube = this.cubeFor('none', q, FIELD_CUBES);
@@ -677,6 +682,7 @@ export class StatsEngine {
 
   /** Figures per (tier, province, procedure) for the report, in one pass over the rollups. */
   async reportRows(q: StatsFilter): Promise<Array<{ tier: string; province: string | null; procedure: string | null; figures: StatsFigures }>> {
+    await this.source.catchUp?.();
     const rows = [...(await this.figures(q, 'report'))].map(([key, figures]) => {
       const [tier = '', province = '', procedure = ''] = (key ?? '').split(REPORT_SEP);
       return { tier, province: province === '' ? null : province, procedure: procedure === '' ? null : procedure, figures };
