@@ -1,8 +1,7 @@
 /**
  * `motlan stats rebuild`: recomputes the statistics rollups (gateway/core/stats-rollup.ts) from
- * the audit records, in one transaction. The gateway keeps them in step as it commits; rebuild
- * after restoring records from a backup, after upgrading a store written before the rollups, or
- * to check them (`--check` compares first and changes nothing when they already match).
+ * the audit records, in one transaction. The gateway rolls its records into them a second after it
+ * commits them (gateway/audit/rollup-tail.ts); rebuild after restoring records from a backup.
  */
 import { parseArgs } from 'node:util';
 import { PostgresAuditStore } from '../gateway/audit/postgres-store.js';

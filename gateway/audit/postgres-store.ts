@@ -37,7 +37,7 @@ import {
   STATS_TABLES,
   type RollupBatch,
 } from '../core/stats-rollup.js';
-import { ROLL_PAGE, RollupTail } from './rollup-tail.js';
+import { readTails, RollupTail } from './rollup-tail.js';
 import { buildWhere, NEWEST_FIRST } from './sql-filter.js';
 import { redactUrl } from '../../lib/redact-url.js';
 
@@ -267,21 +267,13 @@ export class PostgresAuditStore implements AuditStore {
     if (this.readonlyMode) return false;
     return this.transaction(async (client) => {
       const marks = (await client.query(`SELECT instance_id, seq FROM ${this.t.rolled} ORDER BY instance_id FOR UPDATE`)).rows;
-      const batch = emptyBatch();
-      const moved: Array<[string, number]> = [];
-      let more = false;
-      for (const m of marks) {
-        const r = await client.query(`SELECT * FROM ${this.t.records} WHERE instance_id = $1 AND seq > $2 ORDER BY seq LIMIT ${ROLL_PAGE}`, [m.instance_id, m.seq]);
-        if (r.rows.length === 0) continue;
-        addRecords(batch, r.rows.map((row) => rowToRecord(row)));
-        moved.push([String(m.instance_id), Number(r.rows[r.rows.length - 1].seq)]);
-        if (r.rows.length === ROLL_PAGE) more = true;
-      }
+      const { batch, moved, more } = await readTails(marks, async (id, seq, limit) =>
+        (await client.query(`SELECT * FROM ${this.t.records} WHERE instance_id = $1 AND seq > $2 ORDER BY seq LIMIT ${limit}`, [id, seq])).rows);
       if (moved.length === 0) return false;
       await this.flushRollups(client, batch);
       await client.query(
         `UPDATE ${this.t.rolled} AS m SET seq = v.seq FROM unnest($1::text[], $2::int8[]) AS v(instance_id, seq) WHERE m.instance_id = v.instance_id`,
-        [moved.map((x) => x[0]), moved.map((x) => x[1])],
+        [moved.map((x) => x.instanceId), moved.map((x) => x.to)],
       );
       return more;
     });

@@ -16,8 +16,40 @@
  * rolls whatever is committed, so a figure always reconciles with the records (test/stats-rollup).
  */
 
+import { addRecords, emptyBatch, type RollupBatch } from '../core/stats-rollup.js';
+import { rowToRecord } from './store.js';
+
 /** Records rolled per chain and transaction (bounds a roll's memory and its transaction's length). */
 export const ROLL_PAGE = 5000;
+
+/** What one roll read: the contributions, and each chain's mark from → to. */
+export interface TailRead {
+  batch: RollupBatch;
+  moved: Array<{ instanceId: string; from: number; to: number }>;
+  /** A chain had a full page: roll again. */
+  more: boolean;
+}
+
+/**
+ * Reads every chain's records after its mark, ROLL_PAGE at most per chain, and sums them. `after`
+ * runs the store's query: the chain's records with seq > `seq`, in seq order, `limit` at most.
+ */
+export async function readTails(
+  marks: Array<Record<string, unknown>>,
+  after: (instanceId: string, seq: number, limit: number) => Promise<Array<Record<string, unknown>>>,
+): Promise<TailRead> {
+  const out: TailRead = { batch: emptyBatch(), moved: [], more: false };
+  for (const m of marks) {
+    const instanceId = String(m.instance_id);
+    const from = Number(m.seq);
+    const rows = await after(instanceId, from, ROLL_PAGE);
+    if (rows.length === 0) continue;
+    addRecords(out.batch, rows.map((row) => rowToRecord(row)));
+    out.moved.push({ instanceId, from, to: Number(rows[rows.length - 1]!.seq) });
+    if (rows.length === ROLL_PAGE) out.more = true;
+  }
+  return out;
+}
 
 export interface RollupTailOptions {
   /** Rolls the next page of every chain's unrolled records; true when a chain has more. */

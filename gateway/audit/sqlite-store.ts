@@ -52,7 +52,7 @@ import {
   STATS_TABLES,
   type RollupBatch,
 } from '../core/stats-rollup.js';
-import { ROLL_PAGE, RollupTail } from './rollup-tail.js';
+import { readTails, RollupTail } from './rollup-tail.js';
 
 export interface SqliteStoreOptions {
   /** Database file; its directory is created. */
@@ -464,16 +464,8 @@ export class SqliteAuditStore implements AuditStore {
   private async rollOnce(): Promise<boolean> {
     if (this.readonlyMode) return false;
     const marks = await this.all(`SELECT instance_id, seq FROM ${ROLLED_TABLE} ORDER BY instance_id`);
-    const batch = emptyBatch();
-    const moved: unknown[][] = [];
-    let more = false;
-    for (const m of marks) {
-      const rows = await this.all(`SELECT * FROM audit_records WHERE instance_id = ? AND seq > ? ORDER BY seq LIMIT ${ROLL_PAGE}`, [m.instance_id, m.seq]);
-      if (rows.length === 0) continue;
-      addRecords(batch, rows.map((row) => rowToRecord(row)));
-      moved.push([Number(rows[rows.length - 1]!.seq), m.instance_id, Number(m.seq)]);
-      if (rows.length === ROLL_PAGE) more = true;
-    }
+    const { batch, moved, more } = await readTails(marks, (id, seq, limit) =>
+      this.all(`SELECT * FROM audit_records WHERE instance_id = ? AND seq > ? ORDER BY seq LIMIT ${limit}`, [id, seq]));
     if (moved.length === 0) return false;
     try {
       await this.write({
@@ -481,7 +473,7 @@ export class SqliteAuditStore implements AuditStore {
           ...rollupStatements(batch, 'sqlite').map((st) => ({ sql: sqliteUpsertSql(st), rows: st.rows })),
           // Every mark still where this roll read it, else nothing is upserted (another process
           // sharing the file rolled or rebuilt in between): read them again.
-          { sql: `UPDATE ${ROLLED_TABLE} SET seq = ? WHERE instance_id = ? AND seq = ?`, rows: moved, expect: moved.length },
+          { sql: `UPDATE ${ROLLED_TABLE} SET seq = ? WHERE instance_id = ? AND seq = ?`, rows: moved.map((m) => [m.to, m.instanceId, m.from]), expect: moved.length },
         ],
       });
     } catch (err) {
