@@ -75,8 +75,6 @@ export class PostgresAuditStore implements AuditStore {
   private readonly readonlyMode: boolean;
   private readonly t: { records: string; subjects: string; checkpoints: string; anchors: string; keys: string; probes: string; rolled: string };
   private readonly tail: RollupTail;
-  /** Chains whose statistics mark this process has seen committed (marks are never deleted). */
-  private readonly marked = new Set<string>();
 
   constructor(opts: PostgresStoreOptions) {
     this.tail = new RollupTail({ rollOnce: () => this.rollOnce(), delayMs: opts.rollupDelayMs });
@@ -236,7 +234,7 @@ export class PostgresAuditStore implements AuditStore {
         // The chain's statistics mark, before its first record: the roll finds these records from it.
         // Once per chain and process (marks are never deleted), not at every commit: the insert
         // would wait for a roll that holds the mark.
-        if (!this.marked.has(instanceId)) {
+        if (this.tail.needsMark(instanceId)) {
           await client.query(`INSERT INTO ${this.t.rolled} (instance_id, seq) VALUES ($1, $2) ON CONFLICT (instance_id) DO NOTHING`, [instanceId, records[0]!.seq - 1]);
         }
       }
@@ -247,10 +245,7 @@ export class PostgresAuditStore implements AuditStore {
         );
       }
     });
-    if (records.length) {
-      this.marked.add(instanceId);
-      this.tail.appended();
-    }
+    this.tail.committed(instanceId, records.length);
   }
 
   /** Rolls every committed record into the statistics rollups (the statistics call it before reading). */

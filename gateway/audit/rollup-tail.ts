@@ -70,6 +70,21 @@ export class RollupTail {
     this.delayMs = opts.delayMs ?? 1000;
   }
 
+  /** Chains whose statistics mark this process has seen committed (marks are never deleted). */
+  private readonly marked = new Set<string>();
+
+  /** Whether an append of `instanceId` must still insert its chain's mark. */
+  needsMark(instanceId: string): boolean {
+    return !this.marked.has(instanceId);
+  }
+
+  /** An append of `records` records of `instanceId` committed (with its mark): roll them soon. */
+  committed(instanceId: string, records: number): void {
+    if (records === 0) return;
+    this.marked.add(instanceId);
+    this.appended();
+  }
+
   /** Records were committed: roll them within `delayMs` (one timer whatever the number of appends). */
   appended(): void {
     if (this.timer || this.closed) return;

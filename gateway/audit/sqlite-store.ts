@@ -216,8 +216,6 @@ export class SqliteAuditStore implements AuditStore {
   private readonly writerMode: 'worker' | 'inline';
   readonly locking: 'exclusive' | 'shared';
   private readonly tail: RollupTail;
-  /** Chains whose statistics mark this process has seen committed (marks are never deleted). */
-  private readonly marked = new Set<string>();
 
   constructor(opts: SqliteStoreOptions) {
     this.tail = new RollupTail({ rollOnce: () => this.rollOnce(), delayMs: opts.rollupDelayMs });
@@ -445,14 +443,11 @@ export class SqliteAuditStore implements AuditStore {
         { sql: INSERT_CHECKPOINT_SQL, rows: checkpoints.map((c) => [c.instanceId, c.seq, c.hash, c.ts, c.keyId, c.signature]) },
         // The chain's statistics mark, before its first record: the roll finds these records from it.
         // Once per chain and process: marks are never deleted.
-        { sql: MARK_CHAIN_SQL, rows: records.length && !this.marked.has(instanceId) ? [[instanceId, records[0]!.seq - 1]] : [] },
+        { sql: MARK_CHAIN_SQL, rows: records.length && this.tail.needsMark(instanceId) ? [[instanceId, records[0]!.seq - 1]] : [] },
       ],
       check: { headSql: HEAD_SQL, anchorSql: ANCHOR_HEAD_SQL, instanceId, expected },
     });
-    if (records.length) {
-      this.marked.add(instanceId);
-      this.tail.appended();
-    }
+    this.tail.committed(instanceId, records.length);
   }
 
   /** Rolls every committed record into the statistics (the statistics call it before reading). */
