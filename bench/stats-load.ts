@@ -11,7 +11,7 @@
  *
  * The loader writes the records straight into the store's tables in big transactions (SQLite:
  * one prepared INSERT per record; PostgreSQL: INSERT … SELECT FROM unnest), bypassing `appendBatch` and
- * its rollup upserts; the bench then runs the store's own `rebuildStats` to fill the rollups.
+ * the roll; the bench then runs the store's own `rebuildStats` to fill the rollups.
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
