@@ -18,6 +18,11 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // One module graph per worker, not per file: importing Apollo, graphql and the gateway
+    // again for each of ~110 files cost more than a third of the run (import 214 s of 601 s,
+    // 37 s of 444 s without). Safe because no test changes process.env, mocks modules, fakes
+    // timers or sets a global dispatcher; setupFiles still run before each file (own DATA_DIR).
+    isolate: false,
     // The slowest files start first, so they overlap with the short ones (test/support/slowest-first.ts).
     sequence: { sequencer: SlowestFirstSequencer },
     maxWorkers: 2,
