@@ -430,7 +430,6 @@ export class SqliteAuditStore implements AuditStore {
   async appendBatch(instanceId: string, expected: ChainHead | null, records: AuditRecord[], checkpoints: Checkpoint[]): Promise<void> {
     const recordRows: unknown[][] = [];
     const subjectRows: unknown[][] = [];
-    const rollup = emptyBatch();
     for (const r of records) {
       const row = recordToRow(r);
       recordRows.push(RECORD_COLUMNS.map((c) => row[c]));
