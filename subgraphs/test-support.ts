@@ -34,7 +34,8 @@ export async function startSubgraphWithStub(
     port: 0,
     registryUrl: registry.url,
     apiKey: 'test-registry-key',
-    timeoutMs: 500,
+    // A deadline no stub answer misses on a loaded machine; deadline tests pass their own.
+    timeoutMs: 30_000,
     today: () => '2025-09-01',
     ...opts,
     gatewayKey,

@@ -118,12 +118,14 @@ describe('population subgraph', () => {
   });
 
   it('times out a slow registry instead of hanging', async () => {
-    sg.registry.delayMs = 1500;
+    const hurried = await startSubgraphWithStub('population', { timeoutMs: 500 });
+    hurried.registry.delayMs = 5000;
     try {
-      const res = await sg.query(`{ citizen(personalId: "${FIXTURE_IDS.binh}") { fullName } }`);
+      const res = await hurried.query(`{ citizen(personalId: "${FIXTURE_IDS.binh}") { fullName } }`);
       expect(res.errors?.[0]?.message).toContain('timeout after 500 ms');
     } finally {
-      sg.registry.delayMs = 0;
+      hurried.registry.delayMs = 0;
+      await hurried.close();
     }
   });
 
