@@ -293,25 +293,6 @@ for (const backend of BACKENDS) {
       expect((await engine.summary(period.query)).total.requests.total).toBe(records.length);
     });
 
-    it.runIf(backend.name === 'postgres')('two replicas rolling the same records at once count each record once', async () => {
-      const { store, dump, cleanup } = await backend.open();
-      cleanups.push(cleanup);
-      const other = new PostgresAuditStore({ url: PG_TEST_URL, schema: (store as PostgresAuditStore).schema });
-      try {
-        const records = await commit(store, fc.sample(entryArb, { numRuns: 80, seed: 10 }), [9]);
-        const rolled = await snapshot(dump);
-        const q = (t: string) => `${(store as PostgresAuditStore).schema}.${t}`;
-        for (const t of STATS_TABLES) await store.exec(`DELETE FROM ${q(t)}`);
-        await store.exec(`UPDATE ${q(ROLLED_TABLE)} SET seq = 0`);
-        await Promise.all([store.rollUp(), other.rollUp(), store.rollUp(), other.rollUp()]);
-        expect(await snapshot(dump)).toEqual(rolled);
-        expect(await store.rebuildStats()).toBe(records.length);
-        expect(await snapshot(dump)).toEqual(rolled);
-      } finally {
-        await other.close();
-      }
-    });
-
     it('the report validates against its JSON Schema and reconciles with the auditor export of the period', async () => {
       const { store, cleanup } = await backend.open();
       cleanups.push(cleanup);
@@ -365,3 +346,29 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe.skipIf(pgProblem !== null)('statistics rollups on postgres, several replicas', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const c of cleanups) await c();
+  });
+
+  it('two replicas rolling the same records at once count each record once', async () => {
+    const { store, dump, cleanup } = await BACKENDS.find((b) => b.name === 'postgres')!.open();
+    cleanups.push(cleanup);
+    const other = new PostgresAuditStore({ url: PG_TEST_URL, schema: (store as PostgresAuditStore).schema });
+    try {
+      const records = await commit(store, fc.sample(entryArb, { numRuns: 80, seed: 10 }), [9]);
+      const rolled = await snapshot(dump);
+      const q = (t: string) => `${(store as PostgresAuditStore).schema}.${t}`;
+      for (const t of STATS_TABLES) await store.exec(`DELETE FROM ${q(t)}`);
+      await store.exec(`UPDATE ${q(ROLLED_TABLE)} SET seq = 0`);
+      await Promise.all([store.rollUp(), other.rollUp(), store.rollUp(), other.rollUp()]);
+      expect(await snapshot(dump)).toEqual(rolled);
+      expect(await store.rebuildStats()).toBe(records.length);
+      expect(await snapshot(dump)).toEqual(rolled);
+    } finally {
+      await other.close();
+    }
+  });
+});
