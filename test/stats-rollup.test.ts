@@ -84,7 +84,8 @@ function entryOf(g: Gen, i: number): AuditEntry {
 interface Backend {
   name: string;
   skip: boolean;
-  open(): Promise<{ store: SqliteAuditStore | PostgresAuditStore; dump: (t: string) => Promise<unknown[]>; cleanup(): Promise<void> }>;
+  /** `q` qualifies a table name as the store's SQL needs it (the PostgreSQL schema). */
+  open(): Promise<{ store: SqliteAuditStore | PostgresAuditStore; dump: (t: string) => Promise<unknown[]>; q: (t: string) => string; cleanup(): Promise<void> }>;
 }
 
 const BACKENDS: Backend[] = [
@@ -95,7 +96,7 @@ const BACKENDS: Backend[] = [
       const dir = mkdtempSync(path.join(tmpdir(), 'motlan-rollup-'));
       const store = new SqliteAuditStore({ file: path.join(dir, 'a.db'), writer: 'inline' });
       await store.init();
-      return { store, dump: (t) => store.all(`SELECT * FROM ${t}`), cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+      return { store, dump: (t) => store.all(`SELECT * FROM ${t}`), q: (t) => t, cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
     },
   },
   {
@@ -109,11 +110,18 @@ const BACKENDS: Backend[] = [
       return {
         store,
         dump: async (t) => (await pool.query(`SELECT * FROM ${schema}.${t}`)).rows,
+        q: (t) => `${schema}.${t}`,
         cleanup: async () => { await store.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`); await store.close(); },
       };
     },
   },
 ];
+
+/** The store as if nothing were rolled yet: rollups empty, every chain's mark before its first record. */
+async function unroll(store: SqliteAuditStore | PostgresAuditStore, q: (t: string) => string): Promise<void> {
+  for (const t of STATS_TABLES) await store.exec(`DELETE FROM ${q(t)}`);
+  await store.exec(`UPDATE ${q(ROLLED_TABLE)} SET seq = 0`);
+}
 
 /** A table's rows, order-independent, zero-count rows dropped (a moved dossier leaves one). */
 async function snapshot(dump: (t: string) => Promise<unknown[]>): Promise<Record<string, string[]>> {
@@ -237,12 +245,11 @@ for (const backend of BACKENDS) {
     });
 
     it('a store written with the first rollup layout is upgraded on start: old tables dropped, rollups rebuilt from the records', async () => {
-      const { store, dump, cleanup } = await backend.open();
+      const { store, dump, q, cleanup } = await backend.open();
       cleanups.push(cleanup);
       await commit(store, fc.sample(entryArb, { numRuns: 40, seed: 7 }), [10]);
       const expected = await snapshot(dump);
       // The first layout's tables present, the new rollups empty (as a store of that version is).
-      const q = (t: string) => (backend.name === 'postgres' ? `${(store as PostgresAuditStore).schema}.${t}` : t);
       await store.exec(`CREATE TABLE ${q('stats_latency')} (le INTEGER)`);
       for (const t of STATS_TABLES) await store.exec(`DELETE FROM ${q(t)}`);
       await store.init();
@@ -251,11 +258,10 @@ for (const backend of BACKENDS) {
     });
 
     it('a store whose rollups were kept in each append (no marks yet) is marked at its heads on start: nothing counted twice', async () => {
-      const { store, dump, cleanup } = await backend.open();
+      const { store, dump, q, cleanup } = await backend.open();
       cleanups.push(cleanup);
       await commit(store, fc.sample(entryArb, { numRuns: 40, seed: 8 }), [10]);
       const expected = await snapshot(dump);
-      const q = (t: string) => (backend.name === 'postgres' ? `${(store as PostgresAuditStore).schema}.${t}` : t);
       await store.exec(`DROP TABLE ${q(ROLLED_TABLE)}`);
       await store.init();
       await store.rollUp();
@@ -264,15 +270,13 @@ for (const backend of BACKENDS) {
     });
 
     it('records committed but not rolled are counted once by the next read, and rolled before they are archived', async () => {
-      const { store, dump, cleanup } = await backend.open();
+      const { store, dump, q, cleanup } = await backend.open();
       cleanups.push(cleanup);
       const gens = fc.sample(entryArb, { numRuns: 60, seed: 9 });
       const records = await commit(store, gens, [7]);
       const expected = await snapshot(dump);
-      const q = (t: string) => (backend.name === 'postgres' ? `${(store as PostgresAuditStore).schema}.${t}` : t);
       // The same records as never rolled (a gateway stopped before its roll): the first statistics read rolls them.
-      for (const t of STATS_TABLES) await store.exec(`DELETE FROM ${q(t)}`);
-      await store.exec(`UPDATE ${q(ROLLED_TABLE)} SET seq = 0`);
+      await unroll(store, q);
       expect((await snapshot(dump)).stats_cube).toEqual([]);
       const engine = new StatsEngine(statsDbOf(auditReadPort(store)), { hourlyRateVnd: 35_000, catalog });
       const period = parseStatsQuery({ from: String(T0 - DAY_MS), to: String(T0 + 10 * DAY_MS) });
@@ -285,8 +289,7 @@ for (const backend of BACKENDS) {
       expect(await snapshot(dump)).toEqual(expected);
 
       // Archiving: unrolled records are rolled before they leave, and their figures stay.
-      await store.exec(`UPDATE ${q(ROLLED_TABLE)} SET seq = 0`);
-      for (const t of STATS_TABLES) await store.exec(`DELETE FROM ${q(t)}`);
+      await unroll(store, q);
       const cut = records.filter((r) => r.instanceId === 'a')[9]!;
       expect(await store.prune('a', { instanceId: 'a', seq: cut.seq, hash: cut.hash, ts: cut.ts, keyId: 'k', signature: 's' })).toBe(10);
       expect(await snapshot(dump)).toEqual(expected);
@@ -354,15 +357,14 @@ describe.skipIf(pgProblem !== null)('statistics rollups on postgres, several rep
   });
 
   it('two replicas rolling the same records at once count each record once', async () => {
-    const { store, dump, cleanup } = await BACKENDS.find((b) => b.name === 'postgres')!.open();
+    const { store, dump, q, cleanup } = await BACKENDS.find((b) => b.name === 'postgres')!.open();
     cleanups.push(cleanup);
     const other = new PostgresAuditStore({ url: PG_TEST_URL, schema: (store as PostgresAuditStore).schema });
     try {
       const records = await commit(store, fc.sample(entryArb, { numRuns: 80, seed: 10 }), [9]);
       const rolled = await snapshot(dump);
       const q = (t: string) => `${(store as PostgresAuditStore).schema}.${t}`;
-      for (const t of STATS_TABLES) await store.exec(`DELETE FROM ${q(t)}`);
-      await store.exec(`UPDATE ${q(ROLLED_TABLE)} SET seq = 0`);
+      await unroll(store, q);
       await Promise.all([store.rollUp(), other.rollUp(), store.rollUp(), other.rollUp()]);
       expect(await snapshot(dump)).toEqual(rolled);
       expect(await store.rebuildStats()).toBe(records.length);

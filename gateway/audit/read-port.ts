@@ -7,7 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
-import type { AuditReadPort } from '../core/services.js';
+import type { AuditReadPort, AuditSql } from '../core/services.js';
 import type { AuditStore } from './store.js';
 
 export function auditReadPort(store: AuditStore): AuditReadPort {
@@ -15,19 +15,24 @@ export function auditReadPort(store: AuditStore): AuditReadPort {
     kind: store.kind,
     location: store.location,
     sql() {
-      const catchUp = store.rollUp ? () => store.rollUp!() : undefined;
-      const handles = store as unknown as {
-        db?: Database.Database | null;
-        all?: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
-        pool?: pg.Pool;
-        schema?: string;
-      };
-      if (store.kind === 'sqlite' && handles.db) return { kind: 'sqlite', db: handles.db, catchUp };
-      // A SQLite store opened with exclusive locking has no connection on this thread: its `all`
-      // runs the query in the writer thread that holds the database.
-      if (store.kind === 'sqlite' && typeof handles.all === 'function') return { kind: 'sqlite', all: (sql, params) => handles.all!.call(store, sql, params), catchUp };
-      if (store.kind === 'postgres' && handles.pool && handles.schema) return { kind: 'postgres', pool: handles.pool, schema: handles.schema, catchUp };
-      return null;
+      const connection = connectionOf(store);
+      return connection && { ...connection, catchUp: store.rollUp ? () => store.rollUp!() : undefined };
     },
   };
+}
+
+/** The store's own connection: its SQLite database, its writer thread's reads, or its pool. */
+function connectionOf(store: AuditStore): AuditSql | null {
+  const handles = store as unknown as {
+    db?: Database.Database | null;
+    all?: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+    pool?: pg.Pool;
+    schema?: string;
+  };
+  if (store.kind === 'sqlite' && handles.db) return { kind: 'sqlite', db: handles.db };
+  // A SQLite store opened with exclusive locking has no connection on this thread: its `all`
+  // runs the query in the writer thread that holds the database.
+  if (store.kind === 'sqlite' && typeof handles.all === 'function') return { kind: 'sqlite', all: (sql, params) => handles.all!.call(store, sql, params) };
+  if (store.kind === 'postgres' && handles.pool && handles.schema) return { kind: 'postgres', pool: handles.pool, schema: handles.schema };
+  return null;
 }

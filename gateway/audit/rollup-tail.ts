@@ -95,11 +95,20 @@ export class RollupTail {
     this.timer.unref();
   }
 
-  /** Rolls every record committed so far; rolls run one at a time. */
+  /** A roll queued behind the running one and not started yet: later callers join it. */
+  private queued: Promise<void> | null = null;
+
+  /**
+   * Rolls every record committed so far; rolls run one at a time. A roll that has not started
+   * yet also covers whoever asks meanwhile (the dashboard's concurrent calls share one roll).
+   */
   now(): Promise<void> {
+    if (this.queued) return this.queued;
     const run = this.chain.then(async () => {
+      this.queued = null;
       while (await this.opts.rollOnce());
     });
+    this.queued = run;
     this.chain = run.catch(() => undefined);
     return run;
   }

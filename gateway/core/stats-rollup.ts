@@ -320,14 +320,15 @@ function spread<R extends Keyed>(
   values: (r: R) => Omit<R, keyof Keyed>,
 ): void {
   for (const row of fine.values()) {
+    // The keys addRecord makes: a batch may be filled by either.
+    const sfx = suffix(row);
+    const tail = sfx ? `${SEP}${sfx}` : '';
     for (const cube of cubes) {
       const dims = projectDims(row.dims, cube);
       const dimKey = DIMS.map((d) => dims[d]).join(SEP);
       for (const grain of grainsOf(cube)) {
         const bucket = bucketOf(grain, row.bucket);
-        // The keys addRecord makes: a batch may be filled by either.
-        const sfx = suffix(row);
-        const k = `${cube}${SEP}${grain}${SEP}${bucket}${SEP}${dimKey}${sfx ? `${SEP}${sfx}` : ''}`;
+        const k = `${cube}${SEP}${grain}${SEP}${bucket}${SEP}${dimKey}${tail}`;
         const cur = into.get(k);
         if (cur) merge(cur, row);
         else into.set(k, { cube, grain, bucket, dims, ...values(row) } as R);

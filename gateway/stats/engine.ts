@@ -21,8 +21,7 @@
  *   (a dossier has no single registry or outcome).
  * - With a procedure catalog, a purpose naming no catalog procedure is grouped as `unknown`.
  */
-import type Database from 'better-sqlite3';
-import type pg from 'pg';
+import type { AuditSqlWithCatchUp } from '../core/services.js';
 import {
   addRecord,
   BLOCK_DAYS,
@@ -49,15 +48,11 @@ import { AGENCY_TIER_LABELS, PROVINCIAL_UNIT_BY_CODE, type AgencyTier } from '..
 import { registryLabel } from '../../lib/registries.js';
 import { OUTCOMES, vnDay, vnMonth, type GroupBy, type StatsFilter, type StatsQuery } from './params.js';
 
-/** Where the records are: the audit store's own connection (see gateway/stats/source.ts). */
-export type StatsDb = (
-  | { kind: 'sqlite'; db: Database.Database }
-  /** A SQLite store whose connection lives in its writer thread (exclusive locking). */
-  | { kind: 'sqlite'; all: (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]> }
-  | { kind: 'postgres'; pool: pg.Pool; schema: string }) & {
-  /** Rolls the committed records into the rollups; awaited before every figure (exact reconciliation). Default: none. */
-  catchUp?: () => Promise<void>;
-};
+/**
+ * Where the records are: the audit store's own connection (see gateway/stats/source.ts), with the
+ * `catchUp` the engine awaits before every figure (the store rolls what is committed).
+ */
+export type StatsDb = AuditSqlWithCatchUp;
 
 export interface LatencyStats {
   p50: number | null;
