@@ -125,7 +125,7 @@ export const cacheConcern = defineConcern({
     onRefreshError: (subgraph, err) => log.warn(`Background refresh of a stale ${subgraph} cache entry failed (${(err as Error).message}); the stale entry is served until it expires.`),
   });
 
-  // The response cache: its own byte-bounded LRU (each entry also held decoded: counted twice),
+  // The response cache: its own byte-bounded LRU (an entry that was hit is also held decoded: counted twice),
   // shared through Redis under its own prefix when the fetch cache is.
   if (settings.enabled && settings.responses) {
     const responseLocal = new LocalStore({ maxSizeBytes: settings.responseMaxSizeBytes, maxEntryBytes: settings.maxEntryBytes, now, sizeFactor: 2, onInvalidate: () => responses?.invalidated() });

@@ -67,7 +67,7 @@ export interface CacheSettings {
   responses: boolean;
   /**
    * Bound of the in-process response cache, in bytes (2 bytes per character of the stored JSON,
-   * counted twice since each entry is also held decoded, plus bookkeeping). Default 32 MiB
+   * counted twice since an entry that was hit is also held decoded, plus bookkeeping). Default 32 MiB
    * (`CACHE_RESPONSE_MAX_BYTES`). Entries over `maxEntryBytes` are not kept.
    */
   responseMaxSizeBytes: number;
