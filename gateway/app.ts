@@ -63,6 +63,7 @@ import { CORE_SERVICES, ServiceRegistry, ServiceView, type ClientDirectory, type
 import { FileSupergraphManager } from './core/supergraph.js';
 import { registerHealthRoutes } from './health/routes.js';
 import { CachedLocalDataSource } from './procedures/local-datasource.js';
+import { withLocalShortcut, type GatewayForApollo } from './procedures/local-shortcut.js';
 import { resolveOptions, type CoreGatewayOptions, type ResolvedGatewayOptions } from './options.js';
 import { genRequestId, requestContext } from './http/request-context.js';
 import { maskedLogStream, redactQueryString, requestForLog } from '../lib/redact-url.js';
@@ -167,6 +168,8 @@ export interface Gateway {
   app: FastifyInstance;
   apollo: ApolloServer<MotlanContext>;
   gateway: ApolloGateway;
+  /** What Apollo Server runs operations through: the gateway, with a local subgraph's lone operations projected (gateway/procedures/local-shortcut.ts). */
+  executorGateway: GatewayForApollo;
   options: ResolvedGatewayOptions;
   clients: ClientDirectory;
   supergraph: FileSupergraphManager;
@@ -358,8 +361,10 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       ...(opts.extraPlugins ?? []),
     ];
     const stringifyResult = inOrder.find((c) => c.apolloSettings?.stringifyResult)?.apolloSettings?.stringifyResult;
+    // A prefill (an operation a local subgraph answers alone) skips the executor's reshaping.
+    const executorGateway = withLocalShortcut(gateway, localSubgraphs);
     const apollo = new ApolloServer<MotlanContext>({
-      gateway,
+      gateway: executorGateway,
       plugins,
       logger: app.log,
       formatError: makeFormatError(options.production),
@@ -415,6 +420,7 @@ export async function buildGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       app,
       apollo,
       gateway,
+      executorGateway,
       options,
       clients: services.need('clients', 'buildGateway'),
       supergraph,
