@@ -7,10 +7,11 @@
  * `*.dev.*` files so `npm start` works on a fresh clone; production refuses them,
  * because a key lying next to the data it protects proves nothing.
  */
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign as edSign, type KeyObject } from 'node:crypto';
+import { createHmac, createPrivateKey, createSecretKey, createPublicKey, generateKeyPairSync, randomBytes, sign as edSign, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readOrCreateKeyFile } from '../../lib/dev-key-file.js';
 import path from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { sha256Hex } from './canonical.js';
 import type { SubjectKind } from './record.js';
 
@@ -129,6 +130,19 @@ export function loadHmacKey(opts: AuditKeyOptions): { key: Buffer; source: strin
 /** Keyed pseudonym of an identifier; domain-separated so a parcel id never collides with a personal ID. */
 export type SubjectHasher = (kind: SubjectKind, identifier: string) => string;
 
+/** Pseudonyms remembered per process (the same citizens come back; an HMAC costs more than a lookup). */
+const HASHER_MEMO_ENTRIES = 20_000;
+
 export function subjectHasher(key: Buffer): SubjectHasher {
-  return (kind, identifier) => createHmac('sha256', key).update(`${kind}:${identifier.trim()}`).digest('hex');
+  const secret = createSecretKey(key);
+  const memo = new LRUCache<string, string>({ max: HASHER_MEMO_ENTRIES });
+  return (kind, identifier) => {
+    const text = `${kind}:${identifier.trim()}`;
+    let hmac = memo.get(text);
+    if (hmac === undefined) {
+      hmac = createHmac('sha256', secret).update(text).digest('hex');
+      memo.set(text, hmac);
+    }
+    return hmac;
+  };
 }

@@ -1,12 +1,14 @@
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { parse } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newTrace, type MotlanContext } from '../core/context.js';
 import { AuditDraft, buildEntry, classify, type OperationCapture } from './draft.js';
 import { DEV_HMAC_KEY_FILE, DEV_SIGNING_KEY_FILE, loadHmacKey, loadSigner, subjectHasher } from './keys.js';
-import { chainRecord, contentHash, genesisHash } from './record.js';
+import { chainRecord, contentHash, genesisHash, type SubjectKind } from './record.js';
 import { sampleEntry } from '../../test/support/audit-testing.js';
 import { SubjectCollector } from './subjects.js';
 
@@ -53,6 +55,25 @@ describe('subjects', () => {
     expect(hasher('personal', '079203001234')).toMatch(/^[0-9a-f]{64}$/);
     expect(hasher('personal', '079203001234')).not.toBe(hasher('parcel', '079203001234'));
     expect(hasher('personal', '079203001234')).not.toBe(subjectHasher(Buffer.from('j'.repeat(32)))('personal', '079203001234'));
+  });
+
+  it('a remembered pseudonym is the HMAC itself, for any identifier and kind', () => {
+    const key = Buffer.from('m'.repeat(32));
+    const memoised = subjectHasher(key);
+    fc.assert(
+      fc.property(fc.constantFrom('personal', 'enterprise', 'parcel'), fc.string({ maxLength: 20 }), (kind, id) => {
+        const expected = createHmac('sha256', key).update(`${kind}:${id.trim()}`).digest('hex');
+        expect(memoised(kind as SubjectKind, id)).toBe(expected);
+        expect(memoised(kind as SubjectKind, id)).toBe(expected);
+      }),
+    );
+  });
+
+  it('response keys named like Object members (an alias `constructor`) are not identifiers', () => {
+    const s = new SubjectCollector();
+    s.fromResponse({ constructor: '001090000001', toString: '001090000002', hasOwnProperty: { personalId: '001090000003' } });
+    const refs = s.refs(hasher);
+    expect(refs).toEqual([{ kind: 'personal', role: 'related', hmac: hasher('personal', '001090000003') }]);
   });
 
   it('come from the context, the arguments (variables, input objects) and entity keys in the response', () => {

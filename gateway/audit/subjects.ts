@@ -15,14 +15,17 @@ import type { ReturnedEntity, Subject } from '../core/context.js';
 import type { SubjectHasher } from './keys.js';
 import { MAX_SUBJECTS, type SubjectKind, type SubjectRef, type SubjectRole } from './record.js';
 
-/** Argument / input / response keys that carry identifiers. */
-const KEYS: Record<string, { kind: SubjectKind; role: SubjectRole }> = {
-  personalId: { kind: 'personal', role: 'subject' },
-  personalIds: { kind: 'personal', role: 'subject' },
-  relatedPersonalId: { kind: 'personal', role: 'related' },
-  enterpriseCode: { kind: 'enterprise', role: 'subject' },
-  parcelId: { kind: 'parcel', role: 'subject' },
-};
+/**
+ * Argument / input / response keys that carry identifiers. A Map, not an object literal: the keys
+ * looked up are the client's (aliases, input fields), and `constructor` must not find Object's.
+ */
+const KEYS: ReadonlyMap<string, { kind: SubjectKind; role: SubjectRole }> = new Map([
+  ['personalId', { kind: 'personal', role: 'subject' }],
+  ['personalIds', { kind: 'personal', role: 'subject' }],
+  ['relatedPersonalId', { kind: 'personal', role: 'related' }],
+  ['enterpriseCode', { kind: 'enterprise', role: 'subject' }],
+  ['parcelId', { kind: 'parcel', role: 'subject' }],
+]);
 
 /** The subject kind of each entity type a registry returns. */
 export const ENTITY_KINDS: Readonly<Record<string, SubjectKind>> = {
@@ -92,7 +95,7 @@ export class SubjectCollector {
   /** `value` under key `name`: identifiers directly, in lists, or inside input objects. */
   private fromValue(name: string, value: unknown, fallbackRole: SubjectRole, depth: number): void {
     if (depth > 5 || value === null || value === undefined) return;
-    const k = KEYS[name];
+    const k = KEYS.get(name);
     if (Array.isArray(value)) {
       for (const v of value.slice(0, MAX_SUBJECTS)) this.fromValue(name, v, fallbackRole, depth + 1);
       return;
@@ -123,8 +126,11 @@ export class SubjectCollector {
         for (const x of v) walk(x);
         return;
       }
-      for (const [key, x] of Object.entries(v as Record<string, unknown>)) {
-        const k = KEYS[key];
+      // for…in, not Object.entries: no array per object of a response walked on every request.
+      const o = v as Record<string, unknown>;
+      for (const key in o) {
+        const x = o[key];
+        const k = KEYS.get(key);
         if (k && (typeof x === 'string' || typeof x === 'number')) this.add(k.kind, 'related', x);
         else if (x !== null && typeof x === 'object') walk(x);
       }

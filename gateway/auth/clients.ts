@@ -90,7 +90,8 @@ export type AuthResult = Exclude<DirectoryAuthResult, { ok: true }> | (Extract<D
 interface StoredKey {
   clientIndex: number;
   keyId: string;
-  sha256: string;
+  /** The key's SHA-256, decoded once (compared on every request). */
+  digest: Buffer;
   expiresAt: number | null;
 }
 
@@ -159,7 +160,7 @@ export class ClientRegistry {
     }));
     entries.forEach((c, clientIndex) => {
       for (const k of c.keys) {
-        this.keys.push({ clientIndex, keyId: k.id, sha256: k.sha256, expiresAt: k.expiresAt ? Date.parse(k.expiresAt) : null });
+        this.keys.push({ clientIndex, keyId: k.id, digest: Buffer.from(k.sha256, 'hex'), expiresAt: k.expiresAt ? Date.parse(k.expiresAt) : null });
       }
     });
   }
@@ -235,10 +236,11 @@ export class ClientRegistry {
     }
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
     if (!match) return unauthenticated('Malformed Authorization header: expected "Bearer <api key>".');
-    const presented = hashApiKey(match[1]!);
+    const presented = Buffer.from(hashApiKey(match[1]!), 'hex');
     let found: StoredKey | undefined;
+    // Every key compared, in constant time each: the time taken says nothing of which matched.
     for (const k of this.keys) {
-      if (digestsEqual(presented, k.sha256)) found = k;
+      if (digestsEqual(presented, k.digest)) found = k;
     }
     if (!found) return unauthenticated('Unknown or revoked API key.');
     const now = opts.now ?? Date.now();

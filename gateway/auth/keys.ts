@@ -18,9 +18,7 @@ export function generateApiKey(prefix = 'mtl'): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 
-/** Constant-time equality of two hex digests of the same length. */
-export function digestsEqual(aHex: string, bHex: string): boolean {
-  const a = Buffer.from(aHex, 'hex');
-  const b = Buffer.from(bHex, 'hex');
+/** Constant-time equality of two digests (the stored ones are decoded once, at load). */
+export function digestsEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
