@@ -3,6 +3,7 @@
  * tagged LRU, in-flight sharing and the interceptor's entity split/merge, against a
  * fake upstream (the whole-stack behaviour is in test/cache*.test.ts).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FetchCache } from './fetch-cache.js';
 import { InFlight } from './inflight.js';
@@ -74,6 +75,32 @@ describe('LocalStore', () => {
     expect((await store.getMany(['a', 'b', 'c'])).map((e) => e?.value)).toEqual([undefined, undefined, '3']);
     now += 2000;
     expect((await store.getMany(['c']))[0]).toBeUndefined();
+  });
+
+  it('an invalidation evicts exactly the held entries carrying a tag, whatever the writes, overwrites and evictions before it', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('set' as const), key: fc.constantFrom('a', 'b', 'c', 'd', 'e'), tags: fc.subarray(['t1', 't2', 't3', 't4']), size: fc.integer({ min: 1, max: 300 }) }),
+      fc.record({ kind: fc.constant('invalidate' as const), tags: fc.subarray(['t1', 't2', 't3', 't4'], { minLength: 1 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const now = 1_000_000;
+        // Small enough that writes evict older entries (about three fit).
+        const store = new LocalStore({ maxSizeBytes: 4_000, now: () => now });
+        for (const o of ops) {
+          if (o.kind === 'set') {
+            store.setSync(o.key, entry('x'.repeat(o.size), o.tags, now));
+            continue;
+          }
+          // The model: what the store holds now, and which of those carry one of the tags.
+          const held = ['a', 'b', 'c', 'd', 'e'].filter((k) => store.getSync(k) !== undefined);
+          const hit = held.filter((k) => store.getSync(k)!.tags.some((t) => o.tags.includes(t)));
+          expect(store.invalidateSync(o.tags)).toBe(hit.length);
+          expect(['a', 'b', 'c', 'd', 'e'].filter((k) => store.getSync(k) !== undefined)).toEqual(held.filter((k) => !hit.includes(k)));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

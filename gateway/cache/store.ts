@@ -61,7 +61,11 @@ const TAG_OVERHEAD_BYTES = 150;
 export class LocalStore implements CacheStore {
   readonly kind = 'memory' as const;
   private readonly lru: LRUCache<string, CacheEntry>;
-  private readonly byTag = new Map<string, Set<string>>();
+  /**
+   * Keys per tag: one key as a plain string, a Set from the second on. Most tags name one record
+   * of one entry (a citizen looked up once): a Set for each was most of a miss's allocations.
+   */
+  private readonly byTag = new Map<string, string | Set<string>>();
   private readonly now: () => number;
   private readonly onInvalidate: (() => void) | undefined;
 
@@ -83,11 +87,23 @@ export class LocalStore implements CacheStore {
   private untag(key: string, tags: readonly string[]): void {
     for (const tag of tags) {
       const keys = this.byTag.get(tag);
-      if (!keys) continue;
+      if (keys === undefined) continue;
+      if (typeof keys === 'string') {
+        if (keys === key) this.byTag.delete(tag);
+        continue;
+      }
       keys.delete(key);
       if (keys.size === 0) this.byTag.delete(tag);
     }
   }
+
+  private tag(tag: string, key: string): void {
+    const keys = this.byTag.get(tag);
+    if (keys === undefined || keys === key) this.byTag.set(tag, key);
+    else if (typeof keys === 'string') this.byTag.set(tag, new Set([keys, key]));
+    else keys.add(key);
+  }
+
 
   /** Synchronous read for the hot path (no promise per entity). */
   getSync(key: string): CacheEntry | undefined {
@@ -109,11 +125,7 @@ export class LocalStore implements CacheStore {
     this.lru.set(key, entry, { ttl: Math.ceil(ttl) });
     // lru-cache refuses entries above maxEntrySize silently: index only what it kept.
     if (this.lru.peek(key) !== entry) return;
-    for (const tag of entry.tags) {
-      let keys = this.byTag.get(tag);
-      if (!keys) this.byTag.set(tag, (keys = new Set()));
-      keys.add(key);
-    }
+    for (const tag of entry.tags) this.tag(tag, key);
   }
 
   async set(key: string, entry: CacheEntry): Promise<void> {
@@ -125,8 +137,8 @@ export class LocalStore implements CacheStore {
     let evicted = 0;
     for (const tag of tags) {
       const keys = this.byTag.get(tag);
-      if (!keys) continue;
-      for (const key of [...keys]) if (this.lru.delete(key)) evicted++;
+      if (keys === undefined) continue;
+      for (const key of typeof keys === 'string' ? [keys] : [...keys]) if (this.lru.delete(key)) evicted++;
       this.byTag.delete(tag);
     }
     return evicted;
