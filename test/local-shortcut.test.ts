@@ -2,7 +2,7 @@
  * A prefill is answered without the gateway's executor (gateway/procedures/local-shortcut.ts):
  * the client's selection is projected onto the form directly. Generated test: for random
  * selections (subsets of every object's fields, aliases, __typename), procedures (every one in the
- * catalog, whatever subjects it needs, and an unknown id) and subjects (recorded or not), the
+ * catalog, whatever subjects it needs, and an unknown id) and subjects (recorded or not, and variables the executor refuses), the
  * shortcut's answer — status and body — equals the gateway's for the same selection. The gateway's
  * path is forced by wrapping the selection in an inline fragment, which the shortcut never takes.
  */
@@ -67,9 +67,14 @@ describe('prefill without the executor (local shortcut)', () => {
         selection,
         alias,
         fc.oneof(fc.constantFrom(...procedureIds), fc.constant('no-such-procedure')),
-        fc.oneof(fc.integer({ min: 0, max: citizens.length - 1 }).map((i) => citizens[i]!.personalId), fc.constantFrom('000000000000', '079199999999')),
-        async (body, rootAlias, procedureId, personalId) => {
-          const variables = { procedureId, subject: { personalId }, dossierId: 'H01.01-SHORTCUT' };
+        fc.oneof(
+          fc.integer({ min: 0, max: citizens.length - 1 }).map((i) => ({ personalId: citizens[i]!.personalId })),
+          fc.constantFrom({ personalId: '000000000000' }, { personalId: '079199999999' }),
+          // Variables the executor refuses: a missing required field, a wrong type, an unknown field.
+          fc.constantFrom({}, { personalId: 5 }, { personalId: '079199999999', spouseId: 'x' }),
+        ),
+        async (body, rootAlias, procedureId, subject) => {
+          const variables = { procedureId, subject, dossierId: 'H01.01-SHORTCUT' };
           const before = stack.gateway.executorGateway.shortcuts;
           const direct = await post(document(rootAlias, body), variables);
           const afterDirect = stack.gateway.executorGateway.shortcuts;

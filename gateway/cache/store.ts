@@ -104,7 +104,6 @@ export class LocalStore implements CacheStore {
     else keys.add(key);
   }
 
-
   /** Synchronous read for the hot path (no promise per entity). */
   getSync(key: string): CacheEntry | undefined {
     const entry = this.lru.get(key);

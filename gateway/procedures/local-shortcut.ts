@@ -24,7 +24,7 @@
  */
 import type { ApolloGateway } from '@apollo/gateway';
 import { ERRORS, errorCodeDef, operationFromDocument } from '@apollo/federation-internals';
-import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getVariableValues, GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { executePlain, planPlain, type PlainPlan } from './plain-execution.js';
 
 /** The parts of ApolloGateway used to ask its planner (private in its typings, as in gateway/cache/warm.ts). */
@@ -113,7 +113,9 @@ export function withLocalShortcut(gateway: ApolloGateway, local: Readonly<Record
       const inner = loaded.executor;
       const executor: GatewayExecutor = async (rc) => {
         const shortcut = shortcutFor(rc.document, rc.operationName);
-        if (shortcut) {
+        // The variables as the executor would judge them, against the API schema (it refuses what
+        // the supergraph leaves out even where the local subgraph's own input type has it).
+        if (shortcut && !getVariableValues(rc.schema, shortcut.plan.operation.variableDefinitions ?? [], rc.request.variables ?? {}).errors) {
           const outcome = await executePlain(shortcut.schema, shortcut.plan, rc.request.variables, rc.context);
           if (outcome !== 'graphql-js') {
             shortcuts++;
