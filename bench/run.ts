@@ -133,7 +133,10 @@ async function main(): Promise<void> {
   const stopAll = async () => {
     await Promise.all(procs.map((p) => p.stop()));
   };
+  // Ctrl-C, and a SIGTERM from whoever stops the run (a job runner, `pkill`): the contenders,
+  // subgraphs and registries go too (a SIGTERM left eleven processes holding their ports).
   process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  process.on('SIGTERM', () => void stopAll().then(() => process.exit(143)));
 
   try {
     // The world: the registries generate it from the same seed; we regenerate it here to draw subjects.
