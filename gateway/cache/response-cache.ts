@@ -112,7 +112,18 @@ function rememberDataJson(data: object, value: string, length: number | undefine
   dataJson.set(data, value.slice(start, start + length));
 }
 
-function encode(c: CachedResponse): { value: string; dataLength: number } {
+/** What `encode` reads: a cached response's parts, in whatever collections the request's trace holds them. */
+interface Encodable {
+  data: Record<string, unknown>;
+  registries: Iterable<string>;
+  entities: Readonly<Record<string, number>>;
+  returned: Iterable<[string, ReturnedEntity]>;
+  graph: EntityGraph;
+  prefill: PrefillSummary | null;
+  fields: Iterable<string>;
+}
+
+function encode(c: Encodable): { value: string; dataLength: number } {
   const data = JSON.stringify(c.data);
   const e: Omit<Encoded, 'd' | 'n'> = {
     r: [...c.registries],
@@ -161,7 +172,7 @@ export interface ResponseCacheOptions {
 }
 
 export class ResponseCache {
-  /** Decoded form of each stored entry (by entry object: an entry Redis filled in is decoded once, on its first local hit). */
+  /** Decoded form of each entry that has been hit (by entry object: decoded once, on its first local hit, whether stored here or filled in from Redis). */
   private readonly decoded = new WeakMap<CacheEntry, CachedResponse>();
   private readonly now: () => number;
   private epoch = 0;
@@ -208,15 +219,6 @@ export class ResponseCache {
   async set(key: string, ctx: MotlanContext, data: Record<string, unknown>, variables: unknown, freshUntil: number, generation: number): Promise<boolean> {
     if (generation !== this.epoch) return false;
     const trace = ctx.trace;
-    const response: CachedResponse = {
-      data,
-      registries: [...trace.registries],
-      entities: { ...trace.entities },
-      returned: trace.returnedEntities,
-      graph: trace.entityGraph,
-      prefill: ctx.prefill ?? null,
-      fields: [...trace.fields],
-    };
     const ids = new Set<string>();
     for (const e of trace.returnedEntities.values()) ids.add(e.key);
     for (const v of Object.values(ctx.subject)) if (typeof v === 'string') ids.add(v);
@@ -224,7 +226,16 @@ export class ResponseCache {
     const tags = new Set<string>();
     for (const id of ids) tags.add(responseTag(id));
     for (const r of trace.registries) tags.add(registryTag(r));
-    const { value, dataLength } = encode(response);
+    // Encoded straight from the trace (encode copies what it serialises): nothing of the miss is kept.
+    const { value, dataLength } = encode({
+      data,
+      registries: trace.registries,
+      entities: trace.entities,
+      returned: trace.returnedEntities,
+      graph: trace.entityGraph,
+      prefill: ctx.prefill ?? null,
+      fields: trace.fields,
+    });
     const entry: CacheEntry = { value, freshUntil, staleUntil: freshUntil, tags: [...tags] };
     rememberDataJson(data, value, dataLength);
     await this.opts.store.set(key, entry);

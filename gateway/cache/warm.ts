@@ -9,26 +9,17 @@
  * the key the executor will look up (sha256 hex of the query, as Apollo Server computes
  * it, then sha256 of that hash + operation name). Nothing runs against a subgraph.
  *
- * These are private members of @apollo/gateway 2.x: if a future version renames them,
- * warming is skipped with one warning and requests plan on first use, as without it.
+ * Through gateway/core/gateway-planner.ts (private members of @apollo/gateway 2.x): if a future
+ * version renames them, warming is skipped with one warning and requests plan on first use.
  */
 import { createHash } from 'node:crypto';
 import type { ApolloGateway } from '@apollo/gateway';
-import { operationFromDocument } from '@apollo/federation-internals';
 import { parse } from 'graphql';
+import { gatewayPlanner } from '../core/gateway-planner.js';
 
 export interface OperationToWarm {
   query: string;
   operationName?: string;
-}
-
-/** The parts of ApolloGateway the warm-up uses (private in its typings). */
-interface GatewayInternals {
-  apiSchema?: Parameters<typeof operationFromDocument>[0];
-  queryPlanner?: { buildQueryPlan(operation: unknown, options?: Record<string, unknown>): unknown };
-  queryPlanStore?: { get(key: string): Promise<unknown>; set(key: string, value: unknown): Promise<void> };
-  recursiveSelectionsLimitDisabled?: boolean;
-  nonLocalSelectionsLimitDisabled?: boolean;
 }
 
 /** The key `ApolloGateway.executor` looks plans up by. */
@@ -48,9 +39,9 @@ export interface WarmResult {
 }
 
 export async function warmQueryPlans(gateway: ApolloGateway, operations: readonly OperationToWarm[]): Promise<WarmResult> {
-  const g = gateway as unknown as GatewayInternals;
+  const planner = gatewayPlanner(gateway);
   const result: WarmResult = { planned: 0, present: 0, failed: [] };
-  if (!g.apiSchema || !g.queryPlanner || typeof g.queryPlanner.buildQueryPlan !== 'function' || !g.queryPlanStore) {
+  if (!planner) {
     result.skipped = 'this @apollo/gateway version does not expose apiSchema/queryPlanner/queryPlanStore; plans are built on first use';
     return result;
   }
@@ -60,16 +51,11 @@ export async function warmQueryPlans(gateway: ApolloGateway, operations: readonl
     if (seen.has(key)) continue;
     seen.add(key);
     try {
-      if (await g.queryPlanStore.get(key)) {
+      if (await planner.store.get(key)) {
         result.present++;
         continue;
       }
-      const operation = operationFromDocument(g.apiSchema, parse(op.query), { operationName: op.operationName });
-      const plan = g.queryPlanner.buildQueryPlan(operation, {
-        recursiveSelectionsLimitDisabled: g.recursiveSelectionsLimitDisabled ?? false,
-        nonLocalSelectionsLimitDisabled: g.nonLocalSelectionsLimitDisabled ?? false,
-      });
-      await g.queryPlanStore.set(key, plan);
+      await planner.store.set(key, planner.plan(parse(op.query), op.operationName));
       result.planned++;
     } catch (err) {
       result.failed.push({ operationName: op.operationName, error: (err as Error).message });

@@ -23,23 +23,10 @@
  * resolver's own registry reads still go through the gateway (inner executions).
  */
 import type { ApolloGateway } from '@apollo/gateway';
-import { ERRORS, errorCodeDef, operationFromDocument } from '@apollo/federation-internals';
+import { ERRORS, errorCodeDef } from '@apollo/federation-internals';
 import { getVariableValues, GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { gatewayPlanner } from '../core/gateway-planner.js';
 import { executePlain, planPlain, type PlainPlan } from './plain-execution.js';
-
-/** The parts of ApolloGateway used to ask its planner (private in its typings, as in gateway/cache/warm.ts). */
-interface PlannerInternals {
-  apiSchema?: Parameters<typeof operationFromDocument>[0];
-  queryPlanner?: { buildQueryPlan(operation: unknown, options?: Record<string, unknown>): { node?: PlanNode } };
-}
-
-interface PlanNode {
-  kind: string;
-  serviceName?: string;
-  requires?: unknown;
-  inputRewrites?: unknown;
-  outputRewrites?: unknown;
-}
 
 /** What Apollo Server needs of a gateway (ApolloGateway implements it), and how often the shortcut answered. */
 export type GatewayForApollo = Pick<ApolloGateway, 'load' | 'onSchemaLoadOrUpdate' | 'stop'> & {
@@ -56,11 +43,10 @@ interface Shortcut {
 
 /** The local subgraph answering the whole operation alone, per the gateway's planner; null otherwise. */
 function localFetchOf(gateway: ApolloGateway, document: DocumentNode, operationName: string | null, local: Readonly<Record<string, GraphQLSchema>>): string | null {
-  const g = gateway as unknown as PlannerInternals;
-  if (!g.apiSchema || typeof g.queryPlanner?.buildQueryPlan !== 'function') return null;
+  const planner = gatewayPlanner(gateway);
+  if (!planner) return null;
   try {
-    const operation = operationFromDocument(g.apiSchema, document, { operationName: operationName ?? undefined });
-    const node = g.queryPlanner.buildQueryPlan(operation).node;
+    const node = planner.plan(document, operationName ?? undefined).node;
     if (!node || node.kind !== 'Fetch' || !node.serviceName || !local[node.serviceName]) return null;
     if (node.requires || node.inputRewrites || node.outputRewrites) return null;
     return node.serviceName;
