@@ -69,6 +69,20 @@ describe('subjects', () => {
     );
   });
 
+  it('a response key is an identifier only when it is one of the identifier fields, whatever the alias (generated)', () => {
+    const kindOf: Record<string, SubjectKind> = { personalId: 'personal', personalIds: 'personal', relatedPersonalId: 'personal', enterpriseCode: 'enterprise', parcelId: 'parcel' };
+    const key = fc.oneof(fc.constantFrom(...Object.getOwnPropertyNames(Object.prototype), ...Object.keys(kindOf)), fc.string({ maxLength: 12 }));
+    fc.assert(
+      fc.property(fc.dictionary(key, fc.constantFrom('001090000001', '001090000002')), (response) => {
+        const s = new SubjectCollector();
+        s.fromResponse(response);
+        const expected = new Set<string>();
+        for (const [k, id] of Object.entries(response)) if (Object.hasOwn(kindOf, k)) expected.add(hasher(kindOf[k]!, id));
+        expect(new Set(s.refs(hasher).map((r) => r.hmac))).toEqual(expected);
+      }),
+    );
+  });
+
   it('response keys named like Object members (an alias `constructor`) are not identifiers', () => {
     const s = new SubjectCollector();
     s.fromResponse({ constructor: '001090000001', toString: '001090000002', hasOwnProperty: { personalId: '001090000003' } });
