@@ -93,6 +93,33 @@ describe('prefill without the executor (local shortcut)', () => {
     expect(taken).toBeGreaterThan(runs / 3);
   }, 300_000);
 
+  it('never takes the shortcut for a second root field or a directive, wherever it stands (generated)', async () => {
+    const c = stack.world.citizens[0]!;
+    const variables = { procedureId: 'lodging-notification', subject: { personalId: c.personalId } };
+    const prefill = (directive: string, body: string) =>
+      `prefill(procedureId: $procedureId, subject: $subject, dossierId: $dossierId)${directive} { ${body} }`;
+    let executed = 0;
+    const shape = fc.oneof(
+      // A second root field beside prefill.
+      fc.tuple(selection, fc.constantFrom('__typename', 'procedures { id }')).map(([body, extra]) => `${prefill('', body)} ${extra}`),
+      // A directive on the root field.
+      fc.tuple(selection, fc.constantFrom('@include(if: true)', '@skip(if: false)')).map(([body, d]) => prefill(` ${d}`, body)),
+      // A directive inside the selection.
+      selection.map((body) => prefill('', body.replace(/ \}/, ' __typename @include(if: true) }'))),
+    );
+    await fc.assert(
+      fc.asyncProperty(shape, async (root) => {
+        const before = stack.gateway.executorGateway.shortcuts;
+        const r = await post(`query P($procedureId: ID!, $subject: SubjectInput!, $dossierId: String) { ${root} }`, variables);
+        expect(stack.gateway.executorGateway.shortcuts).toBe(before);
+        // Many aliases are refused by the document limits before execution; the rest executed without the shortcut.
+        if (r.status === 200) executed++;
+      }),
+      { numRuns: 30, seed: 20261201 },
+    );
+    expect(executed).toBeGreaterThan(0);
+  }, 300_000);
+
   it('takes the shortcut for the documented prefill operation and returns the form', async () => {
     const c = stack.world.citizens[0]!;
     const before = stack.gateway.executorGateway.shortcuts;
