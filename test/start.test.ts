@@ -115,6 +115,8 @@ interface StartRun {
   dataDir: string;
   output: () => string;
   exited: Promise<number | null>;
+  /** Every process holding the output pipes has closed them: all that was written has been read. */
+  outputEnded: Promise<void>;
 }
 
 /** A slot for one whole stack (STARTS_AT_ONCE at a time), held until the test ends. */
@@ -190,7 +192,8 @@ function runStart(ctx: TestContext, ports: Ports, opts: RunOptions = {}): StartR
   child.stdout!.on('data', (d: Buffer) => (text += d.toString('utf8')));
   child.stderr!.on('data', (d: Buffer) => (text += d.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const run = { child, marker, egressLog, dataDir, output: () => text, exited };
+  const outputEnded = Promise.all([child.stdout!, child.stderr!].map((st) => new Promise<void>((resolve) => st.once('close', () => resolve())))).then(() => undefined);
+  const run = { child, marker, egressLog, dataDir, output: () => text, exited, outputEnded };
   killAfterTest(ctx, run);
   return run;
 }
@@ -338,6 +341,8 @@ describe.concurrent('npm start', () => {
       expect(code, run.output().slice(-3000)).not.toBe('timeout');
       const left = await waitGone(run.marker, 30_000);
       expect(left, `processes left after SIGTERM to npm (of ${before.join(', ')}):\n${run.output().slice(-3000)}`).toEqual([]);
+      // npm exits first: start.ts's last lines can still be in the pipe when its processes are gone. Read to the end.
+      await Promise.race([run.outputEnded, sleep(30_000)]);
       expect(run.output()).toMatch(/gone: stopping|SIGTERM received: stopping/);
     },
     STARTUP_MS + 120_000,
