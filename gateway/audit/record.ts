@@ -141,7 +141,89 @@ export function contentOf(record: RecordContent): RecordContent {
 }
 
 export function contentHash(record: RecordContent): string {
-  return sha256Hex(canonicalJson(contentOf(record)));
+  return sha256Hex(contentJson(record));
+}
+
+// ---------------------------------------------------------------------------
+// contentJson: `canonicalJson(contentOf(record))` without the copy and the key sort, for
+// every record the gateway writes (profiled on the cache-hit path). Byte-identical for ANY
+// input, typed or not (exports are re-hashed from parsed files): each shortcut below checks the
+// shape it relies on and hands anything else to canonicalJson (which also throws on non-finite
+// numbers, in the same depth-first key order). test/audit-hash-fast.test.ts holds the old code
+// as a reference and compares both on generated records.
+
+/** The content keys in canonicalJson's order (plain `.sort()`), each with its `"key":` prefix. */
+const SORTED_CONTENT = [...CONTENT_FIELDS].sort().map((f) => ({ field: f, prefix: `${JSON.stringify(f)}:` }));
+
+export function contentJson(record: RecordContent): string {
+  let out = '{';
+  let first = true;
+  for (const { field, prefix } of SORTED_CONTENT) {
+    const v: unknown = record[field];
+    if (v === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += prefix;
+    out +=
+      field === 'subjects' ? subjectsJson(v)
+      : field === 'entities' ? countsJson(v)
+      : typeof v === 'string' ? JSON.stringify(v)
+      // A finite number's JSON is its ToString, as canonicalJson would produce.
+      : typeof v === 'number' && Number.isFinite(v) ? String(v)
+      : Array.isArray(v) ? stringsJson(v)
+      : canonicalJson(v);
+  }
+  return `${out}}`;
+}
+
+/**
+ * A list of strings: JSON.stringify(list) writes exactly canonicalJson's `[` + items + `]` (a string
+ * has no toJSON lookup; the list itself could carry one, or holes, so those go the long way).
+ */
+function stringsJson(list: unknown[]): string {
+  if ((list as { toJSON?: unknown }).toJSON !== undefined) return canonicalJson(list);
+  for (let i = 0; i < list.length; i++) if (typeof list[i] !== 'string') return canonicalJson(list);
+  return JSON.stringify(list);
+}
+
+/** Subjects as normalizeEntry builds them (own keys kind, role, hmac, all strings), keys sorted. */
+function subjectsJson(v: unknown): string {
+  if (!Array.isArray(v)) return canonicalJson(v);
+  let out = '[';
+  for (let i = 0; i < v.length; i++) {
+    if (i > 0) out += ',';
+    const s: unknown = v[i];
+    if (s === null || typeof s !== 'object' || Array.isArray(s)) {
+      out += s === undefined ? 'null' : canonicalJson(s);
+      continue;
+    }
+    const o = s as Record<string, unknown>;
+    const keys = Object.keys(o);
+    const { kind, role, hmac } = o;
+    out +=
+      keys.length === 3 && keys[0] === 'kind' && keys[1] === 'role' && keys[2] === 'hmac' &&
+      typeof kind === 'string' && typeof role === 'string' && typeof hmac === 'string'
+        ? `{"hmac":${JSON.stringify(hmac)},"kind":${JSON.stringify(kind)},"role":${JSON.stringify(role)}}`
+        : canonicalJson(o);
+  }
+  return `${out}]`;
+}
+
+/** Entity counts: an object of finite numbers, keys sorted like canonicalJson's. */
+function countsJson(v: unknown): string {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return canonicalJson(v);
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const n = o[k];
+    if (n === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += `${JSON.stringify(k)}:${typeof n === 'number' && Number.isFinite(n) ? String(n) : canonicalJson(n)}`;
+  }
+  return `${out}}`;
 }
 
 export function chainHash(prevHash: string, contentHashHex: string): string {
@@ -180,8 +262,28 @@ export function text(s: string | null | undefined, max = 256): string | null {
   return t === '' ? null : t;
 }
 
+/** A value `token` leaves unchanged (nothing to replace, not longer than its default bound). */
+const PLAIN_TOKEN = /^[A-Za-z0-9_.:@\-/]{1,128}$/;
+
 function sortedTokens(values: Iterable<string>, max: number): string[] {
-  return [...new Set([...values].map((v) => token(v)).filter((v) => v !== ''))].sort().slice(0, max);
+  // Fast path (the usual record: every value already a token): no replace, no Set. Sorting
+  // then dropping adjacent repeats gives the same list as Set-then-sort; `<` and the default
+  // sort both compare UTF-16 code units. An already sorted, repeat-free list skips the sort.
+  const list = Array.isArray(values) ? (values as unknown[]) : [...values];
+  let sorted = true;
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    if (typeof v !== 'string' || !PLAIN_TOKEN.test(v)) {
+      // The old expression, on a spread copy as before (a hole is then `undefined`, not skipped).
+      return [...new Set([...list].map((x) => token(x as string)).filter((x) => x !== ''))].sort().slice(0, max);
+    }
+    if (sorted && i > 0 && !((list[i - 1] as string) < v)) sorted = false;
+  }
+  if (sorted) return list.slice(0, max) as string[];
+  const all = (list as string[]).slice().sort();
+  const out: string[] = [];
+  for (let i = 0; i < all.length && out.length < max; i++) if (i === 0 || all[i] !== all[i - 1]) out.push(all[i]!);
+  return out;
 }
 
 function finite(n: number, digits = 3): number {
@@ -214,13 +316,26 @@ const NOT_NAME = /[^_0-9A-Za-z]/g;
 export const MAX_SUBJECTS = 1000;
 
 export function normalizeEntry(e: AuditEntry): AuditEntry {
-  const subjects = [...new Map(e.subjects.map((s) => [`${s.kind}|${s.role}|${s.hmac}`, s])).values()]
-    .map((s) => ({ kind: s.kind, role: s.role, hmac: s.hmac }))
-    .sort((a, b) => (a.kind + a.role + a.hmac < b.kind + b.role + b.hmac ? -1 : 1))
-    .slice(0, MAX_SUBJECTS);
+  const { instanceId: _instanceId, seq: _seq, ...entry } = normalizedContent('', 0, e);
+  return entry;
+}
+
+/**
+ * The normalised entry with `instanceId` and `seq` in front: one object literal plus in-place
+ * optional members (in the order the spreads used to add them), so chainRecord no longer copies
+ * the entry twice by spreading.
+ */
+function normalizedContent(instanceId: string, seq: number, e: AuditEntry): RecordContent {
+  const subjects = normalizedSubjects(e.subjects);
   const entities: Record<string, number> = {};
-  for (const [k, v] of Object.entries(e.entities)) if (Number.isFinite(v) && v > 0) entities[token(k)] = Math.trunc(v);
-  return {
+  const counts = e.entities;
+  for (const k of Object.keys(counts)) {
+    const v = counts[k]!;
+    if (Number.isFinite(v) && v > 0) entities[token(k)] = Math.trunc(v);
+  }
+  const out: RecordContent = {
+    instanceId,
+    seq,
     ts: Math.trunc(e.ts),
     requestId: text(e.requestId, 128) ?? 'unknown',
     clientId: text(e.clientId, 128) ?? 'anonymous',
@@ -257,24 +372,45 @@ export function normalizeEntry(e: AuditEntry): AuditEntry {
             : {}),
         }
       : null,
-    ...(e.clientRequestId && CLIENT_REQUEST_ID.test(e.clientRequestId) ? { clientRequestId: e.clientRequestId } : {}),
-    ...(e.reasonCode && REASON_CODE.test(e.reasonCode) ? { reasonCode: e.reasonCode } : {}),
-    ...(e.covers !== undefined && Number.isSafeInteger(e.covers) && e.covers >= 1 ? { covers: e.covers } : {}),
-    ...subgraphRequestsOf(e.subgraphRequests),
-    ...(e.clientTier && TIER.test(e.clientTier) ? { clientTier: e.clientTier } : {}),
-    ...(e.clientProvince && PROVINCE_CODE.test(e.clientProvince) ? { clientProvince: e.clientProvince } : {}),
-    ...(e.cache === 'hit' ? { cache: 'hit' as const } : {}),
-    ...(e.traceId && TRACE_ID.test(e.traceId) ? { traceId: e.traceId } : {}),
   };
+  // Optional members are left out when absent (older records keep their hashes).
+  if (e.clientRequestId && CLIENT_REQUEST_ID.test(e.clientRequestId)) out.clientRequestId = e.clientRequestId;
+  if (e.reasonCode && REASON_CODE.test(e.reasonCode)) out.reasonCode = e.reasonCode;
+  if (e.covers !== undefined && Number.isSafeInteger(e.covers) && e.covers >= 1) out.covers = e.covers;
+  const subgraphRequests = subgraphRequestsOf(e.subgraphRequests);
+  if (subgraphRequests) out.subgraphRequests = subgraphRequests;
+  if (e.clientTier && TIER.test(e.clientTier)) out.clientTier = e.clientTier;
+  if (e.clientProvince && PROVINCE_CODE.test(e.clientProvince)) out.clientProvince = e.clientProvince;
+  if (e.cache === 'hit') out.cache = 'hit';
+  if (e.traceId && TRACE_ID.test(e.traceId)) out.traceId = e.traceId;
+  return out;
 }
 
-function subgraphRequestsOf(ids: readonly string[] | undefined): { subgraphRequests?: string[] } {
+/**
+ * Distinct subjects (first position, last duplicate's values, as `new Map` keeps them), sorted by
+ * `kind + role + hmac`. The sort key is built once per subject rather than twice per comparison;
+ * the comparator answers exactly as before (`<` ? -1 : 1), so the sort gives the same order.
+ */
+function normalizedSubjects(list: SubjectRef[]): SubjectRef[] {
+  const unique = [...new Map(list.map((s) => [`${s.kind}|${s.role}|${s.hmac}`, s])).values()];
+  const keyed = unique.map((s) => {
+    const copy = { kind: s.kind, role: s.role, hmac: s.hmac };
+    return { key: copy.kind + copy.role + copy.hmac, s: copy };
+  });
+  if (keyed.length > 1) keyed.sort((a, b) => (a.key < b.key ? -1 : 1));
+  return keyed.slice(0, MAX_SUBJECTS).map((k) => k.s);
+}
+
+function subgraphRequestsOf(ids: readonly string[] | undefined): string[] | undefined {
   const kept = (ids ?? []).filter((id) => typeof id === 'string' && SUBGRAPH_REQUEST_ID.test(id)).slice(0, MAX_SUBGRAPH_REQUESTS);
-  return kept.length > 0 ? { subgraphRequests: kept } : {};
+  return kept.length > 0 ? kept : undefined;
 }
 
 /** Builds the chained record that follows `prevHash` at `seq`. */
 export function chainRecord(instanceId: string, seq: number, prevHash: string, entry: AuditEntry): AuditRecord {
-  const content: RecordContent = { instanceId, seq, ...normalizeEntry(entry) };
-  return { ...content, prevHash, hash: chainHash(prevHash, contentHash(content)) };
+  // Same members in the same order as `{ ...content, prevHash, hash }`, without the two copies.
+  const record = normalizedContent(instanceId, seq, entry) as AuditRecord;
+  record.prevHash = prevHash;
+  record.hash = chainHash(prevHash, contentHash(record));
+  return record;
 }
