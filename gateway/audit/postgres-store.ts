@@ -245,7 +245,8 @@ export class PostgresAuditStore implements AuditStore {
         );
       }
     });
-    this.tail.committed(instanceId, records.length);
+    // Only after the COMMIT: a record the roll takes from memory must be committed.
+    this.tail.committed(instanceId, records);
   }
 
   /** Rolls every committed record into the statistics rollups (the statistics call it before reading). */
@@ -260,11 +261,15 @@ export class PostgresAuditStore implements AuditStore {
    */
   private async rollOnce(): Promise<boolean> {
     if (this.readonlyMode) return false;
-    return this.transaction(async (client) => {
+    const recent = this.tail.recent;
+    let rolled: Array<{ instanceId: string; to: number }> = [];
+    const more = await this.transaction(async (client) => {
       const marks = (await client.query(`SELECT instance_id, seq FROM ${this.t.rolled} ORDER BY instance_id FOR UPDATE`)).rows;
+      // The marks are locked: the records after them, from memory or read, are this roll's alone.
       const { batch, moved, more } = await readTails(marks, async (id, seq, limit) =>
-        (await client.query(`SELECT * FROM ${this.t.records} WHERE instance_id = $1 AND seq > $2 ORDER BY seq LIMIT ${limit}`, [id, seq])).rows);
+        (await client.query(`SELECT * FROM ${this.t.records} WHERE instance_id = $1 AND seq > $2 ORDER BY seq LIMIT ${limit}`, [id, seq])).rows, recent);
       if (moved.length === 0) return false;
+      rolled = moved;
       await this.flushRollups(client, batch);
       await client.query(
         `UPDATE ${this.t.rolled} AS m SET seq = v.seq FROM unnest($1::text[], $2::int8[]) AS v(instance_id, seq) WHERE m.instance_id = v.instance_id`,
@@ -272,6 +277,9 @@ export class PostgresAuditStore implements AuditStore {
       );
       return more;
     });
+    // Committed (a failure leaves the memory: the next roll drops what the marks then cover).
+    for (const m of rolled) recent.rolled(m.instanceId, m.to);
+    return more;
   }
 
   private async flushRollups(client: pg.PoolClient, batch: RollupBatch): Promise<void> {
@@ -291,7 +299,9 @@ export class PostgresAuditStore implements AuditStore {
     // this many rollup rows are pending (bounds the memory).
     const flushRows = opts.flushRows ?? 200_000;
     const q = (n: string) => `${this.schema}.${n}`;
-    return this.transaction(async (client) => {
+    // The marks move to the heads: what this process remembers is covered (or read back).
+    this.tail.recent.forget();
+    const count = await this.transaction(async (client) => {
       // No append may commit meanwhile (its records would be read by a later page AND counted by
       // its own upserts): SHARE mode waits for running appends and blocks new ones until commit.
       await client.query(`LOCK TABLE ${this.t.records} IN SHARE MODE`);
@@ -335,6 +345,8 @@ export class PostgresAuditStore implements AuditStore {
       }
       return n;
     });
+    this.tail.recent.forget();
+    return count;
   }
 
   async probe(instanceId: string): Promise<void> {
@@ -446,6 +458,7 @@ export class PostgresAuditStore implements AuditStore {
   async prune(instanceId: string, cp: Checkpoint): Promise<number> {
     // The statistics keep what is archived: its records must be in the rollups before they go.
     await this.rollUp();
+    this.tail.recent.forget(instanceId);
     return this.transaction(async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('motlan-audit:' || $1))`, [instanceId]);
       const mark = (await client.query(`SELECT seq FROM ${this.t.rolled} WHERE instance_id = $1 FOR SHARE`, [instanceId])).rows[0];
@@ -483,6 +496,8 @@ export class PostgresAuditStore implements AuditStore {
 
   /** Runs raw SQL (tests simulate tampering and drop their schema with it). */
   async exec(sql: string): Promise<void> {
+    // Raw SQL may move marks or records: roll from the store until the memory lines up again.
+    this.tail.recent.forget();
     await this.pool.query(sql);
   }
 

@@ -446,7 +446,8 @@ export class SqliteAuditStore implements AuditStore {
       ],
       check: { headSql: HEAD_SQL, anchorSql: ANCHOR_HEAD_SQL, instanceId, expected },
     });
-    this.tail.committed(instanceId, records.length);
+    // Only now: a record the roll takes from memory must be committed (a failed write throws above).
+    this.tail.committed(instanceId, records);
   }
 
   /** Rolls every committed record into the statistics (the statistics call it before reading). */
@@ -458,8 +459,9 @@ export class SqliteAuditStore implements AuditStore {
   private async rollOnce(): Promise<boolean> {
     if (this.readonlyMode) return false;
     const marks = await this.all(`SELECT instance_id, seq FROM ${ROLLED_TABLE} ORDER BY instance_id`);
+    const recent = this.tail.recent;
     const { batch, moved, more } = await readTails(marks, (id, seq, limit) =>
-      this.all(`SELECT * FROM audit_records WHERE instance_id = ? AND seq > ? ORDER BY seq LIMIT ${limit}`, [id, seq]));
+      this.all(`SELECT * FROM audit_records WHERE instance_id = ? AND seq > ? ORDER BY seq LIMIT ${limit}`, [id, seq]), recent);
     if (moved.length === 0) return false;
     try {
       await this.write({
@@ -471,9 +473,14 @@ export class SqliteAuditStore implements AuditStore {
         ],
       });
     } catch (err) {
-      if (err instanceof ExpectationError) return true;
+      if (err instanceof ExpectationError) {
+        // Another process moved a mark: the chains taken from memory are read back next time.
+        for (const m of moved) if (m.fromMemory) recent.forget(m.instanceId);
+        return true;
+      }
       throw err;
     }
+    for (const m of moved) recent.rolled(m.instanceId, m.to);
     return more;
   }
 
@@ -523,12 +530,15 @@ export class SqliteAuditStore implements AuditStore {
     if (this.readonlyMode) throw new Error(`The audit database ${this.location} is open read-only: open it writable to rebuild the statistics.`);
     const db = this.conn();
     let count = 0;
+    // The marks move to the heads: what this process remembers is covered (or read back).
+    this.tail.recent.forget();
     db.transaction(() => {
       // Archived records are gone from the table, their figures only in the rollups.
       const n = Number((db.prepare('SELECT COUNT(*) AS n FROM audit_anchors').get() as { n: number }).n);
       if (n > 0 && !opts.dropArchived) throw new Error(`${n} chain(s) were archived (records moved out by \`motlan audit archive\`): a rebuild from the remaining records would drop the archived periods from the statistics, which the rollups still hold. Rebuild anyway with --drop-archived (the statistics then start at the earliest remaining record), or restore the archived records first.`);
       count = run(db as never);
     }).immediate();
+    this.tail.recent.forget();
     return count;
   }
 
@@ -620,6 +630,7 @@ export class SqliteAuditStore implements AuditStore {
   async prune(instanceId: string, cp: Checkpoint): Promise<number> {
     // The statistics keep what is archived: its records must be in the rollups before they go.
     await this.rollUp();
+    this.tail.recent.forget(instanceId);
     const changes = await this.write({
       statements: [
         { sql: 'DELETE FROM audit_records WHERE instance_id = ? AND seq <= ?', rows: [[instanceId, cp.seq]] },
@@ -643,6 +654,8 @@ export class SqliteAuditStore implements AuditStore {
    * exclusive locking it runs in the writer thread (await it).
    */
   exec(sql: string): void | Promise<void> {
+    // Raw SQL may move marks or records: roll from the store until the memory lines up again.
+    this.tail.recent.forget();
     if (this.db) {
       this.db.exec(sql);
       return;

@@ -289,17 +289,70 @@ function addDossier(batch: RollupBatch, r: RollupRecord, dims: Record<Dim, strin
   }
 }
 
+/** One hour × full dimensions of a batch (cube `f`, grain `h`) while addRecords sums it. */
+interface FineGroup {
+  row: Keyed & { v: RollMeasures };
+  /** Entities per registry (a Map: registry names are data, not safe object keys). */
+  entities: Map<string, number>;
+  /** Distinct field lists and how many records had each (the records of a procedure share one). */
+  lists: Array<{ fields: readonly string[]; n: number }>;
+  /** Per coordinate, once a group has more than FINE_LISTS distinct lists. */
+  coords: Map<string, number> | null;
+}
+/** Distinct field lists kept per group before counting per coordinate (bounds the list search). */
+const FINE_LISTS = 8;
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Adds many records' contributions: the same result as `addRecord` on each, cheaper. The records
  * are first summed per hour and full dimensions (cube `f`, grain `h`: one key per record at most),
  * then each of those sums is spread over every cube and grain, so the cost of the cubes is paid
  * per distinct key, not per record. (An hour lies in one Vietnamese day: UTC+7 is whole hours.)
+ * The first pass builds one string per record (its group key): its field list and entities are
+ * counted in the group (field lists compared, not keyed: ~29 coordinates a record), and expanded
+ * into per-coordinate rows once per group and distinct list, with the count.
  */
 export function addRecords(batch: RollupBatch, records: Iterable<RollupRecord>): void {
-  const fine = emptyBatch();
+  const groups = new Map<string, FineGroup>();
   for (const r of records) {
-    addRecord(fine, r, { cube: 'f', grain: 'h' });
-    if (r.dossierId) addDossier(batch, r, dimsOf(r));
+    const dims = dimsOf(r);
+    const v = measuresOf(r);
+    const bucket = hourBucket(r.ts);
+    // Any key unique per (hour, dims): only the rows are spread, not these keys.
+    const k = `${bucket}${SEP}${dims.client_id}${SEP}${dims.agency}${SEP}${dims.tier}${SEP}${dims.province}${SEP}${dims.procedure}${SEP}${dims.registries}${SEP}${dims.outcome}`;
+    let g = groups.get(k);
+    if (!g) {
+      g = { row: { cube: 'f', grain: 'h', bucket, dims, v }, entities: new Map(), lists: [{ fields: r.fields, n: 1 }], coords: null };
+      groups.set(k, g);
+    } else {
+      const m = g.row.v.m;
+      for (const key of MEASURES) m[key] += v.m[key];
+      if (v.durMax > g.row.v.durMax) g.row.v.durMax = v.durMax;
+      for (const le in v.hist) g.row.v.hist[le] = (g.row.v.hist[le] ?? 0) + v.hist[le]!;
+      addFields(g, r.fields);
+    }
+    for (const registry in r.entities) g.entities.set(registry, (g.entities.get(registry) ?? 0) + r.entities[registry]!);
+    if (r.dossierId) addDossier(batch, r, dims);
+  }
+  const fine = emptyBatch();
+  for (const [k, g] of groups) {
+    const { cube, grain, bucket, dims } = g.row;
+    fine.roll.set(k, g.row);
+    for (const [registry, n] of g.entities) fine.entities.set(`${k}${SEP}${registry}`, { cube, grain, bucket, dims, registry, n });
+    const addCoord = (coordinate: string, n: number) => {
+      const fk = `${k}${SEP}${coordinate}`;
+      const f = fine.fields.get(fk);
+      if (f) f.n += n;
+      else fine.fields.set(fk, { cube, grain, bucket, dims, coordinate, n });
+    };
+    for (const l of g.lists) for (const c of l.fields) addCoord(c, l.n);
+    if (g.coords) for (const [c, n] of g.coords) addCoord(c, n);
   }
   spread(fine.roll, batch.roll, CUBE_ORDER, () => '', (cur, add) => {
     for (const key of MEASURES) cur.v.m[key] += add.v.m[key];
@@ -308,6 +361,23 @@ export function addRecords(batch: RollupBatch, records: Iterable<RollupRecord>):
   }, (r) => ({ v: { m: { ...r.v.m }, durMax: r.v.durMax, hist: { ...r.v.hist } } }));
   spread(fine.entities, batch.entities, CUBE_ORDER, (r) => r.registry, (cur, add) => void (cur.n += add.n), (r) => ({ registry: r.registry, n: r.n }));
   spread(fine.fields, batch.fields, FIELD_CUBES, (r) => r.coordinate, (cur, add) => void (cur.n += add.n), (r) => ({ coordinate: r.coordinate, n: r.n }));
+}
+
+/** Counts one record's field list in its group: the last list matched first (records come in runs). */
+function addFields(g: FineGroup, fields: readonly string[]): void {
+  const lists = g.lists;
+  for (let i = lists.length - 1; i >= 0; i--) {
+    if (sameList(lists[i]!.fields, fields)) {
+      lists[i]!.n += 1;
+      return;
+    }
+  }
+  if (lists.length < FINE_LISTS) {
+    lists.push({ fields, n: 1 });
+    return;
+  }
+  const coords = (g.coords ??= new Map());
+  for (const c of fields) coords.set(c, (coords.get(c) ?? 0) + 1);
 }
 
 /** Adds each hour row of cube `f` to every cube of `cubes` at every grain, summed per key. */
