@@ -4,7 +4,7 @@
  * Object keys are sorted, no whitespace, `undefined` members dropped; numbers use
  * JavaScript's shortest round-trip form, which every format above preserves.
  */
-import * as crypto from 'node:crypto';
+import { sha256 } from '../../lib/sha256.js';
 
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
@@ -37,14 +37,6 @@ export function canonicalJson(value: unknown): string {
   return `${out}}`;
 }
 
-/**
- * One-shot `crypto.hash` (Node >= 20.12) skips the Hash object `createHash` builds: it runs
- * twice per audit record. Same digest (strings are hashed as UTF-8 by both); older Node 20
- * releases keep `createHash`.
- */
-const oneShot: ((algorithm: string, data: string | Buffer, encoding: 'hex') => string) | undefined =
-  typeof crypto.hash === 'function' ? crypto.hash : undefined;
-
 export function sha256Hex(data: string | Buffer): string {
-  return oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
+  return sha256(data, 'hex');
 }

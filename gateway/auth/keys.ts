@@ -3,11 +3,12 @@
  * (a fast hash is enough because the key itself is high-entropy: nothing to
  * brute-force), compared in constant time.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../../lib/sha256.js';
 
 /** SHA-256 of the key, lowercase hex: what the clients file stores. */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return sha256(key, 'hex');
 }
 
 /**

@@ -4,7 +4,7 @@
  * planner sends the same few query strings over and over, so the analysis is memoised
  * per query string.
  */
-import { createHash } from 'node:crypto';
+import { sha256 as sha256Of } from '../../lib/sha256.js';
 import { Kind, parse, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import type { CachePolicy } from './settings.js';
@@ -21,7 +21,7 @@ export type FetchShape =
   | { kind: 'uncacheable'; queryHash: string; reason: string };
 
 export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
+  return sha256Of(text, 'base64url');
 }
 
 /** The shorter life of two policies: an entry may not outlive any field it holds. */

@@ -12,7 +12,7 @@
  * `Query depth limit exceeded: maxDepth is 12, this request has 40.`
  * Verdicts are cached per document text (most clients send the same few operations).
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../lib/sha256.js';
 import { Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SupergraphSource } from '../core/supergraph.js';
@@ -59,7 +59,7 @@ export class DocumentLimiter {
       const parsed = parseWithinLimits(query, this.limits);
       return parsed && 'violation' in parsed ? parsed.violation : null;
     }
-    const key = query.length > 256 ? createHash('sha256').update(query).digest('base64') : query;
+    const key = query.length > 256 ? sha256(query, 'base64') : query;
     const hit = this.verdicts.get(key);
     if (hit) return hit === 'ok' ? null : hit;
     const parsed = parseWithinLimits(query, this.limits);
