@@ -195,6 +195,30 @@ describe('the hit path', () => {
   });
 });
 
+describe('admission: the product stores a response on its second miss', () => {
+  it('answers the first two requests from the registries, stores on the second, hits from the third; a response asked once is never stored', async () => {
+    // The product default (the test stacks store on the first miss): no responseAdmission given.
+    const common = clientGatewayOptions(clients, eid.jwksUrl);
+    const gw = await stack.startGateway({ ...common, cache: { responseAdmission: undefined } });
+    try {
+      const c = take();
+      const q = { query: WITH_FATHER, variables: { id: c.personalId } };
+      const once = take();
+      const one = await audited(gw, { query: WITH_FATHER, variables: { id: once.personalId } }, as('a', { 'x-purpose': P }));
+      expect(one.status).toBe(200);
+      expect(await counter(gw, 'stores'), 'a response asked once is not stored').toBe(0);
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push(await audited(gw, q, as('a', { 'x-purpose': P })));
+      expect(answers.map((a) => a.record.cache ?? 'miss')).toEqual(['miss', 'miss', 'hit']);
+      expect(answers[2]!.body).toEqual(answers[0]!.body);
+      expect(await counter(gw, 'stores')).toBe(1);
+      expect(await counter(gw, 'hits')).toBe(1);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('prefill', () => {
   it('a repeated prefill is a hit, audited with its form summary and entities', async () => {
     const c = take();

@@ -11,7 +11,7 @@
  * A refused request never reaches it, so cached data is never served to one.
  *
  * Settings: `GatewayOptions.cache` (`false` turns caching off), then the environment
- * (CACHE, CACHE_CONFIG, CACHE_MAX_BYTES, CACHE_RESPONSES, CACHE_RESPONSE_MAX_BYTES, CACHE_DEDUPE, REDIS_URL, REGISTRY_URL_<NAME>,
+ * (CACHE, CACHE_CONFIG, CACHE_MAX_BYTES, CACHE_RESPONSES, CACHE_RESPONSE_MAX_BYTES, CACHE_RESPONSE_ADMISSION, CACHE_DEDUPE, REDIS_URL, REGISTRY_URL_<NAME>,
  * REGISTRY_API_KEY), then `config/cache.json`.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -143,7 +143,7 @@ export const cacheConcern = defineConcern({
       if (why) log.warn(`Response cache: ${why}`);
       responseStore = redis;
     }
-    responses = new ResponseCache({ store: responseStore, now });
+    responses = new ResponseCache({ store: responseStore, now, admission: settings.responseAdmission });
   }
 
   // Subgraph entries first (in Redis too), responses after: a response rebuilt meanwhile reads fresh data.

@@ -11,7 +11,7 @@
  * it then lives for the smallest `ttl` (fresh) plus the smallest `stale` (served stale
  * while one background refresh runs). Fields without a policy are never cached.
  */
-import { EnvReader } from '../../lib/env-options.js';
+import { EnvError, EnvReader } from '../../lib/env-options.js';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -72,6 +72,12 @@ export interface CacheSettings {
    * traffic (benchmark W1-zipf over 100,000 citizens: 66 % at 32 MiB, 72 % and rising at 256 MiB). Entries over `maxEntryBytes` are not kept.
    */
   responseMaxSizeBytes: number;
+  /**
+   * When a response is stored: `second`, on its key's second miss within a window of 65,536
+   * misses (TinyLFU's doorkeeper: responses asked once are never encoded nor stored); `first`, on
+   * its first miss. Default `second` (`CACHE_RESPONSE_ADMISSION`).
+   */
+  responseAdmission: 'first' | 'second';
   /** Share one upstream call among identical in-flight subgraph fetches. Default true (`CACHE_DEDUPE=off` turns it off); independent of `enabled`. */
   dedupe: boolean;
   /** Plan the procedure catalog's operations at start (and after a supergraph reload). Default true; independent of `enabled`. */
@@ -128,6 +134,11 @@ export function readCacheFile(file: string): CacheFile {
   return result.data;
 }
 
+function admissionOf(raw: string | undefined): 'first' | 'second' {
+  if (raw === undefined || raw === 'second' || raw === 'first') return raw ?? 'second';
+  throw new EnvError('CACHE_RESPONSE_ADMISSION', `CACHE_RESPONSE_ADMISSION=${raw} is not an admission rule: use second (the default: a response is stored on its second miss) or first.`);
+}
+
 /** Settings from (in order of precedence) `given`, the environment, the policy file, the defaults. */
 export function loadCacheSettings(given: Partial<CacheSettings> = {}, environment: NodeJS.ProcessEnv | EnvReader = process.env, production?: boolean): CacheSettings {
   // The strict reader (lib/env-options.ts): CACHE=maybe or CACHE_MAX_BYTES=lots stop the start.
@@ -164,6 +175,7 @@ export function loadCacheSettings(given: Partial<CacheSettings> = {}, environmen
     changeFeedReconnectMs: given.changeFeedReconnectMs ?? 500,
     responses: given.responses ?? env.flag('CACHE_RESPONSES') !== false,
     responseMaxSizeBytes: given.responseMaxSizeBytes ?? env.int('CACHE_RESPONSE_MAX_BYTES', { min: 1024 }) ?? 128 * 1024 * 1024,
+    responseAdmission: given.responseAdmission ?? admissionOf(env.string('CACHE_RESPONSE_ADMISSION')),
     dedupe: given.dedupe ?? env.flag('CACHE_DEDUPE') !== false,
     warmQueryPlans: given.warmQueryPlans ?? true,
   };

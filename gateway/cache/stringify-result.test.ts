@@ -50,7 +50,7 @@ describe('writing cached responses', () => {
       fc.asyncProperty(dataArb, fc.boolean(), async (raw, copying) => {
         // The data as execution leaves it: plain JSON values (undefined members dropped by the round trip).
         const data = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>;
-        const cache = new ResponseCache({ store: copying ? new CopyingStore() : new LocalStore({ maxSizeBytes: 10_000_000, sizeFactor: 2, now: () => 0 }), now: () => 0 });
+        const cache = new ResponseCache({ store: copying ? new CopyingStore() : new LocalStore({ maxSizeBytes: 10_000_000, sizeFactor: 2, now: () => 0 }), now: () => 0, admission: 'first' });
         expect(await cache.set('k', contextFor(), data, {}, 1_000, cache.generation)).toBe(true);
         expect(stringifyResult({ data })).toBe(apollo({ data }));
         const hit = await cache.get('k');
@@ -64,7 +64,7 @@ describe('writing cached responses', () => {
   });
 
   it('takes the ordinary path for errors, extensions and data the cache does not hold', async () => {
-    const cache = new ResponseCache({ store: new LocalStore({ maxSizeBytes: 1_000_000, now: () => 0 }), now: () => 0 });
+    const cache = new ResponseCache({ store: new LocalStore({ maxSizeBytes: 1_000_000, now: () => 0 }), now: () => 0, admission: 'first' });
     const data = { citizen: { fullName: 'Nguyễn Văn A' } };
     await cache.set('k', contextFor(), data, {}, 1_000, cache.generation);
     const errors = [{ message: 'x' }];
