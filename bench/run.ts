@@ -26,7 +26,7 @@
  *    under its purpose, the others as in W2; prefill vs W2-query prices the procedure layer)
  *   --warmup 5 (seconds per warm-up window) --warmup-max 30 (windows at most; stable = the last
  *     three windows within 10 % of each other and, for Motlan with its response cache, the cache
- *     hit ratio of those windows within 2 points: the cache has filled, bench/warmup.ts)
+ *     hit ratio of the last five windows within 2 points: the cache has filled, bench/warmup.ts)
  *   --open-rate 100 (req/s) --open-duration 30 --open-workloads W1-zipf (empty = skip)
  *   --open-warmup 10 (seconds at the open-loop rate, discarded, right before each open loop; it
  *     follows a closed-loop warm-up until stable, since the closed runs before it let the

@@ -41,11 +41,15 @@ describe('warm-up stability rule', () => {
   });
 
   it('keeps warming while the cache hit ratio still climbs, even when throughput looks flat', async () => {
-    const w = windowsOf([500, 510, 505, 508, 509, 507], [0.5, 0.6, 0.7, 0.75, 0.76, 0.765]);
+    const ratios = [0.5, 0.6, 0.7, 0.75, 0.76, 0.765, 0.76, 0.765, 0.77, 0.9];
+    const w = windowsOf([500, 510, 505, 508, 509, 507, 506, 508, 507, 507], ratios);
     const out = await warmUntilStable(w.window);
-    expect(out).toEqual({ windows: [500, 510, 505, 508, 509, 507], hitRatios: [0.5, 0.6, 0.7, 0.75, 0.76, 0.765], stable: true });
+    expect(out).toEqual({ windows: [500, 510, 505, 508, 509, 507, 506, 508], hitRatios: ratios.slice(0, 8), stable: true });
     expect(hitRatioSettled([0.7, 0.75, 0.76])).toBe(false);
-    expect(hitRatioSettled([0.75, 0.76, 0.765])).toBe(true);
+    expect(hitRatioSettled([0.75, 0.76, 0.765, 0.76, 0.765])).toBe(true);
+    // A cache storing on the second miss climbs a point a window: three windows within 2 points are not a plateau.
+    expect(hitRatioSettled([0.59, 0.61, 0.63, 0.63, 0.64])).toBe(false);
+    expect(hitRatioSettled([0.63, 0.63, 0.64], 0.02, 3)).toBe(true);
   });
 
   it('stops at the cap and says the contender never settled', async () => {

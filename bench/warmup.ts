@@ -11,7 +11,9 @@
  * while (a) was still warming (72→129→187→225 req/s). Three windows within 10 % of each other
  * mean the rise is below ~5 % per window. When the target reports its response cache's hit
  * ratio, that must have settled too (the cache is full): it is the direct measure of what the
- * throughput only shows through the machine's noise.
+ * throughput only shows through the machine's noise. Over five windows, not three: a cache that
+ * stores a response on its second miss fills more slowly, and three windows climbing a point each
+ * (61 → 63 → 63 → 64 %) passed as settled while the ratio went on to the mid-70s.
  */
 
 export interface WarmupOptions {
@@ -19,8 +21,10 @@ export interface WarmupOptions {
   tolerance?: number;
   /** Windows compared. Default: 3. */
   span?: number;
-  /** Largest spread of the last `span` windows' cache hit ratios (absolute, 0..1) that counts as settled. Default: 0.02. */
+  /** Largest spread of the last `hitRatioSpan` windows' cache hit ratios (absolute, 0..1) that counts as settled. Default: 0.02. */
   hitRatioTolerance?: number;
+  /** Windows whose hit ratios are compared. Default: 5. */
+  hitRatioSpan?: number;
   /** Windows run at most, stable or not. Default: 30. */
   maxWindows?: number;
   /** Windows run at least (the first one is always cold, so it never counts alone). Default: `span`. */
@@ -57,7 +61,7 @@ export function isStable(windows: readonly number[], tolerance = 0.1, span = 3):
 }
 
 /** True when the last `span` hit ratios spread by less than `tolerance` (absolute). */
-export function hitRatioSettled(ratios: readonly number[], tolerance = 0.02, span = 3): boolean {
+export function hitRatioSettled(ratios: readonly number[], tolerance = 0.02, span = 5): boolean {
   if (ratios.length < Math.max(2, span)) return false;
   const last = ratios.slice(-Math.max(2, span));
   return Math.max(...last) - Math.min(...last) < tolerance;
@@ -68,12 +72,13 @@ export async function warmUntilStable(window: () => Promise<WarmupWindow>, opts:
   const tolerance = opts.tolerance ?? 0.1;
   const span = Math.max(2, opts.span ?? 3);
   const hitTolerance = opts.hitRatioTolerance ?? 0.02;
+  const hitSpan = Math.max(2, opts.hitRatioSpan ?? 5);
   const maxWindows = Math.max(1, opts.maxWindows ?? 30);
   const minWindows = Math.min(maxWindows, Math.max(1, opts.minWindows ?? span));
   const windows: number[] = [];
   const hitRatios: number[] = [];
   const stable = () =>
-    isStable(windows, tolerance, span) && (hitRatios.length === 0 || (hitRatios.length === windows.length && hitRatioSettled(hitRatios, hitTolerance, span)));
+    isStable(windows, tolerance, span) && (hitRatios.length === 0 || (hitRatios.length === windows.length && hitRatioSettled(hitRatios, hitTolerance, hitSpan)));
   while (windows.length < maxWindows) {
     const w = await window();
     windows.push(w.rps);
