@@ -169,8 +169,8 @@ function decode(value: string): CachedResponse | undefined {
  * within the window, not the first. Most keys of uniform or long-tailed traffic are asked once:
  * storing them cost an encoding, an LRU insert and their tags, and pushed out responses that are
  * asked again (`npx tsx bench/admission-sim.ts`, the benchmark's traffic: W1-zipf stores 0.24 →
- * 0.12 per request at the same hit ratio; W1-uniform 0.85 → 0.49). It only decides what is stored: every request, hit or
- * miss, goes through the policy first. Two generations of keys (the current one turns into the
+ * 0.12 per request at the same hit ratio; W1-uniform 0.85 → 0.49). It only decides what is
+ * stored: every request, hit or miss, goes through the policy first. Two generations of keys (the current one turns into the
  * previous one when full), so the memory is bounded and a key is remembered for at least
  * `window` misses.
  */
@@ -199,7 +199,7 @@ export interface ResponseCacheOptions {
   now?: () => number;
   /** `second`: a response is stored on its key's second miss (Doorkeeper); `first`: on the first. Default `second`. */
   admission?: 'first' | 'second';
-  /** Misses a Doorkeeper generation holds. Default 65,536 (a few MiB of keys). */
+  /** Misses a Doorkeeper generation holds. Default 65,536 (two generations of 43-character keys: about 10 MiB at most). */
   admissionWindow?: number;
 }
 
