@@ -18,6 +18,7 @@ import { ChainConflictError } from '../gateway/audit/store.js';
 import { RECENT_MAX, RecentRecords, type RollupTail } from '../gateway/audit/rollup-tail.js';
 import { addRecord, addRecords, emptyBatch, rollupStatements, STATS_TABLES, type RollupBatch } from '../gateway/core/stats-rollup.js';
 import { postgresUnavailable, PG_TEST_URL, uniqueSchema } from './support/audit-testing.js';
+import { generatedEntry } from './support/rollup-traffic.js';
 
 const pgProblem = await postgresUnavailable();
 const T0 = Date.parse('2025-07-01T00:00:00+07:00');
@@ -42,29 +43,7 @@ const entryArb = fc.record({
 type Gen = typeof entryArb extends fc.Arbitrary<infer T> ? T : never;
 
 function entryOf(g: Gen, i: number): AuditEntry {
-  const { clientId, agency, ...tier } = g.client;
-  return {
-    ts: T0 + g.hour * HOUR + (i % 60) * 60_000,
-    requestId: `r-${i}`,
-    clientId,
-    agency,
-    operationName: 'Q',
-    operationType: 'query',
-    documentHash: null,
-    procedureId: g.procedureId,
-    dossierId: g.dossier === null ? null : `HS-${g.dossier}`,
-    subjects: [],
-    registries: g.registries,
-    fields: g.fields,
-    entities: Object.fromEntries(g.registries.map((r, k) => [r, k + 1])),
-    outcome: g.outcome,
-    errorCodes: [],
-    httpStatus: 200,
-    durationMs: g.durationMs,
-    responseBytes: 1,
-    prefill: g.cut === null ? null : { fieldsTotal: 10, fieldsPrefilled: 7, fieldsForCitizen: 3, componentsTotal: 3, componentsCut: g.cut, hoursSaved: g.cut * 1.25 },
-    ...tier,
-  };
+  return generatedEntry(g, i, T0 + g.hour * HOUR + (i % 60) * 60_000, Object.fromEntries(g.registries.map((r, k) => [r, k + 1])));
 }
 
 type Store = SqliteAuditStore | PostgresAuditStore;

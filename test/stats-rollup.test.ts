@@ -26,6 +26,7 @@ import { reportCsv, reportOf } from '../gateway/stats/report.js';
 import { statsDbOf } from '../gateway/stats/source.js';
 import { REPO_ROOT } from '../lib/repo-root.js';
 import { postgresUnavailable, PG_TEST_URL, uniqueSchema } from './support/audit-testing.js';
+import { generatedEntry } from './support/rollup-traffic.js';
 import { recount } from './support/stats-recount.js';
 
 const pgProblem = await postgresUnavailable();
@@ -56,29 +57,7 @@ const entryArb = fc.record({
 type Gen = typeof entryArb extends fc.Arbitrary<infer T> ? T : never;
 
 function entryOf(g: Gen, i: number): AuditEntry {
-  const { clientId, agency, ...tier } = g.client;
-  return {
-    ts: T0 + g.hour * HOUR + g.minute * 60_000,
-    requestId: `r-${i}`,
-    clientId,
-    agency,
-    operationName: 'Q',
-    operationType: 'query',
-    documentHash: null,
-    procedureId: g.procedureId,
-    dossierId: g.dossier === null ? null : `HS-${g.dossier}`,
-    subjects: [],
-    registries: g.registries,
-    fields: g.fields,
-    entities: Object.fromEntries(g.registries.map((r) => [r, 1])),
-    outcome: g.outcome,
-    errorCodes: [],
-    httpStatus: 200,
-    durationMs: g.durationMs,
-    responseBytes: 1,
-    prefill: g.cut === null ? null : { fieldsTotal: 10, fieldsPrefilled: 7, fieldsForCitizen: 3, componentsTotal: 3, componentsCut: g.cut, hoursSaved: g.cut * 1.25 },
-    ...tier,
-  };
+  return generatedEntry(g, i, T0 + g.hour * HOUR + g.minute * 60_000);
 }
 
 interface Backend {
