@@ -16,9 +16,9 @@ import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
 import { PostgresAuditStore } from '../gateway/audit/postgres-store.js';
 import { ChainConflictError } from '../gateway/audit/store.js';
 import { RECENT_MAX, RecentRecords, type RollupTail } from '../gateway/audit/rollup-tail.js';
-import { addRecord, addRecords, emptyBatch, rollupStatements, STATS_TABLES, type RollupBatch } from '../gateway/core/stats-rollup.js';
+import { addRecord, addRecords, emptyBatch, rollupStatements, type RollupBatch } from '../gateway/core/stats-rollup.js';
 import { postgresUnavailable, PG_TEST_URL, uniqueSchema } from './support/audit-testing.js';
-import { generatedEntry } from './support/rollup-traffic.js';
+import { generatedEntry, snapshot } from './support/rollup-traffic.js';
 
 const pgProblem = await postgresUnavailable();
 const T0 = Date.parse('2025-07-01T00:00:00+07:00');
@@ -102,19 +102,6 @@ const BACKENDS: Array<{ name: string; skip: boolean; runs: number; setup(): Setu
     },
   },
 ];
-
-/** A table's rows, order-independent, zero-count dossier rollup rows dropped (a moved dossier leaves one). */
-async function snapshot(dump: (t: string) => Promise<unknown[]>): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const t of STATS_TABLES) {
-    const rows = (await dump(t)) as Array<Record<string, unknown>>;
-    out[t] = rows
-      .filter((r) => !(t === 'stats_cube_droll' && Number(r.served) === 0 && Number(r.with_cut) === 0))
-      .map((r) => JSON.stringify(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' || typeof v === 'bigint' ? Number(v) : v]).sort()))
-      .sort();
-  }
-  return out;
-}
 
 const storeArb = fc.constantFrom<0 | 1>(0, 1);
 const chainArb = fc.constantFrom('a', 'b');

@@ -26,7 +26,7 @@ import { reportCsv, reportOf } from '../gateway/stats/report.js';
 import { statsDbOf } from '../gateway/stats/source.js';
 import { REPO_ROOT } from '../lib/repo-root.js';
 import { postgresUnavailable, PG_TEST_URL, uniqueSchema } from './support/audit-testing.js';
-import { generatedEntry } from './support/rollup-traffic.js';
+import { generatedEntry, snapshot } from './support/rollup-traffic.js';
 import { recount } from './support/stats-recount.js';
 
 const pgProblem = await postgresUnavailable();
@@ -100,19 +100,6 @@ const BACKENDS: Backend[] = [
 async function unroll(store: SqliteAuditStore | PostgresAuditStore, q: (t: string) => string): Promise<void> {
   for (const t of STATS_TABLES) await store.exec(`DELETE FROM ${q(t)}`);
   await store.exec(`UPDATE ${q(ROLLED_TABLE)} SET seq = 0`);
-}
-
-/** A table's rows, order-independent, zero-count rows dropped (a moved dossier leaves one). */
-async function snapshot(dump: (t: string) => Promise<unknown[]>): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const t of STATS_TABLES) {
-    const rows = (await dump(t)) as Array<Record<string, unknown>>;
-    out[t] = rows
-      .filter((r) => !(t === 'stats_cube_droll' && Number(r.served) === 0 && Number(r.with_cut) === 0))
-      .map((r) => JSON.stringify(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' || typeof v === 'bigint' ? Number(v) : v]).sort()))
-      .sort();
-  }
-  return out;
 }
 
 /**

@@ -17,7 +17,7 @@
  * File format (generated from the catalog by `npm run documents:generate`):
  *   { "format": "motlan-trusted-documents/1", "documents": [ { "sha256", "name", "procedureId"?, "kind", "query" } ] }
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../lib/sha256.js';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -43,7 +43,7 @@ export type TrustedDocumentsFile = z.infer<typeof trustedDocumentsFileSchema>;
 export type TrustedDocument = z.infer<typeof documentSchema>;
 
 export function documentHash(query: string): string {
-  return createHash('sha256').update(query, 'utf8').digest('hex');
+  return sha256(query, 'hex');
 }
 
 /** Registered documents by hash. */

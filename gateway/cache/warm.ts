@@ -12,7 +12,7 @@
  * Through gateway/core/gateway-planner.ts (private members of @apollo/gateway 2.x): if a future
  * version renames them, warming is skipped with one warning and requests plan on first use.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../lib/sha256.js';
 import type { ApolloGateway } from '@apollo/gateway';
 import { parse } from 'graphql';
 import { gatewayPlanner } from '../core/gateway-planner.js';
@@ -24,8 +24,9 @@ export interface OperationToWarm {
 
 /** The key `ApolloGateway.executor` looks plans up by. */
 export function queryPlanKey(query: string, operationName?: string): string {
-  const queryHash = createHash('sha256').update(query).digest('hex');
-  return operationName ? createHash('sha256').update(queryHash).update(operationName).digest('hex') : queryHash;
+  const queryHash = sha256(query, 'hex');
+  // Two updates hash their concatenation.
+  return operationName ? sha256(queryHash + operationName, 'hex') : queryHash;
 }
 
 export interface WarmResult {
