@@ -166,6 +166,10 @@ export class RedisStore implements CacheStore {
     return evicted;
   }
 
+  victimIfFull(): string | undefined {
+    return this.local.victimIfFull();
+  }
+
   stats(): { entries: number; bytes: number } {
     return this.local.stats();
   }

@@ -35,6 +35,7 @@
 import type { EntityEdge, EntityGraph, MotlanContext, PrefillSummary, RequestTrace, ReturnedEntity } from '../core/context.js';
 import { canonicalJson, collectLeaves, registryTag, tagOf } from './keys.js';
 import { sha256 } from './policy.js';
+import { FrequencySketch } from './frequency-sketch.js';
 import type { CacheEntry, CacheStore } from './store.js';
 
 /** A cached response, decoded: what a hit restores. Shared between hits: read only. */
@@ -192,13 +193,22 @@ export class Doorkeeper {
   }
 }
 
+/** When a checked response is stored (docs/CACHE.md, "Admission"). */
+export type ResponseAdmission = 'first' | 'second' | 'frequency';
+export const RESPONSE_ADMISSIONS: readonly ResponseAdmission[] = ['frequency', 'second', 'first'];
+
 export interface ResponseCacheOptions {
   /** Local LRU (bounded in bytes, `sizeFactor` 2), or Redis in front of one. Required. */
   store: CacheStore;
   /** Clock. Default `Date.now`. */
   now?: () => number;
-  /** `second`: a response is stored on its key's second miss (Doorkeeper); `first`: on the first. Default `second`. */
-  admission?: 'first' | 'second';
+  /**
+   * `first`: a response is stored on its key's first miss. `second`: on its second miss within the
+   * Doorkeeper's window. `frequency`: as `second`, and once the LRU is full, only when the key was
+   * asked more often recently than the response the LRU would push out (TinyLFU, FrequencySketch).
+   * Default `frequency`.
+   */
+  admission?: ResponseAdmission;
   /** Misses a Doorkeeper generation holds. Default 65,536 (two generations of 43-character keys: about 10 MiB at most). */
   admissionWindow?: number;
 }
@@ -209,10 +219,13 @@ export class ResponseCache {
   private readonly now: () => number;
   private epoch = 0;
   private readonly doorkeeper: Doorkeeper | null;
+  private readonly sketch: FrequencySketch | null;
 
   constructor(private readonly opts: ResponseCacheOptions) {
     this.now = opts.now ?? Date.now;
-    this.doorkeeper = (opts.admission ?? 'second') === 'second' ? new Doorkeeper(opts.admissionWindow ?? 65_536) : null;
+    const admission = opts.admission ?? 'frequency';
+    this.doorkeeper = admission !== 'first' ? new Doorkeeper(opts.admissionWindow ?? 65_536) : null;
+    this.sketch = admission === 'frequency' ? new FrequencySketch() : null;
   }
 
   get store(): CacheStore {
@@ -235,6 +248,7 @@ export class ResponseCache {
 
   /** The cached response under `key`, if fresh. */
   async get(key: string): Promise<CachedResponse | undefined> {
+    this.sketch?.record(key);
     const [entry] = await this.opts.store.getMany([key]);
     if (!entry || entry.freshUntil <= this.now()) return undefined;
     let hit = this.decoded.get(entry);
@@ -254,6 +268,11 @@ export class ResponseCache {
     if (generation !== this.epoch) return false;
     // Asked once so far: remembered, not stored (nothing encoded).
     if (this.doorkeeper && !this.doorkeeper.admit(key)) return false;
+    // Full: only a response asked more often than the one it would push out (before any encoding).
+    if (this.sketch) {
+      const victim = this.opts.store.victimIfFull();
+      if (victim !== undefined && this.sketch.estimate(key) <= this.sketch.estimate(victim)) return false;
+    }
     const trace = ctx.trace;
     const ids = new Set<string>();
     for (const e of trace.returnedEntities.values()) ids.add(e.key);

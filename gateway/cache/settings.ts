@@ -18,6 +18,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { REPO_ROOT } from '../../lib/repo-root.js';
 import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
+import { RESPONSE_ADMISSIONS, type ResponseAdmission } from './response-cache.js';
 
 export interface CachePolicy {
   /** Seconds an entry is fresh (served without asking the subgraph). Fractions allowed. */
@@ -75,11 +76,13 @@ export interface CacheSettings {
    */
   responseMaxSizeBytes: number;
   /**
-   * When a response is stored: `second`, on its key's second miss within a window of 65,536
-   * misses (TinyLFU's doorkeeper: responses asked once are never encoded nor stored); `first`, on
-   * its first miss. Default `second` (`CACHE_RESPONSE_ADMISSION`).
+   * When a response is stored: `frequency`, on its key's second miss within a window of 65,536
+   * misses (TinyLFU's doorkeeper: responses asked once are never encoded nor stored) and, once the
+   * LRU is full, only when its key was asked more often recently than the response it would push
+   * out (TinyLFU's frequency sketch); `second`, the doorkeeper alone; `first`, on its first miss.
+   * Default `frequency` (`CACHE_RESPONSE_ADMISSION`).
    */
-  responseAdmission: 'first' | 'second';
+  responseAdmission: ResponseAdmission;
   /** Share one upstream call among identical in-flight subgraph fetches. Default true (`CACHE_DEDUPE=off` turns it off); independent of `enabled`. */
   dedupe: boolean;
   /** Plan the procedure catalog's operations at start (and after a supergraph reload). Default true; independent of `enabled`. */
@@ -136,9 +139,14 @@ export function readCacheFile(file: string): CacheFile {
   return result.data;
 }
 
-function admissionOf(raw: string | undefined): 'first' | 'second' {
-  if (raw === undefined || raw === 'second' || raw === 'first') return raw ?? 'second';
-  throw new EnvError('CACHE_RESPONSE_ADMISSION', `CACHE_RESPONSE_ADMISSION=${raw} is not an admission rule: use second (the default: a response is stored on its second miss) or first.`);
+function admissionOf(raw: string | undefined): ResponseAdmission {
+  if (raw === undefined) return 'frequency';
+  const known = RESPONSE_ADMISSIONS.find((a) => a === raw);
+  if (known) return known;
+  throw new EnvError(
+    'CACHE_RESPONSE_ADMISSION',
+    `CACHE_RESPONSE_ADMISSION=${raw} is not an admission rule: use frequency (the default: stored on its second miss, and once the cache is full only when asked more often than the response it would push out), second (on its second miss) or first (on its first miss).`,
+  );
 }
 
 /** Settings from (in order of precedence) `given`, the environment, the policy file, the defaults. */

@@ -31,6 +31,12 @@ export interface CacheStore {
   invalidate(tags: readonly string[]): Promise<number>;
   /** Entries held in process and their approximate size in bytes. */
   stats(): { entries: number; bytes: number };
+  /**
+   * When the in-process LRU is full (storing one more entry of the average size would push one
+   * out): the key it would push out first. Otherwise undefined. The response cache's frequency
+   * admission compares a new response with it.
+   */
+  victimIfFull(): string | undefined;
   /** Readiness: null, or why the shared tier is unusable (the cache then works per replica). */
   ready(): Promise<string | null>;
   close(): Promise<void>;
@@ -77,6 +83,9 @@ export class LocalStore implements CacheStore {
       maxSize: opts.maxSizeBytes,
       maxEntrySize: Math.min(opts.maxEntryBytes ?? Math.floor(opts.maxSizeBytes / 4), opts.maxSizeBytes),
       sizeCalculation: (e, key) => Math.ceil(((e.value.length + key.length) * 2 + e.tags.length * TAG_OVERHEAD_BYTES + ENTRY_OVERHEAD_BYTES) * factor),
+      // Expired entries stay visible to `peek` and `rkeys` (victimIfFull: pushing one out costs
+      // nothing); reads check expiry themselves (getSync).
+      allowStale: true,
       // Keep the tag index in step with every way an entry leaves (eviction, expiry, overwrite, delete).
       dispose: (entry, key) => this.untag(key, entry.tags),
       // Expiry by the store's clock, not the machine's: a test's clock decides alone when an entry ages.
@@ -149,6 +158,14 @@ export class LocalStore implements CacheStore {
 
   stats(): { entries: number; bytes: number } {
     return { entries: this.lru.size, bytes: this.lru.calculatedSize };
+  }
+
+  victimIfFull(): string | undefined {
+    const { size, calculatedSize, maxSize } = this.lru;
+    if (size === 0 || maxSize - calculatedSize >= calculatedSize / size) return undefined;
+    // The least recently used entry goes first; when it has expired, making room costs nothing.
+    for (const key of this.lru.rkeys()) return (this.lru.peek(key)?.staleUntil ?? 0) <= this.now() ? undefined : key;
+    return undefined;
   }
 
   async ready(): Promise<string | null> {

@@ -36,6 +36,9 @@ class CopyingStore implements CacheStore {
   stats() {
     return { entries: this.entries.size, bytes: 0 };
   }
+  victimIfFull() {
+    return undefined;
+  }
   async ready() {
     return null;
   }
