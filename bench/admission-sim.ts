@@ -6,8 +6,7 @@
  * and FrequencySketch (gateway/cache/). Each request looks its key up (the sketch counts it); a
  * miss asks the rule whether to store. Measured over the last 200 s of 400 s.
  */
-import { FrequencySketch } from '../gateway/cache/frequency-sketch.js';
-import { Doorkeeper, type ResponseAdmission } from '../gateway/cache/response-cache.js';
+import { Admission, type ResponseAdmission } from '../gateway/cache/response-cache.js';
 import { makeSubjectPicker } from './subjects.js';
 
 const SUBJECTS = 86_141;
@@ -16,15 +15,14 @@ const LIFETIME_S = 180;
 function simulate(rate: number, capacity: number, rule: ResponseAdmission, distribution: 'zipf' | 'uniform'): { hits: number; stores: number } {
   const pick = makeSubjectPicker(SUBJECTS, distribution, 20250701);
   const cache = new Map<string, number>();
-  const keeper = rule === 'first' ? null : new Doorkeeper(65_536);
-  const sketch = rule === 'frequency' ? new FrequencySketch() : null;
+  const admission = new Admission(rule);
   let hits = 0, stores = 0, measured = 0;
   for (let i = 0; i < rate * 400; i++) {
     const now = i / rate;
     const k = String(pick());
     const measure = now >= 200;
     if (measure) measured++;
-    sketch?.record(k);
+    admission.seen(k);
     const storedAt = cache.get(k);
     cache.delete(k);
     if (storedAt !== undefined && now - storedAt < LIFETIME_S) {
@@ -32,12 +30,13 @@ function simulate(rate: number, capacity: number, rule: ResponseAdmission, distr
       cache.set(k, storedAt);
       continue;
     }
-    if (keeper && !keeper.admit(k)) continue;
-    const victim = cache.size >= capacity ? cache.keys().next().value! : undefined;
-    if (sketch && victim !== undefined && now - cache.get(victim)! < LIFETIME_S && sketch.estimate(k) <= sketch.estimate(victim)) continue;
+    // The LRU's victim when full, unless it has expired (then there is room), as LocalStore.victimIfFull.
+    const tail = cache.size >= capacity ? cache.keys().next().value! : undefined;
+    const victim = tail !== undefined && now - cache.get(tail)! < LIFETIME_S ? tail : undefined;
+    if (!admission.admit(k, () => victim)) continue;
     if (measure) stores++;
     cache.set(k, now);
-    if (victim !== undefined) cache.delete(victim);
+    if (tail !== undefined) cache.delete(tail);
   }
   return { hits: hits / measured, stores: stores / measured };
 }

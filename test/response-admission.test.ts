@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { newTrace, type MotlanContext } from '../gateway/core/context.js';
 import { FrequencySketch, SKETCH_MAX_COUNT } from '../gateway/cache/frequency-sketch.js';
-import { Doorkeeper, ResponseCache } from '../gateway/cache/response-cache.js';
+import { Admission, Doorkeeper, ResponseCache } from '../gateway/cache/response-cache.js';
 import { loadCacheSettings } from '../gateway/cache/settings.js';
 import { LocalStore } from '../gateway/cache/store.js';
 
@@ -127,7 +127,7 @@ describe('frequency admission (the default)', () => {
         async (maxSizeBytes, requests) => {
           const store = new LocalStore({ maxSizeBytes, now: () => 0 });
           const cache = new ResponseCache({ store, now: () => 0 });
-          const sketch = (cache as unknown as { sketch: FrequencySketch }).sketch;
+          const sketch = (cache as unknown as { admission: Admission }).admission;
           const asked = new Map<string, number>();
           for (const { key: n, size } of requests) {
             const key = `k${n}`;

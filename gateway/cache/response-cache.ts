@@ -197,6 +197,42 @@ export class Doorkeeper {
 export type ResponseAdmission = 'first' | 'second' | 'frequency';
 export const RESPONSE_ADMISSIONS: readonly ResponseAdmission[] = ['frequency', 'second', 'first'];
 
+/**
+ * The admission rule, one object per cache: `first` stores every miss; `second` what the
+ * Doorkeeper admits; `frequency` that, and once the LRU is full only a key asked more often
+ * recently (FrequencySketch, fed by every lookup) than the entry storing it would push out.
+ * Used by the cache and by the simulation (bench/admission-sim.ts), so both run the same rule.
+ */
+export class Admission {
+  private readonly doorkeeper: Doorkeeper | null;
+  private readonly sketch: FrequencySketch | null;
+
+  /** `window`: misses a Doorkeeper generation holds. Default 65,536. */
+  constructor(rule: ResponseAdmission, window = 65_536) {
+    this.doorkeeper = rule !== 'first' ? new Doorkeeper(window) : null;
+    this.sketch = rule === 'frequency' ? new FrequencySketch() : null;
+  }
+
+  /** A lookup of `key`, hit or miss. */
+  seen(key: string): void {
+    this.sketch?.record(key);
+  }
+
+  /** Whether to store `key` after its miss; `victim` names the entry storing it would push out (undefined: there is room). */
+  admit(key: string, victim: () => string | undefined): boolean {
+    // Asked once so far: remembered, not stored.
+    if (this.doorkeeper && !this.doorkeeper.admit(key)) return false;
+    if (!this.sketch) return true;
+    const out = victim();
+    return out === undefined || this.sketch.estimate(key) > this.sketch.estimate(out);
+  }
+
+  /** The sketch's estimate for `key` (0 without the frequency rule); for tests. */
+  estimate(key: string): number {
+    return this.sketch?.estimate(key) ?? 0;
+  }
+}
+
 export interface ResponseCacheOptions {
   /** Local LRU (bounded in bytes, `sizeFactor` 2), or Redis in front of one. Required. */
   store: CacheStore;
@@ -218,14 +254,11 @@ export class ResponseCache {
   private readonly decoded = new WeakMap<CacheEntry, CachedResponse>();
   private readonly now: () => number;
   private epoch = 0;
-  private readonly doorkeeper: Doorkeeper | null;
-  private readonly sketch: FrequencySketch | null;
+  private readonly admission: Admission;
 
   constructor(private readonly opts: ResponseCacheOptions) {
     this.now = opts.now ?? Date.now;
-    const admission = opts.admission ?? 'frequency';
-    this.doorkeeper = admission !== 'first' ? new Doorkeeper(opts.admissionWindow ?? 65_536) : null;
-    this.sketch = admission === 'frequency' ? new FrequencySketch() : null;
+    this.admission = new Admission(opts.admission ?? 'frequency', opts.admissionWindow);
   }
 
   get store(): CacheStore {
@@ -248,7 +281,7 @@ export class ResponseCache {
 
   /** The cached response under `key`, if fresh. */
   async get(key: string): Promise<CachedResponse | undefined> {
-    this.sketch?.record(key);
+    this.admission.seen(key);
     const [entry] = await this.opts.store.getMany([key]);
     if (!entry || entry.freshUntil <= this.now()) return undefined;
     let hit = this.decoded.get(entry);
@@ -266,13 +299,8 @@ export class ResponseCache {
    */
   async set(key: string, ctx: MotlanContext, data: Record<string, unknown>, variables: unknown, freshUntil: number, generation: number): Promise<boolean> {
     if (generation !== this.epoch) return false;
-    // Asked once so far: remembered, not stored (nothing encoded).
-    if (this.doorkeeper && !this.doorkeeper.admit(key)) return false;
-    // Full: only a response asked more often than the one it would push out (before any encoding).
-    if (this.sketch) {
-      const victim = this.opts.store.victimIfFull();
-      if (victim !== undefined && this.sketch.estimate(key) <= this.sketch.estimate(victim)) return false;
-    }
+    // Decided before any encoding: a refused response costs nothing.
+    if (!this.admission.admit(key, () => this.opts.store.victimIfFull())) return false;
     const trace = ctx.trace;
     const ids = new Set<string>();
     for (const e of trace.returnedEntities.values()) ids.add(e.key);
