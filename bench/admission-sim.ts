@@ -6,13 +6,13 @@
  * and FrequencySketch (gateway/cache/). Each request looks its key up (the sketch counts it); a
  * miss asks the rule whether to store. Measured over the last 200 s of 400 s.
  */
-import { Admission, type ResponseAdmission } from '../gateway/cache/response-cache.js';
+import { Admission, type AdmissionRule } from '../gateway/cache/admission.js';
 import { makeSubjectPicker } from './subjects.js';
 
 const SUBJECTS = 86_141;
 const LIFETIME_S = 180;
 
-function simulate(rate: number, capacity: number, rule: ResponseAdmission, distribution: 'zipf' | 'uniform'): { hits: number; stores: number } {
+function simulate(rate: number, capacity: number, rule: AdmissionRule, distribution: 'zipf' | 'uniform'): { hits: number; stores: number } {
   const pick = makeSubjectPicker(SUBJECTS, distribution, 20250701);
   const cache = new Map<string, number>();
   const admission = new Admission(rule);
@@ -42,7 +42,7 @@ function simulate(rate: number, capacity: number, rule: ResponseAdmission, distr
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-const rules: ResponseAdmission[] = ['first', 'second', 'frequency'];
+const rules: AdmissionRule[] = ['first', 'second', 'frequency'];
 console.log(`| traffic | LRU responses | hit ratio: ${rules.join(' / ')} | stores per request: ${rules.join(' / ')} |`);
 console.log('|---|---:|---:|---:|');
 for (const [distribution, rate] of [['zipf', 600], ['uniform', 300]] as const) {

@@ -33,12 +33,13 @@
  *     response cache's entries expire)
  *   --open-contenders a,b,c,d,d2,e (those also in --contenders)
  *   (a-second: Motlan as (a) with the response cache's doorkeeper alone, no frequency rule
- *    (CACHE_RESPONSE_ADMISSION=second), to price the admission rule: not in the default set;
+ *    (CACHE_RESPONSE_ADMISSION=second); a-noadmit: both caches store every miss (CACHE_ADMISSION=first,
+ *    CACHE_RESPONSE_ADMISSION=first): to price the admission rules, not in the default set;
  *    b-noaudit: Motlan with cache and audit off, to price the audit trail;
  *    b-nocheck: Motlan with cache off and the response check off (DISCLOSURE=off, refused in
  *    production), to price the entity collection and the response check: b vs b-nocheck)
  *   --soak 300 (memory soak at full load, seconds; 0 = skip) --soak-contender a --soak-warmup 120
- *   --port-base 4300 (ports used: base+1 … base+27)
+ *   --port-base 4300 (ports used: base+1 … base+28)
  *   --profile b (write a V8 CPU profile of that contender to bench/results/profiles/ when it stops)
  * Results: bench/results/<timestamp>.json and latest.md (the README's tables are copied from it).
  */
@@ -231,9 +232,12 @@ async function main(): Promise<void> {
     };
     if (wanted.has('a'))
       add({ id: 'a', label: 'Motlan (auth+policy+audit, cache on)', origin: `http://127.0.0.1:${BASE_PORT + 20}`, requests: motlanRequests }, 'gateway/main.ts', motlanEnv(BASE_PORT + 20, {}));
-    // Ablation: (a) with the doorkeeper alone (no frequency rule), to price the response cache's admission.
+    // Ablations of the caches' admission rules: the response cache with the doorkeeper alone; both caches
+    // storing every miss (no admission at all).
     if (wanted.has('a-second'))
       add({ id: 'a-second', label: 'Motlan (cache on, doorkeeper-only admission)', origin: `http://127.0.0.1:${BASE_PORT + 27}`, requests: motlanRequests }, 'gateway/main.ts', motlanEnv(BASE_PORT + 27, { CACHE_RESPONSE_ADMISSION: 'second' }));
+    if (wanted.has('a-noadmit'))
+      add({ id: 'a-noadmit', label: 'Motlan (cache on, every miss stored)', origin: `http://127.0.0.1:${BASE_PORT + 28}`, requests: motlanRequests }, 'gateway/main.ts', motlanEnv(BASE_PORT + 28, { CACHE_RESPONSE_ADMISSION: 'first', CACHE_ADMISSION: 'first' }));
     if (wanted.has('b'))
       add({ id: 'b', label: 'Motlan (auth+policy+audit, cache off)', origin: `http://127.0.0.1:${BASE_PORT + 21}`, requests: motlanRequests }, 'gateway/main.ts', motlanEnv(BASE_PORT + 21, { CACHE: 'off' }));
     if (wanted.has('b-noaudit'))

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { newTrace, type MotlanContext } from '../gateway/core/context.js';
 import { FrequencySketch, SKETCH_MAX_COUNT } from '../gateway/cache/frequency-sketch.js';
-import { Admission, Doorkeeper, ResponseCache } from '../gateway/cache/response-cache.js';
+import { Admission, Doorkeeper } from '../gateway/cache/admission.js';
+import { ResponseCache } from '../gateway/cache/response-cache.js';
 import { loadCacheSettings } from '../gateway/cache/settings.js';
 import { LocalStore } from '../gateway/cache/store.js';
 
@@ -153,5 +154,11 @@ describe('CACHE_RESPONSE_ADMISSION', () => {
     expect(loadCacheSettings({}, { CACHE_RESPONSE_ADMISSION: 'second' }).responseAdmission).toBe('second');
     expect(loadCacheSettings({}, { CACHE_RESPONSE_ADMISSION: 'first' }).responseAdmission).toBe('first');
     expect(() => loadCacheSettings({}, { CACHE_RESPONSE_ADMISSION: 'third' })).toThrow(/CACHE_RESPONSE_ADMISSION=third .*frequency .*second .*first/);
+  });
+
+  it('CACHE_ADMISSION (the subgraph-fetch cache) the same, independently', () => {
+    expect(loadCacheSettings({}, {}).admission).toBe('frequency');
+    expect(loadCacheSettings({}, { CACHE_ADMISSION: 'first' })).toMatchObject({ admission: 'first', responseAdmission: 'frequency' });
+    expect(() => loadCacheSettings({}, { CACHE_ADMISSION: 'sometimes' })).toThrow(/CACHE_ADMISSION=sometimes .*frequency .*second .*first/);
   });
 });

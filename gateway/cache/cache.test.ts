@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Admission } from './admission.js';
 import { FetchCache } from './fetch-cache.js';
 import { InFlight } from './inflight.js';
 import { canonicalJson, entityKey, rootKey, tagOf } from './keys.js';
@@ -178,6 +179,49 @@ describe('FetchCache on _entities', () => {
     expect(r.errors?.[0]?.path).toEqual(['_entities', 2, 'socialInsurance']);
     await cache.intercept(sg.fetchFor(['5']));
     expect(sg.asked).toEqual([['1'], ['5', '6'], ['5']]);
+  });
+
+  it('with an admission rule, stores an entity on its second miss, then answers it; a full store keeps what is asked more often', async () => {
+    const store = new LocalStore({ maxSizeBytes: 1_000_000 });
+    const cache = new FetchCache({ settings, store, admission: new Admission('frequency') });
+    const sg = fakeSubgraph();
+    await cache.intercept(sg.fetchFor(['1']));
+    await cache.intercept(sg.fetchFor(['1', '2']));
+    await cache.intercept(sg.fetchFor(['1', '2']));
+    await cache.intercept(sg.fetchFor(['2']));
+    // 1: missed, missed (stored), hit. 2: missed, missed (stored), hit.
+    expect(sg.asked).toEqual([['1'], ['1', '2'], ['2']]);
+
+    // Full: an entity asked twice does not push out entities asked more often.
+    const small = new LocalStore({ maxSizeBytes: 6_000 });
+    const full = new FetchCache({ settings, store: small, admission: new Admission('frequency') });
+    const sg2 = fakeSubgraph();
+    for (let h = 0; small.victimIfFull() === undefined; h++) for (let i = 0; i < 3; i++) await full.intercept(sg2.fetchFor([`h${h}`]));
+    const held = small.stats().entries;
+    sg2.asked.length = 0;
+    for (let i = 0; i < 3; i++) await full.intercept(sg2.fetchFor(['cold']));
+    expect(sg2.asked).toEqual([['cold'], ['cold'], ['cold']]);
+    expect(small.stats().entries).toBe(held);
+  });
+
+  it('a background refresh of a stale entity stores its answer whatever the admission rule', async () => {
+    let now = 1_000_000;
+    const store = new LocalStore({ maxSizeBytes: 1_000_000, now: () => now });
+    // A rule that admits the first answer, then refuses everything.
+    let allow = true;
+    const admission = { seen: () => undefined, admit: () => allow } as unknown as Admission;
+    const cache = new FetchCache({ settings, store, now: () => now, admission });
+    const sg = fakeSubgraph();
+    await cache.intercept(sg.fetchFor(['1']));
+    allow = false;
+    // Stale (ttl 10 s, stale 1 s): served, refreshed once in the background, and the refresh is stored.
+    now += 10_500;
+    await cache.intercept(sg.fetchFor(['1']));
+    while (cache.refreshesInFlight > 0) await new Promise((r) => setImmediate(r));
+    now += 5_000;
+    const before = sg.asked.length;
+    await cache.intercept(sg.fetchFor(['1']));
+    expect(sg.asked.length).toBe(before);
   });
 
   it('evicts an entity by the tag of its key', async () => {

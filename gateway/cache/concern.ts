@@ -11,9 +11,10 @@
  * A refused request never reaches it, so cached data is never served to one.
  *
  * Settings: `GatewayOptions.cache` (`false` turns caching off), then the environment
- * (CACHE, CACHE_CONFIG, CACHE_MAX_BYTES, CACHE_RESPONSES, CACHE_RESPONSE_MAX_BYTES, CACHE_RESPONSE_ADMISSION, CACHE_DEDUPE, REDIS_URL, REGISTRY_URL_<NAME>,
+ * (CACHE, CACHE_CONFIG, CACHE_MAX_BYTES, CACHE_ADMISSION, CACHE_RESPONSES, CACHE_RESPONSE_MAX_BYTES, CACHE_RESPONSE_ADMISSION, CACHE_DEDUPE, REDIS_URL, REGISTRY_URL_<NAME>,
  * REGISTRY_API_KEY), then `config/cache.json`.
  */
+import { Admission } from './admission.js';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Counter, type Registry } from 'prom-client';
 import { defineConcern } from '../core/concern.js';
@@ -122,6 +123,7 @@ export const cacheConcern = defineConcern({
     store,
     now,
     counters,
+    admission: new Admission(settings.admission),
     onRefreshError: (subgraph, err) => log.warn(`Background refresh of a stale ${subgraph} cache entry failed (${(err as Error).message}); the stale entry is served until it expires.`),
   });
 

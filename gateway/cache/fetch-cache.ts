@@ -13,6 +13,7 @@
  */
 import type { GraphQLFormattedError } from 'graphql';
 import type { SubgraphFetch, SubgraphFetchInterceptor } from '../core/datasource.js';
+import type { Admission } from './admission.js';
 import { InFlight } from './inflight.js';
 import { collectIdentifiers, collectLeaves, entityKey, registryTag, rootKey, tagOf } from './keys.js';
 import { FetchClassifier, type FetchShape } from './policy.js';
@@ -37,6 +38,8 @@ export interface FetchCacheOptions {
   onRefreshError?: (subgraph: string, err: unknown) => void;
   /** Clock. Default `Date.now`. */
   now?: () => number;
+  /** Which missed answers are stored (a background refresh of a held entry always is). Default: none, every miss is stored. */
+  admission?: Admission;
 }
 
 /** Tells the request's trace until when this answer stays fresh (0: not cacheable); the response cache reads the minimum. */
@@ -110,23 +113,24 @@ export class FetchCache {
 
   private async root(fetch: SubgraphFetch, shape: Extract<FetchShape, { kind: 'root' }>): Promise<Response> {
     const key = rootKey(fetch.subgraph, shape.queryHash, fetch.request.variables);
+    this.opts.admission?.seen(key);
     const [entry] = await this.opts.store.getMany([key]);
     if (entry) {
       this.opts.counters?.hit('root', 1);
       const stale = entry.freshUntil <= this.now();
       fresh(fetch, stale ? 0 : entry.freshUntil);
-      if (stale) this.refreshInBackground(fetch.subgraph, [key], () => this.fillRoot(fetch, shape, key, fetch.request));
+      if (stale) this.refreshInBackground(fetch.subgraph, [key], () => this.fillRoot(fetch, shape, key, fetch.request, true));
       return { data: JSON.parse(entry.value) as Record<string, unknown> };
     }
     this.opts.counters?.miss('root', 1);
-    const response = await this.fillRoot(fetch, shape, key, fetch.request);
+    const response = await this.fillRoot(fetch, shape, key, fetch.request, false);
     fresh(fetch, !hasErrors(response) && response.data ? this.now() + shape.policy.ttl * 1000 : 0);
     return response;
   }
 
-  private async fillRoot(fetch: SubgraphFetch, shape: Extract<FetchShape, { kind: 'root' }>, key: string, request: Request): Promise<Response> {
+  private async fillRoot(fetch: SubgraphFetch, shape: Extract<FetchShape, { kind: 'root' }>, key: string, request: Request, refresh: boolean): Promise<Response> {
     const response = await this.shared(fetch, request);
-    if (!hasErrors(response) && response.data) {
+    if (!hasErrors(response) && response.data && this.admits(key, refresh)) {
       await this.opts.store.set(key, this.entry(response.data, shape.policy, this.tags(fetch.subgraph, request.variables, response.data)));
     }
     return response;
@@ -144,6 +148,7 @@ export class FetchCache {
       return typeof type === 'string' && shape.byType.has(type) ? entityKey(fetch.subgraph, shape.queryHash, rep) : null;
     });
     const cacheable = keys.filter((k): k is string => k !== null);
+    if (this.opts.admission) for (const k of cacheable) this.opts.admission.seen(k);
     const found = cacheable.length > 0 ? await this.opts.store.getMany(cacheable) : [];
     const byKey = new Map<string, CacheEntry>();
     cacheable.forEach((k, i) => {
@@ -175,11 +180,11 @@ export class FetchCache {
 
     if (staleAt.length > 0) {
       const staleKeys = staleAt.map((i) => keys[i]!);
-      this.refreshInBackground(fetch.subgraph, staleKeys, () => this.fillEntities(fetch, shape, staleAt, keys));
+      this.refreshInBackground(fetch.subgraph, staleKeys, () => this.fillEntities(fetch, shape, staleAt, keys, true));
     }
     if (missAt.length === 0) return { data: { _entities: out } };
 
-    const response = await this.fillEntities(fetch, shape, missAt, keys);
+    const response = await this.fillEntities(fetch, shape, missAt, keys, false);
     if (hasErrors(response) || !response.data) fresh(fetch, 0);
     const fetched = response.data?._entities;
     const list = Array.isArray(fetched) && fetched.length === missAt.length ? fetched : null;
@@ -195,7 +200,7 @@ export class FetchCache {
   }
 
   /** Fetches the representations at `indexes` (one upstream call) and stores each answer. */
-  private async fillEntities(fetch: SubgraphFetch, shape: Extract<FetchShape, { kind: 'entities' }>, indexes: number[], keys: ReadonlyArray<string | null>): Promise<Response> {
+  private async fillEntities(fetch: SubgraphFetch, shape: Extract<FetchShape, { kind: 'entities' }>, indexes: number[], keys: ReadonlyArray<string | null>, refresh: boolean): Promise<Response> {
     const reps = fetch.request.variables!.representations as unknown[];
     const all = indexes.length === reps.length;
     const request: Request = all ? fetch.request : { ...fetch.request, variables: { ...fetch.request.variables, representations: indexes.map((i) => reps[i]) } };
@@ -207,12 +212,17 @@ export class FetchCache {
         const key = keys[i];
         const rep = reps[i] as { __typename: string };
         const policy = key ? shape.byType.get(rep.__typename) : undefined;
-        if (!key || !policy) return;
+        if (!key || !policy || !this.admits(key, refresh)) return;
         writes.push(this.opts.store.set(key, this.entry(list[j], policy, this.tags(fetch.subgraph, rep, list[j]))));
       });
       await Promise.all(writes);
     }
     return response;
+  }
+
+  /** Whether to store the answer under `key`: a refresh replaces its held entry; a miss asks the admission rule. */
+  private admits(key: string, refresh: boolean): boolean {
+    return refresh || !this.opts.admission || this.opts.admission.admit(key, () => this.opts.store.victimIfFull());
   }
 
   // ── stale-while-revalidate ──────────────────────────────────────────────────

@@ -35,7 +35,7 @@
 import type { EntityEdge, EntityGraph, MotlanContext, PrefillSummary, RequestTrace, ReturnedEntity } from '../core/context.js';
 import { canonicalJson, collectLeaves, registryTag, tagOf } from './keys.js';
 import { sha256 } from './policy.js';
-import { FrequencySketch } from './frequency-sketch.js';
+import { Admission, type AdmissionRule } from './admission.js';
 import type { CacheEntry, CacheStore } from './store.js';
 
 /** A cached response, decoded: what a hit restores. Shared between hits: read only. */
@@ -165,74 +165,6 @@ function decode(value: string): CachedResponse | undefined {
   }
 }
 
-/**
- * Admission, as TinyLFU's "doorkeeper": a response is stored the second time its key misses
- * within the window, not the first. Most keys of uniform or long-tailed traffic are asked once:
- * storing them cost an encoding, an LRU insert and their tags, and pushed out responses that are
- * asked again (`npx tsx bench/admission-sim.ts`, the benchmark's traffic: W1-zipf stores 0.24 →
- * 0.12 per request at the same hit ratio; W1-uniform 0.85 → 0.49). It only decides what is
- * stored: every request, hit or miss, goes through the policy first. Two generations of keys (the current one turns into the
- * previous one when full), so the memory is bounded and a key is remembered for at least
- * `window` misses.
- */
-export class Doorkeeper {
-  private current = new Set<string>();
-  private previous = new Set<string>();
-
-  constructor(private readonly window: number) {}
-
-  /** True when `key` missed before within the window (store it); otherwise remembers it. */
-  admit(key: string): boolean {
-    if (this.current.has(key) || this.previous.has(key)) return true;
-    this.current.add(key);
-    if (this.current.size >= this.window) {
-      this.previous = this.current;
-      this.current = new Set();
-    }
-    return false;
-  }
-}
-
-/** When a checked response is stored (docs/CACHE.md, "Admission"). */
-export type ResponseAdmission = 'first' | 'second' | 'frequency';
-export const RESPONSE_ADMISSIONS: readonly ResponseAdmission[] = ['frequency', 'second', 'first'];
-
-/**
- * The admission rule, one object per cache: `first` stores every miss; `second` what the
- * Doorkeeper admits; `frequency` that, and once the LRU is full only a key asked more often
- * recently (FrequencySketch, fed by every lookup) than the entry storing it would push out.
- * Used by the cache and by the simulation (bench/admission-sim.ts), so both run the same rule.
- */
-export class Admission {
-  private readonly doorkeeper: Doorkeeper | null;
-  private readonly sketch: FrequencySketch | null;
-
-  /** `window`: misses a Doorkeeper generation holds. Default 65,536. */
-  constructor(rule: ResponseAdmission, window = 65_536) {
-    this.doorkeeper = rule !== 'first' ? new Doorkeeper(window) : null;
-    this.sketch = rule === 'frequency' ? new FrequencySketch() : null;
-  }
-
-  /** A lookup of `key`, hit or miss. */
-  seen(key: string): void {
-    this.sketch?.record(key);
-  }
-
-  /** Whether to store `key` after its miss; `victim` names the entry storing it would push out (undefined: there is room). */
-  admit(key: string, victim: () => string | undefined): boolean {
-    // Asked once so far: remembered, not stored.
-    if (this.doorkeeper && !this.doorkeeper.admit(key)) return false;
-    if (!this.sketch) return true;
-    const out = victim();
-    return out === undefined || this.sketch.estimate(key) > this.sketch.estimate(out);
-  }
-
-  /** The sketch's estimate for `key` (0 without the frequency rule); for tests. */
-  estimate(key: string): number {
-    return this.sketch?.estimate(key) ?? 0;
-  }
-}
-
 export interface ResponseCacheOptions {
   /** Local LRU (bounded in bytes, `sizeFactor` 2), or Redis in front of one. Required. */
   store: CacheStore;
@@ -244,7 +176,7 @@ export interface ResponseCacheOptions {
    * asked more often recently than the response the LRU would push out (TinyLFU, FrequencySketch).
    * Default `frequency`.
    */
-  admission?: ResponseAdmission;
+  admission?: AdmissionRule;
   /** Misses a Doorkeeper generation holds. Default 65,536 (two generations of 43-character keys: about 10 MiB at most). */
   admissionWindow?: number;
 }

@@ -18,7 +18,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { REPO_ROOT } from '../../lib/repo-root.js';
 import { DEMO_REGISTRY_KEY } from '../../lib/demo.js';
-import { RESPONSE_ADMISSIONS, type ResponseAdmission } from './response-cache.js';
+import { ADMISSION_RULES, type AdmissionRule } from './admission.js';
 
 export interface CachePolicy {
   /** Seconds an entry is fresh (served without asking the subgraph). Fractions allowed. */
@@ -82,7 +82,13 @@ export interface CacheSettings {
    * out (TinyLFU's frequency sketch); `second`, the doorkeeper alone; `first`, on its first miss.
    * Default `frequency` (`CACHE_RESPONSE_ADMISSION`).
    */
-  responseAdmission: ResponseAdmission;
+  responseAdmission: AdmissionRule;
+  /**
+   * When a subgraph answer (an entity, a root field) is stored in the fetch cache: the same rules
+   * as `responseAdmission`. Default `frequency` (`CACHE_ADMISSION`): under traffic with few repeats
+   * a full fetch cache otherwise replaced an entity on every miss (benchmark W1-uniform, docs/CACHE.md).
+   */
+  admission: AdmissionRule;
   /** Share one upstream call among identical in-flight subgraph fetches. Default true (`CACHE_DEDUPE=off` turns it off); independent of `enabled`. */
   dedupe: boolean;
   /** Plan the procedure catalog's operations at start (and after a supergraph reload). Default true; independent of `enabled`. */
@@ -139,13 +145,13 @@ export function readCacheFile(file: string): CacheFile {
   return result.data;
 }
 
-function admissionOf(raw: string | undefined): ResponseAdmission {
+function admissionOf(variable: 'CACHE_ADMISSION' | 'CACHE_RESPONSE_ADMISSION', raw: string | undefined): AdmissionRule {
   if (raw === undefined) return 'frequency';
-  const known = RESPONSE_ADMISSIONS.find((a) => a === raw);
+  const known = ADMISSION_RULES.find((a) => a === raw);
   if (known) return known;
   throw new EnvError(
-    'CACHE_RESPONSE_ADMISSION',
-    `CACHE_RESPONSE_ADMISSION=${raw} is not an admission rule: use frequency (the default: stored on its second miss, and once the cache is full only when asked more often than the response it would push out), second (on its second miss) or first (on its first miss).`,
+    variable,
+    `${variable}=${raw} is not an admission rule: use frequency (the default: stored on its second miss, and once the cache is full only when asked more often than the entry it would push out), second (on its second miss) or first (on its first miss).`,
   );
 }
 
@@ -185,7 +191,8 @@ export function loadCacheSettings(given: Partial<CacheSettings> = {}, environmen
     changeFeedReconnectMs: given.changeFeedReconnectMs ?? 500,
     responses: given.responses ?? env.flag('CACHE_RESPONSES') !== false,
     responseMaxSizeBytes: given.responseMaxSizeBytes ?? env.int('CACHE_RESPONSE_MAX_BYTES', { min: 1024 }) ?? 32 * 1024 * 1024,
-    responseAdmission: given.responseAdmission ?? admissionOf(env.string('CACHE_RESPONSE_ADMISSION')),
+    responseAdmission: given.responseAdmission ?? admissionOf('CACHE_RESPONSE_ADMISSION', env.string('CACHE_RESPONSE_ADMISSION')),
+    admission: given.admission ?? admissionOf('CACHE_ADMISSION', env.string('CACHE_ADMISSION')),
     dedupe: given.dedupe ?? env.flag('CACHE_DEDUPE') !== false,
     warmQueryPlans: given.warmQueryPlans ?? true,
   };
