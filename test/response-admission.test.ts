@@ -156,9 +156,10 @@ describe('CACHE_RESPONSE_ADMISSION', () => {
     expect(() => loadCacheSettings({}, { CACHE_RESPONSE_ADMISSION: 'third' })).toThrow(/CACHE_RESPONSE_ADMISSION=third .*frequency .*second .*first/);
   });
 
-  it('CACHE_ADMISSION (the subgraph-fetch cache) the same, independently', () => {
-    expect(loadCacheSettings({}, {}).admission).toBe('frequency');
-    expect(loadCacheSettings({}, { CACHE_ADMISSION: 'first' })).toMatchObject({ admission: 'first', responseAdmission: 'frequency' });
-    expect(() => loadCacheSettings({}, { CACHE_ADMISSION: 'sometimes' })).toThrow(/CACHE_ADMISSION=sometimes .*frequency .*second .*first/);
+  it('CACHE_ADMISSION (the subgraph-fetch cache) takes the same rules, independently, default first', () => {
+    expect(loadCacheSettings({}, {}).admission).toBe('first');
+    expect(loadCacheSettings({}, { CACHE_ADMISSION: 'frequency' })).toMatchObject({ admission: 'frequency', responseAdmission: 'frequency' });
+    expect(loadCacheSettings({}, { CACHE_ADMISSION: 'second', CACHE_RESPONSE_ADMISSION: 'first' })).toMatchObject({ admission: 'second', responseAdmission: 'first' });
+    expect(() => loadCacheSettings({}, { CACHE_ADMISSION: 'sometimes' })).toThrow(/CACHE_ADMISSION=sometimes .*frequency .*second .*first.*default is first/);
   });
 });

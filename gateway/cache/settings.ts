@@ -85,8 +85,8 @@ export interface CacheSettings {
   responseAdmission: AdmissionRule;
   /**
    * When a subgraph answer (an entity, a root field) is stored in the fetch cache: the same rules
-   * as `responseAdmission`. Default `frequency` (`CACHE_ADMISSION`): under traffic with few repeats
-   * a full fetch cache otherwise replaced an entity on every miss (benchmark W1-uniform, docs/CACHE.md).
+   * as `responseAdmission`. Default `first`, every miss (`CACHE_ADMISSION`): `frequency` was tried
+   * against the fetch cache's churn under uniform traffic and measured no gain (docs/CACHE.md).
    */
   admission: AdmissionRule;
   /** Share one upstream call among identical in-flight subgraph fetches. Default true (`CACHE_DEDUPE=off` turns it off); independent of `enabled`. */
@@ -145,13 +145,13 @@ export function readCacheFile(file: string): CacheFile {
   return result.data;
 }
 
-function admissionOf(variable: 'CACHE_ADMISSION' | 'CACHE_RESPONSE_ADMISSION', raw: string | undefined): AdmissionRule {
-  if (raw === undefined) return 'frequency';
+function admissionOf(variable: 'CACHE_ADMISSION' | 'CACHE_RESPONSE_ADMISSION', raw: string | undefined, fallback: AdmissionRule): AdmissionRule {
+  if (raw === undefined) return fallback;
   const known = ADMISSION_RULES.find((a) => a === raw);
   if (known) return known;
   throw new EnvError(
     variable,
-    `${variable}=${raw} is not an admission rule: use frequency (the default: stored on its second miss, and once the cache is full only when asked more often than the entry it would push out), second (on its second miss) or first (on its first miss).`,
+    `${variable}=${raw} is not an admission rule: use frequency (stored on its second miss, and once the cache is full only when asked more often than the entry it would push out), second (on its second miss) or first (on its first miss); the default is ${fallback}.`,
   );
 }
 
@@ -191,8 +191,8 @@ export function loadCacheSettings(given: Partial<CacheSettings> = {}, environmen
     changeFeedReconnectMs: given.changeFeedReconnectMs ?? 500,
     responses: given.responses ?? env.flag('CACHE_RESPONSES') !== false,
     responseMaxSizeBytes: given.responseMaxSizeBytes ?? env.int('CACHE_RESPONSE_MAX_BYTES', { min: 1024 }) ?? 32 * 1024 * 1024,
-    responseAdmission: given.responseAdmission ?? admissionOf('CACHE_RESPONSE_ADMISSION', env.string('CACHE_RESPONSE_ADMISSION')),
-    admission: given.admission ?? admissionOf('CACHE_ADMISSION', env.string('CACHE_ADMISSION')),
+    responseAdmission: given.responseAdmission ?? admissionOf('CACHE_RESPONSE_ADMISSION', env.string('CACHE_RESPONSE_ADMISSION'), 'frequency'),
+    admission: given.admission ?? admissionOf('CACHE_ADMISSION', env.string('CACHE_ADMISSION'), 'first'),
     dedupe: given.dedupe ?? env.flag('CACHE_DEDUPE') !== false,
     warmQueryPlans: given.warmQueryPlans ?? true,
   };

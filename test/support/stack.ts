@@ -193,11 +193,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         sandbox: overrides.sandbox === false ? false : { exampleSubjects: pickExampleSubjects(registries.world), ...overrides.sandbox },
         // Caching (gateway/cache) is OFF in stacks unless a test asks for it (`cache: {}` or settings): other
         // concerns' tests (outages, counts of upstream calls) must not be answered from an earlier test's
-        // cache. When on, it evicts on this stack's registries' change feeds, and stores a response and a
-        // subgraph answer on its first miss (the product's admission waits for the second:
-        // test/response-cache.test.ts and test/response-admission.test.ts test it; the other cache tests
-        // need a repeat to hit).
-        cache: !overrides.cache ? false : { changeFeeds: registries.urls, changeFeedApiKey: REGISTRY_KEY, responseAdmission: 'first', admission: 'first', ...overrides.cache },
+        // cache. When on, it evicts on this stack's registries' change feeds, and stores a response on its
+        // first miss (the product stores it on the second: test/response-cache.test.ts tests that
+        // admission; the other cache tests need a repeat to hit).
+        cache: !overrides.cache ? false : { changeFeeds: registries.urls, changeFeedApiKey: REGISTRY_KEY, responseAdmission: 'first', ...overrides.cache },
         subgraphUrls: { ...subgraphUrls, ...overrides.subgraphUrls },
         subgraphSigningKeys: { ...subgraphSigningKeys, ...overrides.subgraphSigningKeys },
       });
