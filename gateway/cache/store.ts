@@ -33,8 +33,8 @@ export interface CacheStore {
   stats(): { entries: number; bytes: number };
   /**
    * When the in-process LRU is full (storing one more entry of the average size would push one
-   * out): the key it would push out first. Otherwise undefined. The response cache's frequency
-   * admission compares a new response with it.
+   * out): the key it would push out first. Otherwise undefined. The frequency admission rule
+   * (admission.ts) compares a new entry with it.
    */
   victimIfFull(): string | undefined;
   /** Readiness: null, or why the shared tier is unusable (the cache then works per replica). */
