@@ -8,11 +8,8 @@
  * chain hash), `append` = appendBatch (row building, the clone to the writer thread, the
  * inserts), `roll` = the statistics roll. A short run first warms the JIT.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { chainRecord, genesisHash, type AuditEntry, type AuditRecord } from '../gateway/audit/record.js';
-import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
+import { cpuUs, withBenchStore } from './audit-store-bench.js';
 
 const N = Number(process.argv[2] ?? 20000);
 const PER_COMMIT = Number(process.argv[3] ?? 16);
@@ -52,17 +49,8 @@ function entry(i: number): AuditEntry {
   };
 }
 
-const cpuUs = () => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
-
-async function run(n: number): Promise<{ chain: number; append: number; roll: number }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'motlan-audit-cost-'));
-  // A long delay: only this bench decides when the roll runs.
-  const store = new SqliteAuditStore({ file: path.join(dir, 'audit.db'), locking: 'exclusive', rollupDelayMs: 3_600_000 });
-  try {
-    await store.init();
+function run(n: number): Promise<{ chain: number; append: number; roll: number }> {
+  return withBenchStore('audit-cost', async (store) => {
     let prev: AuditRecord | null = null;
     let chainUs = 0;
     let appendUs = 0;
@@ -89,10 +77,7 @@ async function run(n: number): Promise<{ chain: number; append: number; roll: nu
     await store.rollUp();
     rollUs += cpuUs() - t;
     return { chain: chainUs / 1000 / n, append: appendUs / 1000 / n, roll: rollUs / 1000 / n };
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await run(Math.min(2000, N));

@@ -8,11 +8,8 @@
  *   - roll once after all commits, as the store does a second after appends (rollup-tail.ts).
  * CPU is the process's (every thread: the writer's included), divided by the records.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { chainRecord, genesisHash, type AuditEntry, type AuditRecord } from '../gateway/audit/record.js';
-import { SqliteAuditStore } from '../gateway/audit/sqlite-store.js';
+import { cpuUs, withBenchStore } from './audit-store-bench.js';
 
 const N = Number(process.argv[2] ?? 2000);
 const FIELDS = Array.from({ length: 25 }, (_, i) => `Citizen.field${i}`);
@@ -43,40 +40,30 @@ function entry(i: number): AuditEntry {
   };
 }
 
-async function run(rollEach: boolean, n: number): Promise<{ appendMs: number; rollMs: number }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'motlan-rollup-cost-'));
-  // A long delay: only this bench decides when the roll runs.
-  const store = new SqliteAuditStore({ file: path.join(dir, 'audit.db'), locking: 'exclusive', rollupDelayMs: 3_600_000 });
-  try {
-    await store.init();
+function run(rollEach: boolean, n: number): Promise<{ appendMs: number; rollMs: number }> {
+  return withBenchStore('rollup-cost', async (store) => {
     let prev: AuditRecord | null = null;
     let appendUs = 0;
     let rollUs = 0;
     for (let i = 0; i < n; i++) {
       const r: AuditRecord = chainRecord('bench', i + 1, prev ? prev.hash : genesisHash('bench'), entry(i));
-      let t = process.cpuUsage();
+      let t = cpuUs();
       await store.appendBatch('bench', prev ? { seq: prev.seq, hash: prev.hash } : null, [r], []);
-      let u = process.cpuUsage(t);
-      appendUs += u.user + u.system;
+      appendUs += cpuUs() - t;
       if (rollEach) {
-        t = process.cpuUsage();
+        t = cpuUs();
         await store.rollUp();
-        u = process.cpuUsage(t);
-        rollUs += u.user + u.system;
+        rollUs += cpuUs() - t;
       }
       prev = r;
     }
     if (!rollEach) {
-      const t = process.cpuUsage();
+      const t = cpuUs();
       await store.rollUp();
-      const u = process.cpuUsage(t);
-      rollUs += u.user + u.system;
+      rollUs += cpuUs() - t;
     }
     return { appendMs: appendUs / 1000 / n, rollMs: rollUs / 1000 / n };
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 // A short run of each first, not reported: the JIT warms up.

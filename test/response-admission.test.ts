@@ -6,12 +6,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { newTrace, type MotlanContext } from '../gateway/core/context.js';
 import { FrequencySketch, SKETCH_MAX_COUNT } from '../gateway/cache/frequency-sketch.js';
 import { Admission, Doorkeeper } from '../gateway/cache/admission.js';
 import { ResponseCache } from '../gateway/cache/response-cache.js';
 import { loadCacheSettings } from '../gateway/cache/settings.js';
 import { LocalStore } from '../gateway/cache/store.js';
+import { bareContext } from './support/cache-support.js';
 
 describe('Doorkeeper', () => {
   it('generated traffic: a first sighting is never admitted, a repeat within the window always is, memory stays within two windows', () => {
@@ -68,7 +68,7 @@ describe('FrequencySketch', () => {
   });
 });
 
-const contextFor = () => ({ requestId: 'r', receivedAt: 0, client: null, purpose: null, subject: { personalId: '001' }, headers: {}, trace: newTrace() }) as MotlanContext;
+const contextFor = bareContext;
 
 /** A miss as the plugin makes it: look up, then store the checked response. True when stored. */
 async function request(cache: ResponseCache, key: string, size: number): Promise<'hit' | 'stored' | 'refused'> {

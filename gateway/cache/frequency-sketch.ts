@@ -36,26 +36,27 @@ export class FrequencySketch {
     this.sample = Math.max(1, Math.floor(opts.sample ?? 5 * width));
   }
 
-  /** Counter indexes of `key`, one per row (FNV-1a, then four derived hashes). */
-  private indexes(key: string): [number, number, number, number] {
+  /** FNV-1a of `key`; each row derives its column from it (`index`). No allocation: one call per lookup. */
+  private static hash(key: string): number {
     let h = 0x811c9dc5;
     for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    const width = this.mask + 1;
-    const out: [number, number, number, number] = [0, 0, 0, 0];
-    for (let row = 0; row < 4; row++) {
-      // A different finaliser per row (murmur3's fmix32 of h ^ row seed): independent columns.
-      let x = h ^ Math.imul(row + 1, 0x9e3779b9);
-      x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
-      x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
-      x ^= x >>> 16;
-      out[row] = row * width + (x & this.mask);
-    }
-    return out;
+    return h;
+  }
+
+  /** The counter of hash `h` in `row`: a different finaliser per row (murmur3's fmix32 of h ^ row seed), independent columns. */
+  private index(h: number, row: number): number {
+    let x = h ^ Math.imul(row + 1, 0x9e3779b9);
+    x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+    x ^= x >>> 16;
+    return row * (this.mask + 1) + (x & this.mask);
   }
 
   /** One more request for `key`. */
   record(key: string): void {
-    for (const i of this.indexes(key)) {
+    const h = FrequencySketch.hash(key);
+    for (let row = 0; row < 4; row++) {
+      const i = this.index(h, row);
       const c = this.table[i]!;
       if (c < SKETCH_MAX_COUNT) this.table[i] = c + 1;
     }
@@ -64,8 +65,9 @@ export class FrequencySketch {
 
   /** Requests for `key` since the last halving (or half of those before it, and so on): at least the true count, at most 15. */
   estimate(key: string): number {
+    const h = FrequencySketch.hash(key);
     let min = SKETCH_MAX_COUNT;
-    for (const i of this.indexes(key)) min = Math.min(min, this.table[i]!);
+    for (let row = 0; row < 4; row++) min = Math.min(min, this.table[this.index(h, row)]!);
     return min;
   }
 

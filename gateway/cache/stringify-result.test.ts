@@ -6,16 +6,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { newTrace, type MotlanContext } from '../core/context.js';
+import { bareContext } from '../../test/support/cache-support.js';
 import { ResponseCache, cachedDataJson } from './response-cache.js';
 import { LocalStore, type CacheEntry, type CacheStore } from './store.js';
 import { stringifyResult } from './stringify-result.js';
 
 const apollo = (value: object) => `${JSON.stringify(value)}\n`;
 
-function contextFor(): MotlanContext {
-  return { requestId: 'r', receivedAt: 0, client: null, purpose: null, subject: { personalId: '001' }, headers: {}, trace: newTrace() } as MotlanContext;
-}
+const contextFor = bareContext;
 
 /** A store that hands every read a fresh copy of the entry (what a Redis round trip does). */
 class CopyingStore implements CacheStore {

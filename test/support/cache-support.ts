@@ -5,10 +5,16 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningGateway } from '../../gateway/app.js';
+import { newTrace, type MotlanContext } from '../../gateway/core/context.js';
 import type { RegistryName } from '../../mocks/world/types.js';
 import type { Stack } from './stack.js';
 
 export const REGISTRY_KEY = 'stack-registry-key';
+
+/** A request context with no client or purpose, for the cache's unit tests (ResponseCache.set reads its trace and subject). */
+export function bareContext(): MotlanContext {
+  return { requestId: 'r', receivedAt: 0, client: null, purpose: null, subject: { personalId: '001' }, headers: {}, trace: newTrace() } as MotlanContext;
+}
 
 export interface Answer {
   status: number;
