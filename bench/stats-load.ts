@@ -242,3 +242,39 @@ export async function bulkLoadPostgres(url: string, schema: string, n: number, f
     await c.end();
   }
 }
+
+/**
+ * PostgreSQL, for tens of millions of records: the first of `days` days is generated and chained
+ * as `bulkLoadPostgres` does (n / days records), then copied inside the database onto each later
+ * day (timestamps + k days, sequence numbers, request and dossier ids made unique per copy). The
+ * copies are not re-chained (their hashes are the first day's; the statistics never read hashes),
+ * so `motlan audit verify` fails on such a store: it is a statistics bench, nothing else.
+ */
+export async function replicateLoadPostgres(url: string, schema: string, n: number, fromTs: number, days: number): Promise<void> {
+  const perDay = Math.ceil(n / days);
+  const DAY = 86_400_000;
+  await bulkLoadPostgres(url, schema, perDay, fromTs, fromTs + DAY);
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('SET synchronous_commit = off');
+    const t0 = performance.now();
+    const copy = (k: number) => {
+      const v: Record<string, string> = {
+        seq: `seq + ${k * perDay}`,
+        ts: `ts + ${k * DAY}`,
+        request_id: `request_id || '~${k}'`,
+        dossier_id: `CASE WHEN dossier_id IS NULL THEN NULL ELSE dossier_id || '~${k}' END`,
+      };
+      return `INSERT INTO ${schema}.audit_records (${RECORD_COLUMNS.join(', ')})
+        SELECT ${RECORD_COLUMNS.map((col) => v[col] ?? col).join(', ')} FROM ${schema}.audit_records WHERE seq <= ${perDay}`;
+    };
+    for (let k = 1; k < days; k++) {
+      await c.query(copy(k));
+      progress((k + 1) * perDay, t0);
+    }
+    await c.query(`ANALYZE ${schema}.audit_records`);
+  } finally {
+    await c.end();
+  }
+}

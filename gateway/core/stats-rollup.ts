@@ -507,11 +507,19 @@ export function dropDossierTriggersSql(dialect: Dialect, t: (name: string) => st
   return ['stats_dossiers_trg', 'stats_cube_dossiers_trg'].map((n) => `DROP TRIGGER IF EXISTS ${n} ON ${t('stats_dossiers')}`);
 }
 
-/** Set-based: the dossier rollups of every `stats_dossiers` row (the rebuild, triggers dropped). */
+/**
+ * Set-based: the dossier rollups of every `stats_dossiers` row (the rebuild, triggers dropped), in
+ * key order. The dossiers are first counted per hour of their first request and dimensions (an
+ * hour's bucket is its own at every grain), so each of the 12 targets adds up those counts, not
+ * every dossier again.
+ */
 export function drollFromDossiersSql(t: (name: string) => string): string {
+  const hour = `(first_ts / ${HOUR_MS}) * ${HOUR_MS}`;
+  const dims = DOSSIER_DIMS.join(', ');
   return `INSERT INTO ${t('stats_cube_droll')} (${DROLL_KEY}, served, with_cut)
-    SELECT ${DROLL_KEY}, SUM(served), SUM(with_cut) FROM (${drollSelect('d', '1', 'd.cut')}, ${t('stats_dossiers')} AS d) x
-    GROUP BY ${DROLL_KEY}`;
+    SELECT ${DROLL_KEY}, SUM(served), SUM(with_cut) FROM (${drollSelect('d', 'd.n', 'd.cut_n')},
+      (SELECT ${hour} AS first_ts, ${dims}, COUNT(*) AS n, SUM(cut) AS cut_n FROM ${t('stats_dossiers')} GROUP BY ${hour}, ${dims}) AS d) x
+    GROUP BY ${DROLL_KEY} ORDER BY ${DROLL_KEY}`;
 }
 
 /** One upsert statement per table, with its rows (positional parameters, one array per row). */
