@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRandom } from '../mocks/world/random.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainRecord, genesisHash, type AuditEntry, type AuditRecord, type Outcome } from '../gateway/audit/record.js';
@@ -235,6 +236,32 @@ for (const backend of STORES) {
       const citizen = await engine.fields(q({ ...PERIOD, prefix: 'Citizen.' }));
       expect(citizen.items.length).toBeGreaterThan(0);
       expect(citizen.items.every((i) => i.coordinate.startsWith('Citizen.'))).toBe(true);
+    });
+
+    it('any period to the millisecond, any grouping: partial hours are folded from the records exactly (generated)', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: -DAY, max: 46 * DAY }),
+          // Short periods too: then the partial hours hold most of the period's records.
+          fc.oneof(fc.integer({ min: 1, max: 5 * 3_600_000 }), fc.integer({ min: 1, max: 12 * DAY })),
+          fc.constantFrom(...GROUP_BYS),
+          async (start, length, groupBy) => {
+            const query = q({ from: String(T0 + start), to: String(T0 + start + length), groupBy, limit: '1000' });
+            const s = await engine.summary(query);
+            const expected = recount(records, query, groupBy, RATE);
+            const total = recount(records, query, 'none', RATE).get('*');
+            expect(s.total.requests.total).toBe(total?.requests.total ?? 0);
+            if (total) expect(exact(s.total)).toEqual(exact(total));
+            if (groupBy !== 'none') {
+              expect(new Set(s.groups.map((g) => g.key))).toEqual(new Set(expected.keys()));
+              for (const { key, label: _l, labelEn: _le, ...figures } of s.groups) expect(exact(figures), `group ${key}`).toEqual(exact(expected.get(key)!));
+            }
+            const f = await engine.fields(q({ from: String(T0 + start), to: String(T0 + start + length), limit: '100' }));
+            expect(Object.fromEntries(f.items.map((i) => [i.coordinate, i.requests]))).toEqual(Object.fromEntries(recountFields(records, query)));
+          },
+        ),
+        { numRuns: 30 },
+      );
     });
 
     it('a period with no record gives zeros, not an error', async () => {

@@ -49,10 +49,11 @@ function dimExprs(): Record<Dim, string> {
   };
 }
 
-/** The hour bucket and dimensions of a records row `r`, as a SELECT list. */
-function keySelect(): string {
+/** The hour bucket and dimensions of a records row `r` as `cube` keeps them ('' for the others), as a SELECT list. */
+function keySelect(cube: Cube): string {
   const d = dimExprs();
-  return [`(r.ts / ${HOUR_MS}) * ${HOUR_MS} AS bucket`, ...DIMS.map((k) => `${d[k]} AS ${k}`)].join(', ');
+  const keep: readonly Dim[] = CUBES[cube];
+  return [`(r.ts / ${HOUR_MS}) * ${HOUR_MS} AS bucket`, ...DIMS.map((k) => `${keep.includes(k) ? d[k] : "''"} AS ${k}`)].join(', ');
 }
 
 /** `latencyBucket(ms)`: the number of bounds below ms (first bound ≥ ms), via width_bucket on negated bounds. */
@@ -120,35 +121,58 @@ function spreadSql(into: string, fine: string, cubes: readonly Cube[], extra: st
   });
 }
 
+/** SELECTs over `records` (aliased `r`) that sum them per hour and `cube`'s dimensions. */
+export interface RecordFoldSql {
+  /** bucket, DIMS…, MEASURES…, dur_max, l0 … l69 */
+  roll: string;
+  /** bucket, DIMS…, registry, n */
+  entities: string;
+  /** bucket, DIMS…, coordinate, n */
+  fields: string;
+}
+
+/**
+ * What `addRecord(batch, r, { cube, grain: 'h' })` adds for every record of `records` matching
+ * `where` (a condition on `r`, or ''), computed by the database: the rebuild's first step (cube
+ * `f`, every record) and the statistics' partial hours on PostgreSQL.
+ */
+export function recordFoldSql(records: string, cube: Cube, where = ''): RecordFoldSql {
+  const hist = HIST_COLUMNS.map((c, i) => `COUNT(*) FILTER (WHERE le = ${i}) AS ${c}`);
+  const w = where ? `WHERE ${where}` : '';
+  return {
+    roll: `SELECT ${KEY_COLS}, ${MEASURES.map((m) => `SUM(${m})::int8 AS ${m}`).join(', ')}, MAX(dur) AS dur_max, ${hist.join(', ')}
+       FROM (SELECT ${keySelect(cube)}, ${measureSelect()} FROM ${records} AS r ${w}) AS x
+       GROUP BY ${KEY_COLS}`,
+    // for (registry in entities): every key, its value summed (a 0 still makes a row, as in Node).
+    entities: `SELECT ${KEY_COLS}, registry, SUM(n)::int8 AS n
+       FROM (SELECT ${keySelect(cube)}, e.key AS registry, e.value::int8 AS n FROM ${records} AS r, jsonb_each(r.entities) AS e ${w}) AS x
+       GROUP BY ${KEY_COLS}, registry`,
+    // for (coordinate of fields): every element, a repeated one counted each time.
+    fields: `SELECT ${KEY_COLS}, coordinate, COUNT(*)::int8 AS n
+       FROM (SELECT ${keySelect(cube)}, c AS coordinate FROM ${records} AS r, jsonb_array_elements_text(r.fields) AS c ${w}) AS x
+       GROUP BY ${KEY_COLS}, coordinate`,
+  };
+}
+
 /**
  * The statements, in order, that fill the (emptied) rollup tables from `records`, each table in
- * its primary key's order; `t` qualifies a rollup table. Run inside the rebuild's transaction (the temporary tables drop at its commit).
- * The dossier rollups (`stats_cube_droll`) follow from `stats_dossiers` (drollFromDossiersSql).
+ * its primary key's order; `t` qualifies a rollup table. Run inside the rebuild's transaction (the
+ * temporary tables drop at its commit). The dossier rollups (`stats_cube_droll`) follow from
+ * `stats_dossiers` (drollFromDossiersSql).
  */
 export function postgresRebuildSql(t: (name: string) => string, records: string): string[] {
   const fine = 'motlan_rebuild_fine';
   const fineEntities = 'motlan_rebuild_fine_entities';
   const fineFields = 'motlan_rebuild_fine_fields';
-  const hist = HIST_COLUMNS.map((c, i) => `COUNT(*) FILTER (WHERE le = ${i}) AS ${c}`);
+  const fold = recordFoldSql(records, 'f');
   const d = dimExprs();
   const tier = d.tier;
   return [
     // Hash aggregation of millions of keys: memory for this transaction only.
     `SET LOCAL work_mem = '256MB'`,
-    `CREATE TEMP TABLE ${fine} ON COMMIT DROP AS
-       SELECT ${KEY_COLS}, ${MEASURES.map((m) => `SUM(${m})::int8 AS ${m}`).join(', ')}, MAX(dur) AS dur_max, ${hist.join(', ')}
-       FROM (SELECT ${keySelect()}, ${measureSelect()} FROM ${records} AS r) AS x
-       GROUP BY ${KEY_COLS}`,
-    // for (registry in entities): every key, its value summed (a 0 still makes a row, as in Node).
-    `CREATE TEMP TABLE ${fineEntities} ON COMMIT DROP AS
-       SELECT ${KEY_COLS}, registry, SUM(n)::int8 AS n
-       FROM (SELECT ${keySelect()}, e.key AS registry, e.value::int8 AS n FROM ${records} AS r, jsonb_each(r.entities) AS e) AS x
-       GROUP BY ${KEY_COLS}, registry`,
-    // for (coordinate of fields): every element, a repeated one counted each time.
-    `CREATE TEMP TABLE ${fineFields} ON COMMIT DROP AS
-       SELECT ${KEY_COLS}, coordinate, COUNT(*)::int8 AS n
-       FROM (SELECT ${keySelect()}, c AS coordinate FROM ${records} AS r, jsonb_array_elements_text(r.fields) AS c) AS x
-       GROUP BY ${KEY_COLS}, coordinate`,
+    `CREATE TEMP TABLE ${fine} ON COMMIT DROP AS ${fold.roll}`,
+    `CREATE TEMP TABLE ${fineEntities} ON COMMIT DROP AS ${fold.entities}`,
+    `CREATE TEMP TABLE ${fineFields} ON COMMIT DROP AS ${fold.fields}`,
     ...spreadSql(t('stats_cube'), fine, CUBE_ORDER, [], [
       ...MEASURES.map((m): [string, string] => [m, `SUM(f.${m})`]),
       ['dur_max', 'MAX(f.dur_max)'],

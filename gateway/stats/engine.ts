@@ -22,6 +22,7 @@
  * - With a procedure catalog, a purpose naming no catalog procedure is grouped as `unknown`.
  */
 import type { AuditSqlWithCatchUp } from '../core/services.js';
+import { recordFoldSql, type RecordFoldSql } from '../core/stats-rebuild-sql.js';
 import {
   addRecord,
   BLOCK_DAYS,
@@ -29,6 +30,7 @@ import {
   CUBES,
   DAY_MS,
   denseHist,
+  DIMS,
   emptyBatch,
   FIELD_CUBES,
   HIST_COLUMNS,
@@ -422,10 +424,48 @@ export class StatsEngine {
     return among.find((c) => [...need].every((d) => (CUBES[c] as readonly Dim[]).includes(d))) ?? 'f';
   }
 
-  /** The records of the partial hours, folded into the cube's hour rollups exactly as the store writes them. */
-  private async rawEdges(seg: PeriodSegments, cube: Cube) {
+  /**
+   * The records of the partial hours, folded into the cube's hour rollups exactly as the store
+   * writes them: on PostgreSQL summed by the database (recordFoldSql: at 1.5 million records a day
+   * a partial hour holds up to 62 500 records, too many to send to Node), on SQLite here.
+   * `part` names what the caller reads (the fields, or the rest).
+   */
+  private async rawEdges(seg: PeriodSegments, cube: Cube, part: 'summary' | 'fields') {
     const batch = emptyBatch();
     for (const [a, b] of seg.raw) {
+      if (this.dialect === 'postgres') {
+        const fold = (pick: (f: RecordFoldSql) => string) => {
+          const sql = new Sql(this.dialect);
+          return this.rows(sql, pick(recordFoldSql(this.t('audit_records'), cube, `r.ts >= ${sql.p(a)} AND r.ts < ${sql.p(b)}`)));
+        };
+        const keyed = (row: Record<string, unknown>) => {
+          const dims = Object.fromEntries(DIMS.map((d) => [d, String(row[d])])) as Record<Dim, string>;
+          const bucket = Number(row.bucket);
+          return { cube, grain: 'h', bucket, dims, k: `${bucket}\u0000${DIMS.map((d) => dims[d]).join('\u0000')}` };
+        };
+        if (part === 'fields') {
+          for (const row of await fold((f) => f.fields)) {
+            const { k, ...key } = keyed(row);
+            batch.fields.set(`${k}\u0000${String(row.coordinate)}`, { ...key, coordinate: String(row.coordinate), n: num(row.n) });
+          }
+          continue;
+        }
+        const [roll, entities] = await Promise.all([fold((f) => f.roll), fold((f) => f.entities)]);
+        for (const row of roll) {
+          const { k, ...key } = keyed(row);
+          const hist: Record<number, number> = {};
+          HIST_COLUMNS.forEach((c, i) => {
+            if (num(row[c]) > 0) hist[i] = num(row[c]);
+          });
+          const m = Object.fromEntries(MEASURES.map((x) => [x, num(row[x])])) as Record<Measure, number>;
+          batch.roll.set(k, { ...key, v: { m, durMax: Number(row.dur_max), hist } });
+        }
+        for (const row of entities) {
+          const { k, ...key } = keyed(row);
+          batch.entities.set(`${k}\u0000${String(row.registry)}`, { ...key, registry: String(row.registry), n: num(row.n) });
+        }
+        continue;
+      }
       const sql = new Sql(this.dialect);
       const rows = await this.rows(
         sql,
@@ -449,7 +489,7 @@ export class StatsEngine {
     };
     const cube = this.cubeFor(groupBy, q);
     const blocks = groupBy !== 'day' && groupBy !== 'month';
-    const edges = seg.raw.length ? await this.rawEdges(seg, cube) : null;
+    const edges = seg.raw.length ? await this.rawEdges(seg, cube, 'summary') : null;
 
     // 1. Counts, sums, histogram per group and outcome; costs per procedure inside SQL.
     {
@@ -662,7 +702,7 @@ export class StatsEngine {
     const rows = await this.rows(sql, `SELECT coordinate, SUM(n) AS n FROM ${this.t('stats_cube_fields')} WHERE ${where.join(' AND ')} GROUP BY coordinate`);
     const counts = new Map<string, number>(rows.map((r) => [String(r.coordinate), num(r.n)]));
     if (seg.raw.length) {
-      const edges = await this.rawEdges(seg, cube);
+      const edges = await this.rawEdges(seg, cube, 'fields');
       for (const e of edges.fields.values()) {
         if (!this.dimMatchesJs(e.dims, q) || (q.prefix && !e.coordinate.startsWith(q.prefix))) continue;
         counts.set(e.coordinate, (counts.get(e.coordinate) ?? 0) + e.n);
