@@ -4,7 +4,7 @@
  *   npm run bench -- --stats-scale --records 1000000 --store sqlite|postgres [--days 30] [--batch 5000 (postgres 2000)]
  *                    [--pg-url postgres://…] [--keep FILE|SCHEMA] [--reuse]
  *
- *                    [--load bulk|append|replicate (default bulk)]
+ *                    [--load bulk|append|replicate|none (default bulk)]
  *
  * Loads N synthetic, correctly chained audit records (bench/stats-load.ts: a realistic spread of
  * clients, procedures, registries, outcomes and dossiers) spread over `--days` days ending today:
@@ -73,20 +73,22 @@ export async function runStatsScale(argv: string[]): Promise<number> {
   const DAY = 86_400_000;
   const to = Math.floor(Date.now() / DAY) * DAY + DAY - 7 * 3_600_000; // next Vietnamese midnight
   const from = to - days * DAY;
-  if (!['bulk', 'append', 'replicate'].includes(values.load!)) throw new Error('--load must be bulk, append or replicate');
+  if (!['bulk', 'append', 'replicate', 'none'].includes(values.load!)) throw new Error('--load must be bulk, append, replicate or none');
   if (values.load === 'replicate' && kind !== 'postgres') throw new Error('--load replicate is for --store postgres');
   if (!values.reuse && values.load !== 'append') {
-    const t0 = performance.now();
-    if (kind === 'sqlite') bulkLoadSqlite((store as SqliteAuditStore).location, n, from, to);
-    else if (values.load === 'replicate') await replicateLoadPostgres(values['pg-url']!, schema, n, from, days);
-    else await bulkLoadPostgres(values['pg-url']!, schema, n, from, to);
-    const secs = (performance.now() - t0) / 1000;
-    const how = values.load === 'replicate' ? 'first day generated, copied onto the others in SQL' : 'bulk INSERTs';
-    console.log(`Loaded ${n} records into ${kind} in ${secs.toFixed(1)} s (${Math.round(n / secs)} records/s, ${how}, no rollups).`);
+    if (values.load !== 'none') {
+      const t0 = performance.now();
+      if (kind === 'sqlite') bulkLoadSqlite((store as SqliteAuditStore).location, n, from, to);
+      else if (values.load === 'replicate') await replicateLoadPostgres(values['pg-url']!, schema, n, from, days);
+      else await bulkLoadPostgres(values['pg-url']!, schema, n, from, to);
+      const secs = (performance.now() - t0) / 1000;
+      const how = values.load === 'replicate' ? 'first day generated, copied onto the others in SQL' : 'bulk INSERTs';
+      console.log(`Loaded ${n} records into ${kind} in ${secs.toFixed(1)} s (${Math.round(n / secs)} records/s, ${how}, no rollups).`);
+    }
     const t1 = performance.now();
-    await store.rebuildStats();
+    const rebuilt = await store.rebuildStats();
     const rsecs = (performance.now() - t1) / 1000;
-    console.log(`Rebuilt the rollups from the records in ${rsecs.toFixed(1)} s (${Math.round(n / rsecs)} records/s, store.rebuildStats).`);
+    console.log(`Rebuilt the rollups from ${rebuilt} records in ${rsecs.toFixed(1)} s (${Math.round(rebuilt / rsecs)} records/s, store.rebuildStats).`);
   } else if (!values.reuse) {
     const t0 = performance.now();
     let prev = genesisHash('bench');

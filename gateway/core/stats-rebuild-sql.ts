@@ -43,8 +43,10 @@ function dimExprs(): Record<Dim, string> {
     tier,
     province: `CASE WHEN ${tier} = 'province' THEN COALESCE(r.client_province, '') ELSE '' END`,
     procedure: `COALESCE(r.procedure_id, '')`,
-    // [...registries].sort().join(';'): code-unit order, which "C" collation gives for these ids.
-    registries: `COALESCE((SELECT string_agg(x, ';' ORDER BY x COLLATE "C") FROM jsonb_array_elements_text(r.registries) AS x), '')`,
+    // [...registries].sort().join(';'): code-unit order, which "C" collation gives for these ids
+    // (one registry, the common case, without the sub-select).
+    registries: `CASE jsonb_array_length(r.registries) WHEN 0 THEN '' WHEN 1 THEN r.registries ->> 0
+      ELSE (SELECT string_agg(x, ';' ORDER BY x COLLATE "C") FROM jsonb_array_elements_text(r.registries) AS x) END`,
     outcome: 'r.outcome',
   };
 }
@@ -144,13 +146,17 @@ export function recordFoldSql(records: string, cube: Cube, where = ''): RecordFo
        FROM (SELECT ${keySelect(cube)}, ${measureSelect()} FROM ${records} AS r ${w}) AS x
        GROUP BY ${KEY_COLS}`,
     // for (registry in entities): every key, its value summed (a 0 still makes a row, as in Node).
-    entities: `SELECT ${KEY_COLS}, registry, SUM(n)::int8 AS n
-       FROM (SELECT ${keySelect(cube)}, e.key AS registry, e.value::int8 AS n FROM ${records} AS r, jsonb_each(r.entities) AS e ${w}) AS x
-       GROUP BY ${KEY_COLS}, registry`,
+    // Records sharing a key and the same entities object (or field list) are counted together
+    // first, then each distinct object is expanded once (records of one procedure share a list).
+    // for (registry in entities): every key, its value summed (a 0 still makes a row, as in Node).
+    entities: `SELECT ${KEY_COLS}, e.key AS registry, SUM(e.value::int8)::int8 AS n
+       FROM (SELECT ${keySelect(cube)}, r.entities FROM ${records} AS r ${w} OFFSET 0) AS x, jsonb_each(x.entities) AS e
+       GROUP BY ${KEY_COLS}, e.key`,
     // for (coordinate of fields): every element, a repeated one counted each time.
-    fields: `SELECT ${KEY_COLS}, coordinate, COUNT(*)::int8 AS n
-       FROM (SELECT ${keySelect(cube)}, c AS coordinate FROM ${records} AS r, jsonb_array_elements_text(r.fields) AS c ${w}) AS x
-       GROUP BY ${KEY_COLS}, coordinate`,
+    fields: `SELECT ${KEY_COLS}, c AS coordinate, SUM(x.records)::int8 AS n
+       FROM (SELECT ${KEY_COLS}, fields, COUNT(*) AS records FROM (SELECT ${keySelect(cube)}, r.fields FROM ${records} AS r ${w}) AS k
+             GROUP BY ${KEY_COLS}, fields) AS x, jsonb_array_elements_text(x.fields) AS c
+       GROUP BY ${KEY_COLS}, c`,
   };
 }
 
