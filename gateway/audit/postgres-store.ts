@@ -317,7 +317,9 @@ export class PostgresAuditStore implements AuditStore {
       await client.query(`TRUNCATE ${STATS_TABLES.map(q).join(', ')}`);
       // The dossier rollups are computed set-based at the end, not row by row by the trigger.
       await client.query(`ALTER TABLE ${q('stats_dossiers')} DISABLE TRIGGER stats_cube_dossiers_trg`);
-      for (const sql of postgresRebuildSql(q, this.t.records)) await client.query(sql);
+      const span = (await client.query(`SELECT MIN(ts) AS a, MAX(ts) AS b FROM ${this.t.records}`)).rows[0];
+      const range = span.a === null ? null : { from: Number(span.a), to: Number(span.b) };
+      for (const sql of postgresRebuildSql(q, this.t.records, range)) await client.query(sql);
       await client.query(drollFromDossiersSql(q));
       await client.query(`ALTER TABLE ${q('stats_dossiers')} ENABLE TRIGGER stats_cube_dossiers_trg`);
       // Every record is in the rollups now (no append could commit during this transaction).
