@@ -121,7 +121,10 @@ export async function runStatsScale(argv: string[]): Promise<number> {
       : 'db' in sql
         ? Number((sql.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n)
         : -1;
-  console.log(`Rollup rows: ${(await Promise.all(STATS_TABLES.map(async (t) => `${t}=${await count(t)}`))).join(', ')}`);
+  // One at a time: at tens of millions of rows a count takes seconds, longer than the pool waits for a connection.
+  const counts: string[] = [];
+  for (const t of STATS_TABLES) counts.push(`${t}=${await count(t)}`);
+  console.log(`Rollup rows: ${counts.join(', ')}`);
 
   const catalog = statsCatalogOf({ ids: () => PROCEDURES, name: (id) => id, pathTree: () => null, fieldCoordinates: () => null, operation: () => null, groupProcedures: () => null }, undefined);
   const engine = new StatsEngine(sql, { hourlyRateVnd: 37_000, catalog });

@@ -18,7 +18,7 @@ import { PostgresAuditStore } from '../gateway/audit/postgres-store.js';
 import { auditReadPort } from '../gateway/audit/read-port.js';
 import { exportLines } from '../gateway/audit/export.js';
 import { addRecord, addRecords, bucketOf, DAY_MS, emptyBatch, grainDays, ROLLED_TABLE, rollupStatements, STATS_TABLES, VN_OFFSET_MS, type RollupBatch } from '../gateway/core/stats-rollup.js';
-import { dayRanges, StatsEngine } from '../gateway/stats/engine.js';
+import { dayRanges, monthSpans, StatsEngine } from '../gateway/stats/engine.js';
 import { statsCatalogOf } from '../gateway/stats/index.js';
 import { parseStatsQuery } from '../gateway/stats/params.js';
 import { rankingOf } from '../gateway/stats/ranking.js';
@@ -167,6 +167,28 @@ describe('periods read as aligned multi-day blocks', () => {
         expect(at).toBe(vnMidnight(start + len));
         // Blocks: up to 15 days per side below 16-day alignment, so at most 2 ranges per grain.
         if (blocks) expect(ranges.length).toBeLessThanOrEqual(9);
+      }),
+    );
+  });
+});
+
+describe('periods grouped by month', () => {
+  it('are read as spans that cover the whole days exactly, each inside one Vietnamese month (generated)', () => {
+    const vnMidnight = (day: number) => day * DAY_MS - VN_OFFSET_MS;
+    const vnMonth = (t: number) => new Date(t + VN_OFFSET_MS).toISOString().slice(0, 7);
+    fc.assert(
+      fc.property(fc.integer({ min: 19_000, max: 21_000 }), fc.integer({ min: 1, max: 800 }), (start, len) => {
+        const spans = monthSpans(vnMidnight(start), vnMidnight(start + len));
+        let at = vnMidnight(start);
+        for (const [a, b] of spans) {
+          expect(a).toBe(at);
+          expect(b).toBeGreaterThan(a);
+          expect(vnMonth(b - 1)).toBe(vnMonth(a));
+          // A span ends at the period's end or at the first day of the next month.
+          if (b !== vnMidnight(start + len)) expect(new Date(b + VN_OFFSET_MS).getUTCDate()).toBe(1);
+          at = b;
+        }
+        expect(at).toBe(vnMidnight(start + len));
       }),
     );
   });

@@ -24,10 +24,8 @@ import {
   type SearchPage,
 } from './store.js';
 import {
-  addRecords,
   drollFromDossiersSql,
   dropDossierTriggersSql,
-  emptyBatch,
   LEGACY_STATS_TABLES,
   postgresUpsertQueries,
   rolledSchemaSql,

@@ -3,12 +3,13 @@
  * recompute `stats_cube`, `stats_cube_entities`, `stats_cube_fields` and `stats_dossiers` from the
  * records inside the database, with the same result as summing every record with `addRecords` in
  * Node (tested: test/stats-rollup.test.ts, rebuild = incremental under generated traffic). The
- * records are read three times by the database (measures, entities, fields), never sent to Node:
- * at 45 million records the row-by-row rebuild ran at ≈ 1 200 records/s (≈ 11 hours).
+ * records are read three times by the database (measures, entities, fields), never sent to Node.
+ * The row-by-row rebuild it replaces ran at ≈ 1 200 records/s at 1 million (≈ 11 hours for 45
+ * million); this one rebuilt 45 million in 41.6 minutes (docs/CONSOLE.md, "Scale").
  *
- * How: one pass per table sums the records per hour and full dimensions (cube `f`, grain `h`,
- * the same first step as `addRecords`) into a temporary table; every cube and grain is then a
- * GROUP BY of that table. Each expression below mirrors one line of `dimsOf` / `measuresOf` /
+ * How: a day of records at a time, three GROUP BYs sum them per hour and full dimensions (cube
+ * `f`, grain `h`, the same first step as `addRecords`) into temporary tables; each cube's hour,
+ * day and block rows are then GROUP BYs of those (spreadSql). Each expression below mirrors one line of `dimsOf` / `measuresOf` /
  * `latencyBucket` / `addDossier` in stats-rollup.ts, with JavaScript's semantics (notes inline).
  */
 import {
@@ -146,13 +147,12 @@ export function recordFoldSql(records: string, cube: Cube, where = ''): RecordFo
        FROM (SELECT ${keySelect(cube)}, ${measureSelect()} FROM ${records} AS r ${w}) AS x
        GROUP BY ${KEY_COLS}`,
     // for (registry in entities): every key, its value summed (a 0 still makes a row, as in Node).
-    // Records sharing a key and the same entities object (or field list) are counted together
-    // first, then each distinct object is expanded once (records of one procedure share a list).
-    // for (registry in entities): every key, its value summed (a 0 still makes a row, as in Node).
+    // OFFSET 0 keeps the key computed once per record, not once per registry.
     entities: `SELECT ${KEY_COLS}, e.key AS registry, SUM(e.value::int8)::int8 AS n
        FROM (SELECT ${keySelect(cube)}, r.entities FROM ${records} AS r ${w} OFFSET 0) AS x, jsonb_each(x.entities) AS e
        GROUP BY ${KEY_COLS}, e.key`,
-    // for (coordinate of fields): every element, a repeated one counted each time.
+    // for (coordinate of fields): every element, a repeated one counted each time. Records sharing
+    // a key and a field list (those of one procedure do) are counted first, each list expanded once.
     fields: `SELECT ${KEY_COLS}, c AS coordinate, SUM(x.records)::int8 AS n
        FROM (SELECT ${KEY_COLS}, fields, COUNT(*) AS records FROM (SELECT ${keySelect(cube)}, r.fields FROM ${records} AS r ${w}) AS k
              GROUP BY ${KEY_COLS}, fields) AS x, jsonb_array_elements_text(x.fields) AS c
@@ -162,8 +162,9 @@ export function recordFoldSql(records: string, cube: Cube, where = ''): RecordFo
 
 /**
  * The statements, in order, that fill the (emptied) rollup tables from `records` (whose
- * timestamps lie in `span`, null when there is none), each table in its primary key's order; `t` qualifies a rollup table. Run inside the rebuild's transaction (the
- * temporary tables drop at its commit). The dossier rollups (`stats_cube_droll`) follow from
+ * timestamps lie in `span`, null when there is none), each table in its primary key's order; `t`
+ * qualifies a rollup table. Run inside the rebuild's transaction (the temporary tables drop at
+ * its commit). The dossier rollups (`stats_cube_droll`) follow from
  * `stats_dossiers` (drollFromDossiersSql).
  */
 export function postgresRebuildSql(t: (name: string) => string, records: string, span: { from: number; to: number } | null): string[] {

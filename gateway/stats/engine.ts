@@ -236,6 +236,19 @@ export function dayRanges(dA: number, dB: number, blocks: boolean): Array<[strin
   return out;
 }
 
+/** [dA, dB) (Vietnamese midnights) cut at the Vietnamese months' first days. */
+export function monthSpans(dA: number, dB: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let a = dA;
+  while (a < dB) {
+    const d = new Date(a + VN_OFFSET_MS);
+    const next = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - VN_OFFSET_MS;
+    out.push([a, Math.min(next, dB)]);
+    a = Math.min(next, dB);
+  }
+  return out;
+}
+
 /** A tiny SQL builder: the same query text for both dialects, parameters always bound. */
 class Sql {
   readonly params: unknown[] = [];
@@ -393,13 +406,21 @@ export class StatsEngine {
    * (false when none): `cube = … AND (grain … bucket ranges)`. `blocks`: whole days may be read
    * from multi-day blocks (not when grouping by day or month).
    */
-  private timeSql(sql: Sql, seg: PeriodSegments, cube: Cube, blocks: boolean): string {
+  /**
+   * `blocks`: 'all' reads whole days as the largest aligned blocks; 'month' only blocks inside one
+   * Vietnamese month (grouping by month: a block's bucket then names its month); 'none' single days.
+   */
+  private timeSql(sql: Sql, seg: PeriodSegments, cube: Cube, blocks: 'all' | 'month' | 'none'): string {
     // SQLite's `?` are positional: parameters are pushed in text order.
     const cubeSql = `cube = ${sql.p(cube)}`;
     const parts: string[] = [];
     if (seg.days) {
-      for (const [grain, a, b] of dayRanges(seg.days[0], seg.days[1], blocks && cube !== 'f')) {
-        parts.push(`(grain = ${sql.p(grain)} AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)})`);
+      const useBlocks = blocks !== 'none' && cube !== 'f';
+      const spans = blocks === 'month' ? monthSpans(seg.days[0], seg.days[1]) : [seg.days];
+      for (const [dA, dB] of spans) {
+        for (const [grain, a, b] of dayRanges(dA, dB, useBlocks)) {
+          parts.push(`(grain = ${sql.p(grain)} AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)})`);
+        }
       }
     }
     for (const [a, b] of seg.hours) parts.push(`(grain = 'h' AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)})`);
@@ -488,7 +509,7 @@ export class StatsEngine {
       return a;
     };
     const cube = this.cubeFor(groupBy, q);
-    const blocks = groupBy !== 'day' && groupBy !== 'month';
+    const blocks = groupBy === 'day' ? 'none' : groupBy === 'month' ? 'month' : 'all';
     const edges = seg.raw.length ? await this.rawEdges(seg, cube, 'summary') : null;
 
     // 1. Counts, sums, histogram per group and outcome; costs per procedure inside SQL.
@@ -697,7 +718,7 @@ export class StatsEngine {
     const seg = segmentsOf(q.from, q.to);
     const sql = new Sql(this.dialect);
     const cube = this.cubeFor('none', q, FIELD_CUBES);
-    const where = [this.timeSql(sql, seg, cube, true), ...this.dimFilterSql(sql, q, { dossier: false })];
+    const where = [this.timeSql(sql, seg, cube, 'all'), ...this.dimFilterSql(sql, q, { dossier: false })];
     if (q.prefix) where.push(`coordinate LIKE ${sql.p(q.prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + '%')} ESCAPE '\\'`);
     const rows = await this.rows(sql, `SELECT coordinate, SUM(n) AS n FROM ${this.t('stats_cube_fields')} WHERE ${where.join(' AND ')} GROUP BY coordinate`);
     const counts = new Map<string, number>(rows.map((r) => [String(r.coordinate), num(r.n)]));
