@@ -19,6 +19,7 @@ import { chainRecord, genesisHash, type AuditEntry, type AuditRecord, type Outco
 import { RECORD_COLUMNS, recordToRow } from '../gateway/audit/store.js';
 import { PROVINCIAL_UNITS } from '../lib/provinces.js';
 import { REGISTRIES } from '../lib/registries.js';
+import { DAY_MS } from '../gateway/core/stats-rollup.js';
 
 export const PROCEDURES = [
   'birth-residence-child-health-insurance', 'death-residence-removal-funeral-allowance', 'enterprise-legal-representative-change',
@@ -252,8 +253,7 @@ export async function bulkLoadPostgres(url: string, schema: string, n: number, f
  */
 export async function replicateLoadPostgres(url: string, schema: string, n: number, fromTs: number, days: number): Promise<void> {
   const perDay = Math.ceil(n / days);
-  const DAY = 86_400_000;
-  await bulkLoadPostgres(url, schema, perDay, fromTs, fromTs + DAY);
+  await bulkLoadPostgres(url, schema, perDay, fromTs, fromTs + DAY_MS);
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
@@ -262,7 +262,7 @@ export async function replicateLoadPostgres(url: string, schema: string, n: numb
     const copy = (k: number) => {
       const v: Record<string, string> = {
         seq: `seq + ${k * perDay}`,
-        ts: `ts + ${k * DAY}`,
+        ts: `ts + ${k * DAY_MS}`,
         request_id: `request_id || '~${k}'`,
         dossier_id: `CASE WHEN dossier_id IS NULL THEN NULL ELSE dossier_id || '~${k}' END`,
       };

@@ -123,8 +123,7 @@ export const cacheConcern = defineConcern({
     store,
     now,
     counters,
-    // `first` (the default) stores every miss: no rule to consult per entity.
-    ...(settings.admission === 'first' ? {} : { admission: new Admission(settings.admission) }),
+    admission: new Admission(settings.admission),
     onRefreshError: (subgraph, err) => log.warn(`Background refresh of a stale ${subgraph} cache entry failed (${(err as Error).message}); the stale entry is served until it expires.`),
   });
 

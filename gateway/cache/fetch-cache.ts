@@ -13,7 +13,7 @@
  */
 import type { GraphQLFormattedError } from 'graphql';
 import type { SubgraphFetch, SubgraphFetchInterceptor } from '../core/datasource.js';
-import type { Admission } from './admission.js';
+import { Admission } from './admission.js';
 import { InFlight } from './inflight.js';
 import { collectIdentifiers, collectLeaves, entityKey, registryTag, rootKey, tagOf } from './keys.js';
 import { FetchClassifier, type FetchShape } from './policy.js';
@@ -38,7 +38,7 @@ export interface FetchCacheOptions {
   onRefreshError?: (subgraph: string, err: unknown) => void;
   /** Clock. Default `Date.now`. */
   now?: () => number;
-  /** Which missed answers are stored (a background refresh of a held entry always is). Default: none, every miss is stored. */
+  /** Which missed answers are stored (a background refresh of a held entry always is). Default `new Admission('first')`: every miss. */
   admission?: Admission;
 }
 
@@ -59,11 +59,13 @@ export class FetchCache {
   private readonly refreshing = new Set<string>();
   private readonly tagFields: ReadonlySet<string>;
   private readonly now: () => number;
+  private readonly admission: Admission;
 
   constructor(private readonly opts: FetchCacheOptions) {
     this.classifier = new FetchClassifier(opts.settings.policies);
     this.tagFields = new Set(opts.settings.tagFields);
     this.now = opts.now ?? Date.now;
+    this.admission = opts.admission ?? new Admission('first');
   }
 
   /** The interceptor to give `SubgraphDataSource`. */
@@ -113,7 +115,7 @@ export class FetchCache {
 
   private async root(fetch: SubgraphFetch, shape: Extract<FetchShape, { kind: 'root' }>): Promise<Response> {
     const key = rootKey(fetch.subgraph, shape.queryHash, fetch.request.variables);
-    this.opts.admission?.seen(key);
+    this.admission.seen(key);
     const [entry] = await this.opts.store.getMany([key]);
     if (entry) {
       this.opts.counters?.hit('root', 1);
@@ -148,7 +150,7 @@ export class FetchCache {
       return typeof type === 'string' && shape.byType.has(type) ? entityKey(fetch.subgraph, shape.queryHash, rep) : null;
     });
     const cacheable = keys.filter((k): k is string => k !== null);
-    if (this.opts.admission) for (const k of cacheable) this.opts.admission.seen(k);
+    for (const k of cacheable) this.admission.seen(k);
     const found = cacheable.length > 0 ? await this.opts.store.getMany(cacheable) : [];
     const byKey = new Map<string, CacheEntry>();
     cacheable.forEach((k, i) => {
@@ -222,7 +224,7 @@ export class FetchCache {
 
   /** Whether to store the answer under `key`: a refresh replaces its held entry; a miss asks the admission rule. */
   private admits(key: string, refresh: boolean): boolean {
-    return refresh || !this.opts.admission || this.opts.admission.admit(key, () => this.opts.store.victimIfFull());
+    return refresh || this.admission.admit(key, () => this.opts.store.victimIfFull());
   }
 
   // ── stale-while-revalidate ──────────────────────────────────────────────────

@@ -160,6 +160,11 @@ export function recordFoldSql(records: string, cube: Cube, where = ''): RecordFo
   };
 }
 
+const FINE = 'motlan_rebuild_fine';
+
+/** The records the rebuild summed (before its commit drops the temporary tables): no second read of the records. */
+export const REBUILT_RECORDS_SQL = `SELECT COALESCE(SUM(requests), 0) AS n FROM ${FINE}`;
+
 /**
  * The statements, in order, that fill the (emptied) rollup tables from `records` (whose
  * timestamps lie in `span`, null when there is none), each table in its primary key's order; `t`
@@ -168,7 +173,7 @@ export function recordFoldSql(records: string, cube: Cube, where = ''): RecordFo
  * `stats_dossiers` (drollFromDossiersSql).
  */
 export function postgresRebuildSql(t: (name: string) => string, records: string, span: { from: number; to: number } | null): string[] {
-  const fine = 'motlan_rebuild_fine';
+  const fine = FINE;
   const fineEntities = 'motlan_rebuild_fine_entities';
   const fineFields = 'motlan_rebuild_fine_fields';
   const empty = recordFoldSql(records, 'f');
