@@ -242,9 +242,9 @@ export function monthSpans(dA: number, dB: number): Array<[number, number]> {
   let a = dA;
   while (a < dB) {
     const d = new Date(a + VN_OFFSET_MS);
-    const next = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - VN_OFFSET_MS;
-    out.push([a, Math.min(next, dB)]);
-    a = Math.min(next, dB);
+    const b = Math.min(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - VN_OFFSET_MS, dB);
+    out.push([a, b]);
+    a = b;
   }
   return out;
 }
@@ -403,12 +403,9 @@ export class StatsEngine {
 
   /**
    * The cube and time predicate over a rollup table for the whole-day and whole-hour segments
-   * (false when none): `cube = … AND (grain … bucket ranges)`. `blocks`: whole days may be read
-   * from multi-day blocks (not when grouping by day or month).
-   */
-  /**
-   * `blocks`: 'all' reads whole days as the largest aligned blocks; 'month' only blocks inside one
-   * Vietnamese month (grouping by month: a block's bucket then names its month); 'none' single days.
+   * (false when none): `cube = … AND (grain … bucket ranges)`. `blocks`: 'all' reads whole days as
+   * the largest aligned blocks; 'month' only blocks inside one Vietnamese month (grouping by month:
+   * a block's bucket then names its month); 'none' single days (grouping by day).
    */
   private timeSql(sql: Sql, seg: PeriodSegments, cube: Cube, blocks: 'all' | 'month' | 'none'): string {
     // SQLite's `?` are positional: parameters are pushed in text order.
