@@ -26,6 +26,7 @@ import {
 import {
   drollFromDossiersSql,
   dropDossierTriggersSql,
+  deriveMissingCubes,
   LEGACY_STATS_TABLES,
   postgresUpsertQueries,
   rolledSchemaSql,
@@ -177,7 +178,11 @@ export class PostgresAuditStore implements AuditStore {
       const marked = (await client.query(`SELECT to_regclass($1) AS t`, [t.rolled])).rows[0].t !== null;
       await client.query(rolledSchemaSql('postgres', (n) => `${this.schema}.${n}`));
       if (!marked && !legacy) await client.query(this.markHeadsSql());
-      rebuild = legacy;
+      // Rollups written before a cube existed: it is derived from a wider cube (no roll meanwhile:
+      // it would write the new cube for its own records only; a roll locks the marks first).
+      if (!legacy) await client.query(`LOCK TABLE ${t.rolled} IN EXCLUSIVE MODE`);
+      const q = (n: string) => `${this.schema}.${n}`;
+      rebuild = legacy || !(await deriveMissingCubes(q, async (sql) => (await client.query(sql)).rows.length > 0, async (sql) => void (await client.query(sql))));
     }).catch((err: unknown) => {
       throw new Error(`Cannot prepare the audit tables in ${this.location}: ${(err as Error).message}`);
     });

@@ -43,6 +43,7 @@ import {
   drollFromDossiersSql,
   dropDossierTriggersSql,
   emptyBatch,
+  deriveMissingCubes,
   LEGACY_STATS_TABLES,
   rolledSchemaSql,
   ROLLED_TABLE,
@@ -259,7 +260,13 @@ export class SqliteAuditStore implements AuditStore {
     const marked = (await this.all(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = '${ROLLED_TABLE}'`)).length > 0;
     await this.execute(rolledSchemaSql('sqlite', (n) => n));
     if (!marked && !legacy) await this.execute(MARK_HEADS_SQL);
-    if (legacy) await this.rebuildStats({ dropArchived: true });
+    // Rollups written before a cube existed: it is derived from a wider cube (no roll runs yet:
+    // the tail starts below).
+    // One transaction: a derivation cut short must not leave the cube half there (it would not be derived again).
+    const derive: string[] = [];
+    const derived = legacy || (await deriveMissingCubes((n) => n, async (sql) => (await this.one(sql)) !== undefined, async (sql) => void derive.push(sql)));
+    if (derived && derive.length) await this.execute(['BEGIN IMMEDIATE', ...derive, 'COMMIT'].join(';\n'));
+    if (legacy || !derived) await this.rebuildStats({ dropArchived: true });
     // Records a previous run committed but did not roll.
     this.tail.appended();
     // The identity of the file this gateway opened: a removed or replaced file is a lost store.

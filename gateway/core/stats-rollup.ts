@@ -8,7 +8,8 @@
  *
  * Every figure is kept in several CUBES, each a subset of the dimensions (the others stored as
  * ''), so a query reads the narrowest cube that has the dimensions it groups and filters by:
- *   p  tier × province × procedure                       (totals, procedure, tier, province, day, report, ranking)
+ *   n  procedure                                          (totals, procedure, day, month, fields)
+ *   p  tier × province × procedure                       (tier, province, report, ranking)
  *   r  tier × province × procedure × registries × outcome (registry, outcome)
  *   c  client × agency × tier × province × procedure     (client, agency)
  *   f  every dimension                                    (any other combination of filters)
@@ -19,12 +20,13 @@
  * - `stats_cube`          cube × grain × bucket × dimensions: counts, sums, requests per outcome,
  *                         max duration and the latency histogram (`l0` … `l69`) in the same row.
  * - `stats_cube_entities` the same key × registry: entities returned.
- * - `stats_cube_fields`   the same key × schema coordinate (cubes p and f): requests that returned it.
+ * - `stats_cube_fields`   the same key × schema coordinate (cubes n, p and f): requests that returned it.
  * - `stats_dossiers`      one row per (client, dossier id): its first request (min of ts, instance,
  *                         seq), that request's agency/tier/province/procedure, and whether any of
  *                         its requests cut a component. Triggers keep `stats_cube_droll` (served /
  *                         with a component cut, per cube c/p × grain × bucket of the first request ×
  *                         its dimensions) in step, whatever order records are committed in.
+ * A cube added to a store written without it is derived from a wider cube's rows (deriveCubeSql).
  * Every table is additive in records, so a batch's contributions are summed in memory first
  * (one upsert per key and batch).
  */
@@ -87,17 +89,20 @@ export type Dim = (typeof DIMS)[number];
 
 /** The cubes, narrowest first: a query reads the first whose dimensions cover its grouping and filters. */
 export const CUBES = {
+  // Procedure alone: the costs are per procedure, so this is the narrowest a figure can be read
+  // from (about 30 rows a day whatever the agencies; cube p has one per province and procedure).
+  n: ['procedure'],
   p: ['tier', 'province', 'procedure'],
   r: ['tier', 'province', 'procedure', 'registries', 'outcome'],
   c: ['client_id', 'agency', 'tier', 'province', 'procedure'],
   f: DIMS,
 } as const satisfies Record<string, readonly Dim[]>;
 export type Cube = keyof typeof CUBES;
-export const CUBE_ORDER: readonly Cube[] = ['p', 'r', 'c', 'f'];
-/** Cubes that keep the fields table (the fields call groups by nothing: p, else f). */
-export const FIELD_CUBES: readonly Cube[] = ['p', 'f'];
+export const CUBE_ORDER: readonly Cube[] = ['n', 'p', 'r', 'c', 'f'];
+/** Cubes that keep the fields table (the fields call groups by nothing: n, p with a tier or province filter, else f). */
+export const FIELD_CUBES: readonly Cube[] = ['n', 'p', 'f'];
 /** Cubes that keep dossier rows (a dossier has no registry or outcome). */
-export const DOSSIER_CUBES: readonly Cube[] = ['p', 'c'];
+export const DOSSIER_CUBES: readonly Cube[] = ['n', 'p', 'c'];
 
 /** Multi-day blocks, aligned on the Vietnamese day number (days since 1970-01-01 VN), largest first. */
 export const BLOCK_DAYS: readonly number[] = [16, 8, 4, 2];
@@ -463,12 +468,17 @@ const DROLL_TARGETS = `(VALUES ${DOSSIER_CUBES.flatMap((c) => grainsOf(c).map((g
  * alias in the rebuild): SELECT cube, grain, bucket, dims…, with the VALUES list as `g`.
  */
 function drollSelect(x: string, served: string, cut: string): string {
-  const keepC = (col: string) => `CASE WHEN g.column1 = 'c' THEN ${x}.${col} ELSE '' END`;
+  // A dimension as each cube keeps it: the column, or '' in the cubes without it.
+  const kept = (col: (typeof DOSSIER_DIMS)[number]) => {
+    const cubes = DOSSIER_CUBES.filter((c) => (CUBES[c] as readonly Dim[]).includes(col));
+    if (cubes.length === DOSSIER_CUBES.length) return `${x}.${col} AS ${col}`;
+    return `CASE WHEN g.column1 IN (${cubes.map((c) => `'${c}'`).join(', ') || "''"}) THEN ${x}.${col} ELSE '' END AS ${col}`;
+  };
   // Integer division truncates in both engines; timestamps are positive, so it floors.
   const bucket = `CASE WHEN g.column3 = 0 THEN (${x}.first_ts / ${HOUR_MS}) * ${HOUR_MS}
     ELSE ((${x}.first_ts + ${VN_OFFSET_MS}) / ${DAY_MS} / g.column3) * g.column3 * ${DAY_MS} - ${VN_OFFSET_MS} END`;
-  return `SELECT g.column1 AS cube, g.column2 AS grain, ${bucket} AS bucket, ${keepC('client_id')} AS client_id, ${keepC('agency')} AS agency,
-    ${x}.tier AS tier, ${x}.province AS province, ${x}.procedure AS procedure, ${served} AS served, ${cut} AS with_cut FROM ${DROLL_TARGETS} AS g`;
+  return `SELECT g.column1 AS cube, g.column2 AS grain, ${bucket} AS bucket, ${DOSSIER_DIMS.map(kept).join(', ')},
+    ${served} AS served, ${cut} AS with_cut FROM ${DROLL_TARGETS} AS g`;
 }
 
 /** Dossier triggers: a dossier row inserted adds (1, cut) to its rollup rows; an update moves it. */
@@ -609,4 +619,65 @@ export function postgresUpsertQueries(s: RollupStatement, qualified: string): Ar
     out.push({ text, values: s.columns.map((_, c) => chunk.map((row) => row[c])) });
   }
   return out;
+}
+
+/**
+ * The statements that fill cube `target`'s rows in every rollup table from a wider cube's, for a
+ * store written before `target` existed (its records may be archived, so they are not re-read):
+ * the wider cube keeps every dimension `target` keeps, at every grain, so summing its rows over the
+ * dimensions `target` drops gives exactly what rolling every record into `target` would have.
+ * Null when no cube can serve (then only a rebuild from the records can). `t` qualifies a table.
+ */
+export function deriveCubeSql(t: (name: string) => string, target: Cube): string[] | null {
+  const keeps = (c: Cube) => (CUBES[target] as readonly Dim[]).every((d) => (CUBES[c] as readonly Dim[]).includes(d)) && grainsOf(target).every((g) => grainsOf(c).includes(g));
+  const source = (among: readonly Cube[]) => among.find((c) => c !== target && keeps(c));
+  const dims = (all: readonly Dim[]) => all.map((d) => ((CUBES[target] as readonly Dim[]).includes(d) ? d : `''`));
+  // `sums`: [column, aggregate] pairs.
+  const step = (table: string, all: readonly Dim[], extra: string[], sums: Array<[string, string]>, from: Cube) => {
+    const key = ['cube', 'grain', 'bucket', ...all, ...extra];
+    const values = [`'${target}'`, 'grain', 'bucket', ...dims(all), ...extra];
+    const positions = values.map((_, i) => i + 1).join(', ');
+    return `INSERT INTO ${t(table)} (${[...key, ...sums.map(([c]) => c)].join(', ')})
+      SELECT ${[...values, ...sums.map(([, e]) => e)].join(', ')} FROM ${t(table)} WHERE cube = '${from}'
+      GROUP BY ${positions} ORDER BY ${positions}`;
+  };
+  const sum = (c: string): [string, string] => [c, `SUM(${c})`];
+  const cube = source(CUBE_ORDER);
+  if (!cube) return null;
+  const out = [
+    step('stats_cube', DIMS, [], [...MEASURES.map(sum), ['dur_max', 'MAX(dur_max)'], ...HIST_COLUMNS.map(sum)], cube),
+    step('stats_cube_entities', DIMS, ['registry'], [sum('n')], cube),
+  ];
+  if (FIELD_CUBES.includes(target)) {
+    const from = source(FIELD_CUBES);
+    if (!from) return null;
+    out.push(step('stats_cube_fields', DIMS, ['coordinate'], [sum('n')], from));
+  }
+  if (DOSSIER_CUBES.includes(target)) {
+    const from = source(DOSSIER_CUBES);
+    if (!from) return null;
+    out.push(step('stats_cube_droll', DOSSIER_DIMS, [], [sum('served'), sum('with_cut')], from));
+  }
+  return out;
+}
+
+/**
+ * Derives the cubes a store's rollups lack (deriveCubeSql), when it has rollups at all. Returns
+ * false when a missing cube cannot be derived (the caller rebuilds from the records). `one` runs
+ * a query and says whether it returned a row; `exec` runs a statement; both in the caller's
+ * transaction, which must hold off rolls (they would write the new cube for their records only).
+ */
+export async function deriveMissingCubes(t: (name: string) => string, one: (sql: string) => Promise<boolean>, exec: (sql: string) => Promise<void>): Promise<boolean> {
+  // One index probe per cube (the primary key starts with the cube), not a scan.
+  const present = new Set<Cube>();
+  for (const c of CUBE_ORDER) if (await one(`SELECT 1 AS x FROM ${t('stats_cube')} WHERE cube = '${c}' LIMIT 1`)) present.add(c);
+  if (present.size === 0) return true;
+  for (const c of CUBE_ORDER) {
+    if (present.has(c)) continue;
+    const sql = deriveCubeSql(t, c);
+    if (!sql) return false;
+    for (const s of sql) await exec(s);
+    present.add(c);
+  }
+  return true;
 }

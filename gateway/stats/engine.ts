@@ -30,6 +30,7 @@ import {
   CUBES,
   DAY_MS,
   denseHist,
+  DOSSIER_CUBES,
   DIMS,
   emptyBatch,
   FIELD_CUBES,
@@ -557,8 +558,8 @@ export class StatsEngine {
     if (DOSSIER_GROUPS.has(groupBy) && !q.outcome && !q.registry) {
       const sql = new Sql(this.dialect);
       const key = this.keySql(sql, groupBy);
-      // The same dimensions as the requests (cube p or c: a dossier group has no registry or outcome).
-      const dcube = this.cubeFor(groupBy, q, ['p', 'c']);
+      // The same dimensions as the requests (a dossier cube: a dossier has no registry or outcome).
+      const dcube = this.cubeFor(groupBy, q, DOSSIER_CUBES);
       const parts = [
         `SELECT grain, bucket, client_id, agency, tier, province, procedure, served, with_cut FROM ${this.t('stats_cube_droll')} WHERE ${this.timeSql(sql, seg, dcube, blocks)}`,
         ...seg.raw.map(
