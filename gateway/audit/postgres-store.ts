@@ -36,7 +36,7 @@ import {
   STATS_TABLES,
   type RollupBatch,
 } from '../core/stats-rollup.js';
-import { postgresRebuildSql, REBUILT_RECORDS_SQL } from '../core/stats-rebuild-sql.js';
+import { postgresRebuildSql, REBUILT_RECORDS_SQL, subGrainSql } from '../core/stats-rebuild-sql.js';
 import { readTails, RollupTail } from './rollup-tail.js';
 import { buildWhere, NEWEST_FIRST } from './sql-filter.js';
 import { redactUrl } from '../../lib/redact-url.js';
@@ -182,7 +182,12 @@ export class PostgresAuditStore implements AuditStore {
       // it would write the new cube for its own records only; a roll locks the marks first).
       if (!legacy) await client.query(`LOCK TABLE ${t.rolled} IN EXCLUSIVE MODE`);
       const q = (n: string) => `${this.schema}.${n}`;
-      rebuild = legacy || !(await deriveMissingCubes(q, async (sql) => (await client.query(sql)).rows.length > 0, async (sql) => void (await client.query(sql))));
+      const exec = async (sql: string) => void (await client.query(sql));
+      rebuild =
+        legacy ||
+        !(await deriveMissingCubes(q, async (sql) => (await client.query(sql)).rows.length > 0, exec, async (cube) => {
+          for (const sql of subGrainSql(q, t.records, cube, await this.recordSpan(client))) await exec(sql);
+        }));
     }).catch((err: unknown) => {
       throw new Error(`Cannot prepare the audit tables in ${this.location}: ${(err as Error).message}`);
     });
@@ -308,6 +313,12 @@ export class PostgresAuditStore implements AuditStore {
     }
   }
 
+  /** The first and last record's ts (null: no records). */
+  private async recordSpan(client: pg.PoolClient): Promise<{ from: number; to: number } | null> {
+    const span = (await client.query(`SELECT MIN(ts) AS a, MAX(ts) AS b FROM ${this.t.records}`)).rows[0];
+    return span.a === null ? null : { from: Number(span.a), to: Number(span.b) };
+  }
+
   /**
    * Recomputes the statistics rollups from the stored records in ONE transaction (readers see the
    * old rollups or the new ones), set-based inside the database (gateway/core/stats-rebuild-sql.ts:
@@ -333,9 +344,7 @@ export class PostgresAuditStore implements AuditStore {
       await client.query(`TRUNCATE ${STATS_TABLES.map(q).join(', ')}`);
       // The dossier rollups are computed set-based at the end, not row by row by the trigger.
       await client.query(`ALTER TABLE ${q('stats_dossiers')} DISABLE TRIGGER stats_cube_dossiers_trg`);
-      const span = (await client.query(`SELECT MIN(ts) AS a, MAX(ts) AS b FROM ${this.t.records}`)).rows[0];
-      const range = span.a === null ? null : { from: Number(span.a), to: Number(span.b) };
-      for (const sql of postgresRebuildSql(q, this.t.records, range)) await client.query(sql);
+      for (const sql of postgresRebuildSql(q, this.t.records, await this.recordSpan(client))) await client.query(sql);
       await client.query(drollFromDossiersSql(q));
       await client.query(`ALTER TABLE ${q('stats_dossiers')} ENABLE TRIGGER stats_cube_dossiers_trg`);
       // Every record is in the rollups now (no append could commit during this transaction).

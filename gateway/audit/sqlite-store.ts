@@ -38,6 +38,7 @@ import {
 } from './store.js';
 import { buildWhere, NEWEST_FIRST } from './sql-filter.js';
 import {
+  addRecord,
   addRecords,
   dossierTriggerSql,
   drollFromDossiersSql,
@@ -50,6 +51,7 @@ import {
   rollupSchemaSql,
   rollupStatements,
   sqliteUpsertSql,
+  SUB_GRAIN,
   STATS_TABLES,
   type RollupBatch,
 } from '../core/stats-rollup.js';
@@ -203,6 +205,9 @@ const MARK_CHAIN_SQL = `INSERT INTO ${ROLLED_TABLE} (instance_id, seq) VALUES (?
 /** Every chain with records: its mark at its head (all its records are in the rollups); other marks stay. */
 const MARK_HEADS_SQL = `INSERT INTO ${ROLLED_TABLE} (instance_id, seq) SELECT instance_id, MAX(seq) FROM audit_records GROUP BY instance_id
   ON CONFLICT (instance_id) DO UPDATE SET seq = excluded.seq`;
+/** A page of records after (ts, instance_id, seq), in that order (the rebuild's and a derivation's read). */
+const recordPageSql = (page: number) => `SELECT * FROM audit_records WHERE (ts, instance_id, seq) > (?, ?, ?) ORDER BY ts, instance_id, seq LIMIT ${Math.trunc(page)}`;
+const RECORD_PAGE_SQL = recordPageSql(20_000);
 const PROBE_SQL = 'INSERT INTO audit_probes (instance_id, ts) VALUES (?, ?) ON CONFLICT (instance_id) DO UPDATE SET ts = excluded.ts';
 
 type Row = Record<string, unknown>;
@@ -262,10 +267,29 @@ export class SqliteAuditStore implements AuditStore {
     if (!marked && !legacy) await this.execute(MARK_HEADS_SQL);
     // Rollups written before a cube existed: it is derived from a wider cube (no roll runs yet:
     // the tail starts below).
-    // One transaction: a derivation cut short must not leave the cube half there (it would not be derived again).
+    // The statements and the 5-minute rows are gathered first, then written in one transaction: a
+    // derivation cut short must not leave the cube half there (it would not be derived again).
     const derive: string[] = [];
-    const derived = legacy || (await deriveMissingCubes((n) => n, async (sql) => (await this.one(sql)) !== undefined, async (sql) => void derive.push(sql)));
-    if (derived && derive.length) await this.execute(['BEGIN IMMEDIATE', ...derive, 'COMMIT'].join(';\n'));
+    const sub = emptyBatch();
+    const derived =
+      legacy ||
+      (await deriveMissingCubes((n) => n, async (sql) => (await this.one(sql)) !== undefined, async (sql) => void derive.push(sql), async (cube) => {
+        for (let after: unknown[] = [-Infinity, '', 0]; ; ) {
+          const rows = await this.all(RECORD_PAGE_SQL, after);
+          if (rows.length === 0) break;
+          for (const row of rows) addRecord(sub, rowToRecord(row), { cube, grain: SUB_GRAIN });
+          const last = rows[rows.length - 1]!;
+          after = [Number(last.ts), String(last.instance_id), Number(last.seq)];
+        }
+      }));
+    if (derived && derive.length) {
+      await this.write({
+        statements: [
+          ...derive.map((sql) => ({ sql, rows: [[]] })),
+          ...rollupStatements(sub, 'sqlite').map((st) => ({ sql: sqliteUpsertSql(st), rows: st.rows })),
+        ],
+      });
+    }
     if (legacy || !derived) await this.rebuildStats({ dropArchived: true });
     // Records a previous run committed but did not roll.
     this.tail.appended();
@@ -501,7 +525,7 @@ export class SqliteAuditStore implements AuditStore {
     // Contributions are summed in memory over many pages (fewer, fuller upserts), flushed when
     // this many rollup rows are pending (bounds the memory).
     const flushRows = opts.flushRows ?? 200_000;
-    const sql = `SELECT * FROM audit_records WHERE (ts, instance_id, seq) > (?, ?, ?) ORDER BY ts, instance_id, seq LIMIT ${Math.trunc(page)}`;
+    const sql = recordPageSql(page);
     const run = (db: { exec(s: string): unknown; prepare(s: string): { all(...p: unknown[]): unknown[]; run(...p: unknown[]): unknown } }) => {
       let n = 0;
       for (const t of STATS_TABLES) db.exec(`DELETE FROM ${t}`);

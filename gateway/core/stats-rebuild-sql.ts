@@ -23,6 +23,9 @@ import {
   LATENCY_BOUNDS_MS,
   MEASURES,
   ROLL_OUTCOMES,
+  SUB_CUBES,
+  SUB_GRAIN,
+  SUB_MS,
   TIER_UNSPECIFIED,
   VN_OFFSET_MS,
   grainDays,
@@ -52,11 +55,11 @@ function dimExprs(): Record<Dim, string> {
   };
 }
 
-/** The hour bucket and dimensions of a records row `r` as `cube` keeps them ('' for the others), as a SELECT list. */
-function keySelect(cube: Cube): string {
+/** The bucket (hour, or `bucketMs`) and dimensions of a records row `r` as `cube` keeps them ('' for the others), as a SELECT list. */
+function keyOf(cube: Cube, bucketMs: number): string {
   const d = dimExprs();
   const keep: readonly Dim[] = CUBES[cube];
-  return [`(r.ts / ${HOUR_MS}) * ${HOUR_MS} AS bucket`, ...DIMS.map((k) => `${keep.includes(k) ? d[k] : "''"} AS ${k}`)].join(', ');
+  return [`(r.ts / ${bucketMs}) * ${bucketMs} AS bucket`, ...DIMS.map((k) => `${keep.includes(k) ? d[k] : "''"} AS ${k}`)].join(', ');
 }
 
 /** `latencyBucket(ms)`: the number of bounds below ms (first bound ≥ ms), via width_bucket on negated bounds. */
@@ -137,9 +140,11 @@ export interface RecordFoldSql {
 /**
  * What `addRecord(batch, r, { cube, grain: 'h' })` adds for every record of `records` matching
  * `where` (a condition on `r`, or ''), computed by the database: the rebuild's first step (cube
- * `f`, every record) and the statistics' partial hours on PostgreSQL.
+ * `f`, every record) and the statistics' partial hours on PostgreSQL. With `sub`, the same at
+ * SUB_GRAIN (5-minute buckets).
  */
-export function recordFoldSql(records: string, cube: Cube, where = ''): RecordFoldSql {
+export function recordFoldSql(records: string, cube: Cube, where = '', sub = false): RecordFoldSql {
+  const keySelect = (c: Cube) => keyOf(c, sub ? SUB_MS : HOUR_MS);
   const hist = HIST_COLUMNS.map((c, i) => `COALESCE(SUM(n) FILTER (WHERE le = ${i}), 0)::int8 AS ${c}`);
   const w = where ? `WHERE ${where}` : '';
   return {
@@ -161,6 +166,26 @@ export function recordFoldSql(records: string, cube: Cube, where = ''): RecordFo
              GROUP BY ${KEY_COLS}, fields) AS x, jsonb_array_elements_text(x.fields) AS c
        GROUP BY ${KEY_COLS}, c`,
   };
+}
+
+/**
+ * The SUB_GRAIN rows of `cube` in `stats_cube` and `stats_cube_entities` from the records of `span`
+ * (a day at a time, each statement in key order): the rebuild's, and a store's that gains a cube
+ * of SUB_CUBES (deriveMissingCubes). `t` qualifies a rollup table.
+ */
+export function subGrainSql(t: (name: string) => string, records: string, cube: Cube, span: { from: number; to: number } | null): string[] {
+  const out: string[] = [];
+  if (!span) return out;
+  const key = `cube, grain, ${KEY_COLS}`;
+  for (let a = Math.floor(span.from / DAY_MS) * DAY_MS; a <= span.to; a += DAY_MS) {
+    const fold = recordFoldSql(records, cube, `r.ts >= ${a} AND r.ts < ${a + DAY_MS}`, true);
+    out.push(
+      `INSERT INTO ${t('stats_cube')} (${key}, ${[...MEASURES, 'dur_max', ...HIST_COLUMNS].join(', ')})
+         SELECT '${cube}', '${SUB_GRAIN}', x.* FROM (${fold.roll}) AS x ORDER BY ${KEY_COLS}`,
+      `INSERT INTO ${t('stats_cube_entities')} (${key}, registry, n) SELECT '${cube}', '${SUB_GRAIN}', x.* FROM (${fold.entities}) AS x ORDER BY ${KEY_COLS}, registry`,
+    );
+  }
+  return out;
 }
 
 const FINE = 'motlan_rebuild_fine';
@@ -205,6 +230,7 @@ export function postgresRebuildSql(t: (name: string) => string, records: string,
     ]),
     ...spreadSql(t('stats_cube_entities'), fineEntities, CUBE_ORDER, ['registry'], [['n', 'SUM(f.n)']]),
     ...spreadSql(t('stats_cube_fields'), fineFields, FIELD_CUBES, ['coordinate'], [['n', 'SUM(f.n)']]),
+    ...SUB_CUBES.flatMap((c) => subGrainSql(t, records, c, span)),
     // addDossier: per (client, dossier) its earliest request by (ts, instance, seq) — instance in
     // code-unit order as JavaScript compares — its dimensions, and whether any request cut a component.
     `INSERT INTO ${t('stats_dossiers')} (client_id, dossier_id, first_ts, first_instance, first_seq, agency, tier, province, procedure, cut)

@@ -15,7 +15,8 @@
  *   f  every dimension                                    (any other combination of filters)
  * and at several GRAINS: `h` hour, `d` Vietnamese day, and aligned blocks of 2, 4, 8 and 16 days
  * (`d2` … `d16`, not in cube f), so a 30-day period is a handful of blocks plus its edge days,
- * whatever the volume. Tables (prefix `stats_`), every dimension a NOT NULL text ('' = none/not in
+ * whatever the volume; cube n also keeps 5-minute rows (`m5`, in `stats_cube` and
+ * `stats_cube_entities`), so a period cut mid-hour folds at most 5 minutes of records at each end. Tables (prefix `stats_`), every dimension a NOT NULL text ('' = none/not in
  * the cube):
  * - `stats_cube`          cube × grain × bucket × dimensions: counts, sums, requests per outcome,
  *                         max duration and the latency histogram (`l0` … `l69`) in the same row.
@@ -111,11 +112,26 @@ export type Grain = string;
 export function grainsOf(cube: Cube): readonly Grain[] {
   return cube === 'f' ? ['h', 'd'] : ['h', 'd', ...BLOCK_DAYS.map((n) => `d${n}`)];
 }
-/** Days of a grain (0 = hour). */
+/**
+ * The sub-hour grain: 5-minute rows, in the cubes of SUB_CUBES and only in `stats_cube` and
+ * `stats_cube_entities` (per coordinate or dossier they would outnumber the records' hours).
+ */
+export const SUB_GRAIN: Grain = 'm5';
+export const SUB_MS = 300_000;
+export const SUB_CUBES: readonly Cube[] = ['n'];
+/** The grains of a cube's `stats_cube` and `stats_cube_entities` rows: its grains and, in SUB_CUBES, SUB_GRAIN. */
+export function rollGrainsOf(cube: Cube): readonly Grain[] {
+  return SUB_CUBES.includes(cube) ? [SUB_GRAIN, ...grainsOf(cube)] : grainsOf(cube);
+}
+/** Days of a grain (0 = hour or less). */
 export function grainDays(grain: Grain): number {
-  return grain === 'h' ? 0 : grain === 'd' ? 1 : Number(grain.slice(1));
+  return grain === 'h' || grain === SUB_GRAIN ? 0 : grain === 'd' ? 1 : Number(grain.slice(1));
+}
+export function subBucket(ts: number): number {
+  return Math.floor(ts / SUB_MS) * SUB_MS;
 }
 export function bucketOf(grain: Grain, ts: number): number {
+  if (grain === SUB_GRAIN) return subBucket(ts);
   const n = grainDays(grain);
   if (n === 0) return hourBucket(ts);
   const day = Math.floor((ts + VN_OFFSET_MS) / DAY_MS);
@@ -243,7 +259,7 @@ export function addRecord(batch: RollupBatch, r: RollupRecord, only?: { cube: Cu
     const cd = projectDims(dims, cube);
     const dimKey = DIMS.map((d) => cd[d]).join(SEP);
     const withFields = FIELD_CUBES.includes(cube);
-    for (const grain of only ? [only.grain] : grainsOf(cube)) {
+    for (const grain of only ? [only.grain] : rollGrainsOf(cube)) {
       const bucket = bucketOf(grain, r.ts);
       const k = `${cube}${SEP}${grain}${SEP}${bucket}${SEP}${dimKey}`;
       const cur = batch.roll.get(k);
@@ -260,7 +276,7 @@ export function addRecord(batch: RollupBatch, r: RollupRecord, only?: { cube: Cu
         if (e) e.n += n;
         else batch.entities.set(ek, { cube, grain, bucket, dims: cd, registry, n });
       }
-      if (!withFields) continue;
+      if (!withFields || grain === SUB_GRAIN) continue;
       for (const coordinate of r.fields) {
         const fk = `${k}${SEP}${coordinate}`;
         const f = batch.fields.get(fk);
@@ -316,9 +332,10 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 /**
  * Adds many records' contributions: the same result as `addRecord` on each, cheaper. The records
- * are first summed per hour and full dimensions (cube `f`, grain `h`: one key per record at most),
- * then each of those sums is spread over every cube and grain, so the cost of the cubes is paid
- * per distinct key, not per record. (An hour lies in one Vietnamese day: UTC+7 is whole hours.)
+ * are first summed per 5 minutes and full dimensions (cube `f`'s dimensions at SUB_GRAIN: one key
+ * per record at most), then each of those sums is spread over every cube and grain (every grain is
+ * a whole number of 5-minute buckets: UTC+7 is whole hours), so the cost of the cubes is paid per
+ * distinct key, not per record.
  * The first pass builds one string per record (its group key): its field list and entities are
  * counted in the group (field lists compared, not keyed: ~29 coordinates a record), and expanded
  * into per-coordinate rows once per group and distinct list, with the count.
@@ -328,12 +345,12 @@ export function addRecords(batch: RollupBatch, records: Iterable<RollupRecord>):
   for (const r of records) {
     const dims = dimsOf(r);
     const v = measuresOf(r);
-    const bucket = hourBucket(r.ts);
-    // Any key unique per (hour, dims): only the rows are spread, not these keys.
+    const bucket = subBucket(r.ts);
+    // Any key unique per (5 minutes, dims): only the rows are spread, not these keys.
     const k = `${bucket}${SEP}${dims.client_id}${SEP}${dims.agency}${SEP}${dims.tier}${SEP}${dims.province}${SEP}${dims.procedure}${SEP}${dims.registries}${SEP}${dims.outcome}`;
     let g = groups.get(k);
     if (!g) {
-      g = { row: { cube: 'f', grain: 'h', bucket, dims, v }, entities: new Map(), lists: [{ fields: r.fields, n: 1 }], coords: null };
+      g = { row: { cube: 'f', grain: SUB_GRAIN, bucket, dims, v }, entities: new Map(), lists: [{ fields: r.fields, n: 1 }], coords: null };
       groups.set(k, g);
     } else {
       const m = g.row.v.m;
@@ -359,13 +376,13 @@ export function addRecords(batch: RollupBatch, records: Iterable<RollupRecord>):
     for (const l of g.lists) for (const c of l.fields) addCoord(c, l.n);
     if (g.coords) for (const [c, n] of g.coords) addCoord(c, n);
   }
-  spread(fine.roll, batch.roll, CUBE_ORDER, () => '', (cur, add) => {
+  spread(fine.roll, batch.roll, CUBE_ORDER, rollGrainsOf, () => '', (cur, add) => {
     for (const key of MEASURES) cur.v.m[key] += add.v.m[key];
     if (add.v.durMax > cur.v.durMax) cur.v.durMax = add.v.durMax;
     for (const le in add.v.hist) cur.v.hist[le] = (cur.v.hist[le] ?? 0) + add.v.hist[le]!;
   }, (r) => ({ v: { m: { ...r.v.m }, durMax: r.v.durMax, hist: { ...r.v.hist } } }));
-  spread(fine.entities, batch.entities, CUBE_ORDER, (r) => r.registry, (cur, add) => void (cur.n += add.n), (r) => ({ registry: r.registry, n: r.n }));
-  spread(fine.fields, batch.fields, FIELD_CUBES, (r) => r.coordinate, (cur, add) => void (cur.n += add.n), (r) => ({ coordinate: r.coordinate, n: r.n }));
+  spread(fine.entities, batch.entities, CUBE_ORDER, rollGrainsOf, (r) => r.registry, (cur, add) => void (cur.n += add.n), (r) => ({ registry: r.registry, n: r.n }));
+  spread(fine.fields, batch.fields, FIELD_CUBES, grainsOf, (r) => r.coordinate, (cur, add) => void (cur.n += add.n), (r) => ({ coordinate: r.coordinate, n: r.n }));
 }
 
 /** Counts one record's field list in its group: the last list matched first (records come in runs). */
@@ -385,11 +402,12 @@ function addFields(g: FineGroup, fields: readonly string[]): void {
   for (const c of fields) coords.set(c, (coords.get(c) ?? 0) + 1);
 }
 
-/** Adds each hour row of cube `f` to every cube of `cubes` at every grain, summed per key. */
+/** Adds each 5-minute row of cube `f`'s dimensions to every cube of `cubes` at each of its `grains`, summed per key. */
 function spread<R extends Keyed>(
   fine: Map<string, R>,
   into: Map<string, R>,
   cubes: readonly Cube[],
+  grains: (cube: Cube) => readonly Grain[],
   suffix: (r: R) => string,
   merge: (cur: R, add: R) => void,
   values: (r: R) => Omit<R, keyof Keyed>,
@@ -401,7 +419,7 @@ function spread<R extends Keyed>(
     for (const cube of cubes) {
       const dims = projectDims(row.dims, cube);
       const dimKey = DIMS.map((d) => dims[d]).join(SEP);
-      for (const grain of grainsOf(cube)) {
+      for (const grain of grains(cube)) {
         const bucket = bucketOf(grain, row.bucket);
         const k = `${cube}${SEP}${grain}${SEP}${bucket}${SEP}${dimKey}${tail}`;
         const cur = into.get(k);
@@ -626,6 +644,7 @@ export function postgresUpsertQueries(s: RollupStatement, qualified: string): Ar
  * store written before `target` existed (its records may be archived, so they are not re-read):
  * the wider cube keeps every dimension `target` keeps, at every grain, so summing its rows over the
  * dimensions `target` drops gives exactly what rolling every record into `target` would have.
+ * SUB_GRAIN rows are not derived (deriveMissingCubes has them folded from the records).
  * Null when no cube can serve (then only a rebuild from the records can). `t` qualifies a table.
  */
 export function deriveCubeSql(t: (name: string) => string, target: Cube): string[] | null {
@@ -638,7 +657,7 @@ export function deriveCubeSql(t: (name: string) => string, target: Cube): string
     const values = [`'${target}'`, 'grain', 'bucket', ...dims(all), ...extra];
     const positions = values.map((_, i) => i + 1).join(', ');
     return `INSERT INTO ${t(table)} (${[...key, ...sums.map(([c]) => c)].join(', ')})
-      SELECT ${[...values, ...sums.map(([, e]) => e)].join(', ')} FROM ${t(table)} WHERE cube = '${from}'
+      SELECT ${[...values, ...sums.map(([, e]) => e)].join(', ')} FROM ${t(table)} WHERE cube = '${from}' AND grain <> '${SUB_GRAIN}'
       GROUP BY ${positions} ORDER BY ${positions}`;
   };
   const sum = (c: string): [string, string] => [c, `SUM(${c})`];
@@ -662,12 +681,19 @@ export function deriveCubeSql(t: (name: string) => string, target: Cube): string
 }
 
 /**
- * Derives the cubes a store's rollups lack (deriveCubeSql), when it has rollups at all. Returns
- * false when a missing cube cannot be derived (the caller rebuilds from the records). `one` runs
- * a query and says whether it returned a row; `exec` runs a statement; both in the caller's
- * transaction, which must hold off rolls (they would write the new cube for their records only).
+ * Derives the cubes a store's rollups lack (deriveCubeSql), when it has rollups at all, and asks
+ * `foldSub` for their SUB_GRAIN rows (no wider cube has them: they come from the records still in
+ * the store, as a period cut mid-hour always did). Returns false when a missing cube cannot be
+ * derived (the caller rebuilds from the records). `one` runs a query and says whether it returned
+ * a row; `exec` runs a statement; all in the caller's transaction, which must hold off rolls (they
+ * would write the new cube for their own records only).
  */
-export async function deriveMissingCubes(t: (name: string) => string, one: (sql: string) => Promise<boolean>, exec: (sql: string) => Promise<void>): Promise<boolean> {
+export async function deriveMissingCubes(
+  t: (name: string) => string,
+  one: (sql: string) => Promise<boolean>,
+  exec: (sql: string) => Promise<void>,
+  foldSub: (cube: Cube) => Promise<void>,
+): Promise<boolean> {
   // One index probe per cube (the primary key starts with the cube), not a scan.
   const present = new Set<Cube>();
   for (const c of CUBE_ORDER) if (await one(`SELECT 1 AS x FROM ${t('stats_cube')} WHERE cube = '${c}' LIMIT 1`)) present.add(c);
@@ -677,6 +703,7 @@ export async function deriveMissingCubes(t: (name: string) => string, one: (sql:
     const sql = deriveCubeSql(t, c);
     if (!sql) return false;
     for (const s of sql) await exec(s);
+    if (SUB_CUBES.includes(c)) await foldSub(c);
     present.add(c);
   }
   return true;

@@ -41,6 +41,9 @@ import {
   MEASURES,
   outcomeColumn,
   ROLL_OUTCOMES,
+  SUB_CUBES,
+  SUB_GRAIN,
+  SUB_MS,
   VN_OFFSET_MS,
   type Cube,
   type Dim,
@@ -250,6 +253,28 @@ export function monthSpans(dA: number, dB: number): Array<[number, number]> {
   return out;
 }
 
+/**
+ * The partial hours cut at 5-minute boundaries: the whole 5-minute buckets inside them (`whole`,
+ * read from SUB_GRAIN rows) and what is left at each end (`rest`, under 5 minutes each, folded
+ * from the records).
+ */
+export function subSplit(raw: ReadonlyArray<[number, number]>): { whole: Array<[number, number]>; rest: Array<[number, number]> } {
+  const whole: Array<[number, number]> = [];
+  const rest: Array<[number, number]> = [];
+  for (const [a, b] of raw) {
+    const A = Math.ceil(a / SUB_MS) * SUB_MS;
+    const B = Math.floor(b / SUB_MS) * SUB_MS;
+    if (A >= B) {
+      rest.push([a, b]);
+      continue;
+    }
+    whole.push([A, B]);
+    if (a < A) rest.push([a, A]);
+    if (B < b) rest.push([B, b]);
+  }
+  return { whole, rest };
+}
+
 /** A tiny SQL builder: the same query text for both dialects, parameters always bound. */
 class Sql {
   readonly params: unknown[] = [];
@@ -406,9 +431,10 @@ export class StatsEngine {
    * The cube and time predicate over a rollup table for the whole-day and whole-hour segments
    * (false when none): `cube = … AND (grain … bucket ranges)`. `blocks`: 'all' reads whole days as
    * the largest aligned blocks; 'month' only blocks inside one Vietnamese month (grouping by month:
-   * a block's bucket then names its month); 'none' single days (grouping by day).
+   * a block's bucket then names its month); 'none' single days (grouping by day). `sub`: ranges of
+   * whole 5-minute buckets read from SUB_GRAIN rows (`stats_cube` and its entities, SUB_CUBES).
    */
-  private timeSql(sql: Sql, seg: PeriodSegments, cube: Cube, blocks: 'all' | 'month' | 'none'): string {
+  private timeSql(sql: Sql, seg: PeriodSegments, cube: Cube, blocks: 'all' | 'month' | 'none', sub: ReadonlyArray<[number, number]> = []): string {
     // SQLite's `?` are positional: parameters are pushed in text order.
     const cubeSql = `cube = ${sql.p(cube)}`;
     const parts: string[] = [];
@@ -422,6 +448,7 @@ export class StatsEngine {
       }
     }
     for (const [a, b] of seg.hours) parts.push(`(grain = 'h' AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)})`);
+    for (const [a, b] of sub) parts.push(`(grain = ${sql.p(SUB_GRAIN)} AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)})`);
     return `${cubeSql} AND ${parts.length ? `(${parts.join(' OR ')})` : '1 = 0'}`;
   }
 
@@ -449,9 +476,9 @@ export class StatsEngine {
    * a partial hour holds up to 62 500 records, too many to send to Node), on SQLite here.
    * `part` names what the caller reads (the fields, or the rest).
    */
-  private async rawEdges(seg: PeriodSegments, cube: Cube, part: 'summary' | 'fields') {
+  private async rawEdges(raw: ReadonlyArray<[number, number]>, cube: Cube, part: 'summary' | 'fields') {
     const batch = emptyBatch();
-    for (const [a, b] of seg.raw) {
+    for (const [a, b] of raw) {
       if (this.dialect === 'postgres') {
         const fold = (pick: (f: RecordFoldSql) => string) => {
           const sql = new Sql(this.dialect);
@@ -508,7 +535,9 @@ export class StatsEngine {
     };
     const cube = this.cubeFor(groupBy, q);
     const blocks = groupBy === 'day' ? 'none' : groupBy === 'month' ? 'month' : 'all';
-    const edges = seg.raw.length ? await this.rawEdges(seg, cube, 'summary') : null;
+    // Requests and entities: in SUB_CUBES the partial hours' whole 5-minute buckets from their rows.
+    const sub = SUB_CUBES.includes(cube) ? subSplit(seg.raw) : { whole: [], rest: seg.raw };
+    const edges = sub.rest.length ? await this.rawEdges(sub.rest, cube, 'summary') : null;
 
     // 1. Counts, sums, histogram per group and outcome; costs per procedure inside SQL.
     {
@@ -522,7 +551,7 @@ export class StatsEngine {
       const costCase = ids.length
         ? `CASE procedure ${ids.map((id) => `WHEN ${sql.p(id)} THEN ${vnd(id)}`).join(' ')} ELSE ${vnd(null)} END`
         : vnd(null);
-      const where = [this.timeSql(sql, seg, cube, blocks), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
+      const where = [this.timeSql(sql, seg, cube, blocks, sub.whole), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
       const rows = await this.rows(
         sql,
         `SELECT ${key} AS g, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, MAX(dur_max) AS dur_max,
@@ -544,7 +573,7 @@ export class StatsEngine {
     {
       const sql = new Sql(this.dialect);
       const key = this.keySql(sql, groupBy);
-      const where = [this.timeSql(sql, seg, cube, blocks), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
+      const where = [this.timeSql(sql, seg, cube, blocks, sub.whole), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
       const rows = await this.rows(sql, `SELECT ${key} AS g, registry, SUM(n) AS n FROM ${this.t('stats_cube_entities')} WHERE ${where} GROUP BY g, registry`);
       for (const row of rows) accOf(row.g).entities[String(row.registry)] = (accOf(row.g).entities[String(row.registry)] ?? 0) + num(row.n);
       for (const e of edges?.entities.values() ?? []) {
@@ -721,7 +750,7 @@ export class StatsEngine {
     const rows = await this.rows(sql, `SELECT coordinate, SUM(n) AS n FROM ${this.t('stats_cube_fields')} WHERE ${where.join(' AND ')} GROUP BY coordinate`);
     const counts = new Map<string, number>(rows.map((r) => [String(r.coordinate), num(r.n)]));
     if (seg.raw.length) {
-      const edges = await this.rawEdges(seg, cube, 'fields');
+      const edges = await this.rawEdges(seg.raw, cube, 'fields');
       for (const e of edges.fields.values()) {
         if (!this.dimMatchesJs(e.dims, q) || (q.prefix && !e.coordinate.startsWith(q.prefix))) continue;
         counts.set(e.coordinate, (counts.get(e.coordinate) ?? 0) + e.n);
