@@ -133,12 +133,18 @@ export async function runStatsScale(argv: string[]): Promise<number> {
     if (!r.ok) throw new Error(r.message);
     return r.query;
   };
+  const unaligned = { from: String(to - 30 * DAY + 1_234_567), to: String(to - 2_345_678) };
   const calls: Array<[string, () => Promise<unknown>]> = [
     ...(['none', 'day', 'month', 'client', 'agency', 'procedure', 'registry', 'outcome', 'tier', 'province'] as const).map(
       (g) => [`summary groupBy=${g}`, () => engine.summary(q({ groupBy: g }))] as [string, () => Promise<unknown>],
     ),
-    ['summary procedure, unaligned period (raw edges)', () => engine.summary(q({ groupBy: 'procedure', from: String(to - 30 * DAY + 1_234_567), to: String(to - 2_345_678) }))],
+    // A period cut mid-hour: cube n reads its 5-minute rows and folds under 5 minutes of records at
+    // each end; the other cubes and the fields fold the partial hours' records.
+    ...(['procedure', 'client'] as const).map(
+      (g) => [`summary groupBy=${g}, period cut mid-hour`, () => engine.summary(q({ groupBy: g, ...unaligned }))] as [string, () => Promise<unknown>],
+    ),
     ['fields', () => engine.fields(q({}))],
+    ['fields, period cut mid-hour', () => engine.fields(q(unaligned))],
     ['ranking by=dossiers', () => rankingOf(engine, q({ by: 'dossiers' }))],
     ['ranking by=cutShare', () => rankingOf(engine, q({ by: 'cutShare' }))],
     ['report json', () => reportOf(engine, q({}), catalog)],

@@ -254,38 +254,41 @@ const SEP = '\u0000';
 export function addRecord(batch: RollupBatch, r: RollupRecord, only?: { cube: Cube; grain: Grain }): void {
   const dims = dimsOf(r);
   const v = measuresOf(r);
+  for (const cube of only ? [only.cube] : CUBE_ORDER) addToCube(batch, r, dims, v, cube, only ? [only.grain] : rollGrainsOf(cube));
+  if (r.dossierId && !only) addDossier(batch, r, dims);
+}
+
+/** One record's rows of one cube at `grains` (no fields at SUB_GRAIN). */
+function addToCube(batch: RollupBatch, r: RollupRecord, dims: Record<Dim, string>, v: RollMeasures, cube: Cube, grains: readonly Grain[]): void {
   const le = latencyBucket(r.durationMs);
-  for (const cube of only ? [only.cube] : CUBE_ORDER) {
-    const cd = projectDims(dims, cube);
-    const dimKey = DIMS.map((d) => cd[d]).join(SEP);
-    const withFields = FIELD_CUBES.includes(cube);
-    for (const grain of only ? [only.grain] : rollGrainsOf(cube)) {
-      const bucket = bucketOf(grain, r.ts);
-      const k = `${cube}${SEP}${grain}${SEP}${bucket}${SEP}${dimKey}`;
-      const cur = batch.roll.get(k);
-      if (cur) {
-        const m = cur.v.m;
-        for (const key of MEASURES) m[key] += v.m[key];
-        if (v.durMax > cur.v.durMax) cur.v.durMax = v.durMax;
-        cur.v.hist[le] = (cur.v.hist[le] ?? 0) + 1;
-      } else batch.roll.set(k, { cube, grain, bucket, dims: cd, v: { m: { ...v.m }, durMax: v.durMax, hist: { [le]: 1 } } });
-      for (const registry in r.entities) {
-        const n = r.entities[registry]!;
-        const ek = `${k}${SEP}${registry}`;
-        const e = batch.entities.get(ek);
-        if (e) e.n += n;
-        else batch.entities.set(ek, { cube, grain, bucket, dims: cd, registry, n });
-      }
-      if (!withFields || grain === SUB_GRAIN) continue;
-      for (const coordinate of r.fields) {
-        const fk = `${k}${SEP}${coordinate}`;
-        const f = batch.fields.get(fk);
-        if (f) f.n += 1;
-        else batch.fields.set(fk, { cube, grain, bucket, dims: cd, coordinate, n: 1 });
-      }
+  const cd = projectDims(dims, cube);
+  const dimKey = DIMS.map((d) => cd[d]).join(SEP);
+  const withFields = FIELD_CUBES.includes(cube);
+  for (const grain of grains) {
+    const bucket = bucketOf(grain, r.ts);
+    const k = `${cube}${SEP}${grain}${SEP}${bucket}${SEP}${dimKey}`;
+    const cur = batch.roll.get(k);
+    if (cur) {
+      const m = cur.v.m;
+      for (const key of MEASURES) m[key] += v.m[key];
+      if (v.durMax > cur.v.durMax) cur.v.durMax = v.durMax;
+      cur.v.hist[le] = (cur.v.hist[le] ?? 0) + 1;
+    } else batch.roll.set(k, { cube, grain, bucket, dims: cd, v: { m: { ...v.m }, durMax: v.durMax, hist: { [le]: 1 } } });
+    for (const registry in r.entities) {
+      const n = r.entities[registry]!;
+      const ek = `${k}${SEP}${registry}`;
+      const e = batch.entities.get(ek);
+      if (e) e.n += n;
+      else batch.entities.set(ek, { cube, grain, bucket, dims: cd, registry, n });
+    }
+    if (!withFields || grain === SUB_GRAIN) continue;
+    for (const coordinate of r.fields) {
+      const fk = `${k}${SEP}${coordinate}`;
+      const f = batch.fields.get(fk);
+      if (f) f.n += 1;
+      else batch.fields.set(fk, { cube, grain, bucket, dims: cd, coordinate, n: 1 });
     }
   }
-  if (r.dossierId && !only) addDossier(batch, r, dims);
 }
 
 /** A record's dossier: its first request (the earliest so far in the batch) and the cut flag. */
@@ -332,10 +335,11 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 /**
  * Adds many records' contributions: the same result as `addRecord` on each, cheaper. The records
- * are first summed per 5 minutes and full dimensions (cube `f`'s dimensions at SUB_GRAIN: one key
- * per record at most), then each of those sums is spread over every cube and grain (every grain is
- * a whole number of 5-minute buckets: UTC+7 is whole hours), so the cost of the cubes is paid per
- * distinct key, not per record.
+ * are first summed per hour and full dimensions (cube `f`, grain `h`: one key per record at most),
+ * then each of those sums is spread over every cube and grain, so the cost of the cubes is paid
+ * per distinct key, not per record. (An hour lies in one Vietnamese day: UTC+7 is whole hours.)
+ * The SUB_GRAIN rows are added per record (a narrow cube: a handful of keys per batch); summing
+ * per 5 minutes before spreading made the spread 2.5 times dearer.
  * The first pass builds one string per record (its group key): its field list and entities are
  * counted in the group (field lists compared, not keyed: ~29 coordinates a record), and expanded
  * into per-coordinate rows once per group and distinct list, with the count.
@@ -345,12 +349,13 @@ export function addRecords(batch: RollupBatch, records: Iterable<RollupRecord>):
   for (const r of records) {
     const dims = dimsOf(r);
     const v = measuresOf(r);
-    const bucket = subBucket(r.ts);
-    // Any key unique per (5 minutes, dims): only the rows are spread, not these keys.
+    for (const cube of SUB_CUBES) addToCube(batch, r, dims, v, cube, [SUB_GRAIN]);
+    const bucket = hourBucket(r.ts);
+    // Any key unique per (hour, dims): only the rows are spread, not these keys.
     const k = `${bucket}${SEP}${dims.client_id}${SEP}${dims.agency}${SEP}${dims.tier}${SEP}${dims.province}${SEP}${dims.procedure}${SEP}${dims.registries}${SEP}${dims.outcome}`;
     let g = groups.get(k);
     if (!g) {
-      g = { row: { cube: 'f', grain: SUB_GRAIN, bucket, dims, v }, entities: new Map(), lists: [{ fields: r.fields, n: 1 }], coords: null };
+      g = { row: { cube: 'f', grain: 'h', bucket, dims, v }, entities: new Map(), lists: [{ fields: r.fields, n: 1 }], coords: null };
       groups.set(k, g);
     } else {
       const m = g.row.v.m;
@@ -376,13 +381,13 @@ export function addRecords(batch: RollupBatch, records: Iterable<RollupRecord>):
     for (const l of g.lists) for (const c of l.fields) addCoord(c, l.n);
     if (g.coords) for (const [c, n] of g.coords) addCoord(c, n);
   }
-  spread(fine.roll, batch.roll, CUBE_ORDER, rollGrainsOf, () => '', (cur, add) => {
+  spread(fine.roll, batch.roll, CUBE_ORDER, () => '', (cur, add) => {
     for (const key of MEASURES) cur.v.m[key] += add.v.m[key];
     if (add.v.durMax > cur.v.durMax) cur.v.durMax = add.v.durMax;
     for (const le in add.v.hist) cur.v.hist[le] = (cur.v.hist[le] ?? 0) + add.v.hist[le]!;
   }, (r) => ({ v: { m: { ...r.v.m }, durMax: r.v.durMax, hist: { ...r.v.hist } } }));
-  spread(fine.entities, batch.entities, CUBE_ORDER, rollGrainsOf, (r) => r.registry, (cur, add) => void (cur.n += add.n), (r) => ({ registry: r.registry, n: r.n }));
-  spread(fine.fields, batch.fields, FIELD_CUBES, grainsOf, (r) => r.coordinate, (cur, add) => void (cur.n += add.n), (r) => ({ coordinate: r.coordinate, n: r.n }));
+  spread(fine.entities, batch.entities, CUBE_ORDER, (r) => r.registry, (cur, add) => void (cur.n += add.n), (r) => ({ registry: r.registry, n: r.n }));
+  spread(fine.fields, batch.fields, FIELD_CUBES, (r) => r.coordinate, (cur, add) => void (cur.n += add.n), (r) => ({ coordinate: r.coordinate, n: r.n }));
 }
 
 /** Counts one record's field list in its group: the last list matched first (records come in runs). */
@@ -402,12 +407,11 @@ function addFields(g: FineGroup, fields: readonly string[]): void {
   for (const c of fields) coords.set(c, (coords.get(c) ?? 0) + 1);
 }
 
-/** Adds each 5-minute row of cube `f`'s dimensions to every cube of `cubes` at each of its `grains`, summed per key. */
+/** Adds each hour row of cube `f` to every cube of `cubes` at every grain (SUB_GRAIN aside), summed per key. */
 function spread<R extends Keyed>(
   fine: Map<string, R>,
   into: Map<string, R>,
   cubes: readonly Cube[],
-  grains: (cube: Cube) => readonly Grain[],
   suffix: (r: R) => string,
   merge: (cur: R, add: R) => void,
   values: (r: R) => Omit<R, keyof Keyed>,
@@ -419,7 +423,7 @@ function spread<R extends Keyed>(
     for (const cube of cubes) {
       const dims = projectDims(row.dims, cube);
       const dimKey = DIMS.map((d) => dims[d]).join(SEP);
-      for (const grain of grains(cube)) {
+      for (const grain of grainsOf(cube)) {
         const bucket = bucketOf(grain, row.bucket);
         const k = `${cube}${SEP}${grain}${SEP}${bucket}${SEP}${dimKey}${tail}`;
         const cur = into.get(k);
