@@ -190,8 +190,9 @@ export function subGrainSql(t: (name: string) => string, records: string, cube: 
 
 const FINE = 'motlan_rebuild_fine';
 
-/** The records the rebuild summed (before its commit drops the temporary tables): no second read of the records. */
-export const REBUILT_RECORDS_SQL = `SELECT COALESCE(SUM(requests), 0) AS n FROM ${FINE}`;
+const SUMMED = 'motlan_rebuild_summed';
+/** The records the rebuild summed (kept when its fine tables were dropped): no second read of the records. */
+export const REBUILT_RECORDS_SQL = `SELECT n FROM ${SUMMED}`;
 
 /**
  * The statements, in order, that fill the (emptied) rollup tables from `records` (whose
@@ -231,6 +232,9 @@ export function postgresRebuildSql(t: (name: string) => string, records: string,
     ...spreadSql(t('stats_cube_entities'), fineEntities, CUBE_ORDER, ['registry'], [['n', 'SUM(f.n)']]),
     ...spreadSql(t('stats_cube_fields'), fineFields, FIELD_CUBES, ['coordinate'], [['n', 'SUM(f.n)']]),
     ...SUB_CUBES.flatMap((c) => subGrainSql(t, records, c, span)),
+    // The fine tables are spread: their disk space goes back before the dossiers' sort needs it.
+    `CREATE TEMP TABLE ${SUMMED} ON COMMIT DROP AS SELECT COALESCE(SUM(requests), 0) AS n FROM ${fine}`,
+    `DROP TABLE ${fine}, ${fineEntities}, ${fineFields}`,
     // addDossier: per (client, dossier) its earliest request by (ts, instance, seq) — instance in
     // code-unit order as JavaScript compares — its dimensions, and whether any request cut a component.
     `INSERT INTO ${t('stats_dossiers')} (client_id, dossier_id, first_ts, first_instance, first_seq, agency, tier, province, procedure, cut)
