@@ -5,9 +5,10 @@
  * reads a handful of aligned multi-day blocks plus edge days, never the records.
  *
  * A period [from, to) is cut into: whole Vietnamese days (aligned blocks of 16/8/4/2 days and
- * single days; single days only when grouping by day or month), whole hours at its ends (hour
- * rollups), and the parts of at most two hours that are not whole (read from the raw records and
- * folded with the very function the store uses to write rollups). Every figure is
+ * single days; single days when grouping by day, blocks inside each month when grouping by month),
+ * whole hours at its ends (hour rollups), and the parts of at most two hours that are not whole: in
+ * cube n their whole 5-minute rows, the rest (in the other cubes all of it) read from the raw
+ * records and folded with the very function the store uses to write rollups. Every figure is
  * therefore exact, except percentiles, which come from a fixed histogram (at most 18.9 % above
  * the exact nearest-rank value, see LATENCY_BOUNDS_MS). docs/CONSOLE.md defines every figure.
  *
@@ -471,9 +472,9 @@ export class StatsEngine {
   }
 
   /**
-   * The records of the partial hours, folded into the cube's hour rollups exactly as the store
-   * writes them: on PostgreSQL summed by the database (recordFoldSql: at 1.5 million records a day
-   * a partial hour holds up to 62 500 records, too many to send to Node), on SQLite here.
+   * The records of `raw` (parts of partial hours), folded into the cube's hour rollups exactly as
+   * the store writes them: on PostgreSQL summed by the database (recordFoldSql: at 1.5 million
+   * records a day a partial hour holds up to 62 500 records, too many to send to Node), on SQLite here.
    * `part` names what the caller reads (the fields, or the rest).
    */
   private async rawEdges(raw: ReadonlyArray<[number, number]>, cube: Cube, part: 'summary' | 'fields') {
