@@ -174,17 +174,21 @@ export function recordFoldSql(records: string, cube: Cube, where = '', sub = fal
  * of SUB_CUBES (deriveMissingCubes). `t` qualifies a rollup table.
  */
 export function subGrainSql(t: (name: string) => string, records: string, cube: Cube, span: { from: number; to: number } | null): string[] {
-  const out: string[] = [];
-  if (!span) return out;
   const key = `cube, grain, ${KEY_COLS}`;
-  for (let a = Math.floor(span.from / DAY_MS) * DAY_MS; a <= span.to; a += DAY_MS) {
-    const fold = recordFoldSql(records, cube, `r.ts >= ${a} AND r.ts < ${a + DAY_MS}`, true);
-    out.push(
+  return daysOf(span).flatMap((day) => {
+    const fold = recordFoldSql(records, cube, day, true);
+    return [
       `INSERT INTO ${t('stats_cube')} (${key}, ${[...MEASURES, 'dur_max', ...HIST_COLUMNS].join(', ')})
          SELECT '${cube}', '${SUB_GRAIN}', x.* FROM (${fold.roll}) AS x ORDER BY ${KEY_COLS}`,
       `INSERT INTO ${t('stats_cube_entities')} (${key}, registry, n) SELECT '${cube}', '${SUB_GRAIN}', x.* FROM (${fold.entities}) AS x ORDER BY ${KEY_COLS}, registry`,
-    );
-  }
+    ];
+  });
+}
+
+/** The records of `span` a (UTC) day at a time, as conditions on `r.ts` (an index range each). */
+function daysOf(span: { from: number; to: number } | null): string[] {
+  const out: string[] = [];
+  if (span) for (let a = Math.floor(span.from / DAY_MS) * DAY_MS; a <= span.to; a += DAY_MS) out.push(`r.ts >= ${a} AND r.ts < ${a + DAY_MS}`);
   return out;
 }
 
@@ -208,13 +212,10 @@ export function postgresRebuildSql(t: (name: string) => string, records: string,
   const empty = recordFoldSql(records, 'f');
   // The records are summed a day at a time (an index range each): one day's hour groups fit in
   // memory, where one GROUP BY over 45 million records spilled ≈ 10 GB a minute to disk.
-  const chunks: string[] = [];
-  if (span) {
-    for (let a = Math.floor(span.from / DAY_MS) * DAY_MS; a <= span.to; a += DAY_MS) {
-      const fold = recordFoldSql(records, 'f', `r.ts >= ${a} AND r.ts < ${a + DAY_MS}`);
-      chunks.push(`INSERT INTO ${fine} ${fold.roll}`, `INSERT INTO ${fineEntities} ${fold.entities}`, `INSERT INTO ${fineFields} ${fold.fields}`);
-    }
-  }
+  const chunks = daysOf(span).flatMap((day) => {
+    const fold = recordFoldSql(records, 'f', day);
+    return [`INSERT INTO ${fine} ${fold.roll}`, `INSERT INTO ${fineEntities} ${fold.entities}`, `INSERT INTO ${fineFields} ${fold.fields}`];
+  });
   const d = dimExprs();
   const tier = d.tier;
   return [
