@@ -266,9 +266,9 @@ export class SqliteAuditStore implements AuditStore {
     await this.execute(rolledSchemaSql('sqlite', (n) => n));
     if (!marked && !legacy) await this.execute(MARK_HEADS_SQL);
     // Rollups written before a cube existed: it is derived from a wider cube (no roll runs yet:
-    // the tail starts below).
-    // The statements and the 5-minute rows are gathered first, then written in one transaction: a
-    // derivation cut short must not leave the cube half there (it would not be derived again).
+    // the tail starts below). The statements and the 5-minute rows are gathered first, then
+    // written in one transaction: a derivation cut short must not leave the cube half there (it
+    // would not be derived again).
     const derive: string[] = [];
     const sub = emptyBatch();
     const derived =

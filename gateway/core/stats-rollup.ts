@@ -16,8 +16,8 @@
  * and at several GRAINS: `h` hour, `d` Vietnamese day, and aligned blocks of 2, 4, 8 and 16 days
  * (`d2` … `d16`, not in cube f), so a 30-day period is a handful of blocks plus its edge days,
  * whatever the volume; cube n also keeps 5-minute rows (`m5`, in `stats_cube` and
- * `stats_cube_entities`), so a period cut mid-hour folds at most 5 minutes of records at each end. Tables (prefix `stats_`), every dimension a NOT NULL text ('' = none/not in
- * the cube):
+ * `stats_cube_entities`), so a period cut mid-hour folds at most 5 minutes of records at each end.
+ * Tables (prefix `stats_`), every dimension a NOT NULL text ('' = none/not in the cube):
  * - `stats_cube`          cube × grain × bucket × dimensions: counts, sums, requests per outcome,
  *                         max duration and the latency histogram (`l0` … `l69`) in the same row.
  * - `stats_cube_entities` the same key × registry: entities returned.
@@ -25,7 +25,7 @@
  * - `stats_dossiers`      one row per (client, dossier id): its first request (min of ts, instance,
  *                         seq), that request's agency/tier/province/procedure, and whether any of
  *                         its requests cut a component. Triggers keep `stats_cube_droll` (served /
- *                         with a component cut, per cube c/p × grain × bucket of the first request ×
+ *                         with a component cut, per cube n/p/c × grain × bucket of the first request ×
  *                         its dimensions) in step, whatever order records are committed in.
  * A cube added to a store written without it is derived from a wider cube's rows (deriveCubeSql).
  * Every table is additive in records, so a batch's contributions are summed in memory first
