@@ -75,6 +75,8 @@ export class PostgresAuditStore implements AuditStore {
   private readonly readonlyMode: boolean;
   private readonly t: { records: string; subjects: string; checkpoints: string; anchors: string; keys: string; probes: string; rolled: string };
   private readonly tail: RollupTail;
+  /** A table of this store's schema, qualified (the rollup SQL builders take it). */
+  private readonly q = (name: string): string => `${this.schema}.${name}`;
 
   constructor(opts: PostgresStoreOptions) {
     this.tail = new RollupTail({ rollOnce: () => this.rollOnce(), delayMs: opts.rollupDelayMs });
@@ -169,24 +171,23 @@ export class PostgresAuditStore implements AuditStore {
       // rebuilt from the records (once; the figures would be wrong otherwise).
       const legacy = (await client.query(`SELECT to_regclass($1) AS t`, [`${this.schema}.stats_latency`])).rows[0].t !== null;
       if (legacy) {
-        for (const s of dropDossierTriggersSql('postgres', (n) => `${this.schema}.${n}`)) await client.query(s);
-        for (const t of LEGACY_STATS_TABLES) await client.query(`DROP TABLE IF EXISTS ${this.schema}.${t}`);
+        for (const s of dropDossierTriggersSql('postgres', this.q)) await client.query(s);
+        for (const t of LEGACY_STATS_TABLES) await client.query(`DROP TABLE IF EXISTS ${this.q(t)}`);
       }
-      for (const ddl of rollupSchemaSql('postgres', (n) => `${this.schema}.${n}`)) await client.query(ddl);
+      for (const ddl of rollupSchemaSql('postgres', this.q)) await client.query(ddl);
       // A store whose rollups were written in each append's transaction (before the marks): every
       // committed record is in them, so each chain's mark starts at its head.
       const marked = (await client.query(`SELECT to_regclass($1) AS t`, [t.rolled])).rows[0].t !== null;
-      await client.query(rolledSchemaSql('postgres', (n) => `${this.schema}.${n}`));
+      await client.query(rolledSchemaSql('postgres', this.q));
       if (!marked && !legacy) await client.query(this.markHeadsSql());
       // Rollups written before a cube existed: it is derived from a wider cube (no roll meanwhile:
       // it would write the new cube for its own records only; a roll locks the marks first).
       if (!legacy) await client.query(`LOCK TABLE ${t.rolled} IN EXCLUSIVE MODE`);
-      const q = (n: string) => `${this.schema}.${n}`;
       const exec = async (sql: string) => void (await client.query(sql));
       rebuild =
         legacy ||
-        !(await deriveMissingCubes(q, async (sql) => (await client.query(sql)).rows.length > 0, exec, async (cube) => {
-          for (const sql of subGrainSql(q, t.records, cube, await this.recordSpan(client))) await exec(sql);
+        !(await deriveMissingCubes(this.q, async (sql) => (await client.query(sql)).rows.length > 0, exec, async (cube) => {
+          for (const sql of subGrainSql(this.q, t.records, cube, await this.recordSpan(client))) await exec(sql);
         }));
     }).catch((err: unknown) => {
       throw new Error(`Cannot prepare the audit tables in ${this.location}: ${(err as Error).message}`);
@@ -309,7 +310,7 @@ export class PostgresAuditStore implements AuditStore {
 
   private async flushRollups(client: pg.PoolClient, batch: RollupBatch): Promise<void> {
     for (const s of rollupStatements(batch, 'postgres')) {
-      for (const q of postgresUpsertQueries(s, `${this.schema}.${s.table}`)) await client.query(q.text, q.values);
+      for (const q of postgresUpsertQueries(s, this.q(s.table))) await client.query(q.text, q.values);
     }
   }
 
@@ -325,7 +326,7 @@ export class PostgresAuditStore implements AuditStore {
    * the records are never sent to Node). Returns the number of records read.
    */
   async rebuildStats(opts: { dropArchived?: boolean } = {}): Promise<number> {
-    const q = (n: string) => `${this.schema}.${n}`;
+    const q = this.q;
     // The marks move to the heads: what this process remembers is covered (or read back).
     this.tail.recent.forget();
     const count = await this.transaction(async (client) => {

@@ -23,6 +23,8 @@ import {
   LATENCY_BOUNDS_MS,
   MEASURES,
   ROLL_OUTCOMES,
+  cubeSums,
+  groupedInsertSql,
   SUB_CUBES,
   SUB_GRAIN,
   SUB_MS,
@@ -107,12 +109,8 @@ const projected = (cube: Cube, alias: string) => DIMS.map((d) => ((CUBES[cube] a
  * columns and their aggregate over rows aliased `f`.
  */
 function spreadSql(into: string, fine: string, cubes: readonly Cube[], extra: string[], sums: Array<[string, string]>): string[] {
-  const cols = `cube, grain, bucket, ${DIMS.join(', ')}${extra.map((e) => `, ${e}`).join('')}, ${sums.map(([c]) => c).join(', ')}`;
-  const step = (key: string[], from: string, where = '') => {
-    const positions = key.map((_, i) => i + 1).join(', ');
-    return `INSERT INTO ${into} (${cols})
-      SELECT ${key.join(', ')}, ${sums.map(([, e]) => e).join(', ')} FROM ${from} ${where} GROUP BY ${positions} ORDER BY ${positions}`;
-  };
+  const cols = ['cube', 'grain', 'bucket', ...DIMS, ...extra];
+  const step = (key: string[], from: string, where = '') => groupedInsertSql(into, cols, key, sums, `${from} ${where}`);
   const more = extra.map((e) => `f.${e}`);
   return cubes.flatMap((cube) => {
     const blocks = grainsOf(cube).filter((g) => grainDays(g) > 1);
@@ -144,7 +142,7 @@ export interface RecordFoldSql {
  * SUB_GRAIN (5-minute buckets).
  */
 export function recordFoldSql(records: string, cube: Cube, where = '', sub = false): RecordFoldSql {
-  const keySelect = (c: Cube) => keyOf(c, sub ? SUB_MS : HOUR_MS);
+  const key = keyOf(cube, sub ? SUB_MS : HOUR_MS);
   const hist = HIST_COLUMNS.map((c, i) => `COALESCE(SUM(n) FILTER (WHERE le = ${i}), 0)::int8 AS ${c}`);
   const w = where ? `WHERE ${where}` : '';
   return {
@@ -152,17 +150,17 @@ export function recordFoldSql(records: string, cube: Cube, where = '', sub = fal
     // the 70 histogram filters run once per (key, bucket), not once per record.
     roll: `SELECT ${KEY_COLS}, ${MEASURES.map((m) => `SUM(${m})::int8 AS ${m}`).join(', ')}, MAX(dur_max) AS dur_max, ${hist.join(', ')}
        FROM (SELECT ${KEY_COLS}, le, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, MAX(dur) AS dur_max, COUNT(*) AS n
-             FROM (SELECT ${keySelect(cube)}, ${measureSelect()} FROM ${records} AS r ${w}) AS x GROUP BY ${KEY_COLS}, le) AS y
+             FROM (SELECT ${key}, ${measureSelect()} FROM ${records} AS r ${w}) AS x GROUP BY ${KEY_COLS}, le) AS y
        GROUP BY ${KEY_COLS}`,
     // for (registry in entities): every key, its value summed (a 0 still makes a row, as in Node).
     // OFFSET 0 keeps the key computed once per record, not once per registry.
     entities: `SELECT ${KEY_COLS}, e.key AS registry, SUM(e.value::int8)::int8 AS n
-       FROM (SELECT ${keySelect(cube)}, r.entities FROM ${records} AS r ${w} OFFSET 0) AS x, jsonb_each(x.entities) AS e
+       FROM (SELECT ${key}, r.entities FROM ${records} AS r ${w} OFFSET 0) AS x, jsonb_each(x.entities) AS e
        GROUP BY ${KEY_COLS}, e.key`,
     // for (coordinate of fields): every element, a repeated one counted each time. Records sharing
     // a key and a field list (those of one procedure do) are counted first, each list expanded once.
     fields: `SELECT ${KEY_COLS}, c AS coordinate, SUM(x.records)::int8 AS n
-       FROM (SELECT ${KEY_COLS}, fields, COUNT(*) AS records FROM (SELECT ${keySelect(cube)}, r.fields FROM ${records} AS r ${w}) AS k
+       FROM (SELECT ${KEY_COLS}, fields, COUNT(*) AS records FROM (SELECT ${key}, r.fields FROM ${records} AS r ${w}) AS k
              GROUP BY ${KEY_COLS}, fields) AS x, jsonb_array_elements_text(x.fields) AS c
        GROUP BY ${KEY_COLS}, c`,
   };
@@ -174,15 +172,18 @@ export function recordFoldSql(records: string, cube: Cube, where = '', sub = fal
  * of SUB_CUBES (deriveMissingCubes). `t` qualifies a rollup table.
  */
 export function subGrainSql(t: (name: string) => string, records: string, cube: Cube, span: { from: number; to: number } | null): string[] {
+  return daysOf(span).flatMap((day) => subGrainDaySql(t, records, cube, day));
+}
+
+/** subGrainSql for the records matching `day` (a condition on `r.ts`). */
+function subGrainDaySql(t: (name: string) => string, records: string, cube: Cube, day: string): string[] {
   const key = `cube, grain, ${KEY_COLS}`;
-  return daysOf(span).flatMap((day) => {
-    const fold = recordFoldSql(records, cube, day, true);
-    return [
-      `INSERT INTO ${t('stats_cube')} (${key}, ${[...MEASURES, 'dur_max', ...HIST_COLUMNS].join(', ')})
-         SELECT '${cube}', '${SUB_GRAIN}', x.* FROM (${fold.roll}) AS x ORDER BY ${KEY_COLS}`,
-      `INSERT INTO ${t('stats_cube_entities')} (${key}, registry, n) SELECT '${cube}', '${SUB_GRAIN}', x.* FROM (${fold.entities}) AS x ORDER BY ${KEY_COLS}, registry`,
-    ];
-  });
+  const fold = recordFoldSql(records, cube, day, true);
+  return [
+    `INSERT INTO ${t('stats_cube')} (${key}, ${[...MEASURES, 'dur_max', ...HIST_COLUMNS].join(', ')})
+       SELECT '${cube}', '${SUB_GRAIN}', x.* FROM (${fold.roll}) AS x ORDER BY ${KEY_COLS}`,
+    `INSERT INTO ${t('stats_cube_entities')} (${key}, registry, n) SELECT '${cube}', '${SUB_GRAIN}', x.* FROM (${fold.entities}) AS x ORDER BY ${KEY_COLS}, registry`,
+  ];
 }
 
 /** The records of `span` a (UTC) day at a time, as conditions on `r.ts` (an index range each). */
@@ -211,10 +212,16 @@ export function postgresRebuildSql(t: (name: string) => string, records: string,
   const fineFields = 'motlan_rebuild_fine_fields';
   const empty = recordFoldSql(records, 'f');
   // The records are summed a day at a time (an index range each): one day's hour groups fit in
-  // memory, where one GROUP BY over 45 million records spilled ≈ 10 GB a minute to disk.
+  // memory, where one GROUP BY over 45 million records spilled ≈ 10 GB a minute to disk. The
+  // 5-minute rows are folded with the day's other sums, while its records are still in cache.
   const chunks = daysOf(span).flatMap((day) => {
     const fold = recordFoldSql(records, 'f', day);
-    return [`INSERT INTO ${fine} ${fold.roll}`, `INSERT INTO ${fineEntities} ${fold.entities}`, `INSERT INTO ${fineFields} ${fold.fields}`];
+    return [
+      `INSERT INTO ${fine} ${fold.roll}`,
+      `INSERT INTO ${fineEntities} ${fold.entities}`,
+      `INSERT INTO ${fineFields} ${fold.fields}`,
+      ...SUB_CUBES.flatMap((c) => subGrainDaySql(t, records, c, day)),
+    ];
   });
   const d = dimExprs();
   const tier = d.tier;
@@ -225,14 +232,9 @@ export function postgresRebuildSql(t: (name: string) => string, records: string,
     `CREATE TEMP TABLE ${fineEntities} ON COMMIT DROP AS ${empty.entities} WITH NO DATA`,
     `CREATE TEMP TABLE ${fineFields} ON COMMIT DROP AS ${empty.fields} WITH NO DATA`,
     ...chunks,
-    ...spreadSql(t('stats_cube'), fine, CUBE_ORDER, [], [
-      ...MEASURES.map((m): [string, string] => [m, `SUM(f.${m})`]),
-      ['dur_max', 'MAX(f.dur_max)'],
-      ...HIST_COLUMNS.map((c): [string, string] => [c, `SUM(f.${c})`]),
-    ]),
+    ...spreadSql(t('stats_cube'), fine, CUBE_ORDER, [], cubeSums('f')),
     ...spreadSql(t('stats_cube_entities'), fineEntities, CUBE_ORDER, ['registry'], [['n', 'SUM(f.n)']]),
     ...spreadSql(t('stats_cube_fields'), fineFields, FIELD_CUBES, ['coordinate'], [['n', 'SUM(f.n)']]),
-    ...SUB_CUBES.flatMap((c) => subGrainSql(t, records, c, span)),
     // The fine tables are spread: their disk space goes back before the dossiers' sort needs it.
     `CREATE TEMP TABLE ${SUMMED} ON COMMIT DROP AS SELECT COALESCE(SUM(requests), 0) AS n FROM ${fine}`,
     `DROP TABLE ${fine}, ${fineEntities}, ${fineFields}`,

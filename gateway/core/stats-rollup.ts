@@ -127,11 +127,8 @@ export function rollGrainsOf(cube: Cube): readonly Grain[] {
 export function grainDays(grain: Grain): number {
   return grain === 'h' || grain === SUB_GRAIN ? 0 : grain === 'd' ? 1 : Number(grain.slice(1));
 }
-export function subBucket(ts: number): number {
-  return Math.floor(ts / SUB_MS) * SUB_MS;
-}
 export function bucketOf(grain: Grain, ts: number): number {
-  if (grain === SUB_GRAIN) return subBucket(ts);
+  if (grain === SUB_GRAIN) return Math.floor(ts / SUB_MS) * SUB_MS;
   const n = grainDays(grain);
   if (n === 0) return hourBucket(ts);
   const day = Math.floor((ts + VN_OFFSET_MS) / DAY_MS);
@@ -643,6 +640,22 @@ export function postgresUpsertQueries(s: RollupStatement, qualified: string): Ar
   return out;
 }
 
+/** [column, aggregate] for every value column of `stats_cube`, over rows aliased `x` (none: bare columns). */
+export function cubeSums(x?: string): Array<[string, string]> {
+  const c = (col: string) => (x ? `${x}.${col}` : col);
+  return [...MEASURES.map((m): [string, string] => [m, `SUM(${c(m)})`]), ['dur_max', `MAX(${c('dur_max')})`], ...HIST_COLUMNS.map((h): [string, string] => [h, `SUM(${c(h)})`])];
+}
+
+/**
+ * `INSERT INTO into (columns…, sums…) SELECT key…, aggregates… FROM from GROUP BY key ORDER BY key`:
+ * one rollup step, its rows written in the table's key order. `from` may end with a WHERE clause.
+ */
+export function groupedInsertSql(into: string, columns: readonly string[], key: readonly string[], sums: Array<[string, string]>, from: string): string {
+  const positions = key.map((_, i) => i + 1).join(', ');
+  return `INSERT INTO ${into} (${[...columns, ...sums.map(([col]) => col)].join(', ')})
+    SELECT ${[...key, ...sums.map(([, e]) => e)].join(', ')} FROM ${from} GROUP BY ${positions} ORDER BY ${positions}`;
+}
+
 /**
  * The statements that fill cube `target`'s rows in every rollup table from a wider cube's, for a
  * store written before `target` existed (its records may be archived, so they are not re-read):
@@ -655,22 +668,13 @@ export function deriveCubeSql(t: (name: string) => string, target: Cube): string
   const keeps = (c: Cube) => (CUBES[target] as readonly Dim[]).every((d) => (CUBES[c] as readonly Dim[]).includes(d)) && grainsOf(target).every((g) => grainsOf(c).includes(g));
   const source = (among: readonly Cube[]) => among.find((c) => c !== target && keeps(c));
   const dims = (all: readonly Dim[]) => all.map((d) => ((CUBES[target] as readonly Dim[]).includes(d) ? d : `''`));
-  // `sums`: [column, aggregate] pairs.
-  const step = (table: string, all: readonly Dim[], extra: string[], sums: Array<[string, string]>, from: Cube) => {
-    const key = ['cube', 'grain', 'bucket', ...all, ...extra];
-    const values = [`'${target}'`, 'grain', 'bucket', ...dims(all), ...extra];
-    const positions = values.map((_, i) => i + 1).join(', ');
-    return `INSERT INTO ${t(table)} (${[...key, ...sums.map(([c]) => c)].join(', ')})
-      SELECT ${[...values, ...sums.map(([, e]) => e)].join(', ')} FROM ${t(table)} WHERE cube = '${from}' AND grain <> '${SUB_GRAIN}'
-      GROUP BY ${positions} ORDER BY ${positions}`;
-  };
+  const step = (table: string, all: readonly Dim[], extra: string[], sums: Array<[string, string]>, from: Cube) =>
+    groupedInsertSql(t(table), ['cube', 'grain', 'bucket', ...all, ...extra], [`'${target}'`, 'grain', 'bucket', ...dims(all), ...extra], sums,
+      `${t(table)} WHERE cube = '${from}' AND grain <> '${SUB_GRAIN}'`);
   const sum = (c: string): [string, string] => [c, `SUM(${c})`];
   const cube = source(CUBE_ORDER);
   if (!cube) return null;
-  const out = [
-    step('stats_cube', DIMS, [], [...MEASURES.map(sum), ['dur_max', 'MAX(dur_max)'], ...HIST_COLUMNS.map(sum)], cube),
-    step('stats_cube_entities', DIMS, ['registry'], [sum('n')], cube),
-  ];
+  const out = [step('stats_cube', DIMS, [], cubeSums(), cube), step('stats_cube_entities', DIMS, ['registry'], [sum('n')], cube)];
   if (FIELD_CUBES.includes(target)) {
     const from = source(FIELD_CUBES);
     if (!from) return null;
