@@ -18,7 +18,7 @@ import { PostgresAuditStore } from '../gateway/audit/postgres-store.js';
 import { auditReadPort } from '../gateway/audit/read-port.js';
 import { exportLines } from '../gateway/audit/export.js';
 import { addRecord, addRecords, bucketOf, DAY_MS, emptyBatch, grainDays, ROLLED_TABLE, rollupStatements, STATS_TABLES, VN_OFFSET_MS, type RollupBatch } from '../gateway/core/stats-rollup.js';
-import { dayRanges, monthSpans, StatsEngine } from '../gateway/stats/engine.js';
+import { dayRanges, monthSpans, segmentsOf, StatsEngine, withComplements } from '../gateway/stats/engine.js';
 import { statsCatalogOf } from '../gateway/stats/index.js';
 import { parseStatsQuery } from '../gateway/stats/params.js';
 import { rankingOf } from '../gateway/stats/ranking.js';
@@ -167,6 +167,35 @@ describe('periods read as aligned multi-day blocks', () => {
         expect(at).toBe(vnMidnight(start + len));
         // Blocks: up to 15 days per side below 16-day alignment, so at most 2 ranges per grain.
         if (blocks) expect(ranges.length).toBeLessThanOrEqual(9);
+      }),
+    );
+  });
+});
+
+describe('edge days read as the day minus the hours the period lacks', () => {
+  it('count every whole hour of the period exactly once, subtract only hours of days read whole, and read fewer rows (generated)', () => {
+    const H = 3_600_000;
+    const hoursOf = (ranges: ReadonlyArray<readonly [number, number]>) => ranges.flatMap(([a, b]) => Array.from({ length: (b - a) / H }, (_, i) => a + i * H));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 40 * DAY_MS }), fc.integer({ min: 1, max: 6 * DAY_MS }), fc.constantFrom(1, 60_000, H), (start, len, snap) => {
+        const from = Date.UTC(2025, 6, 1) + Math.floor(start / snap) * snap;
+        const to = from + Math.max(snap, Math.floor(len / snap) * snap);
+        const seg = segmentsOf(from, to);
+        const { plus, minus } = withComplements(seg);
+        const whole = (s: typeof seg) => [...(s.days ? hoursOf([s.days]) : []), ...hoursOf(s.hours)];
+        // Counted: hours read (days widened included) minus hours subtracted, each at most once.
+        const counted = new Map<number, number>();
+        for (const h of whole(plus)) counted.set(h, (counted.get(h) ?? 0) + 1);
+        for (const h of hoursOf(minus)) counted.set(h, (counted.get(h) ?? 0) - 1);
+        const expected = whole(seg).sort((a, b) => a - b);
+        expect([...counted].filter(([, n]) => n !== 0).map(([h]) => h).sort((a, b) => a - b)).toEqual(expected);
+        expect([...counted.values()].every((n) => n === 0 || n === 1)).toBe(true);
+        // Subtracted hours lie inside the whole days read, never in the partial hours.
+        for (const h of hoursOf(minus)) expect(plus.days && h >= plus.days[0] && h < plus.days[1]).toBe(true);
+        expect(plus.raw).toEqual(seg.raw);
+        // A widened day replaces more hour rows than it adds (a day read costs about 4 hours).
+        const widened = plus.days ? (plus.days[1] - plus.days[0]) / DAY_MS - (seg.days ? (seg.days[1] - seg.days[0]) / DAY_MS : 0) : 0;
+        expect(hoursOf(plus.hours).length + hoursOf(minus).length + 4 * widened).toBeLessThanOrEqual(hoursOf(seg.hours).length);
       }),
     );
   });

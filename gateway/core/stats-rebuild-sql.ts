@@ -94,6 +94,18 @@ function measureSelect(): string {
 
 const KEY_COLS = ['bucket', ...DIMS].join(', ');
 
+/**
+ * The records matching `where` (a condition on `r`), one row each as the rollups see it: its hour
+ * `bucket`, its dimensions (DIMS), its measures (MEASURES), `dur` (ms), `le` (latency bucket) and
+ * `entities` (the jsonb object). A statistics query can key, filter and sum these rows with the
+ * same expressions it uses over rollup rows.
+ */
+export function recordRowsSql(records: string, where: string): string {
+  const d = dimExprs();
+  return `SELECT (r.ts / ${HOUR_MS}) * ${HOUR_MS} AS bucket, ${DIMS.map((k) => `${d[k]} AS ${k}`).join(', ')}, ${measureSelect()}, r.entities
+    FROM ${records} AS r WHERE ${where}`;
+}
+
 /** `bucketOf(grain, bucket)` for a bucket of a finer grain, the grain's days in `days`. */
 const grainBucket = (bucket: string, days: string) => `((${bucket} + ${VN_OFFSET_MS}) / ${DAY_MS} / ${days}) * ${days} * ${DAY_MS} - ${VN_OFFSET_MS}`;
 

@@ -23,7 +23,7 @@
  * - With a procedure catalog, a purpose naming no catalog procedure is grouped as `unknown`.
  */
 import type { AuditSqlWithCatchUp } from '../core/services.js';
-import { recordFoldSql, type RecordFoldSql } from '../core/stats-rebuild-sql.js';
+import { recordFoldSql, recordRowsSql } from '../core/stats-rebuild-sql.js';
 import {
   addRecord,
   BLOCK_DAYS,
@@ -202,6 +202,9 @@ export interface PeriodSegments {
   raw: Array<[number, number]>;
 }
 
+/** The Vietnamese midnight at or before `t`. */
+const vnDayStart = (t: number) => Math.floor((t + VN_OFFSET_MS) / DAY_MS) * DAY_MS - VN_OFFSET_MS;
+
 export function segmentsOf(from: number, to: number): PeriodSegments {
   const hA = Math.ceil(from / HOUR_MS) * HOUR_MS;
   const hB = Math.floor(to / HOUR_MS) * HOUR_MS;
@@ -209,7 +212,7 @@ export function segmentsOf(from: number, to: number): PeriodSegments {
   const raw: Array<[number, number]> = [];
   if (from < hA) raw.push([from, hA]);
   if (hB < to) raw.push([hB, to]);
-  const dayStart = (t: number) => Math.floor((t + VN_OFFSET_MS) / DAY_MS) * DAY_MS - VN_OFFSET_MS;
+  const dayStart = vnDayStart;
   const dA = dayStart(hA) === hA ? hA : dayStart(hA) + DAY_MS;
   const dB = dayStart(hB);
   if (dA >= dB) return { days: null, hours: [[hA, hB]], raw };
@@ -217,6 +220,40 @@ export function segmentsOf(from: number, to: number): PeriodSegments {
   if (hA < dA) hours.push([hA, dA]);
   if (dB < hB) hours.push([dB, hB]);
   return { days: [dA, dB], hours, raw };
+}
+
+/** A day row read costs about this many hour rows (cube c at 1.5 million records a day: 10 088 coordinates a day, 2 851 an hour). */
+const DAY_AS_HOURS = 4;
+
+/**
+ * The whole hours of an edge day read as the day's rows minus the hours it lacks, where that reads
+ * fewer rows: a period from 00:20 reads its first day as the day minus 00:00–01:00, not as 23
+ * hour rows. `plus` are the segments read (whole days widened by the days so read), `minus` the
+ * hours subtracted. Sums and histograms subtract exactly; a maximum does not (accumulate resolves
+ * it).
+ */
+export function withComplements(seg: PeriodSegments): { plus: PeriodSegments; minus: Array<[number, number]> } {
+  const minus: Array<[number, number]> = [];
+  const hours: Array<[number, number]> = [];
+  let days = seg.days;
+  // A short period's hours may cross a midnight: each day's part decides for itself.
+  const pieces = seg.hours.flatMap(([a, b]): Array<[number, number]> => {
+    const m = vnDayStart(a) + DAY_MS;
+    return m < b ? [[a, m], [m, b]] : [[a, b]];
+  });
+  for (const [a, b] of pieces) {
+    const d = vnDayStart(a);
+    const e = d + DAY_MS;
+    const lacking = 24 - (b - a) / HOUR_MS;
+    // The hour ranges of segmentsOf end or start where the whole days do (or at the midnight they
+    // were cut at): the days widened stay one range.
+    if (b <= e && lacking + DAY_AS_HOURS < 24 - lacking) {
+      days = days ? [Math.min(days[0], d), Math.max(days[1], e)] : [d, e];
+      if (d < a) minus.push([d, a]);
+      if (b < e) minus.push([b, e]);
+    } else hours.push([a, b]);
+  }
+  return { plus: { days, hours, raw: seg.raw }, minus };
 }
 
 /**
@@ -274,6 +311,54 @@ export function subSplit(raw: ReadonlyArray<[number, number]>): { whole: Array<[
     if (B < b) rest.push([B, b]);
   }
   return { whole, rest };
+}
+
+/** One group's sums over rollup rows or records. */
+interface GroupSums {
+  g: unknown;
+  m: Record<Measure, number>;
+  durMax: number | null;
+  hist: number[];
+  cost: number;
+}
+interface EntitySums {
+  g: unknown;
+  registry: string;
+  n: number;
+}
+type Blocks = 'all' | 'month' | 'none';
+
+/**
+ * A query with more memory for its aggregation (one transaction): PostgreSQL's default 4 MB
+ * makes it sort tens of thousands of records to disk where a hash in memory does.
+ */
+async function withWorkMem(pool: import('pg').Pool, text: string, params: unknown[]): Promise<Record<string, unknown>[]> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query(`SET LOCAL work_mem = '64MB'`);
+    const r = await c.query(text, params);
+    await c.query('COMMIT');
+    return r.rows as Record<string, unknown>[];
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    c.release();
+  }
+}
+
+/** The (grain, from, to) bucket ranges of a cube that timeSql reads for `seg` (see there). */
+function timeRanges(seg: PeriodSegments, cube: Cube, blocks: Blocks, sub: ReadonlyArray<[number, number]>): Array<[string, number, number]> {
+  const out: Array<[string, number, number]> = [];
+  if (seg.days) {
+    const useBlocks = blocks !== 'none' && cube !== 'f';
+    const spans = blocks === 'month' ? monthSpans(seg.days[0], seg.days[1]) : [seg.days];
+    for (const [dA, dB] of spans) out.push(...dayRanges(dA, dB, useBlocks));
+  }
+  for (const [a, b] of seg.hours) out.push(['h', a, b]);
+  for (const [a, b] of sub) out.push([SUB_GRAIN, a, b]);
+  return out;
 }
 
 /** A tiny SQL builder: the same query text for both dialects, parameters always bound. */
@@ -435,21 +520,10 @@ export class StatsEngine {
    * a block's bucket then names its month); 'none' single days (grouping by day). `sub`: ranges of
    * whole 5-minute buckets read from SUB_GRAIN rows (`stats_cube` and its entities, SUB_CUBES).
    */
-  private timeSql(sql: Sql, seg: PeriodSegments, cube: Cube, blocks: 'all' | 'month' | 'none', sub: ReadonlyArray<[number, number]> = []): string {
+  private timeSql(sql: Sql, seg: PeriodSegments, cube: Cube, blocks: Blocks, sub: ReadonlyArray<[number, number]> = []): string {
     // SQLite's `?` are positional: parameters are pushed in text order.
     const cubeSql = `cube = ${sql.p(cube)}`;
-    const parts: string[] = [];
-    if (seg.days) {
-      const useBlocks = blocks !== 'none' && cube !== 'f';
-      const spans = blocks === 'month' ? monthSpans(seg.days[0], seg.days[1]) : [seg.days];
-      for (const [dA, dB] of spans) {
-        for (const [grain, a, b] of dayRanges(dA, dB, useBlocks)) {
-          parts.push(`(grain = ${sql.p(grain)} AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)})`);
-        }
-      }
-    }
-    for (const [a, b] of seg.hours) parts.push(`(grain = 'h' AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)})`);
-    for (const [a, b] of sub) parts.push(`(grain = ${sql.p(SUB_GRAIN)} AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)})`);
+    const parts = timeRanges(seg, cube, blocks, sub).map(([grain, a, b]) => `(grain = ${sql.p(grain)} AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)})`);
     return `${cubeSql} AND ${parts.length ? `(${parts.join(' OR ')})` : '1 = 0'}`;
   }
 
@@ -473,43 +547,21 @@ export class StatsEngine {
 
   /**
    * The records of `raw` (parts of partial hours), folded into the cube's hour rollups exactly as
-   * the store writes them: on PostgreSQL summed by the database (recordFoldSql: at 1.5 million
-   * records a day a partial hour holds up to 62 500 records, too many to send to Node), on SQLite here.
-   * `part` names what the caller reads (the fields, or the rest).
+   * the store writes them: on PostgreSQL only the fields (summed by the database, recordFoldSql),
+   * on SQLite everything, here. `part` names what the caller reads.
    */
-  private async rawEdges(raw: ReadonlyArray<[number, number]>, cube: Cube, part: 'summary' | 'fields') {
+  private async rawEdges(raw: ReadonlyArray<[number, number]>, cube: Cube, part: 'summary' | 'fields' = 'summary') {
     const batch = emptyBatch();
     for (const [a, b] of raw) {
       if (this.dialect === 'postgres') {
-        const fold = (pick: (f: RecordFoldSql) => string) => {
-          const sql = new Sql(this.dialect);
-          return this.rows(sql, pick(recordFoldSql(this.t('audit_records'), cube, `r.ts >= ${sql.p(a)} AND r.ts < ${sql.p(b)}`)));
-        };
-        const keyed = (row: Record<string, unknown>) => {
+        if (part !== 'fields') throw new Error('rawEdges: PostgreSQL sums partial hours per group (edgeSums)');
+        const sql = new Sql(this.dialect);
+        const fields = recordFoldSql(this.t('audit_records'), cube, `r.ts >= ${sql.p(a)} AND r.ts < ${sql.p(b)}`).fields;
+        for (const row of await this.rows(sql, fields)) {
           const dims = Object.fromEntries(DIMS.map((d) => [d, String(row[d])])) as Record<Dim, string>;
           const bucket = Number(row.bucket);
-          return { cube, grain: 'h', bucket, dims, k: `${bucket}\u0000${DIMS.map((d) => dims[d]).join('\u0000')}` };
-        };
-        if (part === 'fields') {
-          for (const row of await fold((f) => f.fields)) {
-            const { k, ...key } = keyed(row);
-            batch.fields.set(`${k}\u0000${String(row.coordinate)}`, { ...key, coordinate: String(row.coordinate), n: num(row.n) });
-          }
-          continue;
-        }
-        const [roll, entities] = await Promise.all([fold((f) => f.roll), fold((f) => f.entities)]);
-        for (const row of roll) {
-          const { k, ...key } = keyed(row);
-          const hist: Record<number, number> = {};
-          HIST_COLUMNS.forEach((c, i) => {
-            if (num(row[c]) > 0) hist[i] = num(row[c]);
-          });
-          const m = Object.fromEntries(MEASURES.map((x) => [x, num(row[x])])) as Record<Measure, number>;
-          batch.roll.set(k, { ...key, v: { m, durMax: Number(row.dur_max), hist } });
-        }
-        for (const row of entities) {
-          const { k, ...key } = keyed(row);
-          batch.entities.set(`${k}\u0000${String(row.registry)}`, { ...key, registry: String(row.registry), n: num(row.n) });
+          const k = `${bucket}\u0000${DIMS.map((d) => dims[d]).join('\u0000')}\u0000${String(row.coordinate)}`;
+          batch.fields.set(k, { cube, grain: 'h', bucket, dims, coordinate: String(row.coordinate), n: num(row.n) });
         }
         continue;
       }
@@ -526,6 +578,115 @@ export class StatsEngine {
 
   // ------------------------------------------------------------------ figures
 
+  /** Costs per procedure as a SQL CASE over `procedure` (numbers from the configuration, as integer literals: a bound parameter in a CASE would be typed text by PostgreSQL). */
+  private costCaseSql(sql: Sql): string {
+    const ids = this.opts.catalog?.procedureIds() ?? [];
+    const vnd = (id: string | null) => String(Math.max(0, Math.round(this.costOf(id))));
+    return ids.length ? `CASE procedure ${ids.map((id) => `WHEN ${sql.p(id)} THEN ${vnd(id)}`).join(' ')} ELSE ${vnd(null)} END` : vnd(null);
+  }
+
+  /** Step 1 over `stats_cube`: counts, sums, maximum, histogram and costs per group, for the rollup rows of `seg` (and the 5-minute rows of `sub`). */
+  private async cubeSums(q: StatsFilter, groupBy: Grouping, cube: Cube, blocks: Blocks, seg: PeriodSegments, sub: ReadonlyArray<[number, number]>): Promise<GroupSums[]> {
+    const sql = new Sql(this.dialect);
+    // Parameters are pushed in text order (SQLite's `?` are positional).
+    const key = this.keySql(sql, groupBy);
+    const costCase = this.costCaseSql(sql);
+    const where = [this.timeSql(sql, seg, cube, blocks, sub), ...this.dimFilterSql(sql, q, { dossier: false })];
+    const rows = await this.rows(
+      sql,
+      `SELECT ${key} AS g, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, MAX(dur_max) AS dur_max,
+         ${HIST_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ')}, SUM(components_cut * ${costCase}) AS cost_vnd
+       FROM ${this.t('stats_cube')} WHERE ${where.join(' AND ')} GROUP BY g`,
+    );
+    return rows.map((row) => ({
+      g: row.g,
+      m: Object.fromEntries(MEASURES.map((k) => [k, num(row[k])])) as Record<Measure, number>,
+      durMax: row.dur_max === null ? null : Number(row.dur_max),
+      hist: HIST_COLUMNS.map((c) => num(row[c])),
+      cost: num(row.cost_vnd),
+    }));
+  }
+
+  /**
+   * The maximum of each of the groups `only` over the rollup rows of `seg`: one range query per
+   * bucket range (each an index range of the table's key, the group's own column checked in the
+   * index), not one scan under an OR of ranges.
+   */
+  private async maxOf(q: StatsFilter, groupBy: Grouping, cube: Cube, blocks: Blocks, seg: PeriodSegments, sub: ReadonlyArray<[number, number]>, only: unknown[]): Promise<Array<{ g: unknown; durMax: number | null }>> {
+    const sql = new Sql(this.dialect);
+    // Parameters are pushed in text order (SQLite's `?` are positional).
+    const parts = timeRanges(seg, cube, blocks, sub).map(([grain, a, b]) => {
+      const key = this.keySql(sql, groupBy);
+      const where = [`cube = ${sql.p(cube)} AND grain = ${sql.p(grain)} AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)}`, ...this.dimFilterSql(sql, q, { dossier: false })];
+      where.push(`${this.keySql(sql, groupBy)} IN (${sql.in(only)})`);
+      return `SELECT ${key} AS g, dur_max FROM ${this.t('stats_cube')} WHERE ${where.join(' AND ')}`;
+    });
+    if (!parts.length) return [];
+    const rows = await this.rows(sql, `SELECT g, MAX(dur_max) AS dur_max FROM (${parts.join(' UNION ALL ')}) AS u GROUP BY g`);
+    return rows.map((row) => ({ g: row.g, durMax: row.dur_max === null ? null : Number(row.dur_max) }));
+  }
+
+  /** Step 2 over `stats_cube_entities`: entities per group and registry for the rollup rows of `seg`. */
+  private async entitySums(q: StatsFilter, groupBy: Grouping, cube: Cube, blocks: Blocks, seg: PeriodSegments, sub: ReadonlyArray<[number, number]>): Promise<EntitySums[]> {
+    const sql = new Sql(this.dialect);
+    const key = this.keySql(sql, groupBy);
+    const where = [this.timeSql(sql, seg, cube, blocks, sub), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
+    const rows = await this.rows(sql, `SELECT ${key} AS g, registry, SUM(n) AS n FROM ${this.t('stats_cube_entities')} WHERE ${where} GROUP BY g, registry`);
+    return rows.map((row) => ({ g: row.g, registry: String(row.registry), n: num(row.n) }));
+  }
+
+  /**
+   * The records of `raw` (parts of partial hours) summed per group as steps 1 and 2 sum rollup
+   * rows. PostgreSQL sums them itself, keyed and filtered by the very expressions used over rollup
+   * rows (recordRowsSql gives each record the rollups' columns): at 1.5 million records a day a
+   * partial hour holds up to 62 500 records, and per group and latency bucket they fold to a few
+   * thousand rows, where per cube coordinate they did not. SQLite folds them here.
+   */
+  private async edgeSums(q: StatsFilter, groupBy: Grouping, cube: Cube, raw: ReadonlyArray<[number, number]>): Promise<{ roll: GroupSums[]; entities: EntitySums[] }> {
+    if (!raw.length) return { roll: [], entities: [] };
+    if (this.source.kind === 'postgres') {
+      const pool = this.source.pool;
+      const fold = (text: (sql: Sql, keyed: string) => string) => {
+        const sql = new Sql(this.dialect);
+        const key = this.keySql(sql, groupBy);
+        const records = recordRowsSql(this.t('audit_records'), raw.map(([a, b]) => `(r.ts >= ${sql.p(a)} AND r.ts < ${sql.p(b)})`).join(' OR '));
+        const filters = this.dimFilterSql(sql, q, { dossier: false });
+        const keyed = `SELECT ${key} AS g, x.* FROM (${records}) AS x ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''}`;
+        return withWorkMem(pool, text(sql, keyed), sql.params);
+      };
+      const [roll, entities] = await Promise.all([
+        fold(
+          (sql, keyed) => `SELECT g, le, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, MAX(dur) AS dur_max, COUNT(*) AS n,
+             SUM(components_cut * ${this.costCaseSql(sql)}) AS cost_vnd FROM (${keyed}) AS y GROUP BY g, le`,
+        ),
+        // OFFSET 0 keeps the key computed once per record, not once per registry.
+        fold((_sql, keyed) => `SELECT g, e.key AS registry, SUM(e.value::int8) AS n FROM (${keyed} OFFSET 0) AS y, jsonb_each(y.entities) AS e GROUP BY g, e.key`),
+      ]);
+      // One row per group and latency bucket: the histogram is pivoted here.
+      const byGroup = new Map<unknown, GroupSums>();
+      for (const row of roll) {
+        let s = byGroup.get(row.g);
+        if (!s) byGroup.set(row.g, (s = { g: row.g, m: Object.fromEntries(MEASURES.map((k) => [k, 0])) as Record<Measure, number>, durMax: null, hist: new Array<number>(LATENCY_BUCKETS).fill(0), cost: 0 }));
+        for (const k of MEASURES) s.m[k] += num(row[k]);
+        s.durMax = s.durMax === null ? Number(row.dur_max) : Math.max(s.durMax, Number(row.dur_max));
+        s.hist[Number(row.le)]! += num(row.n);
+        s.cost += num(row.cost_vnd);
+      }
+      return { roll: [...byGroup.values()], entities: entities.map((row) => ({ g: row.g, registry: String(row.registry), n: num(row.n) })) };
+    }
+    const batch = await this.rawEdges(raw, cube);
+    const roll: GroupSums[] = [];
+    const entities: EntitySums[] = [];
+    for (const e of batch.roll.values()) {
+      if (!this.dimMatchesJs(e.dims, q)) continue;
+      roll.push({ g: this.keyJs(groupBy, e.dims, e.bucket), m: e.v.m, durMax: e.v.durMax, hist: denseHist(e.v.hist), cost: e.v.m.components_cut * this.costOf(e.dims.procedure || null) });
+    }
+    for (const e of batch.entities.values()) {
+      if (this.dimMatchesJs(e.dims, q)) entities.push({ g: this.keyJs(groupBy, e.dims, e.bucket), registry: e.registry, n: e.n });
+    }
+    return { roll, entities };
+  }
+
   private async accumulate(q: StatsFilter, groupBy: Grouping): Promise<Map<unknown, Acc>> {
     const seg = segmentsOf(q.from, q.to);
     const out = new Map<unknown, Acc>();
@@ -535,76 +696,58 @@ export class StatsEngine {
       return a;
     };
     const cube = this.cubeFor(groupBy, q);
-    const blocks = groupBy === 'day' ? 'none' : groupBy === 'month' ? 'month' : 'all';
-    // Requests and entities: in SUB_CUBES the partial hours' whole 5-minute buckets from their rows.
+    const blocks: Blocks = groupBy === 'day' ? 'none' : groupBy === 'month' ? 'month' : 'all';
+    // Requests and entities: in SUB_CUBES the partial hours' whole 5-minute buckets from their rows;
+    // edge days as the day minus the hours it lacks where that reads fewer rows.
     const sub = SUB_CUBES.includes(cube) ? subSplit(seg.raw) : { whole: [], rest: seg.raw };
-    const edges = sub.rest.length ? await this.rawEdges(sub.rest, cube, 'summary') : null;
+    const { plus, minus } = withComplements(seg);
+    const minusSeg: PeriodSegments = { days: null, hours: minus, raw: [] };
+    const none = async () => [] as never[];
+    // Every read at once (PostgreSQL: one connection each); the dossiers are awaited last.
+    const dossierRows = this.dossierSums(q, groupBy, blocks, seg, plus, minusSeg);
+    dossierRows.catch(() => undefined);
+    const [rollPlus, rollMinus, entPlus, entMinus, edges] = await Promise.all([
+      this.cubeSums(q, groupBy, cube, blocks, plus, sub.whole),
+      minus.length ? this.cubeSums(q, groupBy, cube, blocks, minusSeg, []) : none(),
+      this.entitySums(q, groupBy, cube, blocks, plus, sub.whole),
+      minus.length ? this.entitySums(q, groupBy, cube, blocks, minusSeg, []) : none(),
+      this.edgeSums(q, groupBy, cube, sub.rest),
+    ]);
 
-    // 1. Counts, sums, histogram per group and outcome; costs per procedure inside SQL.
-    {
-      const sql = new Sql(this.dialect);
-      // Parameters are pushed in text order (SQLite's `?` are positional).
-      const key = this.keySql(sql, groupBy);
-      const ids = this.opts.catalog?.procedureIds() ?? [];
-      // Costs are numbers from the configuration, written as integer literals (a bound parameter
-      // in a CASE would be typed text by PostgreSQL).
-      const vnd = (id: string | null) => String(Math.max(0, Math.round(this.costOf(id))));
-      const costCase = ids.length
-        ? `CASE procedure ${ids.map((id) => `WHEN ${sql.p(id)} THEN ${vnd(id)}`).join(' ')} ELSE ${vnd(null)} END`
-        : vnd(null);
-      const where = [this.timeSql(sql, seg, cube, blocks, sub.whole), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
-      const rows = await this.rows(
-        sql,
-        `SELECT ${key} AS g, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, MAX(dur_max) AS dur_max,
-           ${HIST_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ')}, SUM(components_cut * ${costCase}) AS cost_vnd
-         FROM ${this.t('stats_cube')} WHERE ${where} GROUP BY g`,
-      );
-      for (const row of rows) {
-        const m = Object.fromEntries(MEASURES.map((k) => [k, num(row[k])])) as Record<Measure, number>;
-        const hist = HIST_COLUMNS.map((c) => num(row[c]));
-        this.addTo(accOf(row.g), m, row.dur_max === null ? null : Number(row.dur_max), hist, num(row.cost_vnd));
-      }
-      for (const e of edges?.roll.values() ?? []) {
-        if (!this.dimMatchesJs(e.dims, q)) continue;
-        this.addTo(accOf(this.keyJs(groupBy, e.dims, e.bucket)), e.v.m, e.v.durMax, denseHist(e.v.hist), e.v.m.components_cut * this.costOf(e.dims.procedure || null));
+    // 1. Counts, sums, histogram per group and outcome; costs per procedure.
+    for (const r of rollPlus) this.addTo(accOf(r.g), r.m, r.durMax, r.hist, r.cost);
+    const minusMax = new Map<unknown, number | null>();
+    for (const r of rollMinus) {
+      this.addTo(accOf(r.g), r.m, null, r.hist, r.cost, -1);
+      minusMax.set(r.g, r.durMax);
+    }
+    // 2. Entities per registry.
+    for (const [rows, sign] of [[entPlus, 1], [entMinus, -1]] as const) {
+      for (const r of rows) {
+        const a = accOf(r.g);
+        a.entities[r.registry] = (a.entities[r.registry] ?? 0) + sign * r.n;
       }
     }
-
-    // 2. Entities per registry.
-    {
-      const sql = new Sql(this.dialect);
-      const key = this.keySql(sql, groupBy);
-      const where = [this.timeSql(sql, seg, cube, blocks, sub.whole), ...this.dimFilterSql(sql, q, { dossier: false })].join(' AND ');
-      const rows = await this.rows(sql, `SELECT ${key} AS g, registry, SUM(n) AS n FROM ${this.t('stats_cube_entities')} WHERE ${where} GROUP BY g, registry`);
-      for (const row of rows) accOf(row.g).entities[String(row.registry)] = (accOf(row.g).entities[String(row.registry)] ?? 0) + num(row.n);
-      for (const e of edges?.entities.values() ?? []) {
-        if (!this.dimMatchesJs(e.dims, q)) continue;
-        const a = accOf(this.keyJs(groupBy, e.dims, e.bucket));
-        a.entities[e.registry] = (a.entities[e.registry] ?? 0) + e.n;
-      }
+    if (minus.length) {
+      // A group with no request left once the lacking hours are subtracted is not in the period.
+      for (const [k, a] of out) if (a.m.requests === 0) out.delete(k);
+      // The day's maximum bounds the hours read, but is theirs only if the subtracted hours stay
+      // below it: otherwise the group's maximum is read again over the hours themselves.
+      const unsure = [...minusMax].filter(([k, m]) => out.has(k) && m !== null && (out.get(k)!.durMax ?? -Infinity) <= m).map(([k]) => k);
+      if (unsure.length) for (const r of await this.maxOf(q, groupBy, cube, blocks, seg, sub.whole, unsure)) out.get(r.g)!.durMax = r.durMax;
+    }
+    for (const r of edges.roll) this.addTo(accOf(r.g), r.m, r.durMax, r.hist, r.cost);
+    for (const r of edges.entities) {
+      const a = accOf(r.g);
+      a.entities[r.registry] = (a.entities[r.registry] ?? 0) + r.n;
     }
 
     // 3. Dossiers (first request's hour/day and dimensions), when they have a key.
-    if (DOSSIER_GROUPS.has(groupBy) && !q.outcome && !q.registry) {
-      const sql = new Sql(this.dialect);
-      const key = this.keySql(sql, groupBy);
-      // The same dimensions as the requests (a dossier cube: a dossier has no registry or outcome).
-      const dcube = this.cubeFor(groupBy, q, DOSSIER_CUBES);
-      const parts = [
-        `SELECT grain, bucket, client_id, agency, tier, province, procedure, served, with_cut FROM ${this.t('stats_cube_droll')} WHERE ${this.timeSql(sql, seg, dcube, blocks)}`,
-        ...seg.raw.map(
-          ([a, b]) =>
-            `SELECT 'x' AS grain, first_ts AS bucket, client_id, agency, tier, province, procedure, 1 AS served, cut AS with_cut
-             FROM ${this.t('stats_dossiers')} WHERE first_ts >= ${sql.p(a)} AND first_ts < ${sql.p(b)}`,
-        ),
-      ];
-      const filters = this.dimFilterSql(sql, q, { dossier: true });
-      const rows = await this.rows(
-        sql,
-        `SELECT ${key} AS g, SUM(served) AS served, SUM(with_cut) AS with_cut FROM (${parts.join(' UNION ALL ')}) d
-         ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''} GROUP BY g`,
-      );
-      for (const row of rows) {
+    const dossiers = await dossierRows;
+    if (dossiers) {
+      for (const row of dossiers) {
+        // A group whose dossiers all lie in the hours subtracted is not in the period.
+        if (num(row.served) === 0 && num(row.with_cut) === 0) continue;
         const a = accOf(row.g);
         a.served += num(row.served);
         a.withCut += num(row.with_cut);
@@ -617,12 +760,43 @@ export class StatsEngine {
     return out;
   }
 
-  private addTo(a: Acc, m: Record<Measure, number>, durMax: number | null, hist: readonly number[], cost: number): void {
-    for (const k of MEASURES) a.m[k] += m[k];
-    for (const o of ROLL_OUTCOMES) a.byOutcome[o] = (a.byOutcome[o] ?? 0) + m[outcomeColumn(o) as Measure];
+  /**
+   * Dossiers served and with a component cut per group (null when they have no key: grouped or
+   * filtered by registry or outcome): the dossier rollups of `plus` less those of `minus`, and the
+   * dossiers whose first request lies in a partial hour.
+   */
+  private async dossierSums(q: StatsFilter, groupBy: Grouping, blocks: Blocks, seg: PeriodSegments, plus: PeriodSegments, minus: PeriodSegments): Promise<Record<string, unknown>[] | null> {
+    if (!DOSSIER_GROUPS.has(groupBy) || q.outcome || q.registry) return null;
+    const sql = new Sql(this.dialect);
+    const key = this.keySql(sql, groupBy);
+    // The same dimensions as the requests (a dossier cube: a dossier has no registry or outcome).
+    const dcube = this.cubeFor(groupBy, q, DOSSIER_CUBES);
+    const rolled = (s: PeriodSegments, sign: string) =>
+      `SELECT grain, bucket, client_id, agency, tier, province, procedure, ${sign}served AS served, ${sign}with_cut AS with_cut FROM ${this.t('stats_cube_droll')} WHERE ${this.timeSql(sql, s, dcube, blocks)}`;
+    const parts = [
+      rolled(plus, ''),
+      ...(minus.hours.length ? [rolled(minus, '-')] : []),
+      ...seg.raw.map(
+        ([a, b]) =>
+          `SELECT 'x' AS grain, first_ts AS bucket, client_id, agency, tier, province, procedure, 1 AS served, cut AS with_cut
+           FROM ${this.t('stats_dossiers')} WHERE first_ts >= ${sql.p(a)} AND first_ts < ${sql.p(b)}`,
+      ),
+    ];
+    const filters = this.dimFilterSql(sql, q, { dossier: true });
+    return this.rows(
+      sql,
+      `SELECT ${key} AS g, SUM(served) AS served, SUM(with_cut) AS with_cut FROM (${parts.join(' UNION ALL ')}) d
+       ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''} GROUP BY g`,
+    );
+  }
+
+  /** Adds (sign 1) or subtracts (sign -1, a maximum then ignored) one group's sums. */
+  private addTo(a: Acc, m: Record<Measure, number>, durMax: number | null, hist: readonly number[], cost: number, sign: 1 | -1 = 1): void {
+    for (const k of MEASURES) a.m[k] += sign * m[k];
+    for (const o of ROLL_OUTCOMES) a.byOutcome[o] = (a.byOutcome[o] ?? 0) + sign * m[outcomeColumn(o) as Measure];
     if (durMax !== null) a.durMax = a.durMax === null ? durMax : Math.max(a.durMax, durMax);
-    for (let i = 0; i < LATENCY_BUCKETS; i++) a.hist[i]! += hist[i]!;
-    a.costVnd += cost;
+    for (let i = 0; i < LATENCY_BUCKETS; i++) a.hist[i]! += sign * hist[i]!;
+    a.costVnd += sign * cost;
   }
 
   private figuresOf(a: Acc, dossiersComputed: boolean, ownRegistry?: string): StatsFigures {
