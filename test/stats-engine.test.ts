@@ -313,6 +313,32 @@ for (const backend of STORES) {
       );
     });
 
+    it('1 500 groups whose maxima lie in the hours subtracted: each maximum read again, exactly, a chunk of groups at a time', async () => {
+      // 1 500 clients, each with its slowest request at 00:30 and one at 05:00 of one day; the
+      // period starts at 01:00, so that day is read as the day minus 00:00–01:00 and every
+      // client's maximum must be read again (more keys than one query takes).
+      const w = T0 + 300 * DAY;
+      const base = entries(2, 77);
+      const list = Array.from({ length: 1_500 }, (_, i) => [
+        { ...base[0]!, clientId: `many-${i}`, agency: `Agency ${i}`, ts: w + 1_800_000, durationMs: 100 + i / 1000, dossierId: null },
+        { ...base[1]!, clientId: `many-${i}`, agency: `Agency ${i}`, ts: w + 5 * 3_600_000, durationMs: 50 + i / 1000, dossierId: null },
+      ]).flat();
+      const mine = await fill(store, 'many-clients', list);
+      const period = { from: String(w + 3_600_000), to: String(w + 2 * DAY), groupBy: 'client', limit: '1000' };
+      const expected = recount(mine, q(period), 'client', RATE);
+      const seen = new Set<string | null>();
+      for (let offset = 0; offset < 1_500; offset += 1000) {
+        const s = await engine.summary(q({ ...period, ...(offset ? { cursor: String(offset) } : {}) }));
+        expect(s.totalGroups).toBe(1_500);
+        for (const { key, label: _l, labelEn: _le, ...figures } of s.groups) {
+          expect(exact(figures), `group ${key}`).toEqual(exact(expected.get(key)!));
+          seen.add(key);
+        }
+        if (offset === 0) expect(s.groups.find((g) => g.key === 'many-7')?.latencyMs.max ?? 50.007).toBe(50.007);
+      }
+      expect(seen.size).toBe(1_500);
+    });
+
     it('a period with no record gives zeros, not an error', async () => {
       const s = await engine.summary(q({ from: '2024-01-01', to: '2024-01-31', groupBy: 'registry' }));
       expect(s.total.requests.total).toBe(0);

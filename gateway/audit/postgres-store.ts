@@ -66,6 +66,17 @@ const redact = (url: string): string => redactUrl(url, 'postgres://(unparseable 
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** Parameters per statement, under PostgreSQL's limit of 65 535 bind parameters. */
+const MAX_PARAMS = 60_000;
+function* chunked<T>(items: T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+/** `($1, $2), ($3, $4)…` for rows of values bound in order. */
+function placeholders(rows: unknown[][]): string {
+  let n = 0;
+  return rows.map((row) => `(${row.map(() => `$${++n}`).join(', ')})`).join(', ');
+}
+
 export class PostgresAuditStore implements AuditStore {
   readonly kind = 'postgres' as const;
   readonly location: string;
@@ -238,25 +249,19 @@ export class PostgresAuditStore implements AuditStore {
       const actual = await this.headWith(client, instanceId);
       if (!sameHead(actual, expected)) throw new ChainConflictError(instanceId, expected, actual);
       if (records.length > 0) {
-        const params: unknown[] = [];
-        const tuples = records.map((r) => {
+        // A statement binds at most 65 535 parameters: records and subjects are inserted in
+        // statements of at most MAX_PARAMS each, whatever the batch.
+        const rows = records.map((r) => {
           const row = recordToRow(r);
-          const ph = RECORD_COLUMNS.map((c) => {
-            params.push(row[c]);
-            return `$${params.length}`;
-          });
-          return `(${ph.join(', ')})`;
+          return RECORD_COLUMNS.map((c) => row[c]);
         });
-        await client.query(`INSERT INTO ${this.t.records} (${RECORD_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, params);
-        const sp: unknown[] = [];
-        const st: string[] = [];
-        for (const r of records) {
-          for (const h of subjectHmacs(r)) {
-            sp.push(h, r.instanceId, r.seq);
-            st.push(`($${sp.length - 2}, $${sp.length - 1}, $${sp.length})`);
-          }
+        for (const chunk of chunked(rows, Math.floor(MAX_PARAMS / RECORD_COLUMNS.length))) {
+          await client.query(`INSERT INTO ${this.t.records} (${RECORD_COLUMNS.join(', ')}) VALUES ${placeholders(chunk)}`, chunk.flat());
         }
-        if (st.length) await client.query(`INSERT INTO ${this.t.subjects} (hmac, instance_id, seq) VALUES ${st.join(', ')} ON CONFLICT DO NOTHING`, sp);
+        const subjects = records.flatMap((r) => subjectHmacs(r).map((h) => [h, r.instanceId, r.seq]));
+        for (const chunk of chunked(subjects, Math.floor(MAX_PARAMS / 3))) {
+          await client.query(`INSERT INTO ${this.t.subjects} (hmac, instance_id, seq) VALUES ${placeholders(chunk)} ON CONFLICT DO NOTHING`, chunk.flat());
+        }
         // The chain's statistics mark, before its first record: the roll finds these records from it.
         // Once per chain and process (marks are never deleted), not at every commit: the insert
         // would wait for a roll that holds the mark.

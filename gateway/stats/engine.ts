@@ -327,6 +327,8 @@ interface EntitySums {
   n: number;
 }
 type Blocks = 'all' | 'month' | 'none';
+/** Bound parameters per maxOf query (each bucket range repeats the keys), under SQLite's limit of 32 766. */
+const MAX_OF_PARAMS = 2_000;
 
 /**
  * A query with more memory for its aggregation (one transaction): PostgreSQL's default 4 MB
@@ -613,17 +615,28 @@ export class StatsEngine {
    * index), not one scan under an OR of ranges.
    */
   private async maxOf(q: StatsFilter, groupBy: Grouping, cube: Cube, blocks: Blocks, seg: PeriodSegments, sub: ReadonlyArray<[number, number]>, only: unknown[]): Promise<Array<{ g: unknown; durMax: number | null }>> {
-    const sql = new Sql(this.dialect);
+    const ranges = timeRanges(seg, cube, blocks, sub);
+    if (!ranges.length) return [];
+    const out: Array<{ g: unknown; durMax: number | null }> = [];
     // Parameters are pushed in text order (SQLite's `?` are positional).
-    const parts = timeRanges(seg, cube, blocks, sub).map(([grain, a, b]) => {
-      const key = this.keySql(sql, groupBy);
-      const where = [`cube = ${sql.p(cube)} AND grain = ${sql.p(grain)} AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)}`, ...this.dimFilterSql(sql, q, { dossier: false })];
-      where.push(`${this.keySql(sql, groupBy)} IN (${sql.in(only)})`);
-      return `SELECT ${key} AS g, dur_max FROM ${this.t('stats_cube')} WHERE ${where.join(' AND ')}`;
-    });
-    if (!parts.length) return [];
-    const rows = await this.rows(sql, `SELECT g, MAX(dur_max) AS dur_max FROM (${parts.join(' UNION ALL ')}) AS u GROUP BY g`);
-    return rows.map((row) => ({ g: row.g, durMax: row.dur_max === null ? null : Number(row.dur_max) }));
+    const query = (sql: Sql, keys: unknown[]) =>
+      ranges.map(([grain, a, b]) => {
+        const key = this.keySql(sql, groupBy);
+        const where = [`cube = ${sql.p(cube)} AND grain = ${sql.p(grain)} AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)}`, ...this.dimFilterSql(sql, q, { dossier: false })];
+        where.push(`${this.keySql(sql, groupBy)} IN (${sql.in(keys)})`);
+        return `SELECT ${key} AS g, dur_max FROM ${this.t('stats_cube')} WHERE ${where.join(' AND ')}`;
+      });
+    // The keys in chunks: each range repeats them, besides its own parameters (counted by a dry run).
+    const dry = new Sql(this.dialect);
+    query(dry, []);
+    const per = Math.max(1, Math.floor((MAX_OF_PARAMS - dry.params.length) / ranges.length));
+    for (let i = 0; i < only.length; i += per) {
+      const sql = new Sql(this.dialect);
+      const parts = query(sql, only.slice(i, i + per));
+      const rows = await this.rows(sql, `SELECT g, MAX(dur_max) AS dur_max FROM (${parts.join(' UNION ALL ')}) AS u GROUP BY g`);
+      for (const row of rows) out.push({ g: row.g, durMax: row.dur_max === null ? null : Number(row.dur_max) });
+    }
+    return out;
   }
 
   /** Step 2 over `stats_cube_entities`: entities per group and registry for the rollup rows of `seg`. */
