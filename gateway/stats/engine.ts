@@ -212,9 +212,8 @@ export function segmentsOf(from: number, to: number): PeriodSegments {
   const raw: Array<[number, number]> = [];
   if (from < hA) raw.push([from, hA]);
   if (hB < to) raw.push([hB, to]);
-  const dayStart = vnDayStart;
-  const dA = dayStart(hA) === hA ? hA : dayStart(hA) + DAY_MS;
-  const dB = dayStart(hB);
+  const dA = vnDayStart(hA) === hA ? hA : vnDayStart(hA) + DAY_MS;
+  const dB = vnDayStart(hB);
   if (dA >= dB) return { days: null, hours: [[hA, hB]], raw };
   const hours: Array<[number, number]> = [];
   if (hA < dA) hours.push([hA, dA]);
@@ -362,6 +361,9 @@ function timeRanges(seg: PeriodSegments, cube: Cube, blocks: Blocks, sub: Readon
   for (const [a, b] of sub) out.push([SUB_GRAIN, a, b]);
   return out;
 }
+
+/** One bucket range of a rollup table as a condition (parameters pushed in text order). */
+const rangeSql = (sql: Sql, [grain, a, b]: readonly [string, number, number]) => `grain = ${sql.p(grain)} AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)}`;
 
 /** A tiny SQL builder: the same query text for both dialects, parameters always bound. */
 class Sql {
@@ -525,7 +527,7 @@ export class StatsEngine {
   private timeSql(sql: Sql, seg: PeriodSegments, cube: Cube, blocks: Blocks, sub: ReadonlyArray<[number, number]> = []): string {
     // SQLite's `?` are positional: parameters are pushed in text order.
     const cubeSql = `cube = ${sql.p(cube)}`;
-    const parts = timeRanges(seg, cube, blocks, sub).map(([grain, a, b]) => `(grain = ${sql.p(grain)} AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)})`);
+    const parts = timeRanges(seg, cube, blocks, sub).map((r) => `(${rangeSql(sql, r)})`);
     return `${cubeSql} AND ${parts.length ? `(${parts.join(' OR ')})` : '1 = 0'}`;
   }
 
@@ -549,15 +551,14 @@ export class StatsEngine {
 
   /**
    * The records of `raw` (parts of partial hours), folded into the cube's hour rollups exactly as
-   * the store writes them: on PostgreSQL only the fields (summed by the database, recordFoldSql),
-   * on SQLite everything, here. `part` names what the caller reads.
+   * the store writes them: on SQLite here, with `addRecord`; on PostgreSQL by the database, and only
+   * the fields rows (the figures sum the partial hours per group instead, edgeSums).
    */
-  private async rawEdges(raw: ReadonlyArray<[number, number]>, cube: Cube, part: 'summary' | 'fields' = 'summary') {
+  private async rawEdges(raw: ReadonlyArray<[number, number]>, cube: Cube) {
     const batch = emptyBatch();
     for (const [a, b] of raw) {
+      const sql = new Sql(this.dialect);
       if (this.dialect === 'postgres') {
-        if (part !== 'fields') throw new Error('rawEdges: PostgreSQL sums partial hours per group (edgeSums)');
-        const sql = new Sql(this.dialect);
         const fields = recordFoldSql(this.t('audit_records'), cube, `r.ts >= ${sql.p(a)} AND r.ts < ${sql.p(b)}`).fields;
         for (const row of await this.rows(sql, fields)) {
           const dims = Object.fromEntries(DIMS.map((d) => [d, String(row[d])])) as Record<Dim, string>;
@@ -567,7 +568,6 @@ export class StatsEngine {
         }
         continue;
       }
-      const sql = new Sql(this.dialect);
       const rows = await this.rows(
         sql,
         `SELECT instance_id, seq, ts, client_id, agency, procedure_id, dossier_id, registries, fields, entities, outcome, duration_ms, prefill, client_tier, client_province
@@ -620,9 +620,9 @@ export class StatsEngine {
     const out: Array<{ g: unknown; durMax: number | null }> = [];
     // Parameters are pushed in text order (SQLite's `?` are positional).
     const query = (sql: Sql, keys: unknown[]) =>
-      ranges.map(([grain, a, b]) => {
+      ranges.map((range) => {
         const key = this.keySql(sql, groupBy);
-        const where = [`cube = ${sql.p(cube)} AND grain = ${sql.p(grain)} AND bucket >= ${sql.p(a)} AND bucket < ${sql.p(b)}`, ...this.dimFilterSql(sql, q, { dossier: false })];
+        const where = [`cube = ${sql.p(cube)} AND ${rangeSql(sql, range)}`, ...this.dimFilterSql(sql, q, { dossier: false })];
         where.push(`${this.keySql(sql, groupBy)} IN (${sql.in(keys)})`);
         return `SELECT ${key} AS g, dur_max FROM ${this.t('stats_cube')} WHERE ${where.join(' AND ')}`;
       });
@@ -938,7 +938,7 @@ export class StatsEngine {
     const rows = await this.rows(sql, `SELECT coordinate, SUM(n) AS n FROM ${this.t('stats_cube_fields')} WHERE ${where.join(' AND ')} GROUP BY coordinate`);
     const counts = new Map<string, number>(rows.map((r) => [String(r.coordinate), num(r.n)]));
     if (seg.raw.length) {
-      const edges = await this.rawEdges(seg.raw, cube, 'fields');
+      const edges = await this.rawEdges(seg.raw, cube);
       for (const e of edges.fields.values()) {
         if (!this.dimMatchesJs(e.dims, q) || (q.prefix && !e.coordinate.startsWith(q.prefix))) continue;
         counts.set(e.coordinate, (counts.get(e.coordinate) ?? 0) + e.n);
