@@ -309,7 +309,11 @@ for (const backend of STORES) {
             for (const { key, label: _l, labelEn: _le, ...figures } of s.groups) expect(exact(figures), `group ${key}`).toEqual(exact(expected.get(key)!));
           },
         ),
-        { numRuns: 40 },
+        {
+          numRuns: 40,
+          // Found by CI: the first day's only request lies before `from`, in the hour subtracted.
+          examples: [[[[DAY, 0], [0, 1]], [1, 1, 15 * H], 'month', 1]],
+        },
       );
     });
 

@@ -204,6 +204,11 @@ export interface PeriodSegments {
 
 /** The Vietnamese midnight at or before `t`. */
 const vnDayStart = (t: number) => Math.floor((t + VN_OFFSET_MS) / DAY_MS) * DAY_MS - VN_OFFSET_MS;
+/** The Vietnamese midnight that starts the month containing `t`. */
+const vnMonthStart = (t: number) => {
+  const d = new Date(t + VN_OFFSET_MS);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) - VN_OFFSET_MS;
+};
 
 export function segmentsOf(from: number, to: number): PeriodSegments {
   const hA = Math.ceil(from / HOUR_MS) * HOUR_MS;
@@ -612,24 +617,26 @@ export class StatsEngine {
   /**
    * The maximum of each of the groups `only` over the rollup rows of `seg`: one range query per
    * bucket range (each an index range of the table's key, the group's own column checked in the
-   * index), not one scan under an OR of ranges.
+   * index), not one scan under an OR of ranges. Grouped by time the ranges are the filter (a month's
+   * rows carry their own days as keys): every key of the ranges is returned, for the caller to map.
    */
   private async maxOf(q: StatsFilter, groupBy: Grouping, cube: Cube, blocks: Blocks, seg: PeriodSegments, sub: ReadonlyArray<[number, number]>, only: unknown[]): Promise<Array<{ g: unknown; durMax: number | null }>> {
     const ranges = timeRanges(seg, cube, blocks, sub);
     if (!ranges.length) return [];
     const out: Array<{ g: unknown; durMax: number | null }> = [];
+    const byTime = groupBy === 'day' || groupBy === 'month';
     // Parameters are pushed in text order (SQLite's `?` are positional).
     const query = (sql: Sql, keys: unknown[]) =>
       ranges.map((range) => {
         const key = this.keySql(sql, groupBy);
         const where = [`cube = ${sql.p(cube)} AND ${rangeSql(sql, range)}`, ...this.dimFilterSql(sql, q, { dossier: false })];
-        where.push(`${this.keySql(sql, groupBy)} IN (${sql.in(keys)})`);
+        if (!byTime) where.push(`${this.keySql(sql, groupBy)} IN (${sql.in(keys)})`);
         return `SELECT ${key} AS g, dur_max FROM ${this.t('stats_cube')} WHERE ${where.join(' AND ')}`;
       });
     // The keys in chunks: each range repeats them, besides its own parameters (counted by a dry run).
     const dry = new Sql(this.dialect);
     query(dry, []);
-    const per = Math.max(1, Math.floor((MAX_OF_PARAMS - dry.params.length) / ranges.length));
+    const per = byTime ? only.length : Math.max(1, Math.floor((MAX_OF_PARAMS - dry.params.length) / ranges.length));
     for (let i = 0; i < only.length; i += per) {
       const sql = new Sql(this.dialect);
       const parts = query(sql, only.slice(i, i + per));
@@ -703,7 +710,12 @@ export class StatsEngine {
   private async accumulate(q: StatsFilter, groupBy: Grouping): Promise<Map<unknown, Acc>> {
     const seg = segmentsOf(q.from, q.to);
     const out = new Map<unknown, Acc>();
-    const accOf = (k: unknown) => {
+    // By month the SQL key is the row's own bucket day (a block row's first day), so rows of one
+    // month carry different keys depending on their grain: a day block of the days read and the
+    // hour rows subtracted must meet in one group before subtracting, dropping or comparing maxima.
+    const keyOf = groupBy === 'month' ? (g: unknown) => vnMonthStart(Number(g)) : (g: unknown) => g;
+    const accOf = (g: unknown) => {
+      const k = keyOf(g);
       let a = out.get(k);
       if (!a) out.set(k, (a = newAcc()));
       return a;
@@ -729,10 +741,11 @@ export class StatsEngine {
 
     // 1. Counts, sums, histogram per group and outcome; costs per procedure.
     for (const r of rollPlus) this.addTo(accOf(r.g), r.m, r.durMax, r.hist, r.cost);
-    const minusMax = new Map<unknown, number | null>();
+    const minusMax = new Map<unknown, number>();
     for (const r of rollMinus) {
       this.addTo(accOf(r.g), r.m, null, r.hist, r.cost, -1);
-      minusMax.set(r.g, r.durMax);
+      const k = keyOf(r.g);
+      if (r.durMax !== null) minusMax.set(k, Math.max(minusMax.get(k) ?? -Infinity, r.durMax));
     }
     // 2. Entities per registry.
     for (const [rows, sign] of [[entPlus, 1], [entMinus, -1]] as const) {
@@ -746,8 +759,16 @@ export class StatsEngine {
       for (const [k, a] of out) if (a.m.requests === 0) out.delete(k);
       // The day's maximum bounds the hours read, but is theirs only if the subtracted hours stay
       // below it: otherwise the group's maximum is read again over the hours themselves.
-      const unsure = [...minusMax].filter(([k, m]) => out.has(k) && m !== null && (out.get(k)!.durMax ?? -Infinity) <= m).map(([k]) => k);
-      if (unsure.length) for (const r of await this.maxOf(q, groupBy, cube, blocks, seg, sub.whole, unsure)) out.get(r.g)!.durMax = r.durMax;
+      const unsure = new Set([...minusMax].filter(([k, m]) => out.has(k) && (out.get(k)!.durMax ?? -Infinity) <= m).map(([k]) => k));
+      if (unsure.size) {
+        // Read again from nothing: a group may have several rows (a month: one a day).
+        for (const k of unsure) out.get(k)!.durMax = null;
+        for (const r of await this.maxOf(q, groupBy, cube, blocks, seg, sub.whole, [...unsure])) {
+          const k = keyOf(r.g);
+          const a = out.get(k);
+          if (a && unsure.has(k) && r.durMax !== null) a.durMax = Math.max(a.durMax ?? -Infinity, r.durMax);
+        }
+      }
     }
     for (const r of edges.roll) this.addTo(accOf(r.g), r.m, r.durMax, r.hist, r.cost);
     for (const r of edges.entities) {
