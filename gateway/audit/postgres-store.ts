@@ -77,6 +77,11 @@ function placeholders(rows: unknown[][]): string {
   return rows.map((row) => `(${row.map(() => `$${++n}`).join(', ')})`).join(', ');
 }
 
+/** PostgreSQL's deadlock_detected: the transaction was rolled back, running it again is safe. */
+const DEADLOCK = '40P01';
+/** Attempts of init's transaction when PostgreSQL breaks a deadlock by aborting it. */
+const INIT_ATTEMPTS = 5;
+
 export class PostgresAuditStore implements AuditStore {
   readonly kind = 'postgres' as const;
   readonly location: string;
@@ -118,7 +123,11 @@ export class PostgresAuditStore implements AuditStore {
     if (this.readonlyMode) return;
     const t = this.t;
     let rebuild = false;
-    await this.transaction(async (client) => {
+    // Lock order, as appends and rebuilds take them: the records (SHARE at most here: an ALTER only
+    // when a column is missing), then the marks, then the rollups. A roll locks the marks, then
+    // reads the records and writes the rollups: DDL on the rollups before the marks deadlocked
+    // with a running replica's roll. A deadlock that still happens (an upgrade's ALTER) is retried.
+    const prepare = () => this.transaction(async (client) => {
       // Serialise concurrent first starts of several replicas.
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('motlan-audit-schema:' || $1))`, [this.schema]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
@@ -175,7 +184,11 @@ export class PostgresAuditStore implements AuditStore {
           instance_id TEXT PRIMARY KEY, ts BIGINT NOT NULL
         );
       `);
-      for (const c of ADDED_RECORD_COLUMNS) await client.query(`ALTER TABLE ${t.records} ADD COLUMN IF NOT EXISTS ${c.name} ${c.postgres}`);
+      // ALTER locks the table against every reader, a roll included: only for a column missing.
+      const have = new Set(
+        (await client.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'audit_records'`, [this.schema])).rows.map((r) => String(r.column_name)),
+      );
+      for (const c of ADDED_RECORD_COLUMNS) if (!have.has(c.name)) await client.query(`ALTER TABLE ${t.records} ADD COLUMN IF NOT EXISTS ${c.name} ${c.postgres}`);
       await client.query(`CREATE INDEX IF NOT EXISTS audit_records_client_request ON ${t.records} (client_request_id)`);
       // Statistics rollups (gateway/core/stats-rollup.ts), kept in step in every append's transaction.
       // A store written with the first rollup layout: its tables are dropped and the new ones
@@ -185,24 +198,32 @@ export class PostgresAuditStore implements AuditStore {
         for (const s of dropDossierTriggersSql('postgres', this.q)) await client.query(s);
         for (const t of LEGACY_STATS_TABLES) await client.query(`DROP TABLE IF EXISTS ${this.q(t)}`);
       }
-      for (const ddl of rollupSchemaSql('postgres', this.q)) await client.query(ddl);
       // A store whose rollups were written in each append's transaction (before the marks): every
       // committed record is in them, so each chain's mark starts at its head.
       const marked = (await client.query(`SELECT to_regclass($1) AS t`, [t.rolled])).rows[0].t !== null;
       await client.query(rolledSchemaSql('postgres', this.q));
+      // No roll meanwhile (a cube derived below would otherwise miss the roll's records; a roll
+      // locks the marks first), and the marks before the rollups' DDL (see above).
+      await client.query(`LOCK TABLE ${t.rolled} IN EXCLUSIVE MODE`);
+      for (const ddl of rollupSchemaSql('postgres', this.q)) await client.query(ddl);
       if (!marked && !legacy) await client.query(this.markHeadsSql());
-      // Rollups written before a cube existed: it is derived from a wider cube (no roll meanwhile:
-      // it would write the new cube for its own records only; a roll locks the marks first).
-      if (!legacy) await client.query(`LOCK TABLE ${t.rolled} IN EXCLUSIVE MODE`);
+      // Rollups written before a cube existed: it is derived from a wider cube.
       const exec = async (sql: string) => void (await client.query(sql));
       rebuild =
         legacy ||
         !(await deriveMissingCubes(this.q, async (sql) => (await client.query(sql)).rows.length > 0, exec, async (cube) => {
           for (const sql of subGrainSql(this.q, t.records, cube, await this.recordSpan(client))) await exec(sql);
         }));
-    }).catch((err: unknown) => {
-      throw new Error(`Cannot prepare the audit tables in ${this.location}: ${(err as Error).message}`);
     });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await prepare();
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code === DEADLOCK && attempt < INIT_ATTEMPTS) continue;
+        throw new Error(`Cannot prepare the audit tables in ${this.location}: ${(err as Error).message}`);
+      }
+    }
     if (rebuild) await this.rebuildStats({ dropArchived: true });
     // Records a previous run committed but did not roll.
     this.tail.appended();
