@@ -319,8 +319,9 @@ for (const backend of STORES) {
 
     it('1 500 groups whose maxima lie in the hours subtracted: each maximum read again, exactly, a chunk of groups at a time', async () => {
       // 1 500 clients, each with its slowest request at 00:30 and one at 05:00 of one day; the
-      // period starts at 01:00, so that day is read as the day minus 00:00–01:00 and every
-      // client's maximum must be read again (more keys than one query takes).
+      // period runs from 01:00 to 20:00 the next day, so both days are read as the day minus the
+      // hours it lacks and every client's maximum must be read again over the two days' hours
+      // (two ranges: more keys than one query takes).
       const w = T0 + 300 * DAY;
       const base = entries(2, 77);
       const list = Array.from({ length: 1_500 }, (_, i) => [
@@ -328,7 +329,7 @@ for (const backend of STORES) {
         { ...base[1]!, clientId: `many-${i}`, agency: `Agency ${i}`, ts: w + 5 * 3_600_000, durationMs: 50 + i / 1000, dossierId: null },
       ]).flat();
       const mine = await fill(store, 'many-clients', list);
-      const period = { from: String(w + 3_600_000), to: String(w + 2 * DAY), groupBy: 'client', limit: '1000' };
+      const period = { from: String(w + 3_600_000), to: String(w + DAY + 20 * 3_600_000), groupBy: 'client', limit: '1000' };
       const expected = recount(mine, q(period), 'client', RATE);
       const seen = new Set<string | null>();
       for (let offset = 0; offset < 1_500; offset += 1000) {

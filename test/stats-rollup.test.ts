@@ -182,19 +182,20 @@ describe('edge days read as the day minus the hours the period lacks', () => {
         const to = from + Math.max(snap, Math.floor(len / snap) * snap);
         const seg = segmentsOf(from, to);
         const { plus, minus } = withComplements(seg);
-        const whole = (s: typeof seg) => [...(s.days ? hoursOf([s.days]) : []), ...hoursOf(s.hours)];
-        // Counted: hours read (days widened included) minus hours subtracted, each at most once.
+        const whole = (s: typeof seg) => [...(s.days ? hoursOf([s.days]) : []), ...hoursOf((s.edgeDays ?? []).map((d) => [d, d + DAY_MS])), ...hoursOf(s.hours)];
+        // Counted: hours read (edge days included) minus hours subtracted, each at most once.
         const counted = new Map<number, number>();
         for (const h of whole(plus)) counted.set(h, (counted.get(h) ?? 0) + 1);
         for (const h of hoursOf(minus)) counted.set(h, (counted.get(h) ?? 0) - 1);
         const expected = whole(seg).sort((a, b) => a - b);
         expect([...counted].filter(([, n]) => n !== 0).map(([h]) => h).sort((a, b) => a - b)).toEqual(expected);
         expect([...counted.values()].every((n) => n === 0 || n === 1)).toBe(true);
-        // Subtracted hours lie inside the whole days read, never in the partial hours.
-        for (const h of hoursOf(minus)) expect(plus.days && h >= plus.days[0] && h < plus.days[1]).toBe(true);
+        // Subtracted hours lie inside the edge days, never in the other days or the partial hours.
+        for (const h of hoursOf(minus)) expect((plus.edgeDays ?? []).some((d) => h >= d && h < d + DAY_MS)).toBe(true);
+        expect(plus.days).toEqual(seg.days);
         expect(plus.raw).toEqual(seg.raw);
-        // A widened day replaces more hour rows than it adds (a day read costs about 4 hours).
-        const widened = plus.days ? (plus.days[1] - plus.days[0]) / DAY_MS - (seg.days ? (seg.days[1] - seg.days[0]) / DAY_MS : 0) : 0;
+        // An edge day replaces more hour rows than it adds (a day read costs about 4 hours).
+        const widened = plus.edgeDays?.length ?? 0;
         expect(hoursOf(plus.hours).length + hoursOf(minus).length + 4 * widened).toBeLessThanOrEqual(hoursOf(seg.hours).length);
       }),
     );

@@ -200,6 +200,8 @@ export interface PeriodSegments {
   days: [number, number] | null;
   hours: Array<[number, number]>;
   raw: Array<[number, number]>;
+  /** Single days read whole though the period lacks some of their hours (withComplements): their own day rows, never in a block. */
+  edgeDays?: number[];
 }
 
 /** The Vietnamese midnight at or before `t`. */
@@ -232,14 +234,14 @@ const DAY_AS_HOURS = 4;
 /**
  * The whole hours of an edge day read as the day's rows minus the hours it lacks, where that reads
  * fewer rows: a period from 00:20 reads its first day as the day minus 00:00–01:00, not as 23
- * hour rows. `plus` are the segments read (whole days widened by the days so read), `minus` the
- * hours subtracted. Sums and histograms subtract exactly; a maximum does not (accumulate resolves
- * it).
+ * hour rows. `plus` are the segments read (the days so read in `edgeDays`, each its own day row,
+ * so its maximum stays apart from the other days'), `minus` the hours subtracted. Sums and
+ * histograms subtract exactly; a maximum does not (accumulate resolves it).
  */
 export function withComplements(seg: PeriodSegments): { plus: PeriodSegments; minus: Array<[number, number]> } {
   const minus: Array<[number, number]> = [];
   const hours: Array<[number, number]> = [];
-  let days = seg.days;
+  const edgeDays: number[] = [];
   // A short period's hours may cross a midnight: each day's part decides for itself.
   const pieces = seg.hours.flatMap(([a, b]): Array<[number, number]> => {
     const m = vnDayStart(a) + DAY_MS;
@@ -249,15 +251,13 @@ export function withComplements(seg: PeriodSegments): { plus: PeriodSegments; mi
     const d = vnDayStart(a);
     const e = d + DAY_MS;
     const lacking = 24 - (b - a) / HOUR_MS;
-    // The hour ranges of segmentsOf end or start where the whole days do (or at the midnight they
-    // were cut at): the days widened stay one range.
     if (b <= e && lacking + DAY_AS_HOURS < 24 - lacking) {
-      days = days ? [Math.min(days[0], d), Math.max(days[1], e)] : [d, e];
+      edgeDays.push(d);
       if (d < a) minus.push([d, a]);
       if (b < e) minus.push([b, e]);
     } else hours.push([a, b]);
   }
-  return { plus: { days, hours, raw: seg.raw }, minus };
+  return { plus: { days: seg.days, hours, raw: seg.raw, ...(edgeDays.length ? { edgeDays } : {}) }, minus };
 }
 
 /**
@@ -322,6 +322,8 @@ interface GroupSums {
   g: unknown;
   m: Record<Measure, number>;
   durMax: number | null;
+  /** The maximum over the edge days' rows (PeriodSegments.edgeDays), kept apart from `durMax`: an upper bound only. */
+  durMaxEdge?: number | null;
   hist: number[];
   cost: number;
 }
@@ -362,6 +364,7 @@ function timeRanges(seg: PeriodSegments, cube: Cube, blocks: Blocks, sub: Readon
     const spans = blocks === 'month' ? monthSpans(seg.days[0], seg.days[1]) : [seg.days];
     for (const [dA, dB] of spans) out.push(...dayRanges(dA, dB, useBlocks));
   }
+  for (const d of seg.edgeDays ?? []) out.push(['d', d, d + DAY_MS]);
   for (const [a, b] of seg.hours) out.push(['h', a, b]);
   for (const [a, b] of sub) out.push([SUB_GRAIN, a, b]);
   return out;
@@ -597,11 +600,15 @@ export class StatsEngine {
     const sql = new Sql(this.dialect);
     // Parameters are pushed in text order (SQLite's `?` are positional).
     const key = this.keySql(sql, groupBy);
+    // The edge days' maximum apart (each condition binds its own parameters: SQLite's are positional).
+    const days = seg.edgeDays;
+    const edge = () => `grain = 'd' AND bucket IN (${sql.in(days!)})`;
+    const maxima = days ? `MAX(CASE WHEN ${edge()} THEN NULL ELSE dur_max END) AS dur_max, MAX(CASE WHEN ${edge()} THEN dur_max END) AS dur_max_edge` : 'MAX(dur_max) AS dur_max';
     const costCase = this.costCaseSql(sql);
     const where = [this.timeSql(sql, seg, cube, blocks, sub), ...this.dimFilterSql(sql, q, { dossier: false })];
     const rows = await this.rows(
       sql,
-      `SELECT ${key} AS g, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, MAX(dur_max) AS dur_max,
+      `SELECT ${key} AS g, ${MEASURES.map((m) => `SUM(${m}) AS ${m}`).join(', ')}, ${maxima},
          ${HIST_COLUMNS.map((c) => `SUM(${c}) AS ${c}`).join(', ')}, SUM(components_cut * ${costCase}) AS cost_vnd
        FROM ${this.t('stats_cube')} WHERE ${where.join(' AND ')} GROUP BY g`,
     );
@@ -609,19 +616,20 @@ export class StatsEngine {
       g: row.g,
       m: Object.fromEntries(MEASURES.map((k) => [k, num(row[k])])) as Record<Measure, number>,
       durMax: row.dur_max === null ? null : Number(row.dur_max),
+      durMaxEdge: row.dur_max_edge === null || row.dur_max_edge === undefined ? null : Number(row.dur_max_edge),
       hist: HIST_COLUMNS.map((c) => num(row[c])),
       cost: num(row.cost_vnd),
     }));
   }
 
   /**
-   * The maximum of each of the groups `only` over the rollup rows of `seg`: one range query per
-   * bucket range (each an index range of the table's key, the group's own column checked in the
-   * index), not one scan under an OR of ranges. Grouped by time the ranges are the filter (a month's
-   * rows carry their own days as keys): every key of the ranges is returned, for the caller to map.
+   * The maximum of each of the groups `only` over the hour rows of `hours`: one range query per
+   * range (each an index range of the table's key, the group's own column checked in the index),
+   * not one scan under an OR of ranges. Grouped by time the ranges are the filter (a month's rows
+   * carry their own days as keys): every key of the ranges is returned, for the caller to map.
    */
-  private async maxOf(q: StatsFilter, groupBy: Grouping, cube: Cube, blocks: Blocks, seg: PeriodSegments, sub: ReadonlyArray<[number, number]>, only: unknown[]): Promise<Array<{ g: unknown; durMax: number | null }>> {
-    const ranges = timeRanges(seg, cube, blocks, sub);
+  private async maxOf(q: StatsFilter, groupBy: Grouping, cube: Cube, hours: ReadonlyArray<[number, number]>, only: unknown[]): Promise<Array<{ g: unknown; durMax: number | null }>> {
+    const ranges = hours.map(([a, b]) => ['h', a, b] as const);
     if (!ranges.length) return [];
     const out: Array<{ g: unknown; durMax: number | null }> = [];
     const byTime = groupBy === 'day' || groupBy === 'month';
@@ -740,7 +748,12 @@ export class StatsEngine {
     ]);
 
     // 1. Counts, sums, histogram per group and outcome; costs per procedure.
-    for (const r of rollPlus) this.addTo(accOf(r.g), r.m, r.durMax, r.hist, r.cost);
+    // The edge days' maxima per group, apart: they may lie in the hours subtracted.
+    const edgeMax = new Map<unknown, number>();
+    for (const r of rollPlus) {
+      this.addTo(accOf(r.g), r.m, r.durMax, r.hist, r.cost);
+      if (r.durMaxEdge !== null && r.durMaxEdge !== undefined) edgeMax.set(keyOf(r.g), Math.max(edgeMax.get(keyOf(r.g)) ?? -Infinity, r.durMaxEdge));
+    }
     const minusMax = new Map<unknown, number>();
     for (const r of rollMinus) {
       this.addTo(accOf(r.g), r.m, null, r.hist, r.cost, -1);
@@ -754,20 +767,24 @@ export class StatsEngine {
         a.entities[r.registry] = (a.entities[r.registry] ?? 0) + sign * r.n;
       }
     }
-    if (minus.length) {
-      // A group with no request left once the lacking hours are subtracted is not in the period.
-      for (const [k, a] of out) if (a.m.requests === 0) out.delete(k);
-      // The day's maximum bounds the hours read, but is theirs only if the subtracted hours stay
-      // below it: otherwise the group's maximum is read again over the hours themselves.
-      const unsure = new Set([...minusMax].filter(([k, m]) => out.has(k) && (out.get(k)!.durMax ?? -Infinity) <= m).map(([k]) => k));
-      if (unsure.size) {
-        // Read again from nothing: a group may have several rows (a month: one a day).
-        for (const k of unsure) out.get(k)!.durMax = null;
-        for (const r of await this.maxOf(q, groupBy, cube, blocks, seg, sub.whole, [...unsure])) {
-          const k = keyOf(r.g);
-          const a = out.get(k);
-          if (a && unsure.has(k) && r.durMax !== null) a.durMax = Math.max(a.durMax ?? -Infinity, r.durMax);
-        }
+    // A group with no request left once the lacking hours are subtracted is not in the period.
+    if (minus.length) for (const [k, a] of out) if (a.m.requests === 0) out.delete(k);
+    // The other rows' maximum is exact. An edge day's maximum bounds the hours read, and is
+    // theirs if the subtracted hours stay below it; if not, it matters only when above the other
+    // rows' maximum, and then the edge days' whole hours in the period are read again.
+    const unsure = new Set<unknown>();
+    for (const [k, m] of edgeMax) {
+      const a = out.get(k);
+      if (!a) continue;
+      if (m > (minusMax.get(k) ?? -Infinity)) a.durMax = Math.max(a.durMax ?? -Infinity, m);
+      else if (m > (a.durMax ?? -Infinity)) unsure.add(k);
+    }
+    if (unsure.size) {
+      // A group may have several rows (a month: one a day).
+      for (const r of await this.maxOf(q, groupBy, cube, seg.hours, [...unsure])) {
+        const k = keyOf(r.g);
+        const a = out.get(k);
+        if (a && unsure.has(k) && r.durMax !== null) a.durMax = Math.max(a.durMax ?? -Infinity, r.durMax);
       }
     }
     for (const r of edges.roll) this.addTo(accOf(r.g), r.m, r.durMax, r.hist, r.cost);
