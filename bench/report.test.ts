@@ -18,14 +18,14 @@ const closed = (contender: string, rps: number, cpu: number, warmupRps: number[]
 });
 
 describe('bench report tables', () => {
-  it('averages rounds, compares with (c), shows warm-up windows and – for what a floor cannot have', () => {
+  it('averages rounds (showing each round\'s req/s), compares with (c), shows warm-up windows and – for what a floor cannot have', () => {
     const table = closedTable([
       closed('a', 600, 0.5, [98, 500, 520], true),
       closed('a', 700, 0.7, [690], true, 1),
       closed('c', 200, 2.5, [100, 150, 200, 260, 300, 330], false),
       closed('e', 900, NaN, [880, 900], true),
     ]).split('\n');
-    expect(table[2]).toBe('| W1-zipf | a: label a | 650 | 10.0 | 20.0 | 0 | 0.60 | 300 | 3.25 | – | 98→500→520 |');
+    expect(table[2]).toBe('| W1-zipf | a: label a | 650 (600 / 700) | 10.0 | 20.0 | 0 | 0.60 | 300 | 3.25 | – | 98→500→520 |');
     expect(table[3]).toBe('| W1-zipf | c: label c | 200 | 10.0 | 20.0 | 0 | 2.50 | 300 | 1.00 | – | 100→150→200→260→300→330 (not stable) |');
     expect(table[4]).toBe('| W1-zipf | e: label e | 900 | 10.0 | 20.0 | 0 | – | – | 4.50 | – | 880→900 |');
   });

@@ -98,14 +98,14 @@ function meanHitRatio(rows: ReadonlyArray<{ hitRatio?: number }>): number | unde
 
 export function closedTable(results: readonly ClosedResult[]): string {
   const lines = [
-    '| workload | contender | req/s | p50 ms | p99 ms | errors | gateway CPU ms/request | gateway RSS MiB | × (c) req/s | cache hits | warm-up req/s |',
+    '| workload | contender | req/s (per round) | p50 ms | p99 ms | errors | gateway CPU ms/request | gateway RSS MiB | × (c) req/s | cache hits | warm-up req/s |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const [workload, id, rs] of groups(results)) {
     const baseline = mean(results.filter((r) => r.workload === workload && r.contender === 'c'), 'rps');
     const rps = mean(rs, 'rps');
     lines.push(
-      `| ${workload} | ${id}: ${rs[0]!.label} | ${fmt(rps, 0)} | ${fmt(mean(rs, 'p50'), 1)} | ${fmt(mean(rs, 'p99'), 1)} | ${fmt(mean(rs, 'errors'), 0)} | ${fmt(mean(rs, 'cpuMsPerRequest'), 2)} | ${fmt(mean(rs, 'memMiB'), 0)} | ${fmt(rps / baseline, 2)} | ${pct(meanHitRatio(rs))} | ${warmupText(rs)} |`,
+      `| ${workload} | ${id}: ${rs[0]!.label} | ${fmt(rps, 0)}${rs.length > 1 ? ` (${rs.map((r) => fmt(r.rps, 0)).join(' / ')})` : ''} | ${fmt(mean(rs, 'p50'), 1)} | ${fmt(mean(rs, 'p99'), 1)} | ${fmt(mean(rs, 'errors'), 0)} | ${fmt(mean(rs, 'cpuMsPerRequest'), 2)} | ${fmt(mean(rs, 'memMiB'), 0)} | ${fmt(rps / baseline, 2)} | ${pct(meanHitRatio(rs))} | ${warmupText(rs)} |`,
     );
   }
   return lines.join('\n');
