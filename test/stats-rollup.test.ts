@@ -195,8 +195,8 @@ describe('edge days read as the day minus the hours the period lacks', () => {
         expect(plus.days).toEqual(seg.days);
         expect(plus.raw).toEqual(seg.raw);
         // An edge day replaces more hour rows than it adds (a day read costs about 4 hours).
-        const widened = plus.edgeDays?.length ?? 0;
-        expect(hoursOf(plus.hours).length + hoursOf(minus).length + 4 * widened).toBeLessThanOrEqual(hoursOf(seg.hours).length);
+        const edgeDays = plus.edgeDays?.length ?? 0;
+        expect(hoursOf(plus.hours).length + hoursOf(minus).length + 4 * edgeDays).toBeLessThanOrEqual(hoursOf(seg.hours).length);
       }),
     );
   });

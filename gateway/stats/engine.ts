@@ -206,11 +206,13 @@ export interface PeriodSegments {
 
 /** The Vietnamese midnight at or before `t`. */
 const vnDayStart = (t: number) => Math.floor((t + VN_OFFSET_MS) / DAY_MS) * DAY_MS - VN_OFFSET_MS;
-/** The Vietnamese midnight that starts the month containing `t`. */
-const vnMonthStart = (t: number) => {
+/** The Vietnamese midnight that starts the month containing `t`, or the month `months` after it. */
+const vnMonthStart = (t: number, months = 0) => {
   const d = new Date(t + VN_OFFSET_MS);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) - VN_OFFSET_MS;
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1) - VN_OFFSET_MS;
 };
+/** Keeps in `m` the largest value seen for `k`. */
+const raiseTo = (m: Map<unknown, number>, k: unknown, v: number) => m.set(k, Math.max(m.get(k) ?? -Infinity, v));
 
 export function segmentsOf(from: number, to: number): PeriodSegments {
   const hA = Math.ceil(from / HOUR_MS) * HOUR_MS;
@@ -287,8 +289,7 @@ export function monthSpans(dA: number, dB: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   let a = dA;
   while (a < dB) {
-    const d = new Date(a + VN_OFFSET_MS);
-    const b = Math.min(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - VN_OFFSET_MS, dB);
+    const b = Math.min(vnMonthStart(a, 1), dB);
     out.push([a, b]);
     a = b;
   }
@@ -752,13 +753,12 @@ export class StatsEngine {
     const edgeMax = new Map<unknown, number>();
     for (const r of rollPlus) {
       this.addTo(accOf(r.g), r.m, r.durMax, r.hist, r.cost);
-      if (r.durMaxEdge !== null && r.durMaxEdge !== undefined) edgeMax.set(keyOf(r.g), Math.max(edgeMax.get(keyOf(r.g)) ?? -Infinity, r.durMaxEdge));
+      if (r.durMaxEdge !== null && r.durMaxEdge !== undefined) raiseTo(edgeMax, keyOf(r.g), r.durMaxEdge);
     }
     const minusMax = new Map<unknown, number>();
     for (const r of rollMinus) {
       this.addTo(accOf(r.g), r.m, null, r.hist, r.cost, -1);
-      const k = keyOf(r.g);
-      if (r.durMax !== null) minusMax.set(k, Math.max(minusMax.get(k) ?? -Infinity, r.durMax));
+      if (r.durMax !== null) raiseTo(minusMax, keyOf(r.g), r.durMax);
     }
     // 2. Entities per registry.
     for (const [rows, sign] of [[entPlus, 1], [entMinus, -1]] as const) {
