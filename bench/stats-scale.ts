@@ -35,6 +35,15 @@ import { statsDbOf } from '../gateway/stats/source.js';
 import { STATS_TABLES } from '../gateway/core/stats-rollup.js';
 import { bulkLoadPostgres, bulkLoadSqlite, PROCEDURES, replicateLoadPostgres, syntheticEntries } from './stats-load.js';
 
+/** The newest record's time in the store, null when it has none. */
+async function latestRecordTs(store: PostgresAuditStore | SqliteAuditStore): Promise<number | null> {
+  const sql = statsDbOf(auditReadPort(store));
+  const text = 'SELECT MAX(ts) AS ts FROM ' + (sql.kind === 'postgres' ? `${sql.schema}.audit_records` : 'audit_records');
+  const row =
+    sql.kind === 'postgres' ? (await sql.pool.query(text)).rows[0] : 'db' in sql ? (sql.db.prepare(text).get() as Record<string, unknown>) : (await sql.all(text, []))[0];
+  return row?.ts === null || row?.ts === undefined ? null : Number(row.ts);
+}
+
 async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t = performance.now();
   const value = await fn();
@@ -77,7 +86,12 @@ export async function runStatsScale(argv: string[]): Promise<number> {
   await store.init();
 
   const DAY = 86_400_000;
-  const to = Math.floor(Date.now() / DAY) * DAY + DAY - 7 * 3_600_000; // next Vietnamese midnight
+  // The Vietnamese midnight after `t`'s UTC day (a loaded store's data ends there).
+  const midnightAfter = (t: number) => Math.floor(t / DAY) * DAY + DAY - 7 * 3_600_000;
+  // Reused, the period ends where the kept records end (they were loaded on another day maybe),
+  // or the timed period would hold days never loaded.
+  const to = values.reuse ? midnightAfter((await latestRecordTs(store)) ?? Date.now()) : midnightAfter(Date.now());
+  if (values.reuse) console.log(`Reusing the kept records: the timed period ends ${new Date(to).toISOString()}.`);
   const from = to - days * DAY;
   if (!['bulk', 'append', 'replicate', 'none'].includes(values.load!)) throw new Error('--load must be bulk, append, replicate or none');
   if (values.load === 'replicate' && kind !== 'postgres') throw new Error('--load replicate is for --store postgres');

@@ -96,13 +96,17 @@ const KEY_COLS = ['bucket', ...DIMS].join(', ');
 
 /**
  * The records matching `where` (a condition on `r`), one row each as the rollups see it: its hour
- * `bucket`, its dimensions (DIMS), its measures (MEASURES), `dur` (ms), `le` (latency bucket) and
- * `entities` (the jsonb object). A statistics query can key, filter and sum these rows with the
- * same expressions it uses over rollup rows.
+ * `bucket`, its dimensions (DIMS, or only `dims`), its measures (MEASURES), `dur` (ms), `le`
+ * (latency bucket) and `entities` (the jsonb object); with `measures: false` only the bucket, the
+ * dimensions and `entities`. A statistics query can key, filter and sum these rows with the same
+ * expressions it uses over rollup rows. Fewer columns matter where the rows are not flattened into
+ * the outer query (an OFFSET 0 fence): every expression is then computed for every record.
  */
-export function recordRowsSql(records: string, where: string): string {
+export function recordRowsSql(records: string, where: string, only: { dims?: readonly Dim[]; measures?: boolean } = {}): string {
   const d = dimExprs();
-  return `SELECT (r.ts / ${HOUR_MS}) * ${HOUR_MS} AS bucket, ${DIMS.map((k) => `${d[k]} AS ${k}`).join(', ')}, ${measureSelect()}, r.entities
+  const dims = only.dims ?? DIMS;
+  const cols = [`(r.ts / ${HOUR_MS}) * ${HOUR_MS} AS bucket`, ...dims.map((k) => `${d[k]} AS ${k}`), ...(only.measures === false ? [] : [measureSelect()]), 'r.entities'];
+  return `SELECT ${cols.join(', ')}
     FROM ${records} AS r WHERE ${where}`;
 }
 
