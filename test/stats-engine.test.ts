@@ -344,6 +344,29 @@ for (const backend of STORES) {
       expect(seen.size).toBe(1_500);
     });
 
+    it('a partial hour read as its hour minus the records outside the period: a slower request outside is not its maximum', async () => {
+      // 10:20 to 14:00 of one day: 10:00–11:00 holds 40 of its 60 minutes, so PostgreSQL reads the
+      // hour's rows and subtracts 10:00–10:20; the day lacks too many hours to be read whole.
+      const w = T0 + 200 * DAY;
+      const H = 3_600_000;
+      const base = entries(4, 91);
+      const at = (i: number, minutes: number, durationMs: number, clientId = 'bounded-a') => ({ ...base[i]!, clientId, agency: clientId, ts: w + 10 * H + minutes * 60_000, durationMs, dossierId: null });
+      const mine = await fill(store, 'bounded-hour', [
+        at(0, 5, 900),
+        at(1, 40, 100),
+        at(2, 12 * 60, 50),
+        // A client whose only request lies outside: no group.
+        at(3, 10, 700, 'bounded-b'),
+      ]);
+      const query = q({ from: String(w + 10 * H + 20 * 60_000), to: String(w + 14 * H), groupBy: 'client', limit: '1000' });
+      const s = await engine.summary(query);
+      const expected = recount(mine, query, 'client', RATE);
+      expect(s.groups.map((g) => g.key)).toEqual(['bounded-a']);
+      expect(s.groups[0]!.latencyMs.max).toBe(100);
+      const { key: _k, label: _l, labelEn: _le, ...figures } = s.groups[0]!;
+      expect(exact(figures)).toEqual(exact(expected.get('bounded-a')!));
+    });
+
     it('a period with no record gives zeros, not an error', async () => {
       const s = await engine.summary(q({ from: '2024-01-01', to: '2024-01-31', groupBy: 'registry' }));
       expect(s.total.requests.total).toBe(0);

@@ -98,14 +98,14 @@ const KEY_COLS = ['bucket', ...DIMS].join(', ');
  * The records matching `where` (a condition on `r`), one row each as the rollups see it: its hour
  * `bucket`, its dimensions (DIMS, or only `dims`), its measures (MEASURES), `dur` (ms), `le`
  * (latency bucket) and `entities` (the jsonb object); with `measures: false` only the bucket, the
- * dimensions and `entities`. A statistics query can key, filter and sum these rows with the same
+ * dimensions, `dur` and `entities`. A statistics query can key, filter and sum these rows with the same
  * expressions it uses over rollup rows. Fewer columns matter where the rows are not flattened into
  * the outer query (an OFFSET 0 fence): every expression is then computed for every record.
  */
 export function recordRowsSql(records: string, where: string, only: { dims?: readonly Dim[]; measures?: boolean } = {}): string {
   const d = dimExprs();
   const dims = only.dims ?? DIMS;
-  const cols = [`(r.ts / ${HOUR_MS}) * ${HOUR_MS} AS bucket`, ...dims.map((k) => `${d[k]} AS ${k}`), ...(only.measures === false ? [] : [measureSelect()]), 'r.entities'];
+  const cols = [`(r.ts / ${HOUR_MS}) * ${HOUR_MS} AS bucket`, ...dims.map((k) => `${d[k]} AS ${k}`), ...(only.measures === false ? ['r.duration_ms AS dur'] : [measureSelect()]), 'r.entities'];
   return `SELECT ${cols.join(', ')}
     FROM ${records} AS r WHERE ${where}`;
 }

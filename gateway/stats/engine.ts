@@ -202,6 +202,8 @@ export interface PeriodSegments {
   raw: Array<[number, number]>;
   /** Single days read whole though the period lacks some of their hours (withComplements): their own day rows, never in a block. */
   edgeDays?: number[];
+  /** Hours read whole though the period holds only part of them (partialComplements): their maximum is not used. */
+  boundedHours?: number[];
 }
 
 /** The Vietnamese midnight at or before `t`. */
@@ -260,6 +262,49 @@ export function withComplements(seg: PeriodSegments): { plus: PeriodSegments; mi
     } else hours.push([a, b]);
   }
   return { plus: { days: seg.days, hours, raw: seg.raw, ...(edgeDays.length ? { edgeDays } : {}) }, minus };
+}
+
+/**
+ * A partial hour whose larger part is in the period read as its hour row minus the records of the
+ * part outside (PostgreSQL, where each record folded costs several µs): a period from 10:20 folds
+ * the records of 10:00–10:20, not of 10:20–11:00. `raw` are the parts of partial hours still to
+ * fold, `plus`/`minus` what withComplements reads. Returns the records to add (`add`), to subtract
+ * (`subtract`), the parts whose maximum is read from the records (`included`: a row's maximum
+ * bounds its hour only), and the segments: an hour an edge day already subtracts is no longer
+ * subtracted (the day row then covers it), any other is read as an hour row (`boundedHours`).
+ */
+export function partialComplements(
+  raw: ReadonlyArray<[number, number]>,
+  plus: PeriodSegments,
+  minus: ReadonlyArray<[number, number]>,
+): { add: Array<[number, number]>; subtract: Array<[number, number]>; included: Array<[number, number]>; plus: PeriodSegments; minus: Array<[number, number]> } {
+  const add: Array<[number, number]> = [];
+  const subtract: Array<[number, number]> = [];
+  const included: Array<[number, number]> = [];
+  let left = [...minus];
+  const hours = [...plus.hours];
+  const bounded: number[] = [];
+  for (const [a, b] of raw) {
+    const h = Math.floor(a / HOUR_MS) * HOUR_MS;
+    if (b > h + HOUR_MS || HOUR_MS - (b - a) >= b - a) {
+      add.push([a, b]);
+      continue;
+    }
+    included.push([a, b]);
+    if (h < a) subtract.push([h, a]);
+    if (b < h + HOUR_MS) subtract.push([b, h + HOUR_MS]);
+    const covering = left.find(([m0, m1]) => m0 <= h && h + HOUR_MS <= m1);
+    if (covering) {
+      const [m0, m1] = covering;
+      left = left.filter((r) => r !== covering);
+      if (m0 < h) left.push([m0, h]);
+      if (h + HOUR_MS < m1) left.push([h + HOUR_MS, m1]);
+    } else {
+      hours.push([h, h + HOUR_MS]);
+      bounded.push(h);
+    }
+  }
+  return { add, subtract, included, plus: { ...plus, hours, ...(bounded.length ? { boundedHours: bounded } : {}) }, minus: left };
 }
 
 /**
@@ -613,7 +658,12 @@ export class StatsEngine {
     // The edge days' maximum apart (each condition binds its own parameters: SQLite's are positional).
     const days = seg.edgeDays;
     const edge = () => `grain = 'd' AND bucket IN (${sql.in(days!)})`;
-    const maxima = days ? `MAX(CASE WHEN ${edge()} THEN NULL ELSE dur_max END) AS dur_max, MAX(CASE WHEN ${edge()} THEN dur_max END) AS dur_max_edge` : 'MAX(dur_max) AS dur_max';
+    // A bounded hour's maximum is not used (the records give it, partialComplements).
+    const bounded = seg.boundedHours;
+    const unbounded = (col: string) => (bounded ? `CASE WHEN grain = 'h' AND bucket IN (${sql.in(bounded)}) THEN NULL ELSE ${col} END` : col);
+    const maxima = days
+      ? `MAX(CASE WHEN ${edge()} THEN NULL ELSE ${unbounded('dur_max')} END) AS dur_max, MAX(CASE WHEN ${edge()} THEN dur_max END) AS dur_max_edge`
+      : `MAX(${unbounded('dur_max')}) AS dur_max`;
     const costCase = this.costCaseSql(sql);
     const where = [this.timeSql(sql, seg, cube, blocks, sub), ...this.dimFilterSql(sql, q, { dossier: false })];
     const rows = await this.rows(
@@ -728,6 +778,18 @@ export class StatsEngine {
     return { roll, entities };
   }
 
+  /** The largest latency per group over the records of `ranges` (PostgreSQL; the included parts of partialComplements). */
+  private async recordMaxima(q: StatsFilter, groupBy: Grouping, cube: Cube, ranges: ReadonlyArray<[number, number]>): Promise<Array<{ g: unknown; durMax: number }>> {
+    if (!ranges.length || this.source.kind !== 'postgres') return [];
+    const sql = new Sql(this.dialect);
+    const key = this.keySql(sql, groupBy);
+    const where = ranges.map(([a, b]) => `(r.ts >= ${sql.p(a)} AND r.ts < ${sql.p(b)})`).join(' OR ');
+    const records = recordRowsSql(this.t('audit_records'), where, { dims: CUBES[cube], measures: false });
+    const filters = this.dimFilterSql(sql, q, { dossier: false });
+    const rows = await this.rows(sql, `SELECT ${key} AS g, MAX(dur) AS dur_max FROM (${records}) AS x ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''} GROUP BY g`);
+    return rows.map((row) => ({ g: row.g, durMax: Number(row.dur_max) }));
+  }
+
   private async accumulate(q: StatsFilter, groupBy: Grouping): Promise<Map<unknown, Acc>> {
     const seg = segmentsOf(q.from, q.to);
     const out = new Map<unknown, Acc>();
@@ -746,18 +808,28 @@ export class StatsEngine {
     // Requests and entities: in SUB_CUBES the partial hours' whole 5-minute buckets from their rows;
     // edge days as the day minus the hours it lacks where that reads fewer rows.
     const sub = SUB_CUBES.includes(cube) ? subSplit(seg.raw) : { whole: [], rest: seg.raw };
-    const { plus, minus } = withComplements(seg);
+    const whole = withComplements(seg);
+    // The dossiers read the segments as they are (their partial hours from the dossier table).
+    const dossierRows = this.dossierSums(q, groupBy, blocks, seg, whole.plus, { days: null, hours: whole.minus, raw: [] });
+    dossierRows.catch(() => undefined);
+    // The records a partial hour lacks, where fewer than it holds (PostgreSQL only: SQLite folds
+    // in Node, where the records' maximum costs a fold of its own).
+    const part =
+      this.source.kind === 'postgres'
+        ? partialComplements(sub.rest, whole.plus, whole.minus)
+        : { add: sub.rest, subtract: [], included: [], plus: whole.plus, minus: whole.minus };
+    const { plus, minus } = part;
     const minusSeg: PeriodSegments = { days: null, hours: minus, raw: [] };
     const none = async () => [] as never[];
     // Every read at once (PostgreSQL: one connection each); the dossiers are awaited last.
-    const dossierRows = this.dossierSums(q, groupBy, blocks, seg, plus, minusSeg);
-    dossierRows.catch(() => undefined);
-    const [rollPlus, rollMinus, entPlus, entMinus, edges] = await Promise.all([
+    const [rollPlus, rollMinus, entPlus, entMinus, edges, lacking, includedMax] = await Promise.all([
       this.cubeSums(q, groupBy, cube, blocks, plus, sub.whole),
       minus.length ? this.cubeSums(q, groupBy, cube, blocks, minusSeg, []) : none(),
       this.entitySums(q, groupBy, cube, blocks, plus, sub.whole),
       minus.length ? this.entitySums(q, groupBy, cube, blocks, minusSeg, []) : none(),
-      this.edgeSums(q, groupBy, cube, sub.rest),
+      this.edgeSums(q, groupBy, cube, part.add),
+      this.edgeSums(q, groupBy, cube, part.subtract),
+      this.recordMaxima(q, groupBy, cube, part.included),
     ]);
 
     // 1. Counts, sums, histogram per group and outcome; costs per procedure.
@@ -772,15 +844,25 @@ export class StatsEngine {
       this.addTo(accOf(r.g), r.m, null, r.hist, r.cost, -1);
       if (r.durMax !== null) raiseTo(minusMax, keyOf(r.g), r.durMax);
     }
+    // The records subtracted from a partial hour's row: a maximum among them may be an edge day's too.
+    for (const r of lacking.roll) {
+      this.addTo(accOf(r.g), r.m, null, r.hist, r.cost, -1);
+      if (r.durMax !== null) raiseTo(minusMax, keyOf(r.g), r.durMax);
+    }
     // 2. Entities per registry.
-    for (const [rows, sign] of [[entPlus, 1], [entMinus, -1]] as const) {
+    for (const [rows, sign] of [[entPlus, 1], [entMinus, -1], [lacking.entities, -1]] as const) {
       for (const r of rows) {
         const a = accOf(r.g);
         a.entities[r.registry] = (a.entities[r.registry] ?? 0) + sign * r.n;
       }
     }
-    // A group with no request left once the lacking hours are subtracted is not in the period.
-    if (minus.length) for (const [k, a] of out) if (a.m.requests === 0) out.delete(k);
+    // A group with no request left once the lacking hours and records are subtracted is not in the period.
+    if (minus.length || part.subtract.length) for (const [k, a] of out) if (a.m.requests === 0) out.delete(k);
+    // The partial hours' maxima, exact: read from their records.
+    for (const r of includedMax) {
+      const a = out.get(keyOf(r.g));
+      if (a) a.durMax = Math.max(a.durMax ?? -Infinity, r.durMax);
+    }
     // The other rows' maximum is exact. An edge day's maximum bounds the hours read, and is
     // theirs if the subtracted hours stay below it; if not, it matters only when above the other
     // rows' maximum, and then the edge days' whole hours in the period are read again.
