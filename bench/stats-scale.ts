@@ -154,14 +154,20 @@ export async function runStatsScale(argv: string[]): Promise<number> {
     return r.query;
   };
   const unaligned = { from: String(to - periodDays * DAY + 1_234_567), to: String(to - 2_345_678) };
+  // On whole hours, not whole days: the edge days are read as the day minus the hours it lacks.
+  const hourly = { from: String(to - periodDays * DAY + 3 * 3_600_000), to: String(to - 5 * 3_600_000) };
   const calls: Array<[string, () => Promise<unknown>]> = [
     ...(['none', 'day', 'month', 'client', 'agency', 'procedure', 'registry', 'outcome', 'tier', 'province'] as const).map(
       (g) => [`summary groupBy=${g}`, () => engine.summary(q({ groupBy: g }))] as [string, () => Promise<unknown>],
     ),
-    // A period cut mid-hour: cube n reads its 5-minute rows and folds under 5 minutes of records at
-    // each end; the other cubes and the fields fold the partial hours' records.
-    ...(['procedure', 'client'] as const).map(
+    // A period cut mid-hour, in every cube: n (procedure) reads its 5-minute rows and folds under
+    // 5 minutes of records at each end; c (client, agency), r (registry, outcome), p (tier) and the
+    // fields fold the partial hours' records (on PostgreSQL at most half an hour at each end).
+    ...(['procedure', 'client', 'agency', 'registry', 'outcome', 'tier'] as const).map(
       (g) => [`summary groupBy=${g}, period cut mid-hour`, () => engine.summary(q({ groupBy: g, ...unaligned }))] as [string, () => Promise<unknown>],
+    ),
+    ...(['client', 'registry'] as const).map(
+      (g) => [`summary groupBy=${g}, period on whole hours`, () => engine.summary(q({ groupBy: g, ...hourly }))] as [string, () => Promise<unknown>],
     ),
     ['fields', () => engine.fields(q({}))],
     ['fields, period cut mid-hour', () => engine.fields(q(unaligned))],
