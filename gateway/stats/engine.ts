@@ -383,14 +383,19 @@ type Blocks = 'all' | 'month' | 'none';
 const MAX_OF_PARAMS = 2_000;
 
 /**
- * A query with more memory for its aggregation (one transaction): PostgreSQL's default 4 MB
- * makes it sort tens of thousands of records to disk where a hash in memory does.
+ * One statistics query on PostgreSQL, in a transaction of its own with its settings (BEGIN and SET
+ * LOCAL in one round trip; the pool's connections are the audit store's, so nothing outlives it):
+ * - no parallel workers: a call runs up to seven queries at once, one connection each, and
+ *   workers only compete with them for the cores (4.5 M records on 2 cores, same figures: a
+ *   period cut mid-hour by registry 554 → 374 ms, by procedure 122 → 50 ms, client on whole
+ *   days 235 → 139 ms);
+ * - `workMem`: 64 MB for a fold of partial hours' records, which PostgreSQL's default 4 MB makes
+ *   it sort on disk where a hash in memory does.
  */
-async function withWorkMem(pool: import('pg').Pool, text: string, params: unknown[]): Promise<Record<string, unknown>[]> {
+async function pgRows(pool: import('pg').Pool, text: string, params: unknown[], workMem = false): Promise<Record<string, unknown>[]> {
   const c = await pool.connect();
   try {
-    await c.query('BEGIN');
-    await c.query(`SET LOCAL work_mem = '64MB'`);
+    await c.query(`BEGIN; SET LOCAL max_parallel_workers_per_gather = 0${workMem ? `; SET LOCAL work_mem = '64MB'` : ''}`);
     const r = await c.query(text, params);
     await c.query('COMMIT');
     return r.rows as Record<string, unknown>[];
@@ -475,7 +480,7 @@ export class StatsEngine {
       if ('all' in this.source) return this.source.all(text, sql.params);
       return this.source.db.prepare(text).all(...sql.params) as Record<string, unknown>[];
     }
-    return (await this.source.pool.query(text, sql.params)).rows as Record<string, unknown>[];
+    return pgRows(this.source.pool, text, sql.params);
   }
 
   // ------------------------------------------------------------------ keys and filters
@@ -742,7 +747,7 @@ export class StatsEngine {
         const records = recordRowsSql(this.t('audit_records'), where, { dims: CUBES[cube], measures });
         const filters = this.dimFilterSql(sql, q, { dossier: false });
         const keyed = `SELECT ${key} AS g, x.* FROM (${records}) AS x ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''}`;
-        return withWorkMem(pool, text(sql, keyed), sql.params);
+        return pgRows(pool, text(sql, keyed), sql.params, true);
       };
       const [roll, entities] = await Promise.all([
         fold(
