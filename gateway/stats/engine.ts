@@ -8,7 +8,8 @@
  * single days; single days when grouping by day, blocks inside each month when grouping by month),
  * whole hours at its ends (hour rollups), and the parts of at most two hours that are not whole: in
  * cube n their whole 5-minute rows, the rest (in the other cubes all of it) read from the raw
- * records and folded with the very function the store uses to write rollups. Every figure is
+ * records and folded with the very function the store uses to write rollups (on PostgreSQL, where
+ * the larger part of an hour is in the period, its hour row less the records outside). Every figure is
  * therefore exact, except percentiles, which come from a fixed histogram (at most 18.9 % above
  * the exact nearest-rank value, see LATENCY_BOUNDS_MS). docs/CONSOLE.md defines every figure.
  *
@@ -739,14 +740,9 @@ export class StatsEngine {
     if (!raw.length) return { roll: [], entities: [] };
     if (this.source.kind === 'postgres') {
       const pool = this.source.pool;
-      // The cube's dimensions are the only ones a key or filter can name (cubeFor).
       const fold = (measures: boolean, text: (sql: Sql, keyed: string) => string) => {
         const sql = new Sql(this.dialect);
-        const key = this.keySql(sql, groupBy);
-        const where = raw.map(([a, b]) => `(r.ts >= ${sql.p(a)} AND r.ts < ${sql.p(b)})`).join(' OR ');
-        const records = recordRowsSql(this.t('audit_records'), where, { dims: CUBES[cube], measures });
-        const filters = this.dimFilterSql(sql, q, { dossier: false });
-        const keyed = `SELECT ${key} AS g, x.* FROM (${records}) AS x ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''}`;
+        const keyed = this.keyedRecordsSql(sql, q, groupBy, cube, raw, measures);
         return pgRows(pool, text(sql, keyed), sql.params, true);
       };
       const [roll, entities] = await Promise.all([
@@ -783,15 +779,24 @@ export class StatsEngine {
     return { roll, entities };
   }
 
+  /**
+   * The records of `ranges` as rows with the rollups' columns (recordRowsSql), keyed `g` and
+   * filtered by the very expressions used over rollup rows (PostgreSQL). Only the cube's
+   * dimensions: they are the only ones a key or filter can name (cubeFor).
+   */
+  private keyedRecordsSql(sql: Sql, q: StatsFilter, groupBy: Grouping, cube: Cube, ranges: ReadonlyArray<[number, number]>, measures: boolean): string {
+    const key = this.keySql(sql, groupBy);
+    const where = ranges.map(([a, b]) => `(r.ts >= ${sql.p(a)} AND r.ts < ${sql.p(b)})`).join(' OR ');
+    const records = recordRowsSql(this.t('audit_records'), where, { dims: CUBES[cube], measures });
+    const filters = this.dimFilterSql(sql, q, { dossier: false });
+    return `SELECT ${key} AS g, x.* FROM (${records}) AS x ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''}`;
+  }
+
   /** The largest latency per group over the records of `ranges` (PostgreSQL; the included parts of partialComplements). */
   private async recordMaxima(q: StatsFilter, groupBy: Grouping, cube: Cube, ranges: ReadonlyArray<[number, number]>): Promise<Array<{ g: unknown; durMax: number }>> {
     if (!ranges.length || this.source.kind !== 'postgres') return [];
     const sql = new Sql(this.dialect);
-    const key = this.keySql(sql, groupBy);
-    const where = ranges.map(([a, b]) => `(r.ts >= ${sql.p(a)} AND r.ts < ${sql.p(b)})`).join(' OR ');
-    const records = recordRowsSql(this.t('audit_records'), where, { dims: CUBES[cube], measures: false });
-    const filters = this.dimFilterSql(sql, q, { dossier: false });
-    const rows = await this.rows(sql, `SELECT ${key} AS g, MAX(dur) AS dur_max FROM (${records}) AS x ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''} GROUP BY g`);
+    const rows = await this.rows(sql, `SELECT g, MAX(dur) AS dur_max FROM (${this.keyedRecordsSql(sql, q, groupBy, cube, ranges, false)}) AS y GROUP BY g`);
     return rows.map((row) => ({ g: row.g, durMax: Number(row.dur_max) }));
   }
 
