@@ -354,7 +354,8 @@ for (const backend of STORES) {
       const mine = await fill(store, 'bounded-hour', [
         at(0, 5, 900),
         at(1, 40, 100),
-        at(2, 12 * 60, 50),
+        // 12:00, in a whole hour of the period.
+        at(2, 120, 50),
         // A client whose only request lies outside: no group.
         at(3, 10, 700, 'bounded-b'),
       ]);
