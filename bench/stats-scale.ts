@@ -35,12 +35,16 @@ import { statsDbOf } from '../gateway/stats/source.js';
 import { STATS_TABLES } from '../gateway/core/stats-rollup.js';
 import { bulkLoadPostgres, bulkLoadSqlite, PROCEDURES, replicateLoadPostgres, syntheticEntries } from './stats-load.js';
 
+/** The first row of `text` over `table` (a table name, schema-qualified on PostgreSQL) on the store's own connection. */
+async function firstRow(store: PostgresAuditStore | SqliteAuditStore, text: (table: string) => string, table: string): Promise<Record<string, unknown> | undefined> {
+  const sql = statsDbOf(auditReadPort(store));
+  if (sql.kind === 'postgres') return (await sql.pool.query(text(`${sql.schema}.${table}`))).rows[0];
+  return 'db' in sql ? (sql.db.prepare(text(table)).get() as Record<string, unknown> | undefined) : (await sql.all(text(table), []))[0];
+}
+
 /** The newest record's time in the store, null when it has none. */
 async function latestRecordTs(store: PostgresAuditStore | SqliteAuditStore): Promise<number | null> {
-  const sql = statsDbOf(auditReadPort(store));
-  const text = 'SELECT MAX(ts) AS ts FROM ' + (sql.kind === 'postgres' ? `${sql.schema}.audit_records` : 'audit_records');
-  const row =
-    sql.kind === 'postgres' ? (await sql.pool.query(text)).rows[0] : 'db' in sql ? (sql.db.prepare(text).get() as Record<string, unknown>) : (await sql.all(text, []))[0];
+  const row = await firstRow(store, (t) => `SELECT MAX(ts) AS ts FROM ${t}`, 'audit_records');
   return row?.ts === null || row?.ts === undefined ? null : Number(row.ts);
 }
 
@@ -135,12 +139,7 @@ export async function runStatsScale(argv: string[]): Promise<number> {
   const sql = statsDbOf(auditReadPort(store));
   if (sql.kind === 'postgres') for (const t of STATS_TABLES) await sql.pool.query(`ANALYZE ${schema}.${t}`);
   else if ('db' in sql) sql.db.exec('ANALYZE');
-  const count = async (t: string) =>
-    sql.kind === 'postgres'
-      ? Number((await sql.pool.query(`SELECT COUNT(*) AS n FROM ${schema}.${t}`)).rows[0].n)
-      : 'db' in sql
-        ? Number((sql.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n)
-        : -1;
+  const count = async (t: string) => Number((await firstRow(store, (table) => `SELECT COUNT(*) AS n FROM ${table}`, t))?.n);
   // One at a time: at tens of millions of rows a count takes seconds, longer than the pool waits for a connection.
   const counts: string[] = [];
   for (const t of STATS_TABLES) counts.push(`${t}=${await count(t)}`);

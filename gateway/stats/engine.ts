@@ -214,6 +214,8 @@ const vnMonthStart = (t: number, months = 0) => {
   const d = new Date(t + VN_OFFSET_MS);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1) - VN_OFFSET_MS;
 };
+/** Segments of whole hours only (the hours a period's edges subtract). */
+const hoursOnly = (hours: Array<[number, number]>): PeriodSegments => ({ days: null, hours, raw: [] });
 /** Keeps in `m` the largest value seen for `k`. */
 const raiseTo = (m: Map<unknown, number>, k: unknown, v: number) => m.set(k, Math.max(m.get(k) ?? -Infinity, v));
 
@@ -820,7 +822,7 @@ export class StatsEngine {
     const sub = SUB_CUBES.includes(cube) ? subSplit(seg.raw) : { whole: [], rest: seg.raw };
     const whole = withComplements(seg);
     // The dossiers read the segments as they are (their partial hours from the dossier table).
-    const dossierRows = this.dossierSums(q, groupBy, blocks, seg, whole.plus, { days: null, hours: whole.minus, raw: [] });
+    const dossierRows = this.dossierSums(q, groupBy, blocks, seg, whole.plus, hoursOnly(whole.minus));
     dossierRows.catch(() => undefined);
     // The records a partial hour lacks, where fewer than it holds (PostgreSQL only: SQLite folds
     // in Node, where the records' maximum costs a fold of its own).
@@ -829,7 +831,7 @@ export class StatsEngine {
         ? partialComplements(sub.rest, whole.plus, whole.minus)
         : { add: sub.rest, subtract: [], included: [], plus: whole.plus, minus: whole.minus };
     const { plus, minus } = part;
-    const minusSeg: PeriodSegments = { days: null, hours: minus, raw: [] };
+    const minusSeg = hoursOnly(minus);
     const none = async () => [] as never[];
     // Every read at once (PostgreSQL: one connection each); the dossiers are awaited last.
     const [rollPlus, rollMinus, entPlus, entMinus, edges, lacking, includedMax] = await Promise.all([
@@ -849,13 +851,9 @@ export class StatsEngine {
       this.addTo(accOf(r.g), r.m, r.durMax, r.hist, r.cost);
       if (r.durMaxEdge !== null && r.durMaxEdge !== undefined) raiseTo(edgeMax, keyOf(r.g), r.durMaxEdge);
     }
+    // The hours subtracted and the records a partial hour's row lacks: a maximum among either may be an edge day's.
     const minusMax = new Map<unknown, number>();
-    for (const r of rollMinus) {
-      this.addTo(accOf(r.g), r.m, null, r.hist, r.cost, -1);
-      if (r.durMax !== null) raiseTo(minusMax, keyOf(r.g), r.durMax);
-    }
-    // The records subtracted from a partial hour's row: a maximum among them may be an edge day's too.
-    for (const r of lacking.roll) {
+    for (const r of [...rollMinus, ...lacking.roll]) {
       this.addTo(accOf(r.g), r.m, null, r.hist, r.cost, -1);
       if (r.durMax !== null) raiseTo(minusMax, keyOf(r.g), r.durMax);
     }
